@@ -1,0 +1,91 @@
+/*
+ * soasync CLI: shared declarations. Results go to stdout; diagnostics go to
+ * stderr as "soasync: ZONE: message" (or "soasync: message").
+ */
+#ifndef SOASYNC_CLI_H
+#define SOASYNC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <soasync/addr.h>
+#include <soasync/engine.h>
+
+/* Exit codes, monitoring-plugin style (check, wait, doctor...). */
+enum { EXIT_OK_ = 0, EXIT_WARNING = 1, EXIT_CRITICAL = 2, EXIT_UNKNOWN = 3 };
+
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+/* "soasync: msg" on stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "soasync: zone: msg" on stderr. */
+void cli_zerr(const char *zone, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Colors: on when stdout is a terminal and NO_COLOR is unset, unless forced. */
+typedef enum { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER } cli_color_t;
+bool cli_use_color(cli_color_t mode, FILE *f);
+
+/* Parse helpers: return 0 or print a one-line error naming the option and return -1. */
+int cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max, unsigned *out);
+int cli_parse_addr(const char *opt, const char *arg, ss_addr_t *out);
+/* Comma-separated list, appended to *list (realloc'd). */
+int cli_parse_addr_list(const char *opt, const char *arg, ss_addr_t **list, size_t *n);
+
+/* Network options shared by the commands that query servers. */
+typedef struct {
+	ss_engine_opts_t eng;
+	ss_addr_t resolver;
+	bool have_resolver;
+	bool only4, only6;
+	ss_addr_t *ns;
+	size_t nns;
+	ss_addr_t *primary;
+	size_t nprimary;
+} cli_net_t;
+
+/* getopt_long codes of the shared network options (above the ASCII range). */
+enum {
+	OPT_RESOLVER = 1000,
+	OPT_NS,
+	OPT_PRIMARY,
+	OPT_TIMEOUT,
+	OPT_TRIES,
+	OPT_MAX_INFLIGHT,
+	OPT_PER_SERVER,
+	OPT_SOURCE,
+	OPT_NET_LAST,
+};
+
+/* The struct option entries for the shared options (NULL-terminated list
+ * to splice into a command's table); see CLI_NET_LONGOPTS. */
+#define CLI_NET_LONGOPTS                                                                   \
+	{"resolver", required_argument, NULL, OPT_RESOLVER},                               \
+	        {"ns", required_argument, NULL, OPT_NS},                                   \
+	        {"primary", required_argument, NULL, OPT_PRIMARY},                         \
+	        {"timeout", required_argument, NULL, OPT_TIMEOUT},                         \
+	        {"tries", required_argument, NULL, OPT_TRIES},                             \
+	        {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},               \
+	        {"per-server", required_argument, NULL, OPT_PER_SERVER},                   \
+	        {"source", required_argument, NULL, OPT_SOURCE}
+
+/* Short options of the shared set: -4 -6 -b ADDR. */
+#define CLI_NET_SHORTOPTS "46b:"
+
+void cli_net_init(cli_net_t *n);
+/* Handle opt if it is a shared network option: 1 handled, 0 not ours, -1 error. */
+int cli_net_option(cli_net_t *n, int opt, const char *arg);
+/* After parsing: resolver default from /etc/resolv.conf when needed (-1 on error). */
+int cli_net_finish(cli_net_t *n, bool need_resolver);
+void cli_net_free(cli_net_t *n);
+
+/* Help text of the shared network options. */
+extern const char cli_net_help[];
+
+/* Read zone names from a file ("-" for stdin): one per line, '#' comments.
+ * Calls add(name, arg) for each; returns 0 or -1 after printing an error. */
+int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), void *arg);
+
+/* Subcommands. */
+int cmd_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,250 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <soasync/error.h>
+#include <soasync/resolver.h>
+
+#include "cli.h"
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("soasync: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void cli_zerr(const char *zone, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "soasync: %s: ", zone);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+bool cli_use_color(cli_color_t mode, FILE *f)
+{
+	if (mode != CLI_COLOR_AUTO) {
+		return mode == CLI_COLOR_ALWAYS;
+	}
+	const char *nc = getenv("NO_COLOR");
+	if (nc != NULL && *nc != '\0') {
+		return false;
+	}
+	const char *term = getenv("TERM");
+	if (term != NULL && strcmp(term, "dumb") == 0) {
+		return false;
+	}
+	return isatty(fileno(f));
+}
+
+int cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max, unsigned *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v < min || v > max) {
+		cli_err("%s: expected a number from %u to %u, got '%s'", opt, min, max, arg);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+int cli_parse_addr(const char *opt, const char *arg, ss_addr_t *out)
+{
+	if (ss_addr_parse(out, arg, 53) != 0) {
+		cli_err("%s: '%s' is not an address: expected ADDR or ADDR#PORT (IPv4 or IPv6)",
+		        opt, arg);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_parse_addr_list(const char *opt, const char *arg, ss_addr_t **list, size_t *n)
+{
+	char *copy = strdup(arg);
+	if (copy == NULL) {
+		return -1;
+	}
+	int ret = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL && ret == 0;
+	     tok = strtok_r(NULL, ",", &save)) {
+		ss_addr_t a;
+		ss_addr_t *grown = NULL;
+		if (cli_parse_addr(opt, tok, &a) != 0) {
+			ret = -1;
+		} else if ((grown = realloc(*list, (*n + 1) * sizeof(*grown))) == NULL) {
+			ret = -1;
+		} else {
+			*list = grown;
+			grown[(*n)++] = a;
+		}
+	}
+	if (ret == 0 && *n == 0) {
+		cli_err("%s: no address given", opt);
+		ret = -1;
+	}
+	free(copy);
+	return ret;
+}
+
+void cli_net_init(cli_net_t *n)
+{
+	memset(n, 0, sizeof(*n));
+	ss_engine_opts_default(&n->eng);
+}
+
+static int set_source(cli_net_t *n, const char *opt, const char *arg)
+{
+	ss_addr_t a;
+	if (cli_parse_addr(opt, arg, &a) != 0) {
+		return -1;
+	}
+	if (ss_addr_family(&a) == AF_INET) {
+		n->eng.source4 = a;
+		n->eng.has_source4 = true;
+	} else {
+		n->eng.source6 = a;
+		n->eng.has_source6 = true;
+	}
+	return 0;
+}
+
+int cli_net_option(cli_net_t *n, int opt, const char *arg)
+{
+	int r = 0;
+	switch (opt) {
+	case '4':
+		n->only4 = true;
+		return 1;
+	case '6':
+		n->only6 = true;
+		return 1;
+	case 'b':
+	case OPT_SOURCE:
+		r = set_source(n, "--source", arg);
+		break;
+	case OPT_RESOLVER:
+		r = cli_parse_addr("--resolver", arg, &n->resolver);
+		n->have_resolver = true;
+		break;
+	case OPT_NS:
+		r = cli_parse_addr_list("--ns", arg, &n->ns, &n->nns);
+		break;
+	case OPT_PRIMARY:
+		r = cli_parse_addr_list("--primary", arg, &n->primary, &n->nprimary);
+		break;
+	case OPT_TIMEOUT:
+		r = cli_parse_uint("--timeout", arg, 1, 600000, &n->eng.timeout_ms);
+		break;
+	case OPT_TRIES:
+		r = cli_parse_uint("--tries", arg, 1, 100, &n->eng.tries);
+		break;
+	case OPT_MAX_INFLIGHT:
+		r = cli_parse_uint("--max-inflight", arg, 1, 100000, &n->eng.max_inflight);
+		break;
+	case OPT_PER_SERVER:
+		r = cli_parse_uint("--per-server", arg, 1, 60000, &n->eng.per_server);
+		break;
+	default:
+		return 0;
+	}
+	return r == 0 ? 1 : -1;
+}
+
+int cli_net_finish(cli_net_t *n, bool need_resolver)
+{
+	if (n->only4 && n->only6) {
+		cli_err("-4 and -6 exclude each other");
+		return -1;
+	}
+	if (!need_resolver || n->have_resolver) {
+		return 0;
+	}
+	int ret = ss_resolver_from_conf("/etc/resolv.conf", &n->resolver);
+	if (ret != 0) {
+		cli_err("/etc/resolv.conf: no usable nameserver (%s); give --resolver ADDR or --ns",
+		        ss_strerror(ret));
+		return -1;
+	}
+	n->have_resolver = true;
+	return 0;
+}
+
+void cli_net_free(cli_net_t *n)
+{
+	free(n->ns);
+	free(n->primary);
+	n->ns = n->primary = NULL;
+}
+
+const char cli_net_help[] =
+        "Servers and discovery:\n"
+        "  --resolver ADDR[#PORT]   recursive resolver for discovery (default: first\n"
+        "                           nameserver of /etc/resolv.conf)\n"
+        "  --ns ADDR[#PORT][,...]   check exactly these addresses, no discovery (repeatable)\n"
+        "  --primary ADDR[#PORT]    the primary (hidden or not); its serial is the reference\n"
+        "  -4, -6                   only IPv4 / only IPv6 server addresses\n"
+        "Queries:\n"
+        "  -b, --source ADDR        send queries from this source address\n"
+        "  --timeout MS             wait per try, and after the last one (default 1500)\n"
+        "  --tries N                UDP tries per query (default 3); lost queries are\n"
+        "                           retried after an adaptive timeout well below MS\n"
+        "  --max-inflight N         queries in flight in all (default 1000)\n"
+        "  --per-server N           queries in flight per server address (default 100)\n";
+
+int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), void *arg)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	if (f == NULL) {
+		cli_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned lineno = 0;
+	int ret = 0;
+	while (ret == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash != NULL) {
+			*hash = '\0';
+		}
+		char *s = line + strspn(line, " \t\r\n");
+		char *e = s + strcspn(s, " \t\r\n");
+		if (s == e) {
+			continue;
+		}
+		if (*(e + strspn(e, " \t\r\n")) != '\0') {
+			cli_err("%s:%u: expected one zone name per line", path, lineno);
+			ret = -1;
+			break;
+		}
+		*e = '\0';
+		if (add(s, arg) != 0) {
+			cli_err("%s:%u: '%s' is not a valid zone name", path, lineno, s);
+			ret = -1;
+		}
+	}
+	if (ret == 0 && ferror(f)) {
+		cli_err("%s: read error", path);
+		ret = -1;
+	}
+	free(line);
+	if (!is_stdin) {
+		fclose(f);
+	}
+	return ret;
+}

@@ -1,0 +1,47 @@
+/*
+ * soasync CLI: renderers for check results. They format what the model
+ * decided; they never decide anything themselves.
+ */
+#ifndef SOASYNC_RENDER_H
+#define SOASYNC_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include <soasync/check.h>
+
+/* The JSON object of one zone (new reference, caller decrefs). */
+json_t *render_check_json_obj(const ss_zone_result_t *res);
+
+/* One line of JSON Lines. Returns 0 or -1 (out of memory). */
+int render_check_json(FILE *f, const ss_zone_result_t *res);
+
+/* The human table and findings. */
+void render_check_table(FILE *f, const ss_zone_result_t *res, bool color);
+
+/* Monitoring-plugin output gathers all zones, then prints once. */
+typedef struct {
+	unsigned count[4]; /* zones per status */
+	size_t nzones;
+	char *problems;    /* long output, one line per zone with findings */
+	size_t plen, pcap;
+	char *summary;     /* first problem zones for the first line */
+	size_t slen, scap;
+	unsigned servers, answered;
+	double max_rtt_ms;
+	bool single;       /* exactly one zone: per-server perfdata */
+	char *perf;
+	size_t perflen, perfcap;
+} nagios_t;
+
+void render_nagios_add(nagios_t *n, const ss_zone_result_t *res);
+/* Print and return the worst status. */
+int render_nagios_print(FILE *f, nagios_t *n);
+void render_nagios_free(nagios_t *n);
+
+/* "NOERROR" etc., or "-" for no answer. */
+const char *render_rcode(int rcode);
+
+#endif

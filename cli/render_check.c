@@ -1,0 +1,379 @@
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libknot/libknot.h>
+
+#include <soasync/error.h>
+#include <soasync/serial.h>
+
+#include "render.h"
+
+const char *render_rcode(int rcode)
+{
+	if (rcode < 0) {
+		return "-";
+	}
+	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
+	return l ? l->name : "?";
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *server_json(const ss_server_obs_t *s)
+{
+	char addr[SS_ADDR_STRLEN];
+	ss_addr_ntop(&s->addr, addr, sizeof(addr));
+	const char *err = NULL;
+	if (s->kind == SS_ANS_NONE || s->kind == SS_ANS_MALFORMED) {
+		err = ss_strerror(s->error);
+	} else if (!s->has_soa) {
+		err = s->detail ? s->detail : render_rcode(s->rcode);
+	}
+	json_t *o = json_pack("{s:o, s:s, s:i, s:o, s:b, s:o, s:o, s:o, s:o, s:o}",
+	                      "name", str_or_null(s->name),
+	                      "address", addr,
+	                      "port", (int)ss_addr_port(&s->addr),
+	                      "rcode", s->rcode < 0 ? json_null() : json_string(render_rcode(s->rcode)),
+	                      "aa", s->aa,
+	                      "serial", s->has_soa ? json_integer(s->soa.serial) : json_null(),
+	                      "rtt_ms", s->rcode < 0 ? json_null() : json_real((double)s->rtt_us / 1000.0),
+	                      "nsid", str_or_null(s->nsid),
+	                      "vendor", str_or_null(ss_vendor_name(s->vendor)),
+	                      "error", str_or_null(err));
+	if (o == NULL) {
+		return NULL;
+	}
+	json_object_set_new(o, "primary", json_boolean(s->is_primary));
+	json_object_set_new(o, "tcp", json_boolean(s->tcp));
+	if (s->version) {
+		json_object_set_new(o, "version", json_string(s->version));
+	}
+	if (s->has_expire) {
+		json_object_set_new(o, "expire_s", json_integer(s->expire_s));
+	}
+	return o;
+}
+
+static json_t *finding_json(const ss_finding_t *f)
+{
+	json_t *servers = json_array();
+	for (size_t i = 0; servers && i < f->nservers; i++) {
+		char a[SS_ADDR_STRLEN];
+		json_array_append_new(servers, json_string(ss_addr_format(&f->servers[i], a, sizeof(a))));
+	}
+	return json_pack("{s:s, s:s, s:o, s:s, s:o}", "code", f->code, "severity",
+	                 ss_severity_name(f->severity), "servers", servers, "message",
+	                 f->message ? f->message : "", "fix", str_or_null(f->fix));
+}
+
+static json_t *names_json(knot_dname_t *const *names, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++) {
+		char txt[KNOT_DNAME_TXT_MAXLEN + 1];
+		json_array_append_new(a, json_string(knot_dname_to_str(txt, names[i], sizeof(txt))));
+	}
+	return a;
+}
+
+json_t *render_check_json_obj(const ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	char pa[SS_ADDR_STRLEN];
+	json_t *servers = json_array(), *findings = json_array();
+	for (size_t i = 0; servers && i < o->nservers; i++) {
+		json_array_append_new(servers, server_json(&o->servers[i]));
+	}
+	for (size_t i = 0; findings && i < res->nfindings; i++) {
+		json_array_append_new(findings, finding_json(&res->findings[i]));
+	}
+	json_t *obj = json_pack(
+	        "{s:s, s:s, s:o, s:o, s:o, s:o}", "zone", o->zone_str ? o->zone_str : "", "status",
+	        ss_status_name(res->status), "primary",
+	        res->has_primary ? json_string(ss_addr_format(&res->primary, pa, sizeof(pa)))
+	                         : json_null(),
+	        "reference_serial",
+	        res->has_reference ? json_integer(res->reference_serial) : json_null(), "servers",
+	        servers, "findings", findings);
+	if (obj != NULL && o->have_ns_sets) {
+		json_object_set_new(obj, "ns", json_pack("{s:o, s:o}", "parent",
+		                                         names_json(o->parent_ns, o->nparent_ns),
+		                                         "child", names_json(o->child_ns, o->nchild_ns)));
+	}
+	return obj;
+}
+
+int render_check_json(FILE *f, const ss_zone_result_t *res)
+{
+	json_t *obj = render_check_json_obj(res);
+	if (obj == NULL) {
+		return -1;
+	}
+	int ret = json_dumpf(obj, f, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+	fputc('\n', f);
+	json_decref(obj);
+	return ret;
+}
+
+/* ---- table ---------------------------------------------------------------- */
+
+#define C_RED    "\033[31m"
+#define C_YELLOW "\033[33m"
+#define C_GREEN  "\033[32m"
+#define C_BOLD   "\033[1m"
+#define C_DIM    "\033[2m"
+#define C_OFF    "\033[0m"
+
+static const char *status_color(ss_status_t st)
+{
+	switch (st) {
+	case SS_STATUS_OK:
+		return C_GREEN;
+	case SS_STATUS_WARNING:
+		return C_YELLOW;
+	default:
+		return C_RED;
+	}
+}
+
+static const char *sev_color(ss_severity_t sev)
+{
+	switch (sev) {
+	case SS_SEV_INFO:
+		return C_DIM;
+	case SS_SEV_WARNING:
+		return C_YELLOW;
+	default:
+		return C_RED;
+	}
+}
+
+static void diff_text(const ss_zone_result_t *res, const ss_server_obs_t *s, char *buf, size_t len)
+{
+	if (!s->has_soa || !res->has_reference) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	switch (ss_serial_cmp(s->soa.serial, res->reference_serial)) {
+	case SS_SERIAL_EQUAL:
+		snprintf(buf, len, "0");
+		break;
+	case SS_SERIAL_LESS:
+		snprintf(buf, len, "-%u", ss_serial_distance(s->soa.serial, res->reference_serial));
+		break;
+	case SS_SERIAL_GREATER:
+		snprintf(buf, len, "+%u", ss_serial_distance(res->reference_serial, s->soa.serial));
+		break;
+	case SS_SERIAL_UNDEFINED:
+		snprintf(buf, len, "2^31?");
+		break;
+	}
+}
+
+typedef struct {
+	char name[256], addr[SS_ADDR_STRLEN], vendor[16], rcode[16], aa[4], serial[16], diff[16],
+	        rtt[24];
+	bool bad;
+} row_t;
+
+static void make_row(const ss_zone_result_t *res, const ss_server_obs_t *s, row_t *r)
+{
+	snprintf(r->name, sizeof(r->name), "%s%s", s->name ? s->name : "-",
+	         s->is_primary ? " (primary)" : "");
+	ss_addr_format(&s->addr, r->addr, sizeof(r->addr));
+	snprintf(r->vendor, sizeof(r->vendor), "%s",
+	         ss_vendor_name(s->vendor) ? ss_vendor_name(s->vendor) : "-");
+	snprintf(r->rcode, sizeof(r->rcode), "%s",
+	         s->rcode < 0 ? (s->error == SS_ETIMEOUT ? "timeout"
+	                         : s->error == SS_ECONNREFUSED ? "refused"
+	                         : s->error ? "error" : "-")
+	                      : render_rcode(s->rcode));
+	snprintf(r->aa, sizeof(r->aa), "%s", s->rcode < 0 ? "-" : s->aa ? "aa" : "no");
+	if (s->has_soa) {
+		snprintf(r->serial, sizeof(r->serial), "%u", s->soa.serial);
+	} else {
+		snprintf(r->serial, sizeof(r->serial), "-");
+	}
+	diff_text(res, s, r->diff, sizeof(r->diff));
+	if (s->rcode < 0) {
+		snprintf(r->rtt, sizeof(r->rtt), "-");
+	} else {
+		snprintf(r->rtt, sizeof(r->rtt), "%.1f ms%s", s->rtt_us / 1000.0, s->tcp ? " tcp" : "");
+	}
+	r->bad = !s->has_soa || strcmp(r->diff, "0") != 0;
+}
+
+#define W(field) (int)w.field
+
+void render_check_table(FILE *f, const ss_zone_result_t *res, bool color)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	const char *on = "", *off = "";
+	if (color) {
+		on = status_color(res->status);
+		off = C_OFF;
+	}
+	fprintf(f, "%s%s%s %s%s%s", color ? C_BOLD : "", o->zone_str, off, on,
+	        ss_status_name(res->status), off);
+	if (res->has_reference) {
+		char pa[SS_ADDR_STRLEN];
+		fprintf(f, "  reference serial %u (%s)", res->reference_serial,
+		        res->has_primary ? ss_addr_format(&res->primary, pa, sizeof(pa))
+		                         : "highest, no primary");
+	}
+	fputc('\n', f);
+	row_t *rows = calloc(o->nservers ? o->nservers : 1, sizeof(*rows));
+	if (rows == NULL) {
+		return;
+	}
+	row_t w = {.bad = false};
+	struct {
+		size_t name, addr, vendor, rcode, aa, serial, diff, rtt;
+	} wd = {4, 7, 6, 5, 2, 6, 4, 3};
+	for (size_t i = 0; i < o->nservers; i++) {
+		make_row(res, &o->servers[i], &rows[i]);
+#define WIDEN(fl)                                                                          \
+	if (strlen(rows[i].fl) > wd.fl)                                                    \
+		wd.fl = strlen(rows[i].fl);
+		WIDEN(name) WIDEN(addr) WIDEN(vendor) WIDEN(rcode) WIDEN(aa) WIDEN(serial)
+		WIDEN(diff) WIDEN(rtt)
+#undef WIDEN
+	}
+	(void)w;
+	if (o->nservers > 0) {
+		fprintf(f, "  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", (int)wd.name, "NAME",
+		        (int)wd.addr, "ADDRESS", (int)wd.vendor, "VENDOR", (int)wd.rcode, "RCODE",
+		        (int)wd.aa, "AA", (int)wd.serial, "SERIAL", (int)wd.diff, "DIFF", (int)wd.rtt,
+		        "RTT");
+	}
+	for (size_t i = 0; i < o->nservers; i++) {
+		const row_t *r = &rows[i];
+		const char *ron = color ? (r->bad ? C_RED : "") : "";
+		fprintf(f, "  %s%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s%s\n", ron, (int)wd.name,
+		        r->name, (int)wd.addr, r->addr, (int)wd.vendor, r->vendor, (int)wd.rcode,
+		        r->rcode, (int)wd.aa, r->aa, (int)wd.serial, r->serial, (int)wd.diff, r->diff,
+		        (int)wd.rtt, r->rtt, color && r->bad ? C_OFF : "");
+	}
+	free(rows);
+	for (size_t i = 0; i < res->nfindings; i++) {
+		const ss_finding_t *fd = &res->findings[i];
+		fprintf(f, "  %s%s%s %s: %s\n", color ? sev_color(fd->severity) : "",
+		        ss_severity_name(fd->severity), off, fd->code, fd->message);
+		if (fd->fix) {
+			fprintf(f, "    fix: %s\n", fd->fix);
+		}
+	}
+}
+
+/* ---- monitoring plugin ------------------------------------------------ */
+
+static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		return;
+	}
+	if (*len + (size_t)n + 1 > *cap) {
+		size_t ncap = (*cap ? *cap : 256);
+		while (ncap < *len + (size_t)n + 1) {
+			ncap *= 2;
+		}
+		char *nb = realloc(*buf, ncap);
+		if (nb == NULL) {
+			return;
+		}
+		*buf = nb;
+		*cap = ncap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
+}
+
+void render_nagios_add(nagios_t *n, const ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	n->count[res->status]++;
+	n->nzones++;
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		n->servers++;
+		if (s->has_soa) {
+			n->answered++;
+			if (s->rtt_us / 1000.0 > n->max_rtt_ms) {
+				n->max_rtt_ms = s->rtt_us / 1000.0;
+			}
+		}
+		if (n->nzones == 1) {
+			char a[SS_ADDR_STRLEN];
+			ss_addr_ntop(&s->addr, a, sizeof(a));
+			if (s->has_soa) {
+				append(&n->perf, &n->perflen, &n->perfcap, " 'serial_%s'=%u", a,
+				       s->soa.serial);
+			}
+		}
+	}
+	for (size_t i = 0; i < res->nfindings; i++) {
+		const ss_finding_t *f = &res->findings[i];
+		if (f->severity == SS_SEV_INFO) {
+			continue;
+		}
+		append(&n->problems, &n->plen, &n->pcap, "%s %s %s: %s\n", o->zone_str,
+		       ss_severity_name(f->severity), f->code, f->message);
+		if (n->slen < 200) {
+			append(&n->summary, &n->slen, &n->scap, "%s%s %s", n->slen ? ", " : "",
+			       o->zone_str, f->code);
+		}
+	}
+}
+
+int render_nagios_print(FILE *f, nagios_t *n)
+{
+	int worst = 0;
+	for (int st = 3; st > 0; st--) {
+		if (n->count[st] > 0) {
+			worst = st;
+			break;
+		}
+	}
+	static const char *label[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+	fprintf(f, "SOA %s - ", label[worst]);
+	if (n->nzones == 1 && worst == 0) {
+		fprintf(f, "all %u servers serve the same serial", n->answered);
+	} else if (worst == 0) {
+		fprintf(f, "%zu zones in sync", n->nzones);
+	} else {
+		fprintf(f, "%s%s", n->summary ? n->summary : "", n->slen >= 200 ? ", ..." : "");
+		if (n->nzones > 1) {
+			fprintf(f, " (%u critical, %u warning, %u unknown of %zu zones)", n->count[2],
+			        n->count[1], n->count[3], n->nzones);
+		}
+	}
+	fprintf(f, " | zones=%zu ok=%u warning=%u critical=%u unknown=%u servers=%u answered=%u "
+	           "rtt_max=%.3fms%s\n",
+	        n->nzones, n->count[0], n->count[1], n->count[2], n->count[3], n->servers,
+	        n->answered, n->max_rtt_ms, n->nzones == 1 && n->perf ? n->perf : "");
+	if (n->problems) {
+		fputs(n->problems, f);
+	}
+	return worst;
+}
+
+void render_nagios_free(nagios_t *n)
+{
+	free(n->problems);
+	free(n->summary);
+	free(n->perf);
+	memset(n, 0, sizeof(*n));
+}

@@ -1,0 +1,179 @@
+/*
+ * soasync: the check model. Observations of one zone (what every server
+ * address answered) go in, findings and a verdict come out. Pure functions:
+ * no I/O, no clock, no printing, so every verdict can be unit tested from
+ * synthetic observations.
+ */
+#ifndef SOASYNC_CHECK_H
+#define SOASYNC_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libknot/libknot.h>
+
+#include <soasync/addr.h>
+#include <soasync/api.h>
+
+/* Severity of a finding. Numerically ordered; INFO never raises a status. */
+typedef enum {
+	SS_SEV_INFO = 0,
+	SS_SEV_WARNING = 1,
+	SS_SEV_CRITICAL = 2,
+	SS_SEV_UNKNOWN = 3,
+} ss_severity_t;
+
+/* Status of a zone: the worst severity of its findings (INFO counts as OK).
+ * The values are the monitoring-plugin exit codes. */
+typedef enum {
+	SS_STATUS_OK = 0,
+	SS_STATUS_WARNING = 1,
+	SS_STATUS_CRITICAL = 2,
+	SS_STATUS_UNKNOWN = 3,
+} ss_status_t;
+
+/* "info", "warning", "critical", "unknown". */
+SS_API const char *ss_severity_name(ss_severity_t sev);
+
+/* "ok", "warning", "critical", "unknown". */
+SS_API const char *ss_status_name(ss_status_t st);
+
+typedef enum {
+	SS_VENDOR_UNKNOWN = 0,
+	SS_VENDOR_BIND,
+	SS_VENDOR_NSD,
+	SS_VENDOR_KNOT,
+	SS_VENDOR_POWERDNS,
+	SS_VENDOR_UNBOUND,
+	SS_VENDOR_OTHER, /* answered with a version string we do not know */
+} ss_vendor_t;
+
+/* "bind", "nsd", "knot", "powerdns", "unbound", "other", NULL for unknown. */
+SS_API const char *ss_vendor_name(ss_vendor_t v);
+
+/* Classify a CHAOS version.bind / version.server string (NULL: unknown). */
+SS_API ss_vendor_t ss_vendor_classify(const char *version);
+
+/* Where a server address came from (bit set). */
+enum {
+	SS_ORIGIN_PARENT = 1 << 0,  /* the parent's delegation (NS + glue) */
+	SS_ORIGIN_CHILD = 1 << 1,   /* the zone's own NS set */
+	SS_ORIGIN_PRIMARY = 1 << 2, /* --primary or the SOA MNAME */
+	SS_ORIGIN_GIVEN = 1 << 3,   /* --ns */
+};
+
+/* What a server's answer to "ZONE SOA" (RD=0) amounted to. */
+typedef enum {
+	SS_ANS_NONE = 0,      /* no answer: see error */
+	SS_ANS_SOA,           /* AA, NOERROR, the zone's SOA: serial valid */
+	SS_ANS_NOT_AUTH,      /* REFUSED, NOTAUTH, no AA, other rcodes */
+	SS_ANS_REFERRAL,      /* no AA, NS records for the zone or a parent in authority */
+	SS_ANS_NO_SOA,        /* AA but no SOA for the zone (NODATA, NXDOMAIN, other owner) */
+	SS_ANS_SERVFAIL,      /* SERVFAIL */
+	SS_ANS_MALFORMED,     /* only malformed answers arrived */
+} ss_answer_kind_t;
+
+typedef struct {
+	knot_dname_t *mname, *rname; /* owned */
+	uint32_t serial, refresh, retry, expire, minimum;
+} ss_soa_t;
+
+typedef struct {
+	char *name;          /* NS name(s) for this address, comma separated; owned; may be NULL */
+	ss_addr_t addr;
+	unsigned origin;     /* SS_ORIGIN_* */
+	bool is_primary;     /* this address is the primary (given or from the MNAME) */
+
+	ss_answer_kind_t kind;
+	int error;           /* SS_E* when kind == SS_ANS_NONE or MALFORMED */
+	int rcode;           /* -1 when there was no answer */
+	bool aa;
+	bool has_soa;        /* soa valid (kind == SS_ANS_SOA) */
+	ss_soa_t soa;
+	uint32_t rtt_us;
+	bool tcp;            /* the answer came over TCP */
+	char *nsid;          /* printable NSID; owned; may be NULL */
+	char *version;       /* CHAOS version string; owned; may be NULL */
+	ss_vendor_t vendor;
+	bool has_expire;     /* EDNS EXPIRE (RFC 7314) answered */
+	uint32_t expire_s;
+	char *detail;        /* what the answer said, e.g. "referral to test."; owned */
+} ss_server_obs_t;
+
+typedef struct {
+	knot_dname_t *zone;  /* owned */
+	char *zone_str;      /* owned, presentation form with the trailing dot */
+	int discovery_error; /* 0, or why discovery failed */
+	char *discovery_detail; /* owned; what failed, in words */
+	bool not_found;      /* the zone does not exist or is not delegated */
+
+	ss_server_obs_t *servers; /* owned, sorted by address */
+	size_t nservers;
+
+	bool have_ns_sets;   /* parent and child NS sets were both learned */
+	knot_dname_t **parent_ns, **child_ns; /* owned arrays of owned names */
+	size_t nparent_ns, nchild_ns;
+	char **unresolved_ns; /* NS names with no address; owned */
+	size_t nunresolved_ns;
+
+	bool primary_given;   /* --primary: failures of the primary are findings */
+	char *mname;          /* the SOA MNAME when learned; owned */
+} ss_zone_obs_t;
+
+typedef struct {
+	const char *code;    /* static string, e.g. "serial-behind" */
+	ss_severity_t severity;
+	ss_addr_t *servers;  /* owned */
+	size_t nservers;
+	char *message;       /* owned */
+	char *fix;           /* owned; may be NULL */
+} ss_finding_t;
+
+typedef struct {
+	ss_zone_obs_t obs;
+	ss_status_t status;
+	bool has_reference;
+	uint32_t reference_serial;
+	bool reference_is_primary;
+	ss_addr_t primary;        /* valid when has_primary */
+	bool has_primary;
+	ss_finding_t *findings;   /* owned */
+	size_t nfindings;
+} ss_zone_result_t;
+
+/* Finding codes. */
+#define SS_F_SERIAL_BEHIND      "serial-behind"
+#define SS_F_PRIMARY_BEHIND     "primary-behind"
+#define SS_F_SERIAL_UNDEFINED   "serial-undefined"
+#define SS_F_NOT_AUTHORITATIVE  "not-authoritative"
+#define SS_F_UNREACHABLE        "unreachable"
+#define SS_F_SERVFAIL           "servfail"
+#define SS_F_NS_SET_MISMATCH    "ns-set-mismatch"
+#define SS_F_PRIMARY_NOT_FOUND  "primary-not-found"
+#define SS_F_SOA_FIELDS_DIFFER  "soa-fields-differ"
+#define SS_F_ZONE_NOT_FOUND     "zone-not-found"
+#define SS_F_DISCOVERY_FAILED   "discovery-failed"
+
+/*
+ * Analyze the observations in res->obs and fill in the reference, the
+ * findings and the status of res. Returns 0 or SS_ENOMEM.
+ */
+SS_API int ss_check_analyze(ss_zone_result_t *res);
+
+/* Free everything res owns (not res itself). */
+SS_API void ss_zone_result_clear(ss_zone_result_t *res);
+
+/* Free a server observation's owned members. */
+SS_API void ss_server_obs_clear(ss_server_obs_t *s);
+
+/* Add a finding to res (message and fix printf-formatted). Returns 0 or SS_ENOMEM. */
+SS_API int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_severity_t sev,
+                                 const ss_addr_t *servers, size_t nservers, const char *fix,
+                                 const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* The vendor-specific command that makes a secondary transfer the zone now. */
+SS_API const char *ss_fix_retransfer(ss_vendor_t v, char *buf, size_t len, const char *zone,
+                                     const ss_addr_t *addr);
+
+#endif

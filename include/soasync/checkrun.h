@@ -1,0 +1,55 @@
+/*
+ * soasync: running the check for many zones on one loop.
+ *
+ * For every zone added: discovery (or the --ns addresses), then the SOA query
+ * to every server address (RD=0, EDNS0 with NSID, optionally EXPIRE) and a
+ * CHAOS version query per distinct address (cached for the run), then
+ * ss_check_analyze(). Results are delivered in the order the zones were
+ * added, while at most max_zones zones are in progress, so memory stays
+ * bounded whatever the number of zones.
+ */
+#ifndef SOASYNC_CHECKRUN_H
+#define SOASYNC_CHECKRUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <soasync/addr.h>
+#include <soasync/api.h>
+#include <soasync/check.h>
+#include <soasync/engine.h>
+
+typedef struct ss_check ss_check_t;
+
+typedef struct {
+	ss_addr_t resolver;      /* for discovery; unused with ns */
+	bool only4, only6;
+	const ss_addr_t *ns;     /* --ns: skip discovery (borrowed for the run) */
+	size_t nns;
+	const ss_addr_t *primary; /* --primary (borrowed for the run) */
+	size_t nprimary;
+	bool no_vendor;          /* skip the CHAOS version queries */
+	bool expire;             /* ask for EDNS EXPIRE */
+	unsigned max_zones;      /* zones in progress at once (default 512) */
+} ss_check_opts_t;
+
+/* A zone's result, borrowed for the duration of the call; the run clears it
+ * afterwards. Called in the order the zones were added. */
+typedef void (*ss_check_cb)(ss_zone_result_t *res, void *arg);
+
+/* A new run on engine e (borrowed). NULL on SS_ENOMEM. */
+SS_API ss_check_t *ss_check_new(ss_engine_t *e, const ss_check_opts_t *opts, ss_check_cb cb,
+                                void *arg);
+
+/* Queue a zone (presentation form, with or without the final dot).
+ * Returns 0, SS_ENAME or SS_ENOMEM. Work starts when the loop runs. */
+SS_API int ss_check_add(ss_check_t *c, const char *zone);
+
+/* Free the run (after the loop finished, or to abandon it). */
+SS_API void ss_check_free(ss_check_t *c);
+
+/* Fill an observation from one SOA response of `zone` (exposed for tests). */
+SS_API void ss_obs_from_soa_response(ss_server_obs_t *s, const knot_dname_t *zone,
+                                     const ss_response_t *resp);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * soasync: the query engine.
+ *
+ * Sends DNS queries to many servers concurrently on one libuv loop. Each
+ * query goes over UDP with quick retransmissions (per-server adaptive RTO,
+ * the last try waits the whole timeout), over TCP when the answer is
+ * truncated, and once more without EDNS after FORMERR/NOTIMP/BADVERS. Every
+ * response is parsed with libknot; only one coming from the queried address
+ * and port with the query's ID and question is accepted; anything else is
+ * dropped and counted, and the query keeps waiting.
+ *
+ * Concurrency is bounded globally (max_inflight) and per server address
+ * (per_server); queries beyond that wait in a per-server FIFO, served round
+ * robin, so a burst is paced out instead of being dropped by the server.
+ *
+ * The engine never logs. All times are in milliseconds unless named _us.
+ */
+#ifndef SOASYNC_ENGINE_H
+#define SOASYNC_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libknot/libknot.h>
+#include <uv.h>
+
+#include <soasync/addr.h>
+#include <soasync/api.h>
+
+typedef struct ss_engine ss_engine_t;
+
+typedef struct {
+	unsigned timeout_ms;   /* wait after the last try, and cap of every wait (1500) */
+	unsigned tries;        /* UDP sends per query (3) */
+	unsigned max_inflight; /* queries in flight, all servers (1000) */
+	unsigned per_server;   /* queries in flight per server address (100) */
+	bool has_source4;      /* bind IPv4 sockets to source4 */
+	bool has_source6;      /* bind IPv6 sockets to source6 */
+	ss_addr_t source4;     /* port ignored */
+	ss_addr_t source6;
+} ss_engine_opts_t;
+
+/* Query flags. */
+enum {
+	SS_QF_RD = 1 << 0,         /* recursion desired */
+	SS_QF_EDNS = 1 << 1,       /* add an OPT RR (payload 1232) */
+	SS_QF_NSID = 1 << 2,       /* ask for NSID (implies EDNS) */
+	SS_QF_EXPIRE = 1 << 3,     /* ask for EDNS EXPIRE, RFC 7314 (implies EDNS) */
+	SS_QF_TCP = 1 << 4,        /* TCP only */
+	SS_QF_NOFALLBACK = 1 << 5, /* no retry without EDNS */
+};
+
+typedef struct {
+	ss_addr_t server;
+	const knot_dname_t *qname;    /* copied by submit */
+	uint16_t qtype;
+	uint16_t qclass;              /* 0 means IN */
+	uint8_t opcode;               /* KNOT_OPCODE_QUERY (0) or KNOT_OPCODE_NOTIFY */
+	unsigned flags;               /* SS_QF_* */
+	const knot_rrset_t *answer;   /* NOTIFY: SOA for the answer section; copied */
+	const knot_tsig_key_t *tsig;  /* sign the query, verify the answer; borrowed
+	                               * until the query completes */
+	unsigned timeout_ms;          /* 0: engine default */
+	unsigned tries;               /* 0: engine default */
+} ss_query_t;
+
+typedef struct {
+	int error;             /* 0, or why there is no answer: SS_ETIMEOUT,
+	                        * SS_ECONNREFUSED, SS_ENETWORK, SS_EMALFORMED,
+	                        * SS_ECLOSED, SS_ETSIG, SS_ECANCELED */
+	const knot_pkt_t *pkt; /* the parsed answer when error == 0; borrowed,
+	                        * valid only during the callback */
+	uint16_t rcode;        /* extended RCODE of the answer */
+	bool aa, tc, ra;
+	bool tcp;              /* the answer came over TCP */
+	bool edns;             /* the answered query carried EDNS */
+	uint32_t rtt_us;       /* from the last send to the answer */
+	unsigned sends;        /* datagrams sent, plus TCP connections */
+	unsigned dropped;      /* responses dropped as forged, stray or malformed */
+} ss_response_t;
+
+/* Called exactly once per submitted query. */
+typedef void (*ss_query_cb)(const ss_response_t *resp, void *arg);
+
+/*
+ * Streams (zone transfers): every message of the TCP answer is passed to
+ * msg_cb, parsed and, with a TSIG key, verified. msg_cb returns 0 to read on,
+ * 1 when the stream is complete, or a negative SS_E* code to abort. done_cb
+ * is then called exactly once with 0 or the error.
+ */
+typedef int (*ss_stream_msg_cb)(const knot_pkt_t *pkt, void *arg);
+typedef void (*ss_stream_done_cb)(int error, void *arg);
+
+typedef struct {
+	unsigned idle_ms;  /* longest silence between bytes of the stream (default: timeout) */
+	unsigned limit_ms; /* longest whole stream (default 600000) */
+} ss_stream_opts_t;
+
+/* Counters, for diagnostics and benchmarks. */
+typedef struct {
+	uint64_t queries, sent, received, dropped, retransmits, tcp, timeouts;
+} ss_engine_stats_t;
+
+/* Default options (the values in parentheses above). */
+SS_API void ss_engine_opts_default(ss_engine_opts_t *opts);
+
+/* A new engine on loop (borrowed). Returns NULL on SS_ENOMEM. */
+SS_API ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts);
+
+/*
+ * Submit a query. The callback runs later from the loop, never from inside
+ * this call. Returns 0, SS_EINVAL (bad spec), SS_ENOMEM.
+ */
+SS_API int ss_engine_query(ss_engine_t *e, const ss_query_t *q, ss_query_cb cb, void *arg);
+
+/* Submit a stream query over TCP (AXFR, IXFR). Returns as ss_engine_query. */
+SS_API int ss_engine_stream(ss_engine_t *e, const ss_query_t *q, const ss_stream_opts_t *opts,
+                            ss_stream_msg_cb msg_cb, ss_stream_done_cb done_cb, void *arg);
+
+/* Cancel everything in flight or queued (callbacks get SS_ECANCELED). */
+SS_API void ss_engine_cancel_all(ss_engine_t *e);
+
+SS_API void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out);
+
+/*
+ * Close the engine's handles and free it once they are closed; the loop must
+ * run afterwards (uv_run) to finish. Pending queries are canceled first.
+ */
+SS_API void ss_engine_close(ss_engine_t *e);
+
+#endif

@@ -1,0 +1,682 @@
+/*
+ * The check model: observations -> reference serial -> findings -> status.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <soasync/check.h>
+#include <soasync/error.h>
+#include <soasync/serial.h>
+
+#include "strbuf.h"
+
+const char *ss_severity_name(ss_severity_t sev)
+{
+	static const char *names[] = {"info", "warning", "critical", "unknown"};
+	return (unsigned)sev < 4 ? names[sev] : "unknown";
+}
+
+const char *ss_status_name(ss_status_t st)
+{
+	static const char *names[] = {"ok", "warning", "critical", "unknown"};
+	return (unsigned)st < 4 ? names[st] : "unknown";
+}
+
+const char *ss_vendor_name(ss_vendor_t v)
+{
+	switch (v) {
+	case SS_VENDOR_BIND:
+		return "bind";
+	case SS_VENDOR_NSD:
+		return "nsd";
+	case SS_VENDOR_KNOT:
+		return "knot";
+	case SS_VENDOR_POWERDNS:
+		return "powerdns";
+	case SS_VENDOR_UNBOUND:
+		return "unbound";
+	case SS_VENDOR_OTHER:
+		return "other";
+	case SS_VENDOR_UNKNOWN:
+		break;
+	}
+	return NULL;
+}
+
+ss_vendor_t ss_vendor_classify(const char *v)
+{
+	if (v == NULL || *v == '\0') {
+		return SS_VENDOR_UNKNOWN;
+	}
+	if (strncasecmp(v, "NSD", 3) == 0) {
+		return SS_VENDOR_NSD;
+	}
+	if (strncasecmp(v, "Knot", 4) == 0) {
+		return SS_VENDOR_KNOT;
+	}
+	if (strncasecmp(v, "PowerDNS", 8) == 0) {
+		return SS_VENDOR_POWERDNS;
+	}
+	if (strncasecmp(v, "unbound", 7) == 0) {
+		return SS_VENDOR_UNBOUND;
+	}
+	/* BIND answers its bare version: "9.18.28-1~deb12u2-Debian". */
+	if ((v[0] == '9' && v[1] == '.') || strncasecmp(v, "BIND", 4) == 0) {
+		return SS_VENDOR_BIND;
+	}
+	return SS_VENDOR_OTHER;
+}
+
+static void zone_for_cmd(const char *zone, char *out, size_t len)
+{
+	size_t n = strlen(zone);
+	if (n > 1 && zone[n - 1] == '.') {
+		n--;
+	}
+	snprintf(out, len, "%.*s", (int)n, zone);
+}
+
+const char *ss_fix_retransfer(ss_vendor_t v, char *buf, size_t len, const char *zone,
+                              const ss_addr_t *addr)
+{
+	char z[KNOT_DNAME_TXT_MAXLEN + 1];
+	char a[SS_ADDR_STRLEN];
+	zone_for_cmd(zone, z, sizeof(z));
+	switch (v) {
+	case SS_VENDOR_BIND:
+		snprintf(buf, len, "rndc retransfer %s", z);
+		break;
+	case SS_VENDOR_NSD:
+		snprintf(buf, len, "nsd-control force_transfer %s", z);
+		break;
+	case SS_VENDOR_KNOT:
+		snprintf(buf, len, "knotc zone-retransfer %s", z);
+		break;
+	case SS_VENDOR_POWERDNS:
+		snprintf(buf, len, "pdns_control retrieve %s", z);
+		break;
+	default:
+		snprintf(buf, len, "soasync notify %s --to %s", z, ss_addr_format(addr, a, sizeof(a)));
+		break;
+	}
+	return buf;
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+void ss_server_obs_clear(ss_server_obs_t *s)
+{
+	free(s->name);
+	free(s->soa.mname);
+	free(s->soa.rname);
+	free(s->nsid);
+	free(s->version);
+	free(s->detail);
+	memset(s, 0, sizeof(*s));
+}
+
+static void free_names(knot_dname_t **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(names[i]);
+	}
+	free(names);
+}
+
+void ss_zone_result_clear(ss_zone_result_t *res)
+{
+	ss_zone_obs_t *o = &res->obs;
+	for (size_t i = 0; i < o->nservers; i++) {
+		ss_server_obs_clear(&o->servers[i]);
+	}
+	free(o->servers);
+	free(o->zone);
+	free(o->zone_str);
+	free(o->discovery_detail);
+	free_names(o->parent_ns, o->nparent_ns);
+	free_names(o->child_ns, o->nchild_ns);
+	for (size_t i = 0; i < o->nunresolved_ns; i++) {
+		free(o->unresolved_ns[i]);
+	}
+	free(o->unresolved_ns);
+	free(o->mname);
+	for (size_t i = 0; i < res->nfindings; i++) {
+		free(res->findings[i].servers);
+		free(res->findings[i].message);
+		free(res->findings[i].fix);
+	}
+	free(res->findings);
+	memset(res, 0, sizeof(*res));
+}
+
+int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_severity_t sev,
+                          const ss_addr_t *servers, size_t nservers, const char *fix,
+                          const char *fmt, ...)
+{
+	ss_finding_t *grown = realloc(res->findings, (res->nfindings + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		return SS_ENOMEM;
+	}
+	res->findings = grown;
+	ss_finding_t *f = &grown[res->nfindings];
+	memset(f, 0, sizeof(*f));
+	va_list ap;
+	va_start(ap, fmt);
+	int ret = vasprintf(&f->message, fmt, ap);
+	va_end(ap);
+	if (ret < 0) {
+		f->message = NULL;
+		return SS_ENOMEM;
+	}
+	if (nservers > 0) {
+		f->servers = malloc(nservers * sizeof(*servers));
+		if (f->servers == NULL) {
+			free(f->message);
+			return SS_ENOMEM;
+		}
+		memcpy(f->servers, servers, nservers * sizeof(*servers));
+	}
+	f->fix = fix ? strdup(fix) : NULL;
+	f->code = code;
+	f->severity = sev;
+	f->nservers = nservers;
+	res->nfindings++;
+	if (sev != SS_SEV_INFO && (int)sev > (int)res->status) {
+		res->status = (ss_status_t)sev;
+	}
+	return 0;
+}
+
+/* ---- analysis ---------------------------------------------------------- */
+
+/* A set of servers collected for one finding. */
+typedef struct {
+	const ss_server_obs_t *srv[128];
+	ss_addr_t addr[128];
+	size_t n;
+} group_t;
+
+static void group_add(group_t *g, const ss_server_obs_t *s)
+{
+	if (g->n < sizeof(g->srv) / sizeof(g->srv[0])) {
+		g->srv[g->n] = s;
+		g->addr[g->n] = s->addr;
+		g->n++;
+	}
+}
+
+static void label(ss_strbuf_t *b, const ss_server_obs_t *s)
+{
+	char a[SS_ADDR_STRLEN];
+	ss_addr_format(&s->addr, a, sizeof(a));
+	if (s->name != NULL) {
+		ss_strbuf_printf(b, "%s (%s)", s->name, a);
+	} else {
+		ss_strbuf_printf(b, "%s", a);
+	}
+}
+
+/* The reference: the primary's serial, else the highest (RFC 1982). */
+static void pick_reference(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (s->is_primary && s->has_soa) {
+			res->has_reference = res->has_primary = res->reference_is_primary = true;
+			res->reference_serial = s->soa.serial;
+			res->primary = s->addr;
+			return;
+		}
+	}
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (!s->has_soa) {
+			continue;
+		}
+		if (!res->has_reference ||
+		    ss_serial_cmp(s->soa.serial, res->reference_serial) == SS_SERIAL_GREATER) {
+			res->reference_serial = s->soa.serial;
+			res->has_reference = true;
+		}
+	}
+}
+
+/* A primary learned only from the MNAME that is not in the NS set is
+ * commonly hidden behind a firewall: its failures are not the zone's. */
+static bool quiet_primary(const ss_zone_obs_t *o, const ss_server_obs_t *s)
+{
+	return !o->primary_given && (s->origin & ~(unsigned)SS_ORIGIN_PRIMARY) == 0;
+}
+
+static const char *ref_word(const ss_zone_result_t *res)
+{
+	return res->reference_is_primary ? "the primary's" : "the highest";
+}
+
+static int report_behind(ss_zone_result_t *res, const group_t *g)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "%zu server%s behind %s serial %u: ", g->n, g->n > 1 ? "s are" : " is",
+	                 ref_word(res), res->reference_serial);
+	for (size_t i = 0; i < g->n; i++) {
+		const ss_server_obs_t *s = g->srv[i];
+		char cmd[512];
+		ss_strbuf_printf(&msg, "%s", i ? ", " : "");
+		label(&msg, s);
+		ss_strbuf_printf(&msg, " serves %u (%u behind)", s->soa.serial,
+		                 ss_serial_distance(s->soa.serial, res->reference_serial));
+		ss_fix_retransfer(s->vendor, cmd, sizeof(cmd), res->obs.zone_str, &s->addr);
+		char a[SS_ADDR_STRLEN];
+		ss_strbuf_printf(&fix, "%son %s%s%s%s: %s", i ? "; " : "",
+		                 ss_addr_format(&s->addr, a, sizeof(a)), s->vendor ? " (" : "",
+		                 s->vendor ? ss_vendor_name(s->vendor) : "", s->vendor ? ")" : "", cmd);
+	}
+	ss_strbuf_printf(&fix, "; if it does not catch up, check that the primary notifies it "
+	                       "and allows it to transfer (soasync doctor %s)",
+	                 res->obs.zone_str);
+	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+	                  ? ss_result_add_finding(res, SS_F_SERIAL_BEHIND, SS_SEV_CRITICAL, g->addr,
+	                                          g->n, fix.s, "%s", msg.s)
+	                  : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	ss_strbuf_free(&fix);
+	return ret;
+}
+
+static int report_ahead(ss_zone_result_t *res, const group_t *g)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
+	uint32_t top = g->srv[0]->soa.serial;
+	char pa[SS_ADDR_STRLEN];
+	ss_strbuf_printf(&msg, "the primary (%s) serves %u, lower than ",
+	                 ss_addr_format(&res->primary, pa, sizeof(pa)), res->reference_serial);
+	for (size_t i = 0; i < g->n; i++) {
+		const ss_server_obs_t *s = g->srv[i];
+		if (ss_serial_cmp(s->soa.serial, top) == SS_SERIAL_GREATER) {
+			top = s->soa.serial;
+		}
+		ss_strbuf_printf(&msg, "%s%u on ", i ? ", " : "", s->soa.serial);
+		label(&msg, s);
+	}
+	ss_strbuf_printf(&msg, ": the primary went backwards, and secondaries keep the newer serial "
+	                       "until the primary's is greater again (RFC 1982)");
+	uint32_t steps[3];
+	int n = ss_serial_plan(top, res->reference_serial, steps, 3);
+	ss_strbuf_printf(&fix,
+	                 "raise the primary's serial above %u (soasync serial bump --at-least %u "
+	                 "ZONEFILE), reload and notify; to really go back to %u, publish in RFC 1982 "
+	                 "steps (soasync serial plan %u %u:",
+	                 top, top + 1, res->reference_serial, top, res->reference_serial);
+	for (int i = 0; i < n; i++) {
+		ss_strbuf_printf(&fix, " %u", steps[i]);
+	}
+	ss_strbuf_printf(&fix, "), waiting for every secondary between steps");
+	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+	                  ? ss_result_add_finding(res, SS_F_PRIMARY_BEHIND, SS_SEV_CRITICAL, g->addr,
+	                                          g->n, fix.s, "%s", msg.s)
+	                  : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	ss_strbuf_free(&fix);
+	return ret;
+}
+
+static int report_undefined(ss_zone_result_t *res, const group_t *g)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
+	for (size_t i = 0; i < g->n; i++) {
+		ss_strbuf_printf(&msg, "%s", i ? ", " : "");
+		label(&msg, g->srv[i]);
+		ss_strbuf_printf(&msg, " serves %u", g->srv[i]->soa.serial);
+	}
+	ss_strbuf_printf(&msg, ": exactly 2^31 from %s serial %u, so neither is newer (RFC 1982); "
+	                       "BIND does not transfer, Knot and NSD do",
+	                 ref_word(res), res->reference_serial);
+	uint32_t s = g->srv[0]->soa.serial;
+	uint32_t mid = s + SS_SERIAL_MAX_STEP;
+	ss_strbuf_printf(&fix,
+	                 "publish serial %u on the primary (greater than %u by 2^31-1), wait until "
+	                 "every server serves it, then continue upwards (soasync serial plan %u %u)",
+	                 mid, s, s, res->reference_serial);
+	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+	                  ? ss_result_add_finding(res, SS_F_SERIAL_UNDEFINED, SS_SEV_CRITICAL,
+	                                          g->addr, g->n, fix.s, "%s", msg.s)
+	                  : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	ss_strbuf_free(&fix);
+	return ret;
+}
+
+static const char *server_problem(const ss_server_obs_t *s)
+{
+	if (s->detail != NULL) {
+		return s->detail;
+	}
+	if (s->kind == SS_ANS_NONE || s->kind == SS_ANS_MALFORMED) {
+		return ss_strerror(s->error);
+	}
+	return "";
+}
+
+/* Findings about servers that gave no serial: one finding per code. */
+static int report_list(ss_zone_result_t *res, const group_t *g, const char *code,
+                       ss_severity_t sev, const char *what, const char *fix)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "%s: ", what);
+	for (size_t i = 0; i < g->n; i++) {
+		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
+		label(&msg, g->srv[i]);
+		const char *p = server_problem(g->srv[i]);
+		if (*p) {
+			ss_strbuf_printf(&msg, ": %s", p);
+		}
+	}
+	int ret = ss_strbuf_ok(&msg) ? ss_result_add_finding(res, code, sev, g->addr, g->n, fix,
+	                                                     "%s", msg.s)
+	                             : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	return ret;
+}
+
+static int report_unreachable(ss_zone_result_t *res, const group_t *g, bool any_soa)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	if (g->n == 0 && o->nunresolved_ns == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	for (size_t i = 0; i < g->n; i++) {
+		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
+		label(&msg, g->srv[i]);
+		ss_strbuf_printf(&msg, ": %s", server_problem(g->srv[i]));
+	}
+	for (size_t i = 0; i < o->nunresolved_ns; i++) {
+		ss_strbuf_printf(&msg, "%s%s: the name has no address", msg.len ? "; " : "",
+		                 o->unresolved_ns[i]);
+	}
+	const char *fix = "check that each server is up and answers on port 53 over UDP and TCP "
+	                  "(firewalls, ACLs, routing), and that every NS name has an address";
+	int ret = ss_strbuf_ok(&msg)
+	                  ? ss_result_add_finding(res, SS_F_UNREACHABLE,
+	                                          any_soa ? SS_SEV_WARNING : SS_SEV_CRITICAL, g->addr,
+	                                          g->n, fix, "no answer from %s", msg.s)
+	                  : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	return ret;
+}
+
+static int report_servfail(ss_zone_result_t *res, const group_t *g)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t fix = SS_STRBUF_INIT;
+	ss_strbuf_printf(&fix, "a secondary answers SERVFAIL when its copy expired: make it "
+	                       "transfer again and check why it could not (primary reachable, "
+	                       "transfers allowed)");
+	for (size_t i = 0; i < g->n; i++) {
+		char cmd[512], a[SS_ADDR_STRLEN];
+		ss_fix_retransfer(g->srv[i]->vendor, cmd, sizeof(cmd), res->obs.zone_str,
+		                  &g->srv[i]->addr);
+		ss_strbuf_printf(&fix, "; on %s: %s", ss_addr_format(&g->srv[i]->addr, a, sizeof(a)),
+		                 cmd);
+	}
+	int ret = ss_strbuf_ok(&fix) ? report_list(res, g, SS_F_SERVFAIL, SS_SEV_CRITICAL,
+	                                           "SERVFAIL (the zone is broken or expired there)",
+	                                           fix.s)
+	                             : SS_ENOMEM;
+	ss_strbuf_free(&fix);
+	return ret;
+}
+
+static bool name_in(const knot_dname_t *n, knot_dname_t *const *set, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (knot_dname_is_case_equal(n, set[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void list_missing(ss_strbuf_t *b, knot_dname_t *const *a, size_t na,
+                         knot_dname_t *const *other, size_t nother, size_t *count)
+{
+	for (size_t i = 0; i < na; i++) {
+		if (!name_in(a[i], other, nother)) {
+			char txt[KNOT_DNAME_TXT_MAXLEN + 1];
+			knot_dname_to_str(txt, a[i], sizeof(txt));
+			ss_strbuf_printf(b, "%s%s", (*count)++ ? ", " : "", txt);
+		}
+	}
+}
+
+static int report_ns_sets(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	if (!o->have_ns_sets) {
+		return 0;
+	}
+	ss_strbuf_t p = SS_STRBUF_INIT, c = SS_STRBUF_INIT;
+	size_t np = 0, nc = 0;
+	list_missing(&p, o->parent_ns, o->nparent_ns, o->child_ns, o->nchild_ns, &np);
+	list_missing(&c, o->child_ns, o->nchild_ns, o->parent_ns, o->nparent_ns, &nc);
+	int ret = 0;
+	if (np + nc > 0) {
+		ret = ss_strbuf_ok(&p) && ss_strbuf_ok(&c)
+		              ? ss_result_add_finding(
+		                        res, SS_F_NS_SET_MISMATCH, SS_SEV_WARNING, NULL, 0,
+		                        "make the zone's own NS RRset and the delegation in the parent "
+		                        "zone (at the registrar) list the same names",
+		                        "the parent's delegation and the zone's NS set differ: only at "
+		                        "the parent: %s; only in the zone: %s",
+		                        np ? p.s : "(none)", nc ? c.s : "(none)")
+		              : SS_ENOMEM;
+	}
+	ss_strbuf_free(&p);
+	ss_strbuf_free(&c);
+	return ret;
+}
+
+static void soa_diff(ss_strbuf_t *b, const ss_soa_t *a, const ss_soa_t *r)
+{
+	char x[KNOT_DNAME_TXT_MAXLEN + 1], y[KNOT_DNAME_TXT_MAXLEN + 1];
+	size_t n0 = b->len;
+	if (!knot_dname_is_case_equal(a->mname, r->mname)) {
+		ss_strbuf_printf(b, " mname %s (not %s)", knot_dname_to_str(x, a->mname, sizeof(x)),
+		                 knot_dname_to_str(y, r->mname, sizeof(y)));
+	}
+	if (!knot_dname_is_case_equal(a->rname, r->rname)) {
+		ss_strbuf_printf(b, " rname %s (not %s)", knot_dname_to_str(x, a->rname, sizeof(x)),
+		                 knot_dname_to_str(y, r->rname, sizeof(y)));
+	}
+#define FIELD(f)                                                                           \
+	if (a->f != r->f) {                                                                \
+		ss_strbuf_printf(b, " " #f " %u (not %u)", a->f, r->f);                    \
+	}
+	FIELD(refresh)
+	FIELD(retry)
+	FIELD(expire)
+	FIELD(minimum)
+#undef FIELD
+	(void)n0;
+}
+
+static bool soa_same(const ss_soa_t *a, const ss_soa_t *b)
+{
+	return knot_dname_is_case_equal(a->mname, b->mname) &&
+	       knot_dname_is_case_equal(a->rname, b->rname) && a->refresh == b->refresh &&
+	       a->retry == b->retry && a->expire == b->expire && a->minimum == b->minimum;
+}
+
+static int report_soa_fields(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	const ss_server_obs_t *ref = NULL;
+	for (size_t i = 0; i < o->nservers && ref == NULL; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (s->has_soa && s->soa.serial == res->reference_serial &&
+		    (!res->reference_is_primary || s->is_primary)) {
+			ref = s;
+		}
+	}
+	if (ref == NULL) {
+		return 0;
+	}
+	group_t g = {.n = 0};
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (s->has_soa && s->soa.serial == ref->soa.serial && !soa_same(&s->soa, &ref->soa)) {
+			group_add(&g, s);
+			ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
+			label(&msg, s);
+			ss_strbuf_printf(&msg, " has");
+			soa_diff(&msg, &s->soa, &ref->soa);
+		}
+	}
+	int ret = 0;
+	if (g.n > 0) {
+		char rl[SS_ADDR_STRLEN];
+		ret = ss_strbuf_ok(&msg)
+		              ? ss_result_add_finding(
+		                        res, SS_F_SOA_FIELDS_DIFFER, SS_SEV_WARNING, g.addr, g.n,
+		                        "the zone was changed without raising its serial: raise the "
+		                        "serial on the primary (soasync serial bump ZONEFILE), reload "
+		                        "it and let the secondaries transfer",
+		                        "same serial %u as %s, other SOA fields: %s", ref->soa.serial,
+		                        ss_addr_format(&ref->addr, rl, sizeof(rl)), msg.s)
+		              : SS_ENOMEM;
+	}
+	ss_strbuf_free(&msg);
+	return ret;
+}
+
+static int report_primary(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	if (res->has_primary || (!o->primary_given && o->mname == NULL)) {
+		return 0;
+	}
+	if (o->primary_given) {
+		return ss_result_add_finding(
+		        res, SS_F_PRIMARY_NOT_FOUND, SS_SEV_WARNING, NULL, 0,
+		        "check the address given with --primary and that it serves the zone",
+		        "the primary given with --primary gave no authoritative SOA; the highest serial "
+		        "is the reference");
+	}
+	return ss_result_add_finding(
+	        res, SS_F_PRIMARY_NOT_FOUND, SS_SEV_INFO, NULL, 0,
+	        "name the primary with --primary ADDR (a hidden primary is fine)",
+	        "the SOA MNAME %s does not resolve to a server that answers authoritatively; the "
+	        "highest serial is the reference",
+	        o->mname);
+}
+
+typedef struct {
+	group_t behind, ahead, undefined, notauth, unreach, servfail;
+	bool any_soa;
+} sort_t;
+
+static void classify(ss_zone_result_t *res, sort_t *st)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (s->has_soa) {
+			st->any_soa = true;
+			switch (ss_serial_cmp(s->soa.serial, res->reference_serial)) {
+			case SS_SERIAL_LESS:
+				group_add(&st->behind, s);
+				break;
+			case SS_SERIAL_GREATER:
+				group_add(&st->ahead, s);
+				break;
+			case SS_SERIAL_UNDEFINED:
+				group_add(&st->undefined, s);
+				break;
+			case SS_SERIAL_EQUAL:
+				break;
+			}
+			continue;
+		}
+		if (quiet_primary(o, s)) {
+			continue;
+		}
+		switch (s->kind) {
+		case SS_ANS_SERVFAIL:
+			group_add(&st->servfail, s);
+			break;
+		case SS_ANS_NOT_AUTH:
+		case SS_ANS_REFERRAL:
+		case SS_ANS_NO_SOA:
+			group_add(&st->notauth, s);
+			break;
+		default:
+			group_add(&st->unreach, s);
+			break;
+		}
+	}
+}
+
+int ss_check_analyze(ss_zone_result_t *res)
+{
+	ss_zone_obs_t *o = &res->obs;
+	res->status = SS_STATUS_OK;
+	if (o->not_found) {
+		return ss_result_add_finding(
+		        res, SS_F_ZONE_NOT_FOUND, SS_SEV_CRITICAL, NULL, 0,
+		        "check the zone name; if it is new, have it delegated in its parent zone",
+		        "%s", o->discovery_detail ? o->discovery_detail : "the zone does not exist");
+	}
+	if (o->nservers == 0) {
+		return ss_result_add_finding(
+		        res, SS_F_DISCOVERY_FAILED, SS_SEV_UNKNOWN, NULL, 0,
+		        "check --resolver, or name the servers with --ns",
+		        "no server address found: %s",
+		        o->discovery_detail ? o->discovery_detail : ss_strerror(o->discovery_error));
+	}
+	pick_reference(res);
+	sort_t st;
+	memset(&st, 0, sizeof(st));
+	classify(res, &st);
+	int ret = 0;
+	if (!res->reference_is_primary) {
+		/* Without a primary nothing can be "ahead" of the highest serial. */
+		for (size_t i = 0; i < st.ahead.n; i++) {
+			group_add(&st.behind, st.ahead.srv[i]);
+		}
+		st.ahead.n = 0;
+	}
+	ret = ret ? ret : report_ahead(res, &st.ahead);
+	ret = ret ? ret : report_behind(res, &st.behind);
+	ret = ret ? ret : report_undefined(res, &st.undefined);
+	ret = ret ? ret : report_servfail(res, &st.servfail);
+	ret = ret ? ret
+	          : report_list(res, &st.notauth, SS_F_NOT_AUTHORITATIVE, SS_SEV_CRITICAL,
+	                        "these addresses do not serve the zone authoritatively; their serial "
+	                        "does not count",
+	                        "configure the zone on those servers, or remove their names from "
+	                        "the zone's NS set and from the parent's delegation");
+	ret = ret ? ret : report_unreachable(res, &st.unreach, st.any_soa);
+	ret = ret ? ret : report_ns_sets(res);
+	ret = ret ? ret : report_primary(res);
+	ret = ret ? ret : report_soa_fields(res);
+	return ret;
+}

@@ -1,0 +1,533 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <soasync/checkrun.h>
+#include <soasync/discover.h>
+#include <soasync/error.h>
+#include <soasync/resolver.h>
+
+#include "strbuf.h"
+
+#define VENDOR_BUCKETS 1024u
+#define DEFAULT_MAX_ZONES 512u
+
+typedef struct zstate zstate_t;
+
+typedef struct vwait {
+	zstate_t *z;
+	size_t idx;
+	struct vwait *next;
+} vwait_t;
+
+typedef struct ventry {
+	struct ventry *next;
+	ss_check_t *c;
+	ss_addr_t addr;
+	bool done, tried_server;
+	char *version;
+	vwait_t *waiters;
+} ventry_t;
+
+struct zstate {
+	ss_check_t *c;
+	ss_zone_result_t res;
+	int pending;
+	bool done;
+};
+
+typedef struct {
+	zstate_t *z;
+	size_t idx;
+} soareq_t;
+
+struct ss_check {
+	ss_engine_t *e;
+	ss_check_opts_t opts;
+	ss_check_cb cb;
+	void *arg;
+	ss_resolver_t *resolver;
+	char **names;       /* zones not started yet (owned), NULL once started */
+	zstate_t **zones;   /* started zones, NULL before and after */
+	size_t nzones, cap, next_start, next_deliver;
+	unsigned running;
+	ventry_t *vbuckets[VENDOR_BUCKETS];
+};
+
+static void zone_step_done(zstate_t *z);
+static void start_more(ss_check_t *c);
+
+/* ---- observations from answers ----------------------------------------- */
+
+static char *printable(const uint8_t *data, size_t len)
+{
+	bool text = len > 0;
+	for (size_t i = 0; i < len; i++) {
+		text = text && isprint(data[i]);
+	}
+	char *out = malloc(len * 2 + 1);
+	if (out == NULL) {
+		return NULL;
+	}
+	if (text) {
+		memcpy(out, data, len);
+		out[len] = '\0';
+		return out;
+	}
+	for (size_t i = 0; i < len; i++) {
+		snprintf(out + 2 * i, 3, "%02x", data[i]);
+	}
+	out[2 * len] = '\0';
+	return out;
+}
+
+static void take_edns(ss_server_obs_t *s, const knot_pkt_t *pkt)
+{
+	uint8_t *opt = knot_pkt_edns_option(pkt, KNOT_EDNS_OPTION_NSID);
+	if (opt != NULL && s->nsid == NULL) {
+		s->nsid = printable(knot_edns_opt_get_data(opt), knot_edns_opt_get_length(opt));
+	}
+	opt = knot_pkt_edns_option(pkt, KNOT_EDNS_OPTION_EXPIRE);
+	if (opt != NULL && knot_edns_opt_get_length(opt) == 4) {
+		s->has_expire = true;
+		s->expire_s = knot_wire_read_u32(knot_edns_opt_get_data(opt));
+	}
+}
+
+static const knot_rrset_t *section_find(const knot_pkt_t *pkt, knot_section_t sec, uint16_t type,
+                                        const knot_dname_t *owner)
+{
+	const knot_pktsection_t *s = knot_pkt_section(pkt, sec);
+	for (uint16_t i = 0; i < s->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(s, i);
+		if (rr->type == type && (owner == NULL || knot_dname_is_case_equal(rr->owner, owner))) {
+			return rr;
+		}
+	}
+	return NULL;
+}
+
+static void take_soa(ss_server_obs_t *s, const knot_rrset_t *soa)
+{
+	const knot_rdata_t *rd = soa->rrs.rdata;
+	s->has_soa = true;
+	s->kind = SS_ANS_SOA;
+	s->soa.mname = knot_dname_copy(knot_soa_primary(rd), NULL);
+	s->soa.rname = knot_dname_copy(knot_soa_mailbox(rd), NULL);
+	s->soa.serial = knot_soa_serial(rd);
+	s->soa.refresh = knot_soa_refresh(rd);
+	s->soa.retry = knot_soa_retry(rd);
+	s->soa.expire = knot_soa_expire(rd);
+	s->soa.minimum = knot_soa_minimum(rd);
+	if (s->soa.mname == NULL || s->soa.rname == NULL) {
+		s->has_soa = false;
+		s->kind = SS_ANS_NONE;
+		s->error = SS_ENOMEM;
+	}
+}
+
+static void set_detail(ss_server_obs_t *s, const char *fmt, const knot_dname_t *name)
+{
+	char txt[KNOT_DNAME_TXT_MAXLEN + 1] = "";
+	if (name != NULL) {
+		knot_dname_to_str(txt, name, sizeof(txt));
+	}
+	free(s->detail);
+	if (asprintf(&s->detail, fmt, txt) < 0) {
+		s->detail = NULL;
+	}
+}
+
+static const char *rcode_name(int rcode)
+{
+	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
+	return l ? l->name : "RCODE?";
+}
+
+static void classify_noerror(ss_server_obs_t *s, const knot_dname_t *zone, const knot_pkt_t *pkt)
+{
+	const knot_rrset_t *soa = section_find(pkt, KNOT_ANSWER, KNOT_RRTYPE_SOA, zone);
+	if (soa != NULL && s->aa) {
+		take_soa(s, soa);
+		return;
+	}
+	if (!s->aa) {
+		const knot_rrset_t *ns = section_find(pkt, KNOT_AUTHORITY, KNOT_RRTYPE_NS, NULL);
+		if (ns != NULL && soa == NULL) {
+			s->kind = SS_ANS_REFERRAL;
+			set_detail(s, "referral to %s (it serves a parent zone, not this one)", ns->owner);
+			return;
+		}
+		s->kind = SS_ANS_NOT_AUTH;
+		set_detail(s, soa ? "answer without AA (a recursive or caching server)%s"
+		                  : "answer without AA%s",
+		           NULL);
+		return;
+	}
+	s->kind = SS_ANS_NO_SOA;
+	set_detail(s, "authoritative answer without the zone's SOA (NODATA)%s", NULL);
+}
+
+void ss_obs_from_soa_response(ss_server_obs_t *s, const knot_dname_t *zone,
+                              const ss_response_t *resp)
+{
+	s->rtt_us = resp->rtt_us;
+	s->tcp = resp->tcp;
+	if (resp->error != 0) {
+		s->kind = resp->error == SS_EMALFORMED ? SS_ANS_MALFORMED : SS_ANS_NONE;
+		s->error = resp->error;
+		s->rcode = -1;
+		return;
+	}
+	s->rcode = resp->rcode;
+	s->aa = resp->aa;
+	take_edns(s, resp->pkt);
+	switch (resp->rcode) {
+	case KNOT_RCODE_NOERROR:
+		classify_noerror(s, zone, resp->pkt);
+		break;
+	case KNOT_RCODE_SERVFAIL:
+		s->kind = SS_ANS_SERVFAIL;
+		break;
+	case KNOT_RCODE_NXDOMAIN:
+		s->kind = s->aa ? SS_ANS_NO_SOA : SS_ANS_NOT_AUTH;
+		set_detail(s, "NXDOMAIN%s", NULL);
+		break;
+	default:
+		s->kind = SS_ANS_NOT_AUTH;
+		set_detail(s, rcode_name(resp->rcode), NULL);
+		break;
+	}
+}
+
+/* ---- vendor (CHAOS version) cache -------------------------------------- */
+
+static void vendor_query(ventry_t *v, const char *qname);
+
+static void vendor_finish(ventry_t *v)
+{
+	v->done = true;
+	vwait_t *w = v->waiters;
+	v->waiters = NULL;
+	while (w != NULL) {
+		vwait_t *next = w->next;
+		ss_server_obs_t *s = &w->z->res.obs.servers[w->idx];
+		if (v->version != NULL) {
+			s->version = strdup(v->version);
+			s->vendor = ss_vendor_classify(v->version);
+		}
+		zone_step_done(w->z);
+		free(w);
+		w = next;
+	}
+}
+
+/* The first string of a TXT answer, through libknot's presentation dump. */
+static char *txt_first(const knot_rrset_t *rr)
+{
+	char buf[1024];
+	if (knot_rrset_txt_dump_data(rr, 0, buf, sizeof(buf), &KNOT_DUMP_STYLE_DEFAULT) < 0) {
+		return NULL;
+	}
+	char *s = buf;
+	size_t n = strlen(s);
+	if (n >= 2 && s[0] == '"') {
+		char *end = strchr(s + 1, '"');
+		s++;
+		n = end ? (size_t)(end - s) : strlen(s);
+	}
+	return strndup(s, n);
+}
+
+static void vendor_answered(const ss_response_t *resp, void *arg)
+{
+	ventry_t *v = arg;
+	if (resp->error == 0 && resp->rcode == KNOT_RCODE_NOERROR) {
+		const knot_rrset_t *txt = section_find(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_TXT, NULL);
+		if (txt != NULL && txt->rrs.count > 0) {
+			v->version = txt_first(txt);
+		}
+	}
+	if (v->version == NULL && !v->tried_server && resp->error == 0) {
+		v->tried_server = true;
+		vendor_query(v, "version.server.");
+		return;
+	}
+	vendor_finish(v);
+}
+
+static void vendor_query(ventry_t *v, const char *qname)
+{
+	knot_dname_storage_t name;
+	knot_dname_from_str(name, qname, sizeof(name));
+	ss_query_t q = {
+	        .server = v->addr,
+	        .qname = name,
+	        .qtype = KNOT_RRTYPE_TXT,
+	        .qclass = KNOT_CLASS_CH,
+	};
+	if (ss_engine_query(v->c->e, &q, vendor_answered, v) != 0) {
+		vendor_finish(v);
+	}
+}
+
+static void vendor_lookup(ss_check_t *c, zstate_t *z, size_t idx)
+{
+	const ss_addr_t *a = &z->res.obs.servers[idx].addr;
+	uint32_t b = ss_addr_hash(a) % VENDOR_BUCKETS;
+	ventry_t *v = c->vbuckets[b];
+	while (v != NULL && !ss_addr_equal(&v->addr, a)) {
+		v = v->next;
+	}
+	vwait_t *w = calloc(1, sizeof(*w));
+	bool fresh = v == NULL;
+	if (fresh) {
+		v = calloc(1, sizeof(*v));
+	}
+	if (w == NULL || v == NULL) {
+		free(w);
+		if (fresh) {
+			free(v);
+		}
+		return;
+	}
+	z->pending++;
+	w->z = z;
+	w->idx = idx;
+	w->next = v->waiters;
+	v->waiters = w;
+	if (!fresh) {
+		if (v->done) {
+			vendor_finish(v);
+		}
+		return;
+	}
+	v->c = c;
+	v->addr = *a;
+	v->next = c->vbuckets[b];
+	c->vbuckets[b] = v;
+	vendor_query(v, "version.bind.");
+}
+
+/* ---- zones --------------------------------------------------------------- */
+
+static void deliver(ss_check_t *c)
+{
+	while (c->next_deliver < c->next_start && c->zones[c->next_deliver]->done) {
+		zstate_t *z = c->zones[c->next_deliver];
+		c->zones[c->next_deliver] = NULL;
+		c->next_deliver++;
+		c->running--;
+		c->cb(&z->res, c->arg);
+		ss_zone_result_clear(&z->res);
+		free(z);
+	}
+}
+
+static void zone_step_done(zstate_t *z)
+{
+	if (--z->pending > 0) {
+		return;
+	}
+	ss_check_t *c = z->c;
+	if (ss_check_analyze(&z->res) != 0) {
+		z->res.status = SS_STATUS_UNKNOWN;
+	}
+	z->done = true;
+	deliver(c);
+	start_more(c);
+}
+
+static void soa_answered(const ss_response_t *resp, void *arg)
+{
+	soareq_t *req = arg;
+	zstate_t *z = req->z;
+	ss_obs_from_soa_response(&z->res.obs.servers[req->idx], z->res.obs.zone, resp);
+	free(req);
+	zone_step_done(z);
+}
+
+static void query_servers(zstate_t *z)
+{
+	ss_check_t *c = z->c;
+	ss_zone_obs_t *o = &z->res.obs;
+	z->pending++; /* guard */
+	for (size_t i = 0; i < o->nservers; i++) {
+		soareq_t *req = malloc(sizeof(*req));
+		if (req == NULL) {
+			o->servers[i].error = SS_ENOMEM;
+			continue;
+		}
+		req->z = z;
+		req->idx = i;
+		ss_query_t q = {
+		        .server = o->servers[i].addr,
+		        .qname = o->zone,
+		        .qtype = KNOT_RRTYPE_SOA,
+		        .flags = SS_QF_NSID | (c->opts.expire ? SS_QF_EXPIRE : 0),
+		};
+		z->pending++;
+		if (ss_engine_query(c->e, &q, soa_answered, req) != 0) {
+			free(req);
+			o->servers[i].error = SS_ENOMEM;
+			z->pending--;
+		}
+		if (!c->opts.no_vendor) {
+			vendor_lookup(c, z, i);
+		}
+	}
+	zone_step_done(z);
+}
+
+static void discovered(ss_zone_obs_t *obs, void *arg)
+{
+	(void)obs;
+	query_servers(arg);
+}
+
+static void given_servers(zstate_t *z)
+{
+	ss_check_t *c = z->c;
+	ss_zone_obs_t *o = &z->res.obs;
+	for (size_t i = 0; i < c->opts.nns; i++) {
+		ss_obs_add_server(o, &c->opts.ns[i], NULL, SS_ORIGIN_GIVEN);
+	}
+	for (size_t i = 0; i < c->opts.nprimary; i++) {
+		ss_server_obs_t *s = ss_obs_add_server(o, &c->opts.primary[i], NULL,
+		                                       SS_ORIGIN_PRIMARY);
+		if (s != NULL) {
+			s->is_primary = true;
+		}
+	}
+}
+
+static int zone_start(ss_check_t *c, zstate_t *z, char *name)
+{
+	ss_zone_obs_t *o = &z->res.obs;
+	o->zone = knot_dname_from_str_alloc(name);
+	o->zone_str = name;
+	if (o->zone == NULL) {
+		return SS_ENOMEM;
+	}
+	knot_dname_to_lower(o->zone);
+	o->primary_given = c->opts.nprimary > 0;
+	if (c->opts.nns > 0) {
+		given_servers(z);
+		query_servers(z);
+		return 0;
+	}
+	ss_discover_opts_t dopts = {
+	        .only4 = c->opts.only4,
+	        .only6 = c->opts.only6,
+	        .primary = c->opts.primary,
+	        .nprimary = c->opts.nprimary,
+	};
+	return ss_discover(c->resolver, c->e, o, &dopts, discovered, z);
+}
+
+static void start_more(ss_check_t *c)
+{
+	while (c->running < c->opts.max_zones && c->next_start < c->nzones) {
+		size_t i = c->next_start++;
+		zstate_t *z = calloc(1, sizeof(*z));
+		char *name = c->names[i];
+		c->names[i] = NULL;
+		c->running++;
+		c->zones[i] = z;
+		if (z == NULL) {
+			/* Cannot even hold the zone: report nothing for it, move on. */
+			free(name);
+			c->running--;
+			c->zones[i] = NULL;
+			continue;
+		}
+		z->c = c;
+		if (zone_start(c, z, name) != 0) {
+			z->res.status = SS_STATUS_UNKNOWN;
+			z->done = true;
+		}
+		deliver(c);
+	}
+}
+
+ss_check_t *ss_check_new(ss_engine_t *e, const ss_check_opts_t *opts, ss_check_cb cb, void *arg)
+{
+	ss_check_t *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		return NULL;
+	}
+	c->e = e;
+	c->opts = *opts;
+	c->cb = cb;
+	c->arg = arg;
+	if (c->opts.max_zones == 0) {
+		c->opts.max_zones = DEFAULT_MAX_ZONES;
+	}
+	if (c->opts.nns == 0) {
+		c->resolver = ss_resolver_new(e, &opts->resolver);
+		if (c->resolver == NULL) {
+			free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+int ss_check_add(ss_check_t *c, const char *zone)
+{
+	knot_dname_storage_t tmp;
+	if (*zone == '\0' || knot_dname_from_str(tmp, zone, sizeof(tmp)) == NULL) {
+		return SS_ENAME;
+	}
+	char *txt = knot_dname_to_str_alloc(tmp);
+	if (txt == NULL) {
+		return SS_ENOMEM;
+	}
+	if (c->nzones == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		char **nn = realloc(c->names, ncap * sizeof(*nn));
+		if (nn != NULL) {
+			c->names = nn;
+		}
+		zstate_t **nz = nn ? realloc(c->zones, ncap * sizeof(*nz)) : NULL;
+		if (nz == NULL) {
+			free(txt);
+			return SS_ENOMEM;
+		}
+		c->zones = nz;
+		c->cap = ncap;
+	}
+	c->names[c->nzones] = txt;
+	c->zones[c->nzones] = NULL;
+	c->nzones++;
+	start_more(c);
+	return 0;
+}
+
+void ss_check_free(ss_check_t *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < c->nzones; i++) {
+		free(c->names[i]);
+		if (c->zones[i] != NULL) {
+			ss_zone_result_clear(&c->zones[i]->res);
+			free(c->zones[i]);
+		}
+	}
+	for (unsigned b = 0; b < VENDOR_BUCKETS; b++) {
+		ventry_t *v = c->vbuckets[b];
+		while (v != NULL) {
+			ventry_t *next = v->next;
+			free(v->version);
+			free(v);
+			v = next;
+		}
+	}
+	free(c->names);
+	free(c->zones);
+	ss_resolver_free(c->resolver);
+	free(c);
+}

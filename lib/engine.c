@@ -1,0 +1,1215 @@
+/*
+ * The query engine: see include/soasync/engine.h for the contract.
+ *
+ * Per server address the engine keeps one connected UDP socket (the kernel
+ * then filters out datagrams from other sources and reports ICMP port
+ * unreachable as ECONNREFUSED), the queries in flight on it (matched by ID),
+ * a FIFO of queries waiting for capacity, and a smoothed RTT used for the
+ * retransmission timeout. TCP connections are per query.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <soasync/engine.h>
+#include <soasync/error.h>
+
+#define EDNS_PAYLOAD    1232
+#define QWIRE_MAX       2048
+#define RTO_INITIAL_US  250000u
+#define RTO_MIN_US      50000u
+#define HASH_BUCKETS    4096u
+#define SWEEP_MS        1000u
+#define MAC_MAX         64
+#define STREAM_LIMIT_MS 600000u
+
+typedef struct query query_t;
+typedef struct server server_t;
+typedef struct usock usock_t;
+typedef struct tconn tconn_t;
+
+struct usock {
+	uv_udp_t h;
+	ss_engine_t *e;
+	server_t *srv;   /* NULL once detached for closing */
+	query_t *head;   /* queries in flight on this socket */
+	uint64_t idle_since;
+};
+
+struct server {
+	ss_addr_t addr;
+	server_t *hnext;  /* hash chain */
+	server_t *rnext;  /* ready ring (queued work and spare capacity) */
+	bool in_ready;
+	query_t *qhead, *qtail; /* waiting */
+	unsigned inflight;
+	usock_t *sock;
+	uint32_t srtt_us, rttvar_us;
+	bool have_rtt;
+};
+
+struct tconn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_connect_t creq;
+	uv_write_t wreq;
+	int handles;      /* open handles; freed when 0 */
+	query_t *q;       /* NULL once detached */
+	uint8_t *out;     /* length-prefixed query */
+	uint8_t *buf;     /* reassembly of length-prefixed messages */
+	size_t have, cap;
+	uint64_t limit_at; /* stream: hrtime (ns) of the whole-stream deadline */
+};
+
+enum qstate { Q_QUEUED, Q_UDP, Q_TCP, Q_DONE };
+
+struct query {
+	ss_engine_t *e;
+	server_t *srv;
+	enum qstate state;
+	query_t *next;               /* server wait queue */
+	query_t *aprev, *anext;      /* all unfinished queries of the engine */
+	query_t *sprev, *snext;      /* socket in-flight list */
+	usock_t *sock;
+	tconn_t *tconn;
+	uv_timer_t timer;
+
+	knot_dname_t *qname;
+	uint16_t qtype, qclass;
+	uint8_t opcode;
+	unsigned flags;
+	knot_rrset_t *answer;
+	const knot_tsig_key_t *tsig;
+	unsigned timeout_ms, tries;
+
+	uint16_t id;
+	bool edns_now;
+	uint8_t *wire;
+	size_t wire_len;
+	uint8_t mac[MAC_MAX];
+	size_t mac_len;
+
+	unsigned sends, udp_sends;
+	uint64_t last_send;
+	int last_error;
+	unsigned dropped;
+
+	ss_query_cb cb;
+	ss_stream_msg_cb msg_cb;
+	ss_stream_done_cb done_cb;
+	ss_stream_opts_t sopts;
+	unsigned msgs;
+	void *arg;
+};
+
+struct ss_engine {
+	uv_loop_t *loop;
+	ss_engine_opts_t opts;
+	server_t *buckets[HASH_BUCKETS];
+	server_t *ready; /* tail of the ready ring */
+	query_t *all;    /* unfinished queries */
+	unsigned inflight;
+	uv_idle_t kick;
+	uv_timer_t sweep;
+	bool kicking, closing;
+	int handles;
+	uint8_t rbuf[65536];
+	ss_engine_stats_t st;
+};
+
+static void dispatch(ss_engine_t *e);
+static void udp_send_try(query_t *q);
+static void tcp_start(query_t *q);
+static void query_finish(query_t *q, int error, const knot_pkt_t *pkt);
+static void udp_timer_cb(uv_timer_t *t);
+
+static int uv_to_ss(int uverr)
+{
+	switch (uverr) {
+	case UV_ECONNREFUSED:
+		return SS_ECONNREFUSED;
+	case UV_ETIMEDOUT:
+		return SS_ETIMEOUT;
+	case UV_EOF:
+	case UV_ECONNRESET:
+	case UV_EPIPE:
+		return SS_ECLOSED;
+	case UV_ENOMEM:
+		return SS_ENOMEM;
+	case UV_ECANCELED:
+		return SS_ECANCELED;
+	default:
+		return SS_ENETWORK;
+	}
+}
+
+void ss_engine_opts_default(ss_engine_opts_t *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->timeout_ms = 1500;
+	opts->tries = 3;
+	opts->max_inflight = 1000;
+	opts->per_server = 100;
+}
+
+/* ---- servers ----------------------------------------------------------- */
+
+static server_t *server_get(ss_engine_t *e, const ss_addr_t *addr)
+{
+	uint32_t b = ss_addr_hash(addr) % HASH_BUCKETS;
+	for (server_t *s = e->buckets[b]; s != NULL; s = s->hnext) {
+		if (ss_addr_equal(&s->addr, addr)) {
+			return s;
+		}
+	}
+	server_t *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return NULL;
+	}
+	s->addr = *addr;
+	s->hnext = e->buckets[b];
+	e->buckets[b] = s;
+	return s;
+}
+
+static bool server_has_room(const ss_engine_t *e, const server_t *s)
+{
+	return s->inflight < e->opts.per_server;
+}
+
+static void ready_push(ss_engine_t *e, server_t *s)
+{
+	if (s->in_ready || s->qhead == NULL || !server_has_room(e, s)) {
+		return;
+	}
+	s->in_ready = true;
+	if (e->ready == NULL) {
+		s->rnext = s;
+	} else {
+		s->rnext = e->ready->rnext;
+		e->ready->rnext = s;
+	}
+	e->ready = s;
+}
+
+static server_t *ready_pop(ss_engine_t *e)
+{
+	if (e->ready == NULL) {
+		return NULL;
+	}
+	server_t *head = e->ready->rnext;
+	if (head == e->ready) {
+		e->ready = NULL;
+	} else {
+		e->ready->rnext = head->rnext;
+	}
+	head->in_ready = false;
+	head->rnext = NULL;
+	return head;
+}
+
+/* Retransmission timeout for try number `try` (0-based), in ms. */
+static unsigned try_wait_ms(const query_t *q, unsigned try)
+{
+	if (try + 1 >= q->tries) {
+		return q->timeout_ms;
+	}
+	const server_t *s = q->srv;
+	uint64_t rto = s->have_rtt ? (uint64_t)s->srtt_us + 4u * s->rttvar_us : RTO_INITIAL_US;
+	if (rto < RTO_MIN_US) {
+		rto = RTO_MIN_US;
+	}
+	rto <<= try;
+	uint64_t ms = (rto + 999) / 1000;
+	return ms < q->timeout_ms ? (unsigned)ms : q->timeout_ms;
+}
+
+/* Jacobson/Karels smoothing, fed only by unambiguous (single-send) answers. */
+static void server_rtt_sample(server_t *s, uint32_t rtt_us)
+{
+	if (!s->have_rtt) {
+		s->srtt_us = rtt_us;
+		s->rttvar_us = rtt_us / 2;
+		s->have_rtt = true;
+		return;
+	}
+	uint32_t err = rtt_us > s->srtt_us ? rtt_us - s->srtt_us : s->srtt_us - rtt_us;
+	s->rttvar_us = (3 * s->rttvar_us + err) / 4;
+	s->srtt_us = (7 * s->srtt_us + rtt_us) / 8;
+}
+
+/* ---- query wire -------------------------------------------------------- */
+
+static int add_edns(knot_pkt_t *pkt, unsigned flags)
+{
+	knot_rrset_t opt;
+	int ret = knot_edns_init(&opt, EDNS_PAYLOAD, 0, 0, &pkt->mm);
+	if (ret == KNOT_EOK && (flags & SS_QF_NSID)) {
+		ret = knot_edns_add_option(&opt, KNOT_EDNS_OPTION_NSID, 0, NULL, &pkt->mm);
+	}
+	if (ret == KNOT_EOK && (flags & SS_QF_EXPIRE)) {
+		ret = knot_edns_add_option(&opt, KNOT_EDNS_OPTION_EXPIRE, 0, NULL, &pkt->mm);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE);
+	}
+	if (ret != KNOT_EOK) {
+		knot_rrset_clear(&opt, &pkt->mm);
+	}
+	return ret;
+}
+
+static int build_wire(query_t *q)
+{
+	knot_pkt_t *pkt = knot_pkt_new(NULL, QWIRE_MAX, NULL);
+	if (pkt == NULL) {
+		return SS_ENOMEM;
+	}
+	int ret = knot_pkt_put_question(pkt, q->qname, q->qclass, q->qtype);
+	knot_wire_set_id(pkt->wire, q->id);
+	knot_wire_set_opcode(pkt->wire, q->opcode);
+	if (q->flags & SS_QF_RD) {
+		knot_wire_set_rd(pkt->wire);
+	}
+	if (ret == KNOT_EOK && q->answer != NULL) {
+		knot_wire_set_aa(pkt->wire);
+		ret = knot_pkt_begin(pkt, KNOT_ANSWER);
+		if (ret == KNOT_EOK) {
+			ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, q->answer, 0);
+		}
+	}
+	if (ret == KNOT_EOK && q->edns_now) {
+		ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
+		if (ret == KNOT_EOK) {
+			ret = add_edns(pkt, q->flags);
+		}
+	}
+	if (ret == KNOT_EOK && q->tsig != NULL) {
+		q->mac_len = sizeof(q->mac);
+		ret = knot_tsig_sign(pkt->wire, &pkt->size, pkt->max_size, NULL, 0, q->mac,
+		                     &q->mac_len, q->tsig, 0, 0);
+	}
+	if (ret != KNOT_EOK) {
+		knot_pkt_free(pkt);
+		return SS_EINVAL;
+	}
+	free(q->wire);
+	q->wire = malloc(pkt->size);
+	if (q->wire == NULL) {
+		knot_pkt_free(pkt);
+		return SS_ENOMEM;
+	}
+	memcpy(q->wire, pkt->wire, pkt->size);
+	q->wire_len = pkt->size;
+	knot_pkt_free(pkt);
+	return 0;
+}
+
+/* ---- answers ----------------------------------------------------------- */
+
+static bool is_error_rcode(uint16_t rcode)
+{
+	return rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN;
+}
+
+/* The answer belongs to q: QR set, same opcode and question. Error answers
+ * may come without a question (many servers send FORMERR that way). */
+static bool answer_matches(const query_t *q, const knot_pkt_t *pkt)
+{
+	if (!knot_wire_get_qr(pkt->wire) || knot_wire_get_opcode(pkt->wire) != q->opcode ||
+	    knot_wire_get_id(pkt->wire) != q->id) {
+		return false;
+	}
+	uint16_t qd = knot_wire_get_qdcount(pkt->wire);
+	if (qd == 0) {
+		return is_error_rcode(knot_wire_get_rcode(pkt->wire));
+	}
+	return qd == 1 && knot_pkt_qtype(pkt) == q->qtype && knot_pkt_qclass(pkt) == q->qclass &&
+	       knot_dname_is_case_equal(knot_pkt_qname(pkt), q->qname);
+}
+
+static bool wants_fallback(const query_t *q, const knot_pkt_t *pkt)
+{
+	if (!q->edns_now || (q->flags & SS_QF_NOFALLBACK)) {
+		return false;
+	}
+	uint16_t rc = knot_pkt_ext_rcode(pkt);
+	return rc == KNOT_RCODE_FORMERR || rc == KNOT_RCODE_NOTIMPL || rc == KNOT_RCODE_BADVERS;
+}
+
+/* TSIG: a signed answer must verify; an unsigned error answer (BADKEY,
+ * BADSIG come unsigned with NOTAUTH) is passed on as it is. */
+static int check_tsig(const query_t *q, const knot_pkt_t *pkt)
+{
+	if (q->tsig == NULL) {
+		return 0;
+	}
+	if (pkt->tsig_rr == NULL) {
+		return is_error_rcode(knot_wire_get_rcode(pkt->wire)) ? 0 : SS_ETSIG;
+	}
+	int ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size, q->mac, q->mac_len,
+	                                 q->tsig, 0);
+	return ret == KNOT_EOK ? 0 : SS_ETSIG;
+}
+
+static void restart_without_edns(query_t *q)
+{
+	q->edns_now = false;
+	if (build_wire(q) != 0) {
+		query_finish(q, SS_ENOMEM, NULL);
+		return;
+	}
+	q->udp_sends = 0;
+	if (q->state == Q_TCP || (q->flags & SS_QF_TCP)) {
+		tcp_start(q);
+	} else {
+		udp_send_try(q);
+	}
+}
+
+/*
+ * One parsed, matching answer to a non-stream query. Returns true when the
+ * query is finished (or moved on), false when the answer must be ignored.
+ */
+static bool take_answer(query_t *q, const knot_pkt_t *pkt, bool via_tcp)
+{
+	if (wants_fallback(q, pkt)) {
+		restart_without_edns(q);
+		return true;
+	}
+	if (!via_tcp && knot_wire_get_tc(pkt->wire)) {
+		tcp_start(q);
+		return true;
+	}
+	int ret = check_tsig(q, pkt);
+	if (ret != 0) {
+		q->last_error = ret;
+		q->dropped++;
+		return false;
+	}
+	query_finish(q, 0, pkt);
+	return true;
+}
+
+/* ---- UDP --------------------------------------------------------------- */
+
+static void sock_unlink(query_t *q)
+{
+	usock_t *s = q->sock;
+	if (s == NULL) {
+		return;
+	}
+	if (q->sprev) {
+		q->sprev->snext = q->snext;
+	} else {
+		s->head = q->snext;
+	}
+	if (q->snext) {
+		q->snext->sprev = q->sprev;
+	}
+	q->sprev = q->snext = NULL;
+	q->sock = NULL;
+	if (s->head == NULL) {
+		s->idle_since = uv_hrtime();
+	}
+}
+
+static void sock_link(usock_t *s, query_t *q)
+{
+	q->sock = s;
+	q->sprev = NULL;
+	q->snext = s->head;
+	if (s->head) {
+		s->head->sprev = q;
+	}
+	s->head = q;
+}
+
+static void usock_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void usock_close(usock_t *s)
+{
+	if (s->srv != NULL && s->srv->sock == s) {
+		s->srv->sock = NULL;
+	}
+	s->srv = NULL;
+	uv_close((uv_handle_t *)&s->h, usock_close_cb);
+}
+
+static query_t *sock_find(usock_t *s, uint16_t id)
+{
+	for (query_t *q = s->head; q != NULL; q = q->snext) {
+		if (q->id == id) {
+			return q;
+		}
+	}
+	return NULL;
+}
+
+/* ICMP port unreachable on the connected socket: every query on it loses
+ * its current try; move their retransmission up instead of waiting. */
+static void sock_refused(usock_t *s)
+{
+	for (query_t *q = s->head; q != NULL; q = q->snext) {
+		q->last_error = SS_ECONNREFUSED;
+		if (uv_timer_get_due_in(&q->timer) > 10) {
+			uv_timer_start(&q->timer, udp_timer_cb, 10, 0);
+		}
+	}
+}
+
+static void udp_answer(query_t *q, uint8_t *wire, size_t len)
+{
+	ss_engine_t *e = q->e;
+	knot_pkt_t *pkt = knot_pkt_new(wire, (uint16_t)len, NULL);
+	if (pkt == NULL) {
+		return;
+	}
+	int ret = knot_pkt_parse(pkt, 0);
+	if (ret != KNOT_EOK) {
+		/* A truncated answer may not parse past its question. */
+		knot_pkt_t *head = knot_pkt_new(wire, (uint16_t)len, NULL);
+		bool tc = head != NULL && knot_pkt_parse_question(head) == KNOT_EOK &&
+		          answer_matches(q, head) && knot_wire_get_tc(head->wire);
+		knot_pkt_free(head);
+		knot_pkt_free(pkt);
+		if (tc) {
+			tcp_start(q);
+			return;
+		}
+		q->last_error = SS_EMALFORMED;
+		q->dropped++;
+		e->st.dropped++;
+		return;
+	}
+	if (!answer_matches(q, pkt)) {
+		q->dropped++;
+		e->st.dropped++;
+		knot_pkt_free(pkt);
+		return;
+	}
+	if (q->udp_sends == 1 && !knot_wire_get_tc(pkt->wire)) {
+		server_rtt_sample(q->srv, (uint32_t)((uv_hrtime() - q->last_send) / 1000));
+	}
+	take_answer(q, pkt, false);
+	knot_pkt_free(pkt);
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
+                     unsigned flags)
+{
+	usock_t *s = h->data;
+	ss_engine_t *e = s->e;
+	if (s->srv == NULL || (n == 0 && from == NULL)) {
+		return;
+	}
+	if (n < 0) {
+		if (n == UV_ECONNREFUSED) {
+			sock_refused(s);
+		}
+		return;
+	}
+	e->st.received++;
+	ss_addr_t src;
+	memset(&src, 0, sizeof(src));
+	memcpy(&src.ss, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                                  : sizeof(struct sockaddr_in));
+	if ((flags & UV_UDP_PARTIAL) || !ss_addr_equal(&src, &s->srv->addr) ||
+	    (size_t)n < KNOT_WIRE_HEADER_SIZE) {
+		e->st.dropped++;
+		return;
+	}
+	query_t *q = sock_find(s, knot_wire_get_id((const uint8_t *)buf->base));
+	if (q == NULL) {
+		e->st.dropped++;
+		return;
+	}
+	udp_answer(q, (uint8_t *)buf->base, (size_t)n);
+}
+
+static void engine_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	ss_engine_t *e = ((usock_t *)h->data)->e;
+	*buf = uv_buf_init((char *)e->rbuf, sizeof(e->rbuf));
+}
+
+static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
+{
+	usock_t *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return SS_ENOMEM;
+	}
+	uv_udp_init(e->loop, &s->h);
+	s->h.data = s;
+	s->e = e;
+	s->srv = srv;
+	int fam = ss_addr_family(&srv->addr);
+	const ss_addr_t *src = NULL;
+	if (fam == AF_INET && e->opts.has_source4) {
+		src = &e->opts.source4;
+	} else if (fam == AF_INET6 && e->opts.has_source6) {
+		src = &e->opts.source6;
+	}
+	int ret = 0;
+	if (src != NULL) {
+		ss_addr_t any = *src;
+		ss_addr_set_port(&any, 0);
+		ret = uv_udp_bind(&s->h, ss_addr_sa(&any), 0);
+	}
+	if (ret == 0) {
+		ret = uv_udp_connect(&s->h, ss_addr_sa(&srv->addr));
+	}
+	if (ret == 0) {
+		ret = uv_udp_recv_start(&s->h, engine_alloc, udp_recv);
+	}
+	if (ret != 0) {
+		s->srv = NULL;
+		uv_close((uv_handle_t *)&s->h, usock_close_cb);
+		return uv_to_ss(ret);
+	}
+	srv->sock = s;
+	*out = s;
+	return 0;
+}
+
+static uint16_t fresh_id(usock_t *s)
+{
+	for (;;) {
+		uint16_t id = (uint16_t)arc4random();
+		if (sock_find(s, id) == NULL) {
+			return id;
+		}
+	}
+}
+
+static void udp_timer_cb(uv_timer_t *t)
+{
+	query_t *q = t->data;
+	if (q->udp_sends < q->tries) {
+		q->e->st.retransmits++;
+		udp_send_try(q);
+		return;
+	}
+	if (q->last_error == 0) {
+		q->e->st.timeouts++;
+	}
+	query_finish(q, q->last_error ? q->last_error : SS_ETIMEOUT, NULL);
+}
+
+static void udp_send_try(query_t *q)
+{
+	ss_engine_t *e = q->e;
+	q->state = Q_UDP;
+	if (q->sock == NULL) {
+		usock_t *s = q->srv->sock;
+		int ret = s ? 0 : usock_open(e, q->srv, &s);
+		if (ret != 0) {
+			query_finish(q, ret, NULL);
+			return;
+		}
+		sock_link(s, q);
+	}
+	uv_buf_t b = uv_buf_init((char *)q->wire, (unsigned)q->wire_len);
+	int ret = uv_udp_try_send(&q->sock->h, &b, 1, NULL);
+	unsigned wait = try_wait_ms(q, q->udp_sends);
+	q->udp_sends++;
+	q->sends++;
+	q->last_send = uv_hrtime();
+	e->st.sent++;
+	if (ret == UV_ECONNREFUSED) {
+		q->last_error = SS_ECONNREFUSED;
+		wait = 10;
+	} else if (ret < 0 && ret != UV_EAGAIN && ret != UV_ENOBUFS) {
+		q->last_error = uv_to_ss(ret);
+	}
+	uv_timer_start(&q->timer, udp_timer_cb, wait, 0);
+}
+
+/* ---- TCP --------------------------------------------------------------- */
+
+static void tconn_handle_closed(uv_handle_t *h)
+{
+	tconn_t *c = h->data;
+	if (--c->handles == 0) {
+		free(c->out);
+		free(c->buf);
+		free(c);
+	}
+}
+
+static void tconn_close(tconn_t *c)
+{
+	if (c->q != NULL) {
+		c->q->tconn = NULL;
+		c->q = NULL;
+	}
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->tcp, tconn_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, tconn_handle_closed);
+}
+
+static void tcp_fail(tconn_t *c, int error)
+{
+	query_t *q = c->q;
+	tconn_close(c);
+	if (q != NULL) {
+		query_finish(q, error, NULL);
+	}
+}
+
+static void tcp_timer_cb(uv_timer_t *t)
+{
+	tconn_t *c = t->data;
+	if (c->q != NULL) {
+		c->q->e->st.timeouts++;
+	}
+	tcp_fail(c, SS_ETIMEOUT);
+}
+
+static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	tconn_t *c = h->data;
+	if (c->cap - c->have < 4096) {
+		size_t ncap = c->cap ? c->cap * 2 : 16384;
+		if (ncap > 2 * 65538) {
+			ncap = 2 * 65538;
+		}
+		uint8_t *nb = ncap > c->cap ? realloc(c->buf, ncap) : NULL;
+		if (nb != NULL) {
+			c->buf = nb;
+			c->cap = ncap;
+		}
+	}
+	*buf = uv_buf_init((char *)c->buf + c->have, (unsigned)(c->cap - c->have));
+}
+
+/* One whole message of a stream. Returns 0 to go on, 1 done, <0 error. */
+static int stream_message(query_t *q, knot_pkt_t *pkt)
+{
+	if (knot_pkt_parse(pkt, 0) != KNOT_EOK) {
+		return SS_EMALFORMED;
+	}
+	if (knot_wire_get_id(pkt->wire) != q->id || !knot_wire_get_qr(pkt->wire)) {
+		return SS_EMALFORMED;
+	}
+	if (q->msgs == 0 && !answer_matches(q, pkt)) {
+		return SS_EMALFORMED;
+	}
+	if (q->tsig != NULL) {
+		int ret = q->msgs == 0 ? check_tsig(q, pkt) : 0;
+		if (ret == 0 && pkt->tsig_rr != NULL && q->msgs > 0) {
+			ret = knot_tsig_client_check_next(pkt->tsig_rr, pkt->wire, pkt->size,
+			                                  q->mac, q->mac_len, q->tsig, 0) == KNOT_EOK
+			              ? 0
+			              : SS_ETSIG;
+		}
+		if (ret != 0) {
+			return ret;
+		}
+		if (pkt->tsig_rr != NULL) {
+			const uint8_t *mac = knot_tsig_rdata_mac(pkt->tsig_rr);
+			size_t mlen = knot_tsig_rdata_mac_length(pkt->tsig_rr);
+			if (mlen <= MAC_MAX) {
+				memcpy(q->mac, mac, mlen);
+				q->mac_len = mlen;
+			}
+		}
+	}
+	q->msgs++;
+	return q->msg_cb(pkt, q->arg);
+}
+
+/* Returns true when the connection is finished with. */
+static bool tcp_message(tconn_t *c, uint8_t *wire, size_t len)
+{
+	query_t *q = c->q;
+	knot_pkt_t *pkt = knot_pkt_new(wire, (uint16_t)len, NULL);
+	if (pkt == NULL) {
+		tcp_fail(c, SS_ENOMEM);
+		return true;
+	}
+	if (q->msg_cb != NULL) {
+		int ret = stream_message(q, pkt);
+		knot_pkt_free(pkt);
+		if (ret != 0) {
+			tcp_fail(c, ret < 0 ? ret : 0);
+			return true;
+		}
+		uv_timer_start(&c->timer, tcp_timer_cb, q->sopts.idle_ms, 0);
+		return false;
+	}
+	if (knot_pkt_parse(pkt, 0) != KNOT_EOK) {
+		knot_pkt_free(pkt);
+		tcp_fail(c, SS_EMALFORMED);
+		return true;
+	}
+	if (!answer_matches(q, pkt)) {
+		q->dropped++;
+		q->e->st.dropped++;
+		knot_pkt_free(pkt);
+		return false;
+	}
+	tconn_close(c);
+	if (!take_answer(q, pkt, true) && q->state != Q_DONE) {
+		query_finish(q, q->last_error, NULL);
+	}
+	knot_pkt_free(pkt);
+	return true;
+}
+
+static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	(void)buf;
+	tconn_t *c = st->data;
+	if (c->q == NULL) {
+		return;
+	}
+	if (n < 0) {
+		tcp_fail(c, uv_to_ss((int)n));
+		return;
+	}
+	c->have += (size_t)n;
+	while (c->q != NULL && c->have >= 2) {
+		size_t mlen = knot_wire_read_u16(c->buf);
+		if (mlen < KNOT_WIRE_HEADER_SIZE) {
+			tcp_fail(c, SS_EMALFORMED);
+			return;
+		}
+		if (c->have < 2 + mlen) {
+			break;
+		}
+		bool done = tcp_message(c, c->buf + 2, mlen);
+		if (done) {
+			return;
+		}
+		memmove(c->buf, c->buf + 2 + mlen, c->have - 2 - mlen);
+		c->have -= 2 + mlen;
+	}
+	if (c->q != NULL && c->q->msg_cb != NULL && uv_hrtime() > c->limit_at) {
+		tcp_fail(c, SS_ETIMEOUT);
+	}
+}
+
+static void tcp_written(uv_write_t *req, int status)
+{
+	tconn_t *c = req->data;
+	if (status < 0 && c->q != NULL) {
+		tcp_fail(c, uv_to_ss(status));
+	}
+}
+
+static void tcp_connected(uv_connect_t *req, int status)
+{
+	tconn_t *c = req->data;
+	if (c->q == NULL) {
+		return;
+	}
+	if (status < 0) {
+		tcp_fail(c, uv_to_ss(status));
+		return;
+	}
+	uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)(c->q->wire_len + 2));
+	c->wreq.data = c;
+	int ret = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, tcp_written);
+	if (ret == 0) {
+		ret = uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_read);
+	}
+	if (ret != 0) {
+		tcp_fail(c, uv_to_ss(ret));
+	}
+}
+
+static int tcp_bind_source(ss_engine_t *e, tconn_t *c, int fam)
+{
+	const ss_addr_t *src = NULL;
+	if (fam == AF_INET && e->opts.has_source4) {
+		src = &e->opts.source4;
+	} else if (fam == AF_INET6 && e->opts.has_source6) {
+		src = &e->opts.source6;
+	}
+	if (src == NULL) {
+		return 0;
+	}
+	ss_addr_t any = *src;
+	ss_addr_set_port(&any, 0);
+	return uv_tcp_bind(&c->tcp, ss_addr_sa(&any), 0);
+}
+
+static void tcp_start(query_t *q)
+{
+	ss_engine_t *e = q->e;
+	uv_timer_stop(&q->timer);
+	sock_unlink(q);
+	if (q->tconn != NULL) {
+		tconn_close(q->tconn);
+	}
+	q->state = Q_TCP;
+	q->sends++;
+	e->st.tcp++;
+	tconn_t *c = calloc(1, sizeof(*c));
+	uint8_t *out = malloc(q->wire_len + 2);
+	if (c == NULL || out == NULL) {
+		free(c);
+		free(out);
+		query_finish(q, SS_ENOMEM, NULL);
+		return;
+	}
+	knot_wire_write_u16(out, (uint16_t)q->wire_len);
+	memcpy(out + 2, q->wire, q->wire_len);
+	c->out = out;
+	c->q = q;
+	q->tconn = c;
+	uv_tcp_init(e->loop, &c->tcp);
+	uv_timer_init(e->loop, &c->timer);
+	c->tcp.data = c->timer.data = c->creq.data = c;
+	c->handles = 2;
+	unsigned first_wait = q->msg_cb ? q->sopts.idle_ms : q->timeout_ms;
+	c->limit_at = uv_hrtime() + (uint64_t)q->sopts.limit_ms * 1000000u;
+	uv_timer_start(&c->timer, tcp_timer_cb, first_wait, 0);
+	int ret = tcp_bind_source(e, c, ss_addr_family(&q->srv->addr));
+	if (ret == 0) {
+		ret = uv_tcp_connect(&c->creq, &c->tcp, ss_addr_sa(&q->srv->addr), tcp_connected);
+	}
+	if (ret != 0) {
+		tcp_fail(c, uv_to_ss(ret));
+	}
+	q->last_send = uv_hrtime();
+}
+
+/* ---- query lifecycle --------------------------------------------------- */
+
+static void query_free_cb(uv_handle_t *h)
+{
+	query_t *q = h->data;
+	free(q->qname);
+	free(q->wire);
+	if (q->answer != NULL) {
+		knot_rrset_free(q->answer, NULL);
+	}
+	free(q);
+}
+
+static void kick(ss_engine_t *e);
+
+static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
+{
+	ss_engine_t *e = q->e;
+	if (q->state == Q_DONE) {
+		return;
+	}
+	bool was_running = q->state != Q_QUEUED;
+	q->state = Q_DONE;
+	if (q->aprev) {
+		q->aprev->anext = q->anext;
+	} else {
+		e->all = q->anext;
+	}
+	if (q->anext) {
+		q->anext->aprev = q->aprev;
+	}
+	uv_timer_stop(&q->timer);
+	sock_unlink(q);
+	if (q->tconn != NULL) {
+		tconn_close(q->tconn);
+	}
+	if (was_running) {
+		q->srv->inflight--;
+		e->inflight--;
+		ready_push(e, q->srv);
+		kick(e);
+	}
+	if (q->msg_cb != NULL) {
+		q->done_cb(error, q->arg);
+	} else {
+		ss_response_t r;
+		memset(&r, 0, sizeof(r));
+		r.error = error;
+		r.sends = q->sends;
+		r.dropped = q->dropped;
+		r.tcp = q->state == Q_TCP || (q->flags & SS_QF_TCP);
+		r.edns = q->edns_now;
+		r.rtt_us = (uint32_t)((uv_hrtime() - q->last_send) / 1000);
+		if (error == 0 && pkt != NULL) {
+			r.pkt = pkt;
+			r.rcode = knot_pkt_ext_rcode(pkt);
+			r.aa = knot_wire_get_aa(pkt->wire);
+			r.tc = knot_wire_get_tc(pkt->wire);
+			r.ra = knot_wire_get_ra(pkt->wire);
+			r.tcp = q->tconn != NULL || q->state == Q_TCP;
+		}
+		q->cb(&r, q->arg);
+	}
+	uv_close((uv_handle_t *)&q->timer, query_free_cb);
+}
+
+static void query_start(query_t *q)
+{
+	ss_engine_t *e = q->e;
+	q->srv->inflight++;
+	e->inflight++;
+	if (q->srv->sock == NULL && !(q->flags & SS_QF_TCP) && q->msg_cb == NULL) {
+		usock_t *s;
+		int ret = usock_open(e, q->srv, &s);
+		if (ret != 0) {
+			q->state = Q_UDP;
+			query_finish(q, ret, NULL);
+			return;
+		}
+	}
+	if (q->msg_cb == NULL && !(q->flags & SS_QF_TCP)) {
+		q->id = fresh_id(q->srv->sock);
+	} else {
+		q->id = (uint16_t)arc4random();
+	}
+	if (build_wire(q) != 0) {
+		q->state = Q_UDP;
+		query_finish(q, SS_EINVAL, NULL);
+		return;
+	}
+	if (q->msg_cb != NULL || (q->flags & SS_QF_TCP)) {
+		tcp_start(q);
+	} else {
+		udp_send_try(q);
+	}
+}
+
+static void dispatch(ss_engine_t *e)
+{
+	while (e->inflight < e->opts.max_inflight) {
+		server_t *s = ready_pop(e);
+		if (s == NULL) {
+			break;
+		}
+		query_t *q = s->qhead;
+		s->qhead = q->next;
+		if (s->qhead == NULL) {
+			s->qtail = NULL;
+		}
+		q->next = NULL;
+		query_start(q);
+		ready_push(e, s); /* back at the end of the ring: round robin */
+	}
+}
+
+static void kick_cb(uv_idle_t *h)
+{
+	ss_engine_t *e = h->data;
+	uv_idle_stop(&e->kick);
+	e->kicking = false;
+	dispatch(e);
+}
+
+static void kick(ss_engine_t *e)
+{
+	if (!e->kicking && !e->closing) {
+		e->kicking = true;
+		uv_idle_start(&e->kick, kick_cb);
+	}
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+	ss_engine_t *e = t->data;
+	uint64_t now = uv_hrtime();
+	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
+		for (server_t *s = e->buckets[b]; s != NULL; s = s->hnext) {
+			if (s->sock != NULL && s->sock->head == NULL &&
+			    now - s->sock->idle_since > (uint64_t)SWEEP_MS * 1000000u) {
+				usock_close(s->sock);
+			}
+		}
+	}
+}
+
+static int enqueue(ss_engine_t *e, const ss_query_t *spec, unsigned extra_flags, query_t *q)
+{
+	if (spec->qname == NULL || e->closing) {
+		return SS_EINVAL;
+	}
+	int fam = ss_addr_family(&spec->server);
+	if (fam != AF_INET && fam != AF_INET6) {
+		return SS_EADDR;
+	}
+	q->e = e;
+	q->srv = server_get(e, &spec->server);
+	q->qname = knot_dname_copy(spec->qname, NULL);
+	if (spec->answer != NULL) {
+		q->answer = knot_rrset_copy(spec->answer, NULL);
+	}
+	if (q->srv == NULL || q->qname == NULL || (spec->answer != NULL && q->answer == NULL)) {
+		return SS_ENOMEM;
+	}
+	q->qtype = spec->qtype;
+	q->qclass = spec->qclass ? spec->qclass : KNOT_CLASS_IN;
+	q->opcode = spec->opcode;
+	q->flags = spec->flags | extra_flags;
+	if (q->flags & (SS_QF_NSID | SS_QF_EXPIRE)) {
+		q->flags |= SS_QF_EDNS;
+	}
+	q->edns_now = (q->flags & SS_QF_EDNS) != 0;
+	q->tsig = spec->tsig;
+	q->timeout_ms = spec->timeout_ms ? spec->timeout_ms : e->opts.timeout_ms;
+	q->tries = spec->tries ? spec->tries : e->opts.tries;
+	uv_timer_init(e->loop, &q->timer);
+	q->timer.data = q;
+	q->state = Q_QUEUED;
+	server_t *s = q->srv;
+	if (s->qtail) {
+		s->qtail->next = q;
+	} else {
+		s->qhead = q;
+	}
+	s->qtail = q;
+	q->anext = e->all;
+	if (e->all) {
+		e->all->aprev = q;
+	}
+	e->all = q;
+	ready_push(e, s);
+	e->st.queries++;
+	kick(e);
+	return 0;
+}
+
+static void query_abort_new(query_t *q)
+{
+	free(q->qname);
+	if (q->answer != NULL) {
+		knot_rrset_free(q->answer, NULL);
+	}
+	free(q);
+}
+
+int ss_engine_query(ss_engine_t *e, const ss_query_t *spec, ss_query_cb cb, void *arg)
+{
+	query_t *q = calloc(1, sizeof(*q));
+	if (q == NULL || cb == NULL) {
+		free(q);
+		return q ? SS_EINVAL : SS_ENOMEM;
+	}
+	q->cb = cb;
+	q->arg = arg;
+	int ret = enqueue(e, spec, 0, q);
+	if (ret != 0) {
+		query_abort_new(q);
+	}
+	return ret;
+}
+
+int ss_engine_stream(ss_engine_t *e, const ss_query_t *spec, const ss_stream_opts_t *opts,
+                     ss_stream_msg_cb msg_cb, ss_stream_done_cb done_cb, void *arg)
+{
+	if (msg_cb == NULL || done_cb == NULL) {
+		return SS_EINVAL;
+	}
+	query_t *q = calloc(1, sizeof(*q));
+	if (q == NULL) {
+		return SS_ENOMEM;
+	}
+	q->msg_cb = msg_cb;
+	q->done_cb = done_cb;
+	q->arg = arg;
+	q->sopts.idle_ms = opts && opts->idle_ms ? opts->idle_ms : 0;
+	q->sopts.limit_ms = opts && opts->limit_ms ? opts->limit_ms : STREAM_LIMIT_MS;
+	int ret = enqueue(e, spec, SS_QF_TCP | SS_QF_NOFALLBACK, q);
+	if (ret != 0) {
+		query_abort_new(q);
+		return ret;
+	}
+	if (q->sopts.idle_ms == 0) {
+		q->sopts.idle_ms = q->timeout_ms;
+	}
+	return 0;
+}
+
+/* ---- engine ------------------------------------------------------------ */
+
+ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
+{
+	ss_engine_t *e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		return NULL;
+	}
+	e->loop = loop;
+	if (opts) {
+		e->opts = *opts;
+	} else {
+		ss_engine_opts_default(&e->opts);
+	}
+	if (e->opts.timeout_ms == 0) {
+		e->opts.timeout_ms = 1500;
+	}
+	if (e->opts.tries == 0) {
+		e->opts.tries = 1;
+	}
+	if (e->opts.max_inflight == 0) {
+		e->opts.max_inflight = 1;
+	}
+	if (e->opts.per_server == 0) {
+		e->opts.per_server = 1;
+	}
+	uv_idle_init(loop, &e->kick);
+	e->kick.data = e;
+	uv_timer_init(loop, &e->sweep);
+	e->sweep.data = e;
+	uv_timer_start(&e->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
+	uv_unref((uv_handle_t *)&e->sweep);
+	return e;
+}
+
+void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out)
+{
+	*out = e->st;
+}
+
+void ss_engine_cancel_all(ss_engine_t *e)
+{
+	bool saved = e->closing;
+	e->closing = true; /* no dispatch while tearing down */
+	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
+		for (server_t *s = e->buckets[b]; s != NULL; s = s->hnext) {
+			s->qhead = s->qtail = NULL;
+			s->in_ready = false;
+		}
+	}
+	e->ready = NULL;
+	while (e->all != NULL) {
+		query_finish(e->all, SS_ECANCELED, NULL);
+	}
+	e->closing = saved;
+}
+
+static void engine_handle_closed(uv_handle_t *h)
+{
+	ss_engine_t *e = h->data;
+	if (--e->handles == 0) {
+		free(e);
+	}
+}
+
+void ss_engine_close(ss_engine_t *e)
+{
+	ss_engine_cancel_all(e);
+	e->closing = true;
+	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
+		server_t *s = e->buckets[b];
+		while (s != NULL) {
+			server_t *next = s->hnext;
+			if (s->sock != NULL) {
+				usock_close(s->sock);
+			}
+			free(s);
+			s = next;
+		}
+		e->buckets[b] = NULL;
+	}
+	e->ready = NULL;
+	e->handles = 2;
+	uv_close((uv_handle_t *)&e->kick, engine_handle_closed);
+	uv_close((uv_handle_t *)&e->sweep, engine_handle_closed);
+}

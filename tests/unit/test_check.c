@@ -1,0 +1,296 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "obs_fixture.h"
+
+static void test_in_sync(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", "ns1.example.test.", 5, true);
+	fx_server(&r, "192.0.2.2", "ns2.example.test.", 5, false);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.status, SS_STATUS_OK);
+	assert_int_equal(r.nfindings, 0);
+	assert_true(r.reference_is_primary);
+	assert_int_equal(r.reference_serial, 5);
+	ss_zone_result_clear(&r);
+}
+
+static void test_serial_behind(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", "ns1.example.test.", 7, true);
+	ss_server_obs_t *s = fx_server(&r, "192.0.2.2", "ns2.example.test.", 5, false);
+	s->vendor = SS_VENDOR_NSD;
+	fx_server(&r, "192.0.2.3", "ns3.example.test.", 7, false)->vendor = SS_VENDOR_KNOT;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.status, SS_STATUS_CRITICAL);
+	const ss_finding_t *f = fx_find(&r, SS_F_SERIAL_BEHIND);
+	assert_non_null(f);
+	assert_int_equal(f->nservers, 1);
+	char a[SS_ADDR_STRLEN];
+	assert_string_equal(ss_addr_format(&f->servers[0], a, sizeof(a)), "192.0.2.2");
+	assert_non_null(strstr(f->message, "serves 5 (2 behind)"));
+	assert_non_null(strstr(f->fix, "nsd-control force_transfer example.test"));
+	ss_zone_result_clear(&r);
+}
+
+static void test_serial_behind_wrap(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	/* No primary: the highest in RFC 1982 order is 3 (it wrapped past 2^32-1). */
+	fx_server(&r, "192.0.2.1", NULL, 0xfffffffeu, false);
+	fx_server(&r, "192.0.2.2", NULL, 3, false);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.reference_serial, 3);
+	assert_false(r.reference_is_primary);
+	const ss_finding_t *f = fx_find(&r, SS_F_SERIAL_BEHIND);
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "(5 behind)"));
+	ss_zone_result_clear(&r);
+}
+
+static void test_primary_behind(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", "ns1.example.test.", 2026010100u, true);
+	fx_server(&r, "192.0.2.2", "ns2.example.test.", 2026112501u, false);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_PRIMARY_BEHIND);
+	assert_non_null(f);
+	assert_int_equal(f->severity, SS_SEV_CRITICAL);
+	assert_int_equal(f->nservers, 1);
+	assert_non_null(strstr(f->fix, "--at-least 2026112502"));
+	assert_null(fx_find(&r, SS_F_SERIAL_BEHIND));
+	ss_zone_result_clear(&r);
+}
+
+static void test_undefined(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 0x80000010u, true);
+	fx_server(&r, "192.0.2.2", NULL, 0x10u, false);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_SERIAL_UNDEFINED);
+	assert_non_null(f);
+	assert_int_equal(r.status, SS_STATUS_CRITICAL);
+	assert_null(fx_find(&r, SS_F_SERIAL_BEHIND));
+	ss_zone_result_clear(&r);
+}
+
+static void test_not_authoritative_never_counts(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, true);
+	fx_bad(&r, "192.0.2.2", SS_ANS_NOT_AUTH, KNOT_RCODE_REFUSED, 0);
+	fx_bad(&r, "192.0.2.3", SS_ANS_REFERRAL, 0, 0);
+	/* A non-authoritative answer carrying a higher serial must not move the reference. */
+	ss_server_obs_t *rec = fx_bad(&r, "192.0.2.4", SS_ANS_NOT_AUTH, 0, 0);
+	rec->soa.serial = 99;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.reference_serial, 10);
+	const ss_finding_t *f = fx_find(&r, SS_F_NOT_AUTHORITATIVE);
+	assert_non_null(f);
+	assert_int_equal(f->nservers, 3);
+	assert_null(fx_find(&r, SS_F_SERIAL_BEHIND));
+	ss_zone_result_clear(&r);
+}
+
+static void test_unreachable_and_servfail(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, false);
+	fx_bad(&r, "192.0.2.2", SS_ANS_NONE, -1, SS_ETIMEOUT);
+	fx_bad(&r, "192.0.2.3", SS_ANS_SERVFAIL, KNOT_RCODE_SERVFAIL, 0);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *u = fx_find(&r, SS_F_UNREACHABLE);
+	assert_non_null(u);
+	assert_int_equal(u->severity, SS_SEV_WARNING);
+	assert_non_null(strstr(u->message, "timed out"));
+	const ss_finding_t *sf = fx_find(&r, SS_F_SERVFAIL);
+	assert_non_null(sf);
+	assert_int_equal(sf->severity, SS_SEV_CRITICAL);
+	ss_zone_result_clear(&r);
+
+	/* Nobody answers: critical. */
+	fx_zone(&r, "example.test.");
+	fx_bad(&r, "192.0.2.2", SS_ANS_NONE, -1, SS_ECONNREFUSED);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(fx_find(&r, SS_F_UNREACHABLE)->severity, SS_SEV_CRITICAL);
+	assert_int_equal(r.status, SS_STATUS_CRITICAL);
+	ss_zone_result_clear(&r);
+}
+
+static knot_dname_t **names(const char *a, const char *b, size_t *n)
+{
+	knot_dname_t **arr = calloc(2, sizeof(*arr));
+	arr[0] = knot_dname_from_str_alloc(a);
+	arr[1] = knot_dname_from_str_alloc(b);
+	*n = 2;
+	return arr;
+}
+
+static void test_ns_mismatch(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, false);
+	r.obs.have_ns_sets = true;
+	r.obs.parent_ns = names("ns1.example.test.", "old.example.test.", &r.obs.nparent_ns);
+	r.obs.child_ns = names("ns1.example.test.", "new.example.test.", &r.obs.nchild_ns);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_NS_SET_MISMATCH);
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "only at the parent: old.example.test."));
+	assert_non_null(strstr(f->message, "only in the zone: new.example.test."));
+	assert_int_equal(r.status, SS_STATUS_WARNING);
+	ss_zone_result_clear(&r);
+
+	/* Same sets, other case and order: no finding. */
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, false);
+	r.obs.have_ns_sets = true;
+	r.obs.parent_ns = names("ns1.example.test.", "ns2.example.test.", &r.obs.nparent_ns);
+	r.obs.child_ns = names("NS2.example.test.", "ns1.example.test.", &r.obs.nchild_ns);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_null(fx_find(&r, SS_F_NS_SET_MISMATCH));
+	ss_zone_result_clear(&r);
+}
+
+static void test_primary_not_found(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, false);
+	r.obs.mname = strdup("hidden.example.test.");
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_PRIMARY_NOT_FOUND);
+	assert_non_null(f);
+	assert_int_equal(f->severity, SS_SEV_INFO);
+	assert_int_equal(r.status, SS_STATUS_OK); /* info does not raise the status */
+	ss_zone_result_clear(&r);
+
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, false);
+	r.obs.primary_given = true;
+	fx_bad(&r, "192.0.2.9", SS_ANS_NONE, -1, SS_ETIMEOUT)->is_primary = true;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(fx_find(&r, SS_F_PRIMARY_NOT_FOUND)->severity, SS_SEV_WARNING);
+	assert_non_null(fx_find(&r, SS_F_UNREACHABLE));
+	ss_zone_result_clear(&r);
+}
+
+static void test_quiet_hidden_primary(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, false);
+	ss_addr_t a;
+	ss_addr_parse(&a, "192.0.2.50", 53);
+	ss_server_obs_t *p = ss_obs_add_server(&r.obs, &a, NULL, SS_ORIGIN_PRIMARY);
+	p->is_primary = true;
+	p->kind = SS_ANS_NONE;
+	p->error = SS_ETIMEOUT;
+	r.obs.mname = strdup("hidden.example.test.");
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_null(fx_find(&r, SS_F_UNREACHABLE)); /* an MNAME-only primary is not a lame server */
+	assert_non_null(fx_find(&r, SS_F_PRIMARY_NOT_FOUND));
+	ss_zone_result_clear(&r);
+}
+
+static void test_soa_fields_differ(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, true);
+	ss_server_obs_t *s = fx_server(&r, "192.0.2.2", NULL, 10, false);
+	s->soa.refresh = 7200;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_SOA_FIELDS_DIFFER);
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "refresh 7200 (not 3600)"));
+	assert_int_equal(f->nservers, 1);
+	ss_zone_result_clear(&r);
+}
+
+static void test_zone_not_found_and_discovery(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "nope.test.");
+	r.obs.not_found = true;
+	r.obs.discovery_detail = strdup("nope.test. does not exist (NXDOMAIN)");
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_non_null(fx_find(&r, SS_F_ZONE_NOT_FOUND));
+	assert_int_equal(r.status, SS_STATUS_CRITICAL);
+	ss_zone_result_clear(&r);
+
+	fx_zone(&r, "x.test.");
+	r.obs.discovery_error = SS_ETIMEOUT;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_non_null(fx_find(&r, SS_F_DISCOVERY_FAILED));
+	assert_int_equal(r.status, SS_STATUS_UNKNOWN);
+	ss_zone_result_clear(&r);
+}
+
+static void test_vendor(void **state)
+{
+	(void)state;
+	assert_int_equal(ss_vendor_classify("9.18.28-1~deb12u2-Debian"), SS_VENDOR_BIND);
+	assert_int_equal(ss_vendor_classify("NSD 4.6.1"), SS_VENDOR_NSD);
+	assert_int_equal(ss_vendor_classify("Knot DNS 3.2.6"), SS_VENDOR_KNOT);
+	assert_int_equal(ss_vendor_classify("PowerDNS Authoritative Server 4.7.3"),
+	                 SS_VENDOR_POWERDNS);
+	assert_int_equal(ss_vendor_classify("none of your business"), SS_VENDOR_OTHER);
+	assert_int_equal(ss_vendor_classify(NULL), SS_VENDOR_UNKNOWN);
+	char buf[256];
+	ss_addr_t a;
+	ss_addr_parse(&a, "192.0.2.1#5300", 53);
+	assert_string_equal(ss_fix_retransfer(SS_VENDOR_BIND, buf, sizeof(buf), "ex.test.", &a),
+	                    "rndc retransfer ex.test");
+	assert_string_equal(ss_fix_retransfer(SS_VENDOR_KNOT, buf, sizeof(buf), "ex.test.", &a),
+	                    "knotc zone-retransfer ex.test");
+	assert_string_equal(ss_fix_retransfer(SS_VENDOR_UNKNOWN, buf, sizeof(buf), "ex.test.", &a),
+	                    "soasync notify ex.test --to 192.0.2.1#5300");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_in_sync),
+	        cmocka_unit_test(test_serial_behind),
+	        cmocka_unit_test(test_serial_behind_wrap),
+	        cmocka_unit_test(test_primary_behind),
+	        cmocka_unit_test(test_undefined),
+	        cmocka_unit_test(test_not_authoritative_never_counts),
+	        cmocka_unit_test(test_unreachable_and_servfail),
+	        cmocka_unit_test(test_ns_mismatch),
+	        cmocka_unit_test(test_primary_not_found),
+	        cmocka_unit_test(test_quiet_hidden_primary),
+	        cmocka_unit_test(test_soa_fields_differ),
+	        cmocka_unit_test(test_zone_not_found_and_discovery),
+	        cmocka_unit_test(test_vendor),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
