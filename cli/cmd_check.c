@@ -183,6 +183,17 @@ static int run(check_args_t *a, int argc, char **argv)
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
 	ss_check_free(c);
+	if (e != NULL && getenv("SOASYNC_STATS") != NULL) {
+		ss_engine_stats_t st;
+		ss_engine_stats(e, &st);
+		fprintf(stderr,
+		        "soasync: stats: queries %llu sent %llu received %llu dropped %llu "
+		        "retransmits %llu tcp %llu timeouts %llu\n",
+		        (unsigned long long)st.queries, (unsigned long long)st.sent,
+		        (unsigned long long)st.received, (unsigned long long)st.dropped,
+		        (unsigned long long)st.retransmits, (unsigned long long)st.tcp,
+		        (unsigned long long)st.timeouts);
+	}
 	if (e != NULL) {
 		ss_engine_close(e);
 	}

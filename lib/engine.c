@@ -571,6 +571,8 @@ static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 		uv_close((uv_handle_t *)&s->h, usock_close_cb);
 		return uv_to_ss(ret);
 	}
+	/* Sockets alone never keep the loop running: queries do, by their timers. */
+	uv_unref((uv_handle_t *)&s->h);
 	srv->sock = s;
 	*out = s;
 	return 0;
