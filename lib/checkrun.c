@@ -8,6 +8,7 @@
 #include <soasync/error.h>
 #include <soasync/resolver.h>
 
+#include "rrcheck.h"
 #include "strbuf.h"
 
 #define VENDOR_BUCKETS 1024u
@@ -95,13 +96,21 @@ static void take_edns(ss_server_obs_t *s, const knot_pkt_t *pkt)
 	}
 }
 
+/* Records count only in the class of the question (IN, or CH for version). */
+static uint16_t pkt_class(const knot_pkt_t *pkt)
+{
+	return knot_wire_get_qdcount(pkt->wire) == 1 ? knot_pkt_qclass(pkt) : KNOT_CLASS_IN;
+}
+
 static const knot_rrset_t *section_find(const knot_pkt_t *pkt, knot_section_t sec, uint16_t type,
                                         const knot_dname_t *owner)
 {
 	const knot_pktsection_t *s = knot_pkt_section(pkt, sec);
 	for (uint16_t i = 0; i < s->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(s, i);
-		if (rr->type == type && (owner == NULL || knot_dname_is_case_equal(rr->owner, owner))) {
+		if (rr->type == type && rr->rclass == pkt_class(pkt) &&
+		    (owner == NULL || knot_dname_is_case_equal(rr->owner, owner)) &&
+		    (type != KNOT_RRTYPE_SOA || ss_rdata_soa_ok(rr->rrs.rdata))) {
 			return rr;
 		}
 	}

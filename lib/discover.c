@@ -11,6 +11,7 @@
 #include <soasync/discover.h>
 #include <soasync/error.h>
 
+#include "rrcheck.h"
 #include "strbuf.h"
 
 #define MAX_NAMES     64
@@ -240,7 +241,8 @@ static void zone_soa_answered(const ss_lookup_t *res, void *arg)
 		set_detail(d, SS_ENOTFOUND, "%s does not exist (NXDOMAIN)",
 		           dname_txt(zone, z, sizeof(z)));
 	} else if (res->rcode == KNOT_RCODE_NOERROR && res->answer != NULL &&
-	           knot_dname_is_case_equal(res->answer->owner, zone)) {
+	           knot_dname_is_case_equal(res->answer->owner, zone) &&
+	           ss_rdata_soa_ok(res->answer->rrs.rdata)) {
 		d->zone_soa_seen = true;
 		if (d->opts.nprimary == 0 && d->obs->mname == NULL) {
 			const knot_dname_t *m = knot_soa_primary(res->answer->rrs.rdata);
@@ -320,6 +322,9 @@ static void parent_ns_answered(const ss_lookup_t *res, void *arg)
 	if (ns != NULL && ns->type == KNOT_RRTYPE_NS) {
 		knot_rdata_t *rd = ns->rrs.rdata;
 		for (uint16_t i = 0; i < ns->rrs.count; i++, rd = knot_rdataset_next(rd)) {
+			if (!ss_rdata_name_ok(rd)) {
+				continue;
+			}
 			nsname_t *n = name_get(d, knot_ns_name(rd), 0);
 			if (n != NULL) {
 				n->parent_server = true;
@@ -381,7 +386,9 @@ static void take_ns_set(disc_t *d, const knot_rrset_t *ns, unsigned origin)
 {
 	knot_rdata_t *rd = ns->rrs.rdata;
 	for (uint16_t i = 0; i < ns->rrs.count; i++, rd = knot_rdataset_next(rd)) {
-		name_get(d, knot_ns_name(rd), origin);
+		if (ss_rdata_name_ok(rd)) {
+			name_get(d, knot_ns_name(rd), origin);
+		}
 	}
 }
 
@@ -390,6 +397,9 @@ static void take_glue(disc_t *d, const knot_pkt_t *pkt)
 	const knot_pktsection_t *add = knot_pkt_section(pkt, KNOT_ADDITIONAL);
 	for (uint16_t i = 0; i < add->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(add, i);
+		if (rr->rclass != KNOT_CLASS_IN) {
+			continue;
+		}
 		for (size_t j = 0; j < d->nnames; j++) {
 			nsname_t *n = &d->names[j];
 			if ((n->origin & SS_ORIGIN_PARENT) && knot_dname_is_case_equal(n->name, rr->owner)) {
@@ -405,7 +415,8 @@ static const knot_rrset_t *find_rr(const knot_pkt_t *pkt, knot_section_t sec, ui
 	const knot_pktsection_t *s = knot_pkt_section(pkt, sec);
 	for (uint16_t i = 0; i < s->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(s, i);
-		if (rr->type == type && knot_dname_is_case_equal(rr->owner, owner)) {
+		if (rr->type == type && rr->rclass == KNOT_CLASS_IN &&
+		    knot_dname_is_case_equal(rr->owner, owner)) {
 			return rr;
 		}
 	}

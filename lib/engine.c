@@ -14,6 +14,8 @@
 #include <soasync/engine.h>
 #include <soasync/error.h>
 
+#include "answer.h"
+
 #define EDNS_PAYLOAD    1232
 #define QWIRE_MAX       2048
 #define RTO_INITIAL_US  250000u
@@ -307,25 +309,16 @@ static int build_wire(query_t *q)
 
 /* ---- answers ----------------------------------------------------------- */
 
-static bool is_error_rcode(uint16_t rcode)
+static ss_qkey_t qkey(const query_t *q)
 {
-	return rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN;
+	ss_qkey_t k = {q->qname, q->qtype, q->qclass, q->id, q->opcode};
+	return k;
 }
 
-/* The answer belongs to q: QR set, same opcode and question. Error answers
- * may come without a question (many servers send FORMERR that way). */
 static bool answer_matches(const query_t *q, const knot_pkt_t *pkt)
 {
-	if (!knot_wire_get_qr(pkt->wire) || knot_wire_get_opcode(pkt->wire) != q->opcode ||
-	    knot_wire_get_id(pkt->wire) != q->id) {
-		return false;
-	}
-	uint16_t qd = knot_wire_get_qdcount(pkt->wire);
-	if (qd == 0) {
-		return is_error_rcode(knot_wire_get_rcode(pkt->wire));
-	}
-	return qd == 1 && knot_pkt_qtype(pkt) == q->qtype && knot_pkt_qclass(pkt) == q->qclass &&
-	       knot_dname_is_case_equal(knot_pkt_qname(pkt), q->qname);
+	ss_qkey_t k = qkey(q);
+	return ss_answer_matches(&k, pkt);
 }
 
 static bool wants_fallback(const query_t *q, const knot_pkt_t *pkt)
@@ -345,7 +338,8 @@ static int check_tsig(const query_t *q, const knot_pkt_t *pkt)
 		return 0;
 	}
 	if (pkt->tsig_rr == NULL) {
-		return is_error_rcode(knot_wire_get_rcode(pkt->wire)) ? 0 : SS_ETSIG;
+		uint8_t rc = knot_wire_get_rcode(pkt->wire);
+		return rc != KNOT_RCODE_NOERROR && rc != KNOT_RCODE_NXDOMAIN ? 0 : SS_ETSIG;
 	}
 	int ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size, q->mac, q->mac_len,
 	                                 q->tsig, 0);
@@ -464,31 +458,20 @@ static void sock_refused(usock_t *s)
 static void udp_answer(query_t *q, uint8_t *wire, size_t len)
 {
 	ss_engine_t *e = q->e;
-	knot_pkt_t *pkt = knot_pkt_new(wire, (uint16_t)len, NULL);
-	if (pkt == NULL) {
+	ss_qkey_t k = qkey(q);
+	knot_pkt_t *pkt = NULL;
+	switch (ss_answer_parse(&k, wire, len, &pkt)) {
+	case SS_ANSWER_OK:
+		break;
+	case SS_ANSWER_TC:
+		tcp_start(q);
 		return;
-	}
-	int ret = knot_pkt_parse(pkt, 0);
-	if (ret != KNOT_EOK) {
-		/* A truncated answer may not parse past its question. */
-		knot_pkt_t *head = knot_pkt_new(wire, (uint16_t)len, NULL);
-		bool tc = head != NULL && knot_pkt_parse_question(head) == KNOT_EOK &&
-		          answer_matches(q, head) && knot_wire_get_tc(head->wire);
-		knot_pkt_free(head);
-		knot_pkt_free(pkt);
-		if (tc) {
-			tcp_start(q);
-			return;
-		}
+	case SS_ANSWER_MALFORMED:
 		q->last_error = SS_EMALFORMED;
+		/* fall through */
+	case SS_ANSWER_MISMATCH:
 		q->dropped++;
 		e->st.dropped++;
-		return;
-	}
-	if (!answer_matches(q, pkt)) {
-		q->dropped++;
-		e->st.dropped++;
-		knot_pkt_free(pkt);
 		return;
 	}
 	if (q->udp_sends == 1 && !knot_wire_get_tc(pkt->wire)) {
@@ -727,36 +710,41 @@ static int stream_message(query_t *q, knot_pkt_t *pkt)
 }
 
 /* Returns true when the connection is finished with. */
-static bool tcp_message(tconn_t *c, uint8_t *wire, size_t len)
+static bool tcp_stream_message(tconn_t *c, uint8_t *wire, size_t len)
 {
 	query_t *q = c->q;
 	knot_pkt_t *pkt = knot_pkt_new(wire, (uint16_t)len, NULL);
-	if (pkt == NULL) {
-		tcp_fail(c, SS_ENOMEM);
+	int ret = pkt != NULL ? stream_message(q, pkt) : SS_ENOMEM;
+	knot_pkt_free(pkt);
+	if (ret != 0) {
+		tcp_fail(c, ret < 0 ? ret : 0);
 		return true;
 	}
+	uv_timer_start(&c->timer, tcp_timer_cb, q->sopts.idle_ms, 0);
+	return false;
+}
+
+/* Returns true when the connection is finished with. */
+static bool tcp_message(tconn_t *c, uint8_t *wire, size_t len)
+{
+	query_t *q = c->q;
 	if (q->msg_cb != NULL) {
-		int ret = stream_message(q, pkt);
-		knot_pkt_free(pkt);
-		if (ret != 0) {
-			tcp_fail(c, ret < 0 ? ret : 0);
-			return true;
-		}
-		uv_timer_start(&c->timer, tcp_timer_cb, q->sopts.idle_ms, 0);
-		return false;
+		return tcp_stream_message(c, wire, len);
 	}
-	if (knot_pkt_parse(pkt, 0) != KNOT_EOK) {
-		knot_pkt_free(pkt);
+	ss_qkey_t k = qkey(q);
+	knot_pkt_t *pkt = NULL;
+	switch (ss_answer_parse(&k, wire, len, &pkt)) {
+	case SS_ANSWER_OK:
+		break;
+	case SS_ANSWER_MISMATCH:
+		q->dropped++;
+		q->e->st.dropped++;
+		return false;
+	default:
 		tcp_fail(c, SS_EMALFORMED);
 		return true;
 	}
-	if (!answer_matches(q, pkt)) {
-		q->dropped++;
-		q->e->st.dropped++;
-		knot_pkt_free(pkt);
-		return false;
-	}
-	tconn_close(c);
+	tconn_close(c); /* c->buf (under wire) lives until the close callbacks */
 	if (!take_answer(q, pkt, true) && q->state != Q_DONE) {
 		query_finish(q, q->last_error, NULL);
 	}

@@ -76,7 +76,7 @@ static knot_rrset_t *collect(const knot_pkt_t *pkt, knot_section_t sec, uint16_t
 	knot_rrset_t *out = NULL;
 	for (uint16_t i = 0; i < s->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(s, i);
-		if (rr->type != type) {
+		if (rr->type != type || rr->rclass != KNOT_CLASS_IN) {
 			continue;
 		}
 		if (out == NULL) {
