@@ -80,7 +80,7 @@ struct query {
 	uint16_t qtype, qclass;
 	uint8_t opcode;
 	unsigned flags;
-	knot_rrset_t *answer;
+	knot_rrset_t *answer, *authority;
 	const knot_tsig_key_t *tsig;
 	unsigned timeout_ms, tries;
 
@@ -101,6 +101,9 @@ struct query {
 	ss_stream_done_cb done_cb;
 	ss_stream_opts_t sopts;
 	unsigned msgs;
+	unsigned unsigned_msgs; /* TSIG: unsigned messages since the last signed */
+	uint8_t *unsigned_buf;
+	size_t unsigned_len;
 	void *arg;
 };
 
@@ -280,6 +283,12 @@ static int build_wire(query_t *q)
 			ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, q->answer, 0);
 		}
 	}
+	if (ret == KNOT_EOK && q->authority != NULL) {
+		ret = knot_pkt_begin(pkt, KNOT_AUTHORITY);
+		if (ret == KNOT_EOK) {
+			ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, q->authority, 0);
+		}
+	}
 	if (ret == KNOT_EOK && q->edns_now) {
 		ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
 		if (ret == KNOT_EOK) {
@@ -340,6 +349,9 @@ static int check_tsig(const query_t *q, const knot_pkt_t *pkt)
 	if (pkt->tsig_rr == NULL) {
 		uint8_t rc = knot_wire_get_rcode(pkt->wire);
 		return rc != KNOT_RCODE_NOERROR && rc != KNOT_RCODE_NXDOMAIN ? 0 : SS_ETSIG;
+	}
+	if (knot_tsig_rdata_error(pkt->tsig_rr) != 0) {
+		return 0; /* the server rejects our key (BADSIG, BADKEY, BADTIME) */
 	}
 	int ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size, q->mac, q->mac_len,
 	                                 q->tsig, 0);
@@ -673,6 +685,46 @@ static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->buf + c->have, (unsigned)(c->cap - c->have));
 }
 
+/* TSIG over a stream (RFC 8945 5.3.1): every message after the first may be
+ * unsigned, up to 99 in a row; the next signed one covers them all, so they
+ * are kept and prepended when it is verified. */
+static int stream_tsig(query_t *q, const knot_pkt_t *pkt)
+{
+	if (q->msgs == 0) {
+		return check_tsig(q, pkt);
+	}
+	if (pkt->tsig_rr == NULL) {
+		if (++q->unsigned_msgs > 99) {
+			return SS_ETSIG;
+		}
+		uint8_t *grown = realloc(q->unsigned_buf, q->unsigned_len + pkt->size);
+		if (grown == NULL) {
+			return SS_ENOMEM;
+		}
+		memcpy(grown + q->unsigned_len, pkt->wire, pkt->size);
+		q->unsigned_buf = grown;
+		q->unsigned_len += pkt->size;
+		return 0;
+	}
+	const uint8_t *wire = pkt->wire;
+	size_t len = pkt->size;
+	if (q->unsigned_len > 0) {
+		uint8_t *grown = realloc(q->unsigned_buf, q->unsigned_len + pkt->size);
+		if (grown == NULL) {
+			return SS_ENOMEM;
+		}
+		memcpy(grown + q->unsigned_len, pkt->wire, pkt->size);
+		q->unsigned_buf = grown;
+		wire = grown;
+		len = q->unsigned_len + pkt->size;
+	}
+	int ret = knot_tsig_client_check_next(pkt->tsig_rr, wire, len, q->mac, q->mac_len, q->tsig,
+	                                      0);
+	q->unsigned_len = 0;
+	q->unsigned_msgs = 0;
+	return ret == KNOT_EOK ? 0 : SS_ETSIG;
+}
+
 /* One whole message of a stream. Returns 0 to go on, 1 done, <0 error. */
 static int stream_message(query_t *q, knot_pkt_t *pkt)
 {
@@ -686,30 +738,27 @@ static int stream_message(query_t *q, knot_pkt_t *pkt)
 		return SS_EMALFORMED;
 	}
 	if (q->tsig != NULL) {
-		int ret = q->msgs == 0 ? check_tsig(q, pkt) : 0;
-		if (ret == 0 && pkt->tsig_rr != NULL && q->msgs > 0) {
-			ret = knot_tsig_client_check_next(pkt->tsig_rr, pkt->wire, pkt->size,
-			                                  q->mac, q->mac_len, q->tsig, 0) == KNOT_EOK
-			              ? 0
-			              : SS_ETSIG;
-		}
+		int ret = stream_tsig(q, pkt);
 		if (ret != 0) {
 			return ret;
 		}
 		if (pkt->tsig_rr != NULL) {
-			const uint8_t *mac = knot_tsig_rdata_mac(pkt->tsig_rr);
 			size_t mlen = knot_tsig_rdata_mac_length(pkt->tsig_rr);
-			if (mlen <= MAC_MAX) {
-				memcpy(q->mac, mac, mlen);
-				q->mac_len = mlen;
+			if (mlen > MAC_MAX) {
+				return SS_ETSIG;
 			}
+			memcpy(q->mac, knot_tsig_rdata_mac(pkt->tsig_rr), mlen);
+			q->mac_len = mlen;
 		}
 	}
 	q->msgs++;
-	return q->msg_cb(pkt, q->arg);
+	int ret = q->msg_cb(pkt, q->arg);
+	if (ret == 1 && q->tsig != NULL && q->unsigned_msgs > 0) {
+		return SS_ETSIG; /* the last message must be signed */
+	}
+	return ret;
 }
 
-/* Returns true when the connection is finished with. */
 static bool tcp_stream_message(tconn_t *c, uint8_t *wire, size_t len)
 {
 	query_t *q = c->q;
@@ -878,9 +927,9 @@ static void query_free_cb(uv_handle_t *h)
 	query_t *q = h->data;
 	free(q->qname);
 	free(q->wire);
-	if (q->answer != NULL) {
-		knot_rrset_free(q->answer, NULL);
-	}
+	free(q->unsigned_buf);
+	knot_rrset_free(q->answer, NULL);
+	knot_rrset_free(q->authority, NULL);
 	free(q);
 }
 
@@ -1031,7 +1080,11 @@ static int enqueue(ss_engine_t *e, const ss_query_t *spec, unsigned extra_flags,
 	if (spec->answer != NULL) {
 		q->answer = knot_rrset_copy(spec->answer, NULL);
 	}
-	if (q->srv == NULL || q->qname == NULL || (spec->answer != NULL && q->answer == NULL)) {
+	if (spec->authority != NULL) {
+		q->authority = knot_rrset_copy(spec->authority, NULL);
+	}
+	if (q->srv == NULL || q->qname == NULL || (spec->answer != NULL && q->answer == NULL) ||
+	    (spec->authority != NULL && q->authority == NULL)) {
 		return SS_ENOMEM;
 	}
 	q->qtype = spec->qtype;
@@ -1069,9 +1122,8 @@ static int enqueue(ss_engine_t *e, const ss_query_t *spec, unsigned extra_flags,
 static void query_abort_new(query_t *q)
 {
 	free(q->qname);
-	if (q->answer != NULL) {
-		knot_rrset_free(q->answer, NULL);
-	}
+	knot_rrset_free(q->answer, NULL);
+	knot_rrset_free(q->authority, NULL);
 	free(q);
 }
 

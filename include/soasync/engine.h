@@ -58,6 +58,7 @@ typedef struct {
 	uint8_t opcode;               /* KNOT_OPCODE_QUERY (0) or KNOT_OPCODE_NOTIFY */
 	unsigned flags;               /* SS_QF_* */
 	const knot_rrset_t *answer;   /* NOTIFY: SOA for the answer section; copied */
+	const knot_rrset_t *authority; /* IXFR: the client's SOA; copied */
 	const knot_tsig_key_t *tsig;  /* sign the query, verify the answer; borrowed
 	                               * until the query completes */
 	unsigned timeout_ms;          /* 0: engine default */
