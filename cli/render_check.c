@@ -113,9 +113,16 @@ int render_check_json(FILE *f, const ss_zone_result_t *res)
 	if (obj == NULL) {
 		return -1;
 	}
-	int ret = json_dumpf(obj, f, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
-	fputc('\n', f);
+	/* One buffer, one write: jansson's stream dump writes in small pieces. */
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 	json_decref(obj);
+	if (s == NULL) {
+		return -1;
+	}
+	size_t len = strlen(s);
+	s[len] = '\n';
+	int ret = fwrite(s, 1, len + 1, f) == len + 1 ? 0 : -1;
+	free(s);
 	return ret;
 }
 

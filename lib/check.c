@@ -195,17 +195,30 @@ int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_severity_t
 /* A set of servers collected for one finding. */
 typedef struct {
 	const ss_server_obs_t *srv[128];
-	ss_addr_t addr[128];
 	size_t n;
 } group_t;
 
 static void group_add(group_t *g, const ss_server_obs_t *s)
 {
 	if (g->n < sizeof(g->srv) / sizeof(g->srv[0])) {
-		g->srv[g->n] = s;
-		g->addr[g->n] = s->addr;
-		g->n++;
+		g->srv[g->n++] = s;
 	}
+}
+
+/* Add a finding about the servers of g. */
+static int add_group_finding(ss_zone_result_t *res, const char *code, ss_severity_t sev,
+                             const group_t *g, const char *fix, const char *msg)
+{
+	ss_addr_t *addrs = g->n ? malloc(g->n * sizeof(*addrs)) : NULL;
+	if (g->n && addrs == NULL) {
+		return SS_ENOMEM;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		addrs[i] = g->srv[i]->addr;
+	}
+	int ret = ss_result_add_finding(res, code, sev, addrs, g->n, fix, "%s", msg);
+	free(addrs);
+	return ret;
 }
 
 static void label(ss_strbuf_t *b, const ss_server_obs_t *s)
@@ -282,8 +295,7 @@ static int report_behind(ss_zone_result_t *res, const group_t *g)
 	                       "and allows it to transfer (soasync doctor %s)",
 	                 res->obs.zone_str);
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? ss_result_add_finding(res, SS_F_SERIAL_BEHIND, SS_SEV_CRITICAL, g->addr,
-	                                          g->n, fix.s, "%s", msg.s)
+	                  ? add_group_finding(res, SS_F_SERIAL_BEHIND, SS_SEV_CRITICAL, g, fix.s, msg.s)
 	                  : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
@@ -322,8 +334,7 @@ static int report_ahead(ss_zone_result_t *res, const group_t *g)
 	}
 	ss_strbuf_printf(&fix, "), waiting for every secondary between steps");
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? ss_result_add_finding(res, SS_F_PRIMARY_BEHIND, SS_SEV_CRITICAL, g->addr,
-	                                          g->n, fix.s, "%s", msg.s)
+	                  ? add_group_finding(res, SS_F_PRIMARY_BEHIND, SS_SEV_CRITICAL, g, fix.s, msg.s)
 	                  : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
@@ -351,8 +362,7 @@ static int report_undefined(ss_zone_result_t *res, const group_t *g)
 	                 "every server serves it, then continue upwards (soasync serial plan %u %u)",
 	                 mid, s, s, res->reference_serial);
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? ss_result_add_finding(res, SS_F_SERIAL_UNDEFINED, SS_SEV_CRITICAL,
-	                                          g->addr, g->n, fix.s, "%s", msg.s)
+	                  ? add_group_finding(res, SS_F_SERIAL_UNDEFINED, SS_SEV_CRITICAL, g, fix.s, msg.s)
 	                  : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
@@ -387,9 +397,7 @@ static int report_list(ss_zone_result_t *res, const group_t *g, const char *code
 			ss_strbuf_printf(&msg, ": %s", p);
 		}
 	}
-	int ret = ss_strbuf_ok(&msg) ? ss_result_add_finding(res, code, sev, g->addr, g->n, fix,
-	                                                     "%s", msg.s)
-	                             : SS_ENOMEM;
+	int ret = ss_strbuf_ok(&msg) ? add_group_finding(res, code, sev, g, fix, msg.s) : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	return ret;
 }
@@ -401,22 +409,22 @@ static int report_unreachable(ss_zone_result_t *res, const group_t *g, bool any_
 		return 0;
 	}
 	ss_strbuf_t msg = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "no answer from ");
 	for (size_t i = 0; i < g->n; i++) {
 		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
 		label(&msg, g->srv[i]);
 		ss_strbuf_printf(&msg, ": %s", server_problem(g->srv[i]));
 	}
 	for (size_t i = 0; i < o->nunresolved_ns; i++) {
-		ss_strbuf_printf(&msg, "%s%s: the name has no address", msg.len ? "; " : "",
+		ss_strbuf_printf(&msg, "%s%s: the name has no address", g->n + i ? "; " : "",
 		                 o->unresolved_ns[i]);
 	}
 	const char *fix = "check that each server is up and answers on port 53 over UDP and TCP "
 	                  "(firewalls, ACLs, routing), and that every NS name has an address";
-	int ret = ss_strbuf_ok(&msg)
-	                  ? ss_result_add_finding(res, SS_F_UNREACHABLE,
-	                                          any_soa ? SS_SEV_WARNING : SS_SEV_CRITICAL, g->addr,
-	                                          g->n, fix, "no answer from %s", msg.s)
-	                  : SS_ENOMEM;
+	int ret = ss_strbuf_ok(&msg) ? add_group_finding(res, SS_F_UNREACHABLE,
+	                                                 any_soa ? SS_SEV_WARNING : SS_SEV_CRITICAL,
+	                                                 g, fix, msg.s)
+	                             : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	return ret;
 }
@@ -541,6 +549,9 @@ static int report_soa_fields(ss_zone_result_t *res)
 	}
 	group_t g = {.n = 0};
 	ss_strbuf_t msg = SS_STRBUF_INIT;
+	char rl[SS_ADDR_STRLEN];
+	ss_strbuf_printf(&msg, "same serial %u as %s, other SOA fields: ", ref->soa.serial,
+	                 ss_addr_format(&ref->addr, rl, sizeof(rl)));
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		if (s->has_soa && s->soa.serial == ref->soa.serial && !soa_same(&s->soa, &ref->soa)) {
@@ -553,15 +564,13 @@ static int report_soa_fields(ss_zone_result_t *res)
 	}
 	int ret = 0;
 	if (g.n > 0) {
-		char rl[SS_ADDR_STRLEN];
 		ret = ss_strbuf_ok(&msg)
-		              ? ss_result_add_finding(
-		                        res, SS_F_SOA_FIELDS_DIFFER, SS_SEV_WARNING, g.addr, g.n,
-		                        "the zone was changed without raising its serial: raise the "
-		                        "serial on the primary (soasync serial bump ZONEFILE), reload "
-		                        "it and let the secondaries transfer",
-		                        "same serial %u as %s, other SOA fields: %s", ref->soa.serial,
-		                        ss_addr_format(&ref->addr, rl, sizeof(rl)), msg.s)
+		              ? add_group_finding(res, SS_F_SOA_FIELDS_DIFFER, SS_SEV_WARNING, &g,
+		                                  "the zone was changed without raising its serial: "
+		                                  "raise the serial on the primary (soasync serial "
+		                                  "bump ZONEFILE), reload it and let the secondaries "
+		                                  "transfer",
+		                                  msg.s)
 		              : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
@@ -654,7 +663,8 @@ int ss_check_analyze(ss_zone_result_t *res)
 	}
 	pick_reference(res);
 	sort_t st;
-	memset(&st, 0, sizeof(st));
+	st.behind.n = st.ahead.n = st.undefined.n = st.notauth.n = st.unreach.n = st.servfail.n = 0;
+	st.any_soa = false;
 	classify(res, &st);
 	int ret = 0;
 	if (!res->reference_is_primary) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <soasync/engine.h>
 #include <soasync/error.h>
@@ -120,6 +121,8 @@ struct ss_engine {
 	int handles;
 	uint8_t rbuf[65536];
 	ss_engine_stats_t st;
+	uint64_t rng[2]; /* xorshift128+ for query IDs, seeded by getrandom() */
+	unsigned rng_uses;
 };
 
 static void dispatch(ss_engine_t *e);
@@ -573,10 +576,28 @@ static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 	return 0;
 }
 
+/* Query IDs must be unpredictable to off-path spoofers; a syscall per ID is
+ * too slow at 100k queries/s, so a fast generator is reseeded from the kernel
+ * every 4096 IDs. */
+static uint16_t random_id(ss_engine_t *e)
+{
+	if (e->rng_uses++ % 4096 == 0 &&
+	    getrandom(e->rng, sizeof(e->rng), 0) != (ssize_t)sizeof(e->rng)) {
+		e->rng[0] ^= uv_hrtime();
+		e->rng[1] |= 1;
+	}
+	uint64_t s1 = e->rng[0];
+	const uint64_t s0 = e->rng[1];
+	e->rng[0] = s0;
+	s1 ^= s1 << 23;
+	e->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+	return (uint16_t)((e->rng[1] + s0) >> 24);
+}
+
 static uint16_t fresh_id(usock_t *s)
 {
 	for (;;) {
-		uint16_t id = (uint16_t)arc4random();
+		uint16_t id = random_id(s->e);
 		if (sock_find(s, id) == NULL) {
 			return id;
 		}
@@ -1003,7 +1024,7 @@ static void query_start(query_t *q)
 	if (q->msg_cb == NULL && !(q->flags & SS_QF_TCP)) {
 		q->id = fresh_id(q->srv->sock);
 	} else {
-		q->id = (uint16_t)arc4random();
+		q->id = random_id(e);
 	}
 	if (build_wire(q) != 0) {
 		q->state = Q_UDP;
