@@ -10,6 +10,7 @@
 
 #include <soasync/addr.h>
 #include <soasync/engine.h>
+#include <soasync/xfr.h>
 
 /* Exit codes, monitoring-plugin style (check, wait, doctor...). */
 enum { EXIT_OK_ = 0, EXIT_WARNING = 1, EXIT_CRITICAL = 2, EXIT_UNKNOWN = 3 };
@@ -81,11 +82,24 @@ void cli_net_free(cli_net_t *n);
 /* Help text of the shared network options. */
 extern const char cli_net_help[];
 
+/* A TSIG key from --tsig-key FILE (BIND key file) or -y [ALG:]NAME:SECRET. */
+typedef struct {
+	knot_tsig_key_t key;
+	bool have;
+} cli_tsig_t;
+
+/* Load the key for option opt ("--tsig-key" or "-y"); 0 or -1 (message printed). */
+int cli_tsig_option(cli_tsig_t *t, const char *opt, const char *arg);
+void cli_tsig_free(cli_tsig_t *t);
+
 /* Read zone names from a file ("-" for stdin): one per line, '#' comments.
  * Calls add(name, arg) for each; returns 0 or -1 after printing an error. */
 int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), void *arg);
 
 /* Subcommands. */
 int cmd_check(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
+int cmd_xfr_check(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
 
 #endif

@@ -248,3 +248,32 @@ int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), vo
 	}
 	return ret;
 }
+
+int cli_tsig_option(cli_tsig_t *t, const char *opt, const char *arg)
+{
+	if (t->have) {
+		cli_err("%s: only one TSIG key can be given", opt);
+		return -1;
+	}
+	char why[256] = "";
+	int ret = strcmp(opt, "-y") == 0 ? ss_tsig_from_string(arg, &t->key)
+	                                 : ss_tsig_from_bind_file(arg, &t->key, why, sizeof(why));
+	if (ret != 0) {
+		if (strcmp(opt, "-y") == 0) {
+			cli_err("-y: expected [ALG:]NAME:SECRET with a base64 secret");
+		} else {
+			cli_err("%s: %s", arg, why);
+		}
+		return -1;
+	}
+	t->have = true;
+	return 0;
+}
+
+void cli_tsig_free(cli_tsig_t *t)
+{
+	if (t->have) {
+		knot_tsig_key_deinit(&t->key);
+		t->have = false;
+	}
+}

@@ -19,6 +19,7 @@ typedef struct {
 
 static const command_t commands[] = {
         {"check", cmd_check, "compare the SOA serial on every authoritative server address"},
+        {"notify", cmd_notify, "send NOTIFY to the servers that are behind"},
 };
 
 static void usage(FILE *f)

@@ -105,6 +105,29 @@ const char *ss_fix_retransfer(ss_vendor_t v, char *buf, size_t len, const char *
 	return buf;
 }
 
+knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa)
+{
+	if (soa->mname == NULL || soa->rname == NULL) {
+		return NULL;
+	}
+	size_t m = knot_dname_size(soa->mname), r = knot_dname_size(soa->rname);
+	uint8_t rd[2 * KNOT_DNAME_MAXLEN + 20];
+	memcpy(rd, soa->mname, m);
+	memcpy(rd + m, soa->rname, r);
+	uint8_t *p = rd + m + r;
+	knot_wire_write_u32(p, soa->serial);
+	knot_wire_write_u32(p + 4, soa->refresh);
+	knot_wire_write_u32(p + 8, soa->retry);
+	knot_wire_write_u32(p + 12, soa->expire);
+	knot_wire_write_u32(p + 16, soa->minimum);
+	knot_rrset_t *rr = knot_rrset_new(zone, KNOT_RRTYPE_SOA, KNOT_CLASS_IN, soa->ttl, NULL);
+	if (rr != NULL && knot_rrset_add_rdata(rr, rd, (uint16_t)(m + r + 20), NULL) != KNOT_EOK) {
+		knot_rrset_free(rr, NULL);
+		rr = NULL;
+	}
+	return rr;
+}
+
 /* ---- results ----------------------------------------------------------- */
 
 void ss_server_obs_clear(ss_server_obs_t *s)

@@ -129,6 +129,7 @@ static void take_soa(ss_server_obs_t *s, const knot_rrset_t *soa)
 	s->soa.retry = knot_soa_retry(rd);
 	s->soa.expire = knot_soa_expire(rd);
 	s->soa.minimum = knot_soa_minimum(rd);
+	s->soa.ttl = soa->ttl;
 	if (s->soa.mname == NULL || s->soa.rname == NULL) {
 		s->has_soa = false;
 		s->kind = SS_ANS_NONE;

@@ -1225,6 +1225,11 @@ ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
 	return e;
 }
 
+uv_loop_t *ss_engine_loop(ss_engine_t *e)
+{
+	return e->loop;
+}
+
 void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out)
 {
 	*out = e->st;

@@ -77,6 +77,7 @@ typedef enum {
 typedef struct {
 	knot_dname_t *mname, *rname; /* owned */
 	uint32_t serial, refresh, retry, expire, minimum;
+	uint32_t ttl;                /* of the SOA record */
 } ss_soa_t;
 
 typedef struct {
@@ -171,6 +172,10 @@ SS_API void ss_server_obs_clear(ss_server_obs_t *s);
 SS_API int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_severity_t sev,
                                  const ss_addr_t *servers, size_t nservers, const char *fix,
                                  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* The SOA of an observation as a libknot RRset (caller frees with
+ * knot_rrset_free), or NULL (no SOA, out of memory). */
+SS_API knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa);
 
 /* The vendor-specific command that makes a secondary transfer the zone now. */
 SS_API const char *ss_fix_retransfer(ss_vendor_t v, char *buf, size_t len, const char *zone,

@@ -34,7 +34,9 @@ typedef struct {
 } ss_check_opts_t;
 
 /* A zone's result, borrowed for the duration of the call; the run clears it
- * afterwards. Called in the order the zones were added. */
+ * afterwards. The callback may take it instead: copy the struct and zero
+ * *res (the run then clears nothing). Called in the order the zones were
+ * added. */
 typedef void (*ss_check_cb)(ss_zone_result_t *res, void *arg);
 
 /* A new run on engine e (borrowed). NULL on SS_ENOMEM. */

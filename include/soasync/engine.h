@@ -123,6 +123,9 @@ SS_API void ss_engine_cancel_all(ss_engine_t *e);
 
 SS_API void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out);
 
+/* The loop the engine runs on (for callers' own timers). */
+SS_API uv_loop_t *ss_engine_loop(ss_engine_t *e);
+
 /*
  * Close the engine's handles and free it once they are closed; the loop must
  * run afterwards (uv_run) to finish. Pending queries are canceled first.
