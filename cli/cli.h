@@ -100,6 +100,5 @@ int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), vo
 int cmd_check(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_xfr_check(int argc, char **argv);
-int cmd_wait(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ typedef struct {
 static const command_t commands[] = {
         {"check", cmd_check, "compare the SOA serial on every authoritative server address"},
         {"notify", cmd_notify, "send NOTIFY to the servers that are behind"},
+        {"xfr-check", cmd_xfr_check, "may each server transfer the zone (AXFR, TSIG, IXFR)?"},
 };
 
 static void usage(FILE *f)

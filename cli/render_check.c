@@ -80,16 +80,22 @@ static json_t *names_json(knot_dname_t *const *names, size_t n)
 	return a;
 }
 
+json_t *render_findings_json(const ss_zone_result_t *res)
+{
+	json_t *findings = json_array();
+	for (size_t i = 0; findings && i < res->nfindings; i++) {
+		json_array_append_new(findings, finding_json(&res->findings[i]));
+	}
+	return findings;
+}
+
 json_t *render_check_json_obj(const ss_zone_result_t *res)
 {
 	const ss_zone_obs_t *o = &res->obs;
 	char pa[SS_ADDR_STRLEN];
-	json_t *servers = json_array(), *findings = json_array();
+	json_t *servers = json_array(), *findings = render_findings_json(res);
 	for (size_t i = 0; servers && i < o->nservers; i++) {
 		json_array_append_new(servers, server_json(&o->servers[i]));
-	}
-	for (size_t i = 0; findings && i < res->nfindings; i++) {
-		json_array_append_new(findings, finding_json(&res->findings[i]));
 	}
 	json_t *obj = json_pack(
 	        "{s:s, s:s, s:o, s:o, s:o, s:o}", "zone", o->zone_str ? o->zone_str : "", "status",
@@ -109,7 +115,11 @@ json_t *render_check_json_obj(const ss_zone_result_t *res)
 
 int render_check_json(FILE *f, const ss_zone_result_t *res)
 {
-	json_t *obj = render_check_json_obj(res);
+	return render_json_line(f, render_check_json_obj(res));
+}
+
+int render_json_line(FILE *f, json_t *obj)
+{
 	if (obj == NULL) {
 		return -1;
 	}
@@ -266,10 +276,15 @@ void render_check_table(FILE *f, const ss_zone_result_t *res, bool color)
 		        (int)wd.rtt, r->rtt, color && r->bad ? C_OFF : "");
 	}
 	free(rows);
+	render_findings_text(f, res, color);
+}
+
+void render_findings_text(FILE *f, const ss_zone_result_t *res, bool color)
+{
 	for (size_t i = 0; i < res->nfindings; i++) {
 		const ss_finding_t *fd = &res->findings[i];
 		fprintf(f, "  %s%s%s %s: %s\n", color ? sev_color(fd->severity) : "",
-		        ss_severity_name(fd->severity), off, fd->code, fd->message);
+		        ss_severity_name(fd->severity), color ? C_OFF : "", fd->code, fd->message);
 		if (fd->fix) {
 			fprintf(f, "    fix: %s\n", fd->fix);
 		}

@@ -128,6 +128,38 @@ knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa)
 	return rr;
 }
 
+const char *ss_xfr_state_name(ss_xfr_state_t st)
+{
+	switch (st) {
+	case SS_XFR_ALLOWED:
+		return "allowed";
+	case SS_XFR_REFUSED:
+		return "refused";
+	case SS_XFR_FAILED:
+		return "failed";
+	case SS_XFR_SKIPPED:
+		break;
+	}
+	return "skipped";
+}
+
+/* Where a vendor's transfer ACL is configured. */
+static const char *acl_hint(ss_vendor_t v)
+{
+	switch (v) {
+	case SS_VENDOR_BIND:
+		return "allow-transfer { ...; }; in the zone statement (named.conf)";
+	case SS_VENDOR_NSD:
+		return "provide-xfr: ADDRESS KEY in the zone (nsd.conf)";
+	case SS_VENDOR_KNOT:
+		return "an acl with action: transfer (address, key) referenced by the zone (knot.conf)";
+	case SS_VENDOR_POWERDNS:
+		return "allow-axfr-ips / the zone's ALLOW-AXFR-FROM metadata";
+	default:
+		return "the server's transfer ACL";
+	}
+}
+
 /* ---- results ----------------------------------------------------------- */
 
 void ss_server_obs_clear(ss_server_obs_t *s)
@@ -138,6 +170,7 @@ void ss_server_obs_clear(ss_server_obs_t *s)
 	free(s->nsid);
 	free(s->version);
 	free(s->detail);
+	free(s->xfr_error);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -147,6 +180,18 @@ static void free_names(knot_dname_t **names, size_t n)
 		free(names[i]);
 	}
 	free(names);
+}
+
+static void clear_findings(ss_zone_result_t *res)
+{
+	for (size_t i = 0; i < res->nfindings; i++) {
+		free(res->findings[i].servers);
+		free(res->findings[i].message);
+		free(res->findings[i].fix);
+	}
+	free(res->findings);
+	res->findings = NULL;
+	res->nfindings = 0;
 }
 
 void ss_zone_result_clear(ss_zone_result_t *res)
@@ -166,12 +211,8 @@ void ss_zone_result_clear(ss_zone_result_t *res)
 	}
 	free(o->unresolved_ns);
 	free(o->mname);
-	for (size_t i = 0; i < res->nfindings; i++) {
-		free(res->findings[i].servers);
-		free(res->findings[i].message);
-		free(res->findings[i].fix);
-	}
-	free(res->findings);
+	free(o->source);
+	clear_findings(res);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -621,6 +662,85 @@ static int report_primary(ss_zone_result_t *res)
 	        o->mname);
 }
 
+/* One finding per transfer outcome, each server with its vendor's ACL hint. */
+static int report_xfr_group(ss_zone_result_t *res, const group_t *g, const char *code,
+                            ss_severity_t sev, const char *what, const char *fixlead)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
+	const char *src = res->obs.source ? res->obs.source : "this host";
+	ss_strbuf_printf(&msg, "%s (asked from %s): ", what, src);
+	ss_strbuf_printf(&fix, "%s", fixlead);
+	for (size_t i = 0; i < g->n; i++) {
+		const ss_server_obs_t *s = g->srv[i];
+		char a[SS_ADDR_STRLEN];
+		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
+		label(&msg, s);
+		if (s->xfr_error != NULL) {
+			ss_strbuf_printf(&msg, ": %s", s->xfr_error);
+		}
+		ss_strbuf_printf(&fix, "%s%s: %s", i ? "; " : " ",
+		                 ss_addr_format(&s->addr, a, sizeof(a)), acl_hint(s->vendor));
+	}
+	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+	                  ? add_group_finding(res, code, sev, g, fix.s, msg.s)
+	                  : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	ss_strbuf_free(&fix);
+	return ret;
+}
+
+/* The transfer that matters: the signed one when a key was given. */
+static ss_xfr_state_t wanted_xfr(const ss_zone_obs_t *o, const ss_server_obs_t *s)
+{
+	return o->have_tsig ? s->axfr_tsig : s->axfr;
+}
+
+static int report_transfers(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	if (!o->xfr_check && !o->content_check) {
+		return 0;
+	}
+	group_t refused = {.n = 0}, failed = {.n = 0}, open = {.n = 0};
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (!s->has_soa || quiet_primary(o, s)) {
+			continue;
+		}
+		ss_xfr_state_t st = wanted_xfr(o, s);
+		if (st == SS_XFR_REFUSED) {
+			group_add(&refused, s);
+		} else if (st == SS_XFR_FAILED) {
+			group_add(&failed, s);
+		}
+		if (o->xfr_check && s->axfr == SS_XFR_ALLOWED) {
+			group_add(&open, s);
+		}
+	}
+	/* Refusing strangers is the norm; refusing the key, or a data check the
+	 * user asked for, is not. */
+	ss_severity_t sev = (o->have_tsig || o->content_check) ? SS_SEV_WARNING : SS_SEV_INFO;
+	int ret = report_xfr_group(res, &refused, SS_F_TRANSFER_REFUSED, sev,
+	                           o->have_tsig ? "these servers refuse the transfer signed with "
+	                                          "the given key"
+	                                        : "these servers refuse AXFR",
+	                           o->have_tsig ? "give the key transfer rights:"
+	                                        : "if this host should transfer the zone, allow it:");
+	ret = ret ? ret
+	          : report_xfr_group(res, &failed, SS_F_TRANSFER_FAILED, SS_SEV_WARNING,
+	                             "the transfer failed", "check the server and its logs:");
+	ret = ret ? ret
+	          : report_xfr_group(res, &open, SS_F_TRANSFER_OPEN, SS_SEV_WARNING,
+	                             "these servers give the whole zone to anyone who asks, without "
+	                             "a key",
+	                             "restrict transfers to the secondaries' addresses and a TSIG "
+	                             "key:");
+	return ret;
+}
+
 typedef struct {
 	group_t behind, ahead, undefined, notauth, unreach, servfail;
 	bool any_soa;
@@ -670,7 +790,10 @@ static void classify(ss_zone_result_t *res, sort_t *st)
 int ss_check_analyze(ss_zone_result_t *res)
 {
 	ss_zone_obs_t *o = &res->obs;
+	clear_findings(res);
 	res->status = SS_STATUS_OK;
+	res->has_reference = res->has_primary = res->reference_is_primary = false;
+	res->reference_serial = 0;
 	if (o->not_found) {
 		return ss_result_add_finding(
 		        res, SS_F_ZONE_NOT_FOUND, SS_SEV_CRITICAL, NULL, 0,
@@ -711,5 +834,6 @@ int ss_check_analyze(ss_zone_result_t *res)
 	ret = ret ? ret : report_ns_sets(res);
 	ret = ret ? ret : report_primary(res);
 	ret = ret ? ret : report_soa_fields(res);
+	ret = ret ? ret : report_transfers(res);
 	return ret;
 }

@@ -74,6 +74,17 @@ typedef enum {
 	SS_ANS_MALFORMED,     /* only malformed answers arrived */
 } ss_answer_kind_t;
 
+/* What a zone transfer attempt amounted to. */
+typedef enum {
+	SS_XFR_SKIPPED = 0, /* not tried */
+	SS_XFR_ALLOWED,     /* the whole zone came and checked out */
+	SS_XFR_REFUSED,     /* an error RCODE (REFUSED, NOTAUTH...) */
+	SS_XFR_FAILED,      /* time-out, closed, malformed, TSIG, limits */
+} ss_xfr_state_t;
+
+/* "skipped", "allowed", "refused", "failed". */
+SS_API const char *ss_xfr_state_name(ss_xfr_state_t st);
+
 typedef struct {
 	knot_dname_t *mname, *rname; /* owned */
 	uint32_t serial, refresh, retry, expire, minimum;
@@ -100,6 +111,17 @@ typedef struct {
 	bool has_expire;     /* EDNS EXPIRE (RFC 7314) answered */
 	uint32_t expire_s;
 	char *detail;        /* what the answer said, e.g. "referral to test."; owned */
+
+	/* Transfers (xfr-check, check --content); SKIPPED when not tried. */
+	ss_xfr_state_t axfr;      /* unsigned AXFR */
+	ss_xfr_state_t axfr_tsig; /* AXFR signed with the given key */
+	ss_xfr_state_t ixfr;      /* IXFR from an older serial */
+	int ixfr_kind;            /* its ss_ixfr_kind_t when ALLOWED */
+	char *xfr_error;          /* owned; why the transfer(s) failed or were refused */
+	uint32_t xfr_serial;      /* serial of the transferred copy */
+	size_t xfr_records;
+	bool has_digest;          /* content digest of the transferred copy */
+	uint8_t digest[48];
 } ss_server_obs_t;
 
 typedef struct {
@@ -120,6 +142,11 @@ typedef struct {
 
 	bool primary_given;   /* --primary: failures of the primary are findings */
 	char *mname;          /* the SOA MNAME when learned; owned */
+
+	bool xfr_check;       /* transfers were tried to judge transfer policy */
+	bool content_check;   /* transfers were tried to compare content */
+	bool have_tsig;       /* a TSIG key was given for the transfers */
+	char *source;         /* our source address for transfers, if pinned; owned */
 } ss_zone_obs_t;
 
 typedef struct {
@@ -155,10 +182,14 @@ typedef struct {
 #define SS_F_SOA_FIELDS_DIFFER  "soa-fields-differ"
 #define SS_F_ZONE_NOT_FOUND     "zone-not-found"
 #define SS_F_DISCOVERY_FAILED   "discovery-failed"
+#define SS_F_TRANSFER_REFUSED   "transfer-refused"
+#define SS_F_TRANSFER_OPEN      "transfer-open"
+#define SS_F_TRANSFER_FAILED    "transfer-failed"
 
 /*
  * Analyze the observations in res->obs and fill in the reference, the
- * findings and the status of res. Returns 0 or SS_ENOMEM.
+ * findings and the status of res (replacing earlier findings, so it can run
+ * again after more observations). Returns 0 or SS_ENOMEM.
  */
 SS_API int ss_check_analyze(ss_zone_result_t *res);
 
