@@ -63,11 +63,15 @@ enum {
 	{"resolver", required_argument, NULL, OPT_RESOLVER},                               \
 	        {"ns", required_argument, NULL, OPT_NS},                                   \
 	        {"primary", required_argument, NULL, OPT_PRIMARY},                         \
-	        {"timeout", required_argument, NULL, OPT_TIMEOUT},                         \
+	        {"query-timeout", required_argument, NULL, OPT_TIMEOUT},                   \
 	        {"tries", required_argument, NULL, OPT_TRIES},                             \
 	        {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},               \
 	        {"per-server", required_argument, NULL, OPT_PER_SERVER},                   \
 	        {"source", required_argument, NULL, OPT_SOURCE}
+
+/* Commands where --timeout is the per-query wait add this entry; wait and
+ * doctor use --timeout for their overall deadline and --query-timeout only. */
+#define CLI_QUERY_TIMEOUT_LONGOPT {"timeout", required_argument, NULL, OPT_TIMEOUT}
 
 /* Short options of the shared set: -4 -6 -b ADDR. */
 #define CLI_NET_SHORTOPTS "46b:"
@@ -100,5 +104,6 @@ int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), vo
 int cmd_check(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_xfr_check(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
 
 #endif

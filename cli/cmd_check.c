@@ -100,6 +100,7 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        CLI_NET_LONGOPTS,
+	        CLI_QUERY_TIMEOUT_LONGOPT,
 	        {"zones-from", required_argument, NULL, OPT_ZONES_FROM},
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"nagios", no_argument, NULL, OPT_NAGIOS},

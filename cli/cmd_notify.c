@@ -52,6 +52,7 @@ static int parse_args(notify_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        CLI_NET_LONGOPTS,
+	        CLI_QUERY_TIMEOUT_LONGOPT,
 	        {"to", required_argument, NULL, OPT_TO},
 	        {"all", no_argument, NULL, OPT_ALL},
 	        {"deadline", required_argument, NULL, OPT_DEADLINE},

@@ -66,6 +66,7 @@ static int parse_args(xfr_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        CLI_NET_LONGOPTS,
+	        CLI_QUERY_TIMEOUT_LONGOPT,
 	        {"tsig-key", required_argument, NULL, OPT_TSIG},
 	        {"no-ixfr", no_argument, NULL, OPT_NO_IXFR},
 	        {"xfr-timeout", required_argument, NULL, OPT_XFR_TIMEOUT},

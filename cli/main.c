@@ -21,6 +21,7 @@ static const command_t commands[] = {
         {"check", cmd_check, "compare the SOA serial on every authoritative server address"},
         {"notify", cmd_notify, "send NOTIFY to the servers that are behind"},
         {"xfr-check", cmd_xfr_check, "may each server transfer the zone (AXFR, TSIG, IXFR)?"},
+        {"wait", cmd_wait, "re-query until every server serves the target serial"},
 };
 
 static void usage(FILE *f)
