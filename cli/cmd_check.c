@@ -37,12 +37,22 @@ static const char check_help[] =
         "  --nagios                 monitoring-plugin output (first line SOA STATUS - ...)\n"
         "  --color WHEN             auto (default), always, never; NO_COLOR is honored\n"
         "  --no-vendor              do not ask servers for their version (CHAOS TXT)\n"
+        "  --expire-warn S          warn when a secondary's copy expires in less than S\n"
+        "                           seconds (EDNS EXPIRE; default 86400, critical below\n"
+        "                           3600; 0 turns it off)\n"
         "  -h, --help               this help\n"
         "\n"
         "Exit status: the worst zone status: 0 ok, 1 warning, 2 critical, 3 unknown\n"
         "(also for usage errors).\n";
 
-enum { OPT_ZONES_FROM = OPT_NET_LAST + 1, OPT_JSON, OPT_NAGIOS, OPT_COLOR, OPT_NO_VENDOR };
+enum {
+	OPT_ZONES_FROM = OPT_NET_LAST + 1,
+	OPT_JSON,
+	OPT_NAGIOS,
+	OPT_COLOR,
+	OPT_NO_VENDOR,
+	OPT_EXPIRE_WARN,
+};
 
 static void on_zone(ss_zone_result_t *res, void *arg)
 {
@@ -94,6 +104,7 @@ typedef struct {
 	const char *zones_from;
 	cli_color_t color;
 	bool no_vendor;
+	uint32_t expire_warn_s;
 } check_args_t;
 
 static int parse_args(check_args_t *a, int argc, char **argv)
@@ -106,6 +117,7 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	        {"nagios", no_argument, NULL, OPT_NAGIOS},
 	        {"color", required_argument, NULL, OPT_COLOR},
 	        {"no-vendor", no_argument, NULL, OPT_NO_VENDOR},
+	        {"expire-warn", required_argument, NULL, OPT_EXPIRE_WARN},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -140,6 +152,14 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 		case OPT_NO_VENDOR:
 			a->no_vendor = true;
 			break;
+		case OPT_EXPIRE_WARN: {
+			unsigned v;
+			if (cli_parse_uint("--expire-warn", optarg, 0, UINT32_MAX - 1, &v) != 0) {
+				return -1;
+			}
+			a->expire_warn_s = v == 0 ? UINT32_MAX : v;
+			break;
+		}
 		default:
 			cli_err("check: unknown or incomplete option '%s'; see 'soasync check --help'",
 			        argv[optind - 1]);
@@ -168,6 +188,7 @@ static int run(check_args_t *a, int argc, char **argv)
 	        .nprimary = a->net.nprimary,
 	        .no_vendor = a->no_vendor,
 	        .expire = true,
+	        .expire_warn_s = a->expire_warn_s,
 	};
 	ss_check_t *c = e ? ss_check_new(e, &copts, on_zone, &a->ctx) : NULL;
 	int ret = c ? 0 : -1;

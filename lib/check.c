@@ -707,7 +707,13 @@ static int report_transfers(ss_zone_result_t *res)
 	group_t refused = {.n = 0}, failed = {.n = 0}, open = {.n = 0};
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
-		if (!s->has_soa || quiet_primary(o, s)) {
+		if (!s->has_soa) {
+			continue;
+		}
+		if (o->xfr_check && s->axfr == SS_XFR_ALLOWED) {
+			group_add(&open, s); /* a hidden primary that is open matters too */
+		}
+		if (quiet_primary(o, s)) {
 			continue;
 		}
 		ss_xfr_state_t st = wanted_xfr(o, s);
@@ -715,9 +721,6 @@ static int report_transfers(ss_zone_result_t *res)
 			group_add(&refused, s);
 		} else if (st == SS_XFR_FAILED) {
 			group_add(&failed, s);
-		}
-		if (o->xfr_check && s->axfr == SS_XFR_ALLOWED) {
-			group_add(&open, s);
 		}
 	}
 	/* Refusing strangers is the norm; refusing the key, or a data check the
@@ -738,6 +741,47 @@ static int report_transfers(ss_zone_result_t *res)
 	                             "a key",
 	                             "restrict transfers to the secondaries' addresses and a TSIG "
 	                             "key:");
+	return ret;
+}
+
+/* EDNS EXPIRE (RFC 7314): how long a secondary's copy stays valid. */
+static int report_expire(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	uint32_t warn = o->expire_warn_s ? o->expire_warn_s : 86400;
+	if (warn == UINT32_MAX) {
+		return 0;
+	}
+	group_t g = {.n = 0};
+	bool critical = false;
+	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "secondary copies expire soon (EDNS EXPIRE): ");
+	ss_strbuf_printf(&fix, "a secondary stops answering when its copy expires: make it "
+	                       "refresh from the primary now");
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (!s->has_expire || s->is_primary || s->expire_s >= warn) {
+			continue;
+		}
+		char cmd[512], a[SS_ADDR_STRLEN];
+		critical = critical || s->expire_s < 3600;
+		group_add(&g, s);
+		ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
+		label(&msg, s);
+		ss_strbuf_printf(&msg, " in %u s", s->expire_s);
+		ss_fix_retransfer(s->vendor, cmd, sizeof(cmd), o->zone_str, &s->addr);
+		ss_strbuf_printf(&fix, "; on %s: %s", ss_addr_format(&s->addr, a, sizeof(a)), cmd);
+	}
+	int ret = 0;
+	if (g.n > 0) {
+		ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+		              ? add_group_finding(res, SS_F_EXPIRING_SOON,
+		                                  critical ? SS_SEV_CRITICAL : SS_SEV_WARNING, &g, fix.s,
+		                                  msg.s)
+		              : SS_ENOMEM;
+	}
+	ss_strbuf_free(&msg);
+	ss_strbuf_free(&fix);
 	return ret;
 }
 
@@ -835,5 +879,6 @@ int ss_check_analyze(ss_zone_result_t *res)
 	ret = ret ? ret : report_primary(res);
 	ret = ret ? ret : report_soa_fields(res);
 	ret = ret ? ret : report_transfers(res);
+	ret = ret ? ret : report_expire(res);
 	return ret;
 }

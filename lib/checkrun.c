@@ -422,6 +422,7 @@ static int zone_start(ss_check_t *c, zstate_t *z, char *name)
 	}
 	knot_dname_to_lower(o->zone);
 	o->primary_given = c->opts.nprimary > 0;
+	o->expire_warn_s = c->opts.expire_warn_s;
 	if (c->opts.nns > 0) {
 		given_servers(z);
 		query_servers(z);

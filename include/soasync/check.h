@@ -146,6 +146,7 @@ typedef struct {
 	bool xfr_check;       /* transfers were tried to judge transfer policy */
 	bool content_check;   /* transfers were tried to compare content */
 	bool have_tsig;       /* a TSIG key was given for the transfers */
+	uint32_t expire_warn_s; /* expiring-soon below this (0: 86400); UINT32_MAX: off */
 	char *source;         /* our source address for transfers, if pinned; owned */
 } ss_zone_obs_t;
 
@@ -185,6 +186,7 @@ typedef struct {
 #define SS_F_TRANSFER_REFUSED   "transfer-refused"
 #define SS_F_TRANSFER_OPEN      "transfer-open"
 #define SS_F_TRANSFER_FAILED    "transfer-failed"
+#define SS_F_EXPIRING_SOON      "expiring-soon"
 
 /*
  * Analyze the observations in res->obs and fill in the reference, the

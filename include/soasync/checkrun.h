@@ -30,6 +30,7 @@ typedef struct {
 	size_t nprimary;
 	bool no_vendor;          /* skip the CHAOS version queries */
 	bool expire;             /* ask for EDNS EXPIRE */
+	uint32_t expire_warn_s;  /* see ss_zone_obs_t */
 	unsigned max_zones;      /* zones in progress at once (default 512) */
 } ss_check_opts_t;
 
