@@ -259,10 +259,11 @@ static void test_expiring_soon(void **state)
 	(void)state;
 	ss_zone_result_t r;
 	fx_zone(&r, "example.test.");
-	ss_server_obs_t *p = fx_server(&r, "192.0.2.1", NULL, 10, true);
+	fx_server(&r, "192.0.2.1", NULL, 10, true);
+	fx_server(&r, "192.0.2.2", NULL, 10, false);
+	ss_server_obs_t *p = &r.obs.servers[0], *s = &r.obs.servers[1];
 	p->has_expire = true;
 	p->expire_s = 600; /* a primary reports its SOA EXPIRE: never a finding */
-	ss_server_obs_t *s = fx_server(&r, "192.0.2.2", NULL, 10, false);
 	s->has_expire = true;
 	s->expire_s = 7200;
 	assert_int_equal(ss_check_analyze(&r), 0);
@@ -285,9 +286,11 @@ static void test_transfers(void **state)
 	(void)state;
 	ss_zone_result_t r;
 	fx_zone(&r, "example.test.");
-	ss_server_obs_t *a = fx_server(&r, "192.0.2.1", NULL, 10, true);
-	ss_server_obs_t *b = fx_server(&r, "192.0.2.2", NULL, 10, false);
-	ss_server_obs_t *c = fx_server(&r, "192.0.2.3", NULL, 10, false);
+	fx_server(&r, "192.0.2.1", NULL, 10, true);
+	fx_server(&r, "192.0.2.2", NULL, 10, false);
+	fx_server(&r, "192.0.2.3", NULL, 10, false);
+	/* Pointers only after the last add: adding may move the array. */
+	ss_server_obs_t *a = &r.obs.servers[0], *b = &r.obs.servers[1], *c = &r.obs.servers[2];
 	a->vendor = SS_VENDOR_BIND;
 	a->axfr = SS_XFR_ALLOWED;
 	b->axfr = SS_XFR_REFUSED;
