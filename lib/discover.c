@@ -11,6 +11,7 @@
 #include <soasync/discover.h>
 #include <soasync/error.h>
 
+#include "pktutil.h"
 #include "rrcheck.h"
 #include "strbuf.h"
 
@@ -409,20 +410,6 @@ static void take_glue(disc_t *d, const knot_pkt_t *pkt)
 	}
 }
 
-static const knot_rrset_t *find_rr(const knot_pkt_t *pkt, knot_section_t sec, uint16_t type,
-                                   const knot_dname_t *owner)
-{
-	const knot_pktsection_t *s = knot_pkt_section(pkt, sec);
-	for (uint16_t i = 0; i < s->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(s, i);
-		if (rr->type == type && rr->rclass == KNOT_CLASS_IN &&
-		    knot_dname_is_case_equal(rr->owner, owner)) {
-			return rr;
-		}
-	}
-	return NULL;
-}
-
 /* Returns true when this answer settled the delegation question. */
 static bool parent_answer(disc_t *d, const ss_response_t *resp)
 {
@@ -431,16 +418,18 @@ static bool parent_answer(disc_t *d, const ss_response_t *resp)
 	if (resp->error != 0) {
 		return false;
 	}
-	const knot_rrset_t *ns = find_rr(resp->pkt, KNOT_AUTHORITY, KNOT_RRTYPE_NS, zone);
+	knot_rrset_t *ns = ss_pkt_collect(resp->pkt, KNOT_AUTHORITY, KNOT_RRTYPE_NS, zone);
 	if (ns == NULL && resp->aa) {
-		ns = find_rr(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, zone);
+		ns = ss_pkt_collect(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, zone);
 	}
 	if (resp->rcode == KNOT_RCODE_NOERROR && ns != NULL) {
 		take_ns_set(d, ns, SS_ORIGIN_PARENT);
+		knot_rrset_free(ns, NULL);
 		take_glue(d, resp->pkt);
 		d->delegation_seen = true;
 		return true;
 	}
+	knot_rrset_free(ns, NULL);
 	if (resp->aa && (resp->rcode == KNOT_RCODE_NXDOMAIN || resp->rcode == KNOT_RCODE_NOERROR)) {
 		d->obs->not_found = true;
 		set_detail(d, SS_ENOTFOUND, "the parent zone %s has no delegation for %s (%s)",
@@ -536,10 +525,10 @@ static void child_answered(const ss_response_t *resp, void *arg)
 {
 	disc_t *d = arg;
 	if (resp->error == 0 && resp->aa && resp->rcode == KNOT_RCODE_NOERROR) {
-		const knot_rrset_t *ns =
-		        find_rr(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, d->obs->zone);
+		knot_rrset_t *ns = ss_pkt_collect(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, d->obs->zone);
 		if (ns != NULL) {
 			take_ns_set(d, ns, SS_ORIGIN_CHILD);
+			knot_rrset_free(ns, NULL);
 			d->child_seen = true;
 			phase_child_addrs(d);
 			return;
