@@ -10,6 +10,7 @@
 
 #include <soasync/addr.h>
 #include <soasync/engine.h>
+#include <soasync/expect.h>
 #include <soasync/xfr.h>
 
 /* Exit codes, monitoring-plugin style (check, wait, doctor...). */
@@ -95,6 +96,28 @@ typedef struct {
 /* Load the key for option opt ("--tsig-key" or "-y"); 0 or -1 (message printed). */
 int cli_tsig_option(cli_tsig_t *t, const char *opt, const char *arg);
 void cli_tsig_free(cli_tsig_t *t);
+
+/* --expect 'NAME [TTL] TYPE RDATA', --expect-file FILE, --expect-absent 'NAME TYPE'. */
+typedef struct {
+	const char **lines, **files, **absent;
+	size_t nlines, nfiles, nabsent;
+} cli_expect_t;
+
+enum { OPT_EXPECT = 900, OPT_EXPECT_FILE, OPT_EXPECT_ABSENT };
+
+#define CLI_EXPECT_LONGOPTS                                                                \
+	{"expect", required_argument, NULL, OPT_EXPECT},                                   \
+	        {"expect-file", required_argument, NULL, OPT_EXPECT_FILE},                 \
+	        {"expect-absent", required_argument, NULL, OPT_EXPECT_ABSENT}
+
+extern const char cli_expect_help[];
+
+/* 1 handled, 0 not ours, -1 error. */
+int cli_expect_option(cli_expect_t *x, int opt, const char *arg);
+bool cli_expect_any(const cli_expect_t *x);
+/* Parse the expectations for zone into set; 0 or -1 (message printed). */
+int cli_expect_build(const cli_expect_t *x, const char *zone, ss_expect_set_t *set);
+void cli_expect_free(cli_expect_t *x);
 
 /* Read zone names from a file ("-" for stdin): one per line, '#' comments.
  * Calls add(name, arg) for each; returns 0 or -1 after printing an error. */

@@ -29,6 +29,7 @@ static const char wait_help[] =
         "                           keep the wait going), ignore, or quorum=N (done when N\n"
         "                           servers serve the target)\n"
         "%s"
+        "%s"
         "Output:\n"
         "  --json                   one JSON object at the end\n"
         "  --quiet                  no progress line (it is shown only on a terminal)\n"
@@ -48,6 +49,8 @@ typedef struct {
 	unsigned timeout_s, quorum;
 	dead_t dead;
 	const char *zone;
+	cli_expect_t expect;
+	ss_expect_set_t expect_set;
 } wait_args_t;
 
 static int parse_serial(const char *arg, uint32_t *out)
@@ -87,6 +90,7 @@ static int parse_args(wait_args_t *a, int argc, char **argv)
 	        {"dead", required_argument, NULL, OPT_DEAD},
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"quiet", no_argument, NULL, OPT_QUIET},
+	        CLI_EXPECT_LONGOPTS,
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -94,6 +98,9 @@ static int parse_args(wait_args_t *a, int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "hq", longopts, NULL)) != -1) {
 		int r = cli_net_option(&a->net, opt, optarg);
+		if (r == 0) {
+			r = cli_expect_option(&a->expect, opt, optarg);
+		}
 		if (r != 0) {
 			if (r < 0) {
 				return -1;
@@ -102,7 +109,7 @@ static int parse_args(wait_args_t *a, int argc, char **argv)
 		}
 		switch (opt) {
 		case 'h':
-			printf(wait_help, cli_net_help);
+			printf(wait_help, cli_expect_help, cli_net_help);
 			return 1;
 		case OPT_SERIAL:
 			r = parse_serial(optarg, &a->serial);
@@ -135,6 +142,9 @@ static int parse_args(wait_args_t *a, int argc, char **argv)
 		return -1;
 	}
 	a->zone = argv[optind];
+	if (cli_expect_build(&a->expect, a->zone, &a->expect_set) != 0) {
+		return -1;
+	}
 	return cli_net_finish(&a->net, a->net.nns == 0);
 }
 
@@ -142,13 +152,34 @@ typedef struct {
 	size_t ok, dead, behind, total;
 } tally_t;
 
-static bool at_target(const ss_server_obs_t *s, uint32_t target)
+/* Every expected record as expected on this server (vacuous without --expect). */
+static bool expect_ok(const ss_server_obs_t *s, size_t nexpect)
+{
+	if (s->nexpect < nexpect) {
+		return nexpect == 0;
+	}
+	for (size_t k = 0; k < nexpect; k++) {
+		ss_expect_status_t st = s->expect[k].status;
+		if (st != SS_EXPECT_MATCH && st != SS_EXPECT_ABSENT) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* What a server must serve: the target serial or later, and the expected records. */
+typedef struct {
+	uint32_t serial;
+	size_t nexpect;
+} target_t;
+
+static bool at_target(const ss_server_obs_t *s, const target_t *t)
 {
 	if (!s->has_soa) {
 		return false;
 	}
-	ss_serial_order_t o = ss_serial_cmp(s->soa.serial, target);
-	return o == SS_SERIAL_EQUAL || o == SS_SERIAL_GREATER;
+	ss_serial_order_t o = ss_serial_cmp(s->soa.serial, t->serial);
+	return (o == SS_SERIAL_EQUAL || o == SS_SERIAL_GREATER) && expect_ok(s, t->nexpect);
 }
 
 static bool is_dead(const ss_server_obs_t *s)
@@ -162,7 +193,7 @@ static bool counts(const ss_server_obs_t *s)
 	return (s->origin & ~(unsigned)SS_ORIGIN_PRIMARY) != 0 || s->is_primary;
 }
 
-static tally_t tally(const ss_zone_result_t *r, uint32_t target)
+static tally_t tally(const ss_zone_result_t *r, const target_t *target)
 {
 	tally_t t = {0, 0, 0, 0};
 	for (size_t i = 0; i < r->obs.nservers; i++) {
@@ -207,7 +238,7 @@ static const char *name_of(const ss_zone_result_t *first, const ss_addr_t *a)
 
 /* "ns2 (192.0.2.2) serves 5" for each server not at the target. */
 static void describe_laggards(FILE *f, const ss_zone_result_t *first, const ss_zone_result_t *r,
-                              uint32_t target)
+                              const target_t *target)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->obs.nservers; i++) {
@@ -219,7 +250,9 @@ static void describe_laggards(FILE *f, const ss_zone_result_t *first, const ss_z
 		const char *name = name_of(first, &s->addr);
 		fprintf(f, "%s%s%s%s%s", n++ ? "; " : "", name ? name : "", name ? " (" : "",
 		        ss_addr_format(&s->addr, a, sizeof(a)), name ? ")" : "");
-		if (s->has_soa) {
+		if (s->has_soa && !expect_ok(s, target->nexpect)) {
+			fprintf(f, " serves %u without the expected records", s->soa.serial);
+		} else if (s->has_soa) {
 			fprintf(f, " serves %u", s->soa.serial);
 		} else {
 			fprintf(f, ": %s", s->kind == SS_ANS_NONE || s->kind == SS_ANS_MALFORMED
@@ -230,14 +263,14 @@ static void describe_laggards(FILE *f, const ss_zone_result_t *first, const ss_z
 }
 
 static void progress(const wait_args_t *a, const ss_zone_result_t *first,
-                     const ss_zone_result_t *r, uint32_t target, const tally_t *t,
+                     const ss_zone_result_t *r, const target_t *target, const tally_t *t,
                      double elapsed)
 {
 	if (a->quiet || a->json || !isatty(STDERR_FILENO)) {
 		return;
 	}
 	fprintf(stderr, "\r\033[Ksoasync: %s: %zu/%zu at %u or later [%.0fs/%us] waiting for ",
-	        r->obs.zone_str, t->ok, t->total, target, elapsed, a->timeout_s);
+	        r->obs.zone_str, t->ok, t->total, target->serial, elapsed, a->timeout_s);
 	describe_laggards(stderr, first, r, target);
 	fflush(stderr);
 }
@@ -258,7 +291,7 @@ static void sleep_ms(cli_session_t *s, unsigned ms)
 }
 
 static void report(const wait_args_t *a, const ss_zone_result_t *first, const ss_zone_result_t *r,
-                   uint32_t target, bool ok, double elapsed, unsigned rounds)
+                   const target_t *target, bool ok, double elapsed, unsigned rounds)
 {
 	if (!a->quiet && !a->json && isatty(STDERR_FILENO)) {
 		fputs("\r\033[K", stderr);
@@ -280,17 +313,18 @@ static void report(const wait_args_t *a, const ss_zone_result_t *first, const ss
 		}
 		render_json_line(stdout,
 		                 json_pack("{s:s, s:b, s:I, s:f, s:i, s:o}", "zone", r->obs.zone_str,
-		                           "converged", ok, "serial", (json_int_t)target, "elapsed_s",
+		                           "converged", ok, "serial", (json_int_t)target->serial,
+		                           "elapsed_s",
 		                           (double)(long long)(elapsed * 1000) / 1000.0, "rounds", (int)rounds, "servers", servers));
 		return;
 	}
 	if (ok) {
 		printf("%s: every server serves %u or later (%.1f s, %u round%s)\n", r->obs.zone_str,
-		       target, elapsed, rounds, rounds == 1 ? "" : "s");
+		       target->serial, elapsed, rounds, rounds == 1 ? "" : "s");
 		return;
 	}
 	fprintf(stderr, "soasync: %s: deadline passed after %.0f s: not at %u: ", r->obs.zone_str,
-	        elapsed, target);
+	        elapsed, target->serial);
 	describe_laggards(stderr, first, r, target);
 	fputc('\n', stderr);
 }
@@ -300,13 +334,15 @@ typedef struct {
 	size_t nns, nprimary;
 } fixed_where_t;
 
-static int wait_loop(wait_args_t *a, cli_session_t *s, ss_zone_result_t *first, uint32_t target)
+static int wait_loop(wait_args_t *a, cli_session_t *s, ss_zone_result_t *first,
+                     const target_t *target)
 {
 	fixed_where_t fw;
 	if (cli_probe_where_from(first, &fw.ns, &fw.nns, &fw.primary, &fw.nprimary) != 0) {
 		return EXIT_UNKNOWN;
 	}
-	cli_probe_where_t where = {fw.ns, fw.nns, fw.primary, fw.nprimary, true};
+	cli_probe_where_t where = {fw.ns, fw.nns, fw.primary, fw.nprimary, true,
+	                           a->expect_set.n ? &a->expect_set : NULL};
 	uint64_t start = uv_hrtime(), deadline = start + (uint64_t)a->timeout_s * 1000000000u;
 	unsigned backoff = 200, rounds = 1;
 	ss_zone_result_t cur = *first, next;
@@ -351,14 +387,16 @@ static int run(wait_args_t *a)
 	}
 	ss_zone_result_t first;
 	cli_probe_where_t where = cli_probe_where(&a->net);
+	where.expect = a->expect_set.n ? &a->expect_set : NULL;
 	int code = EXIT_UNKNOWN;
 	if (cli_probe(&s, &a->net, &where, a->zone, &first) == 0) {
 		if (!a->have_serial && !first.has_reference) {
 			cli_zerr(first.obs.zone_str ? first.obs.zone_str : a->zone,
 			         "no server answered with the zone's SOA; give --serial N");
 		} else {
-			code = wait_loop(a, &s, &first,
-			                 a->have_serial ? a->serial : first.reference_serial);
+			target_t t = {a->have_serial ? a->serial : first.reference_serial,
+			              a->expect_set.n};
+			code = wait_loop(a, &s, &first, &t);
 		}
 		ss_zone_result_clear(&first);
 	}
@@ -374,6 +412,8 @@ int cmd_wait(int argc, char **argv)
 	cli_net_init(&a.net);
 	int ret = parse_args(&a, argc, argv);
 	int code = ret > 0 ? EXIT_OK_ : ret < 0 ? EXIT_UNKNOWN : run(&a);
+	ss_expect_set_clear(&a.expect_set);
+	cli_expect_free(&a.expect);
 	cli_net_free(&a.net);
 	return code;
 }

@@ -278,3 +278,80 @@ void cli_tsig_free(cli_tsig_t *t)
 		t->have = false;
 	}
 }
+
+const char cli_expect_help[] =
+        "Expected records (one zone):\n"
+        "  --expect 'NAME [TTL] TYPE RDATA'  every server must serve this (repeatable; the\n"
+        "                           same NAME and TYPE given again form one RRset; NAME\n"
+        "                           relative to the zone or absolute; TTL compared only\n"
+        "                           when given)\n"
+        "  --expect-file FILE       the same, from a file in zone-file syntax\n"
+        "  --expect-absent 'NAME TYPE'  no server may serve this any more (a deletion)\n";
+
+static int push_str(const char ***arr, size_t *n, const char *s)
+{
+	const char **grown = realloc(*arr, (*n + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		return -1;
+	}
+	grown[(*n)++] = s;
+	*arr = grown;
+	return 0;
+}
+
+int cli_expect_option(cli_expect_t *x, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_EXPECT:
+		return push_str(&x->lines, &x->nlines, arg) == 0 ? 1 : -1;
+	case OPT_EXPECT_FILE:
+		return push_str(&x->files, &x->nfiles, arg) == 0 ? 1 : -1;
+	case OPT_EXPECT_ABSENT:
+		return push_str(&x->absent, &x->nabsent, arg) == 0 ? 1 : -1;
+	default:
+		return 0;
+	}
+}
+
+bool cli_expect_any(const cli_expect_t *x)
+{
+	return x->nlines + x->nfiles + x->nabsent > 0;
+}
+
+int cli_expect_build(const cli_expect_t *x, const char *zone, ss_expect_set_t *set)
+{
+	knot_dname_storage_t origin;
+	char err[1200] = "";
+	if (knot_dname_from_str(origin, zone, sizeof(origin)) == NULL) {
+		cli_err("'%s' is not a valid zone name", zone);
+		return -1;
+	}
+	knot_dname_to_lower(origin);
+	for (size_t i = 0; i < x->nlines; i++) {
+		if (ss_expect_add_line(set, origin, x->lines[i], err, sizeof(err)) != 0) {
+			cli_err("--expect '%s': %s", x->lines[i], err);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < x->nfiles; i++) {
+		if (ss_expect_add_file(set, origin, x->files[i], err, sizeof(err)) != 0) {
+			cli_err("--expect-file %s", err);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < x->nabsent; i++) {
+		if (ss_expect_add_absent(set, origin, x->absent[i], err, sizeof(err)) != 0) {
+			cli_err("--expect-absent: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void cli_expect_free(cli_expect_t *x)
+{
+	free(x->lines);
+	free(x->files);
+	free(x->absent);
+	memset(x, 0, sizeof(*x));
+}

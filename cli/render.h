@@ -44,6 +44,9 @@ void render_nagios_free(nagios_t *n);
 /* The findings array of a result (new reference). */
 json_t *render_findings_json(const ss_zone_result_t *res);
 
+/* One line per expected RRset (check --expect). */
+void render_expect_text(FILE *f, const ss_zone_result_t *res);
+
 /* The findings as text lines under a table. */
 void render_findings_text(FILE *f, const ss_zone_result_t *res, bool color);
 

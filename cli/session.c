@@ -38,7 +38,7 @@ void cli_session_close(cli_session_t *s)
 
 cli_probe_where_t cli_probe_where(const cli_net_t *net)
 {
-	cli_probe_where_t w = {net->ns, net->nns, net->primary, net->nprimary, false};
+	cli_probe_where_t w = {net->ns, net->nns, net->primary, net->nprimary, false, NULL};
 	return w;
 }
 
@@ -93,6 +93,7 @@ int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *w
 	        .nprimary = where->nprimary,
 	        .no_vendor = where->no_vendor,
 	        .expire = true,
+	        .expect = where->expect,
 	};
 	memset(out, 0, sizeof(*out));
 	ss_check_t *c = ss_check_new(s->e, &o, probe_done, &p);

@@ -27,6 +27,7 @@ typedef struct {
 	const ss_addr_t *primary;
 	size_t nprimary;
 	bool no_vendor;
+	const ss_expect_set_t *expect; /* also ask for these (may be NULL) */
 } cli_probe_where_t;
 
 /* The where of the command line. */

@@ -171,6 +171,10 @@ void ss_server_obs_clear(ss_server_obs_t *s)
 	free(s->version);
 	free(s->detail);
 	free(s->xfr_error);
+	for (size_t i = 0; i < s->nexpect; i++) {
+		ss_expect_obs_clear(&s->expect[i]);
+	}
+	free(s->expect);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -785,6 +789,130 @@ static int report_expire(ss_zone_result_t *res)
 	return ret;
 }
 
+static void expect_label(ss_strbuf_t *b, const ss_expect_t *e)
+{
+	char n[KNOT_DNAME_TXT_MAXLEN + 1], t[32];
+	knot_dname_to_str(n, e->owner, sizeof(n));
+	knot_rrtype_to_string(e->type, t, sizeof(t));
+	ss_strbuf_printf(b, "%s %s", n, t);
+}
+
+static void served_text(ss_strbuf_t *b, const ss_expect_obs_t *x)
+{
+	if (x->nserved == 0) {
+		ss_strbuf_printf(b, "nothing");
+		return;
+	}
+	ss_strbuf_printf(b, "{");
+	for (size_t i = 0; i < x->nserved; i++) {
+		ss_strbuf_printf(b, "%s%s", i ? " | " : "", x->served[i]);
+	}
+	ss_strbuf_printf(b, "}");
+}
+
+/* Why the servers lacking the change lack it: not transferred yet (they are
+ * behind the primary), or the change never reached the primary at all. */
+static void expect_cause(ss_strbuf_t *msg, ss_strbuf_t *fix, const ss_zone_result_t *res,
+                         const group_t *g, size_t answering, bool deletion)
+{
+	const char *what = deletion ? "deletion" : "change";
+	bool all_behind = g->n > 0;
+	bool primary_lacks = false;
+	for (size_t i = 0; i < g->n; i++) {
+		const ss_server_obs_t *s = g->srv[i];
+		all_behind = all_behind && s->has_soa && res->has_reference &&
+		             ss_serial_cmp(s->soa.serial, res->reference_serial) == SS_SERIAL_LESS;
+		primary_lacks = primary_lacks || s->is_primary;
+	}
+	if (primary_lacks || g->n == answering) {
+		ss_strbuf_printf(msg, "; %s: the %s never reached the primary (it was not saved, "
+		                      "or not published/loaded)",
+		                 g->n == answering ? (deletion ? "every server that answered still "
+		                                                 "serves it"
+		                                               : "every server that answered lacks it")
+		                                   : (deletion ? "the primary still serves it too"
+		                                               : "the primary lacks it too"),
+		                 what);
+		ss_strbuf_printf(fix, "make the %s on the primary (save and publish it at the "
+		                      "provider, or edit the zone file, raise the serial and reload), "
+		                      "then wait for it (soasync wait %s --expect ...)",
+		                 what, res->obs.zone_str);
+	} else if (all_behind) {
+		ss_strbuf_printf(msg, "; those servers are also behind the primary's serial %u: the "
+		                      "%s is on the primary and has not been transferred to them",
+		                 res->reference_serial, what);
+		ss_strbuf_printf(fix, "make the lagging secondaries transfer (see serial-behind; "
+		                      "soasync notify %s), then soasync wait %s --expect ...",
+		                 res->obs.zone_str, res->obs.zone_str);
+	} else {
+		ss_strbuf_printf(fix, "the servers that lack the %s serve the same serial as those "
+		                      "that have it: the zone was changed without raising the serial; "
+		                      "raise it on the primary and reload",
+		                 what);
+	}
+}
+
+static int report_one_expect(ss_zone_result_t *res, size_t k)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	const ss_expect_t *e = &o->expect->items[k];
+	group_t bad = {.n = 0};
+	size_t answering = 0;
+	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
+	expect_label(&msg, e);
+	ss_strbuf_printf(&msg, ": ");
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (k >= s->nexpect || s->expect[k].status == SS_EXPECT_ERROR) {
+			continue;
+		}
+		answering++;
+		ss_expect_status_t st = s->expect[k].status;
+		if (st != SS_EXPECT_DIFFERS && st != SS_EXPECT_MISSING && st != SS_EXPECT_PRESENT) {
+			continue;
+		}
+		group_add(&bad, s);
+		ss_strbuf_printf(&msg, "%s", bad.n > 1 ? "; " : "");
+		label(&msg, s);
+		ss_strbuf_printf(&msg, " serves ");
+		served_text(&msg, &s->expect[k]);
+	}
+	int ret = 0;
+	if (bad.n > 0) {
+		if (!e->absent) {
+			char **want = NULL;
+			int n = ss_expect_texts(e, &want);
+			ss_strbuf_printf(&msg, "; expected {");
+			for (int i = 0; i < n; i++) {
+				ss_strbuf_printf(&msg, "%s%s", i ? " | " : "", want[i]);
+				free(want[i]);
+			}
+			free(want);
+			ss_strbuf_printf(&msg, "}");
+		}
+		expect_cause(&msg, &fix, res, &bad, answering, e->absent);
+		ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+		              ? add_group_finding(res,
+		                                  e->absent ? SS_F_RECORD_STILL_PRESENT
+		                                            : SS_F_RECORD_NOT_PUBLISHED,
+		                                  SS_SEV_CRITICAL, &bad, fix.s, msg.s)
+		              : SS_ENOMEM;
+	}
+	ss_strbuf_free(&msg);
+	ss_strbuf_free(&fix);
+	return ret;
+}
+
+static int report_expect(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	int ret = 0;
+	for (size_t k = 0; o->expect != NULL && k < o->expect->n && ret == 0; k++) {
+		ret = report_one_expect(res, k);
+	}
+	return ret;
+}
+
 typedef struct {
 	group_t behind, ahead, undefined, notauth, unreach, servfail;
 	bool any_soa;
@@ -880,5 +1008,6 @@ int ss_check_analyze(ss_zone_result_t *res)
 	ret = ret ? ret : report_soa_fields(res);
 	ret = ret ? ret : report_transfers(res);
 	ret = ret ? ret : report_expire(res);
+	ret = ret ? ret : report_expect(res);
 	return ret;
 }

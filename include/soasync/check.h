@@ -15,6 +15,7 @@
 
 #include <soasync/addr.h>
 #include <soasync/api.h>
+#include <soasync/expect.h>
 
 /* Severity of a finding. Numerically ordered; INFO never raises a status. */
 typedef enum {
@@ -122,6 +123,10 @@ typedef struct {
 	size_t xfr_records;
 	bool has_digest;          /* content digest of the transferred copy */
 	uint8_t digest[48];
+
+	/* Expected records (check --expect): one per item of obs.expect. */
+	ss_expect_obs_t *expect;  /* owned */
+	size_t nexpect;
 } ss_server_obs_t;
 
 typedef struct {
@@ -147,6 +152,7 @@ typedef struct {
 	bool content_check;   /* transfers were tried to compare content */
 	bool have_tsig;       /* a TSIG key was given for the transfers */
 	uint32_t expire_warn_s; /* expiring-soon below this (0: 86400); UINT32_MAX: off */
+	const ss_expect_set_t *expect; /* expected records; borrowed, may be NULL */
 	char *source;         /* our source address for transfers, if pinned; owned */
 } ss_zone_obs_t;
 
@@ -187,6 +193,8 @@ typedef struct {
 #define SS_F_TRANSFER_OPEN      "transfer-open"
 #define SS_F_TRANSFER_FAILED    "transfer-failed"
 #define SS_F_EXPIRING_SOON      "expiring-soon"
+#define SS_F_RECORD_NOT_PUBLISHED "record-not-published"
+#define SS_F_RECORD_STILL_PRESENT "record-still-present"
 
 /*
  * Analyze the observations in res->obs and fill in the reference, the

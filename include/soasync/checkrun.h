@@ -31,6 +31,7 @@ typedef struct {
 	bool no_vendor;          /* skip the CHAOS version queries */
 	bool expire;             /* ask for EDNS EXPIRE */
 	uint32_t expire_warn_s;  /* see ss_zone_obs_t */
+	const ss_expect_set_t *expect; /* ask every server for these (borrowed) */
 	unsigned max_zones;      /* zones in progress at once (default 512) */
 } ss_check_opts_t;
 
