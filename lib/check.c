@@ -863,17 +863,24 @@ static int report_one_expect(ss_zone_result_t *res, size_t k)
 	ss_strbuf_printf(&msg, ": ");
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
-		if (k >= s->nexpect || s->expect[k].status == SS_EXPECT_ERROR) {
+		/* A server that does not serve the zone is reported on its own. */
+		if (k >= s->nexpect || !s->has_soa) {
 			continue;
 		}
 		answering++;
 		ss_expect_status_t st = s->expect[k].status;
-		if (st != SS_EXPECT_DIFFERS && st != SS_EXPECT_MISSING && st != SS_EXPECT_PRESENT) {
+		if (st != SS_EXPECT_DIFFERS && st != SS_EXPECT_MISSING && st != SS_EXPECT_PRESENT &&
+		    st != SS_EXPECT_ERROR) {
 			continue;
 		}
 		group_add(&bad, s);
 		ss_strbuf_printf(&msg, "%s", bad.n > 1 ? "; " : "");
 		label(&msg, s);
+		if (st == SS_EXPECT_ERROR) {
+			ss_strbuf_printf(&msg, " gives no authoritative answer for it (%s)",
+			                 s->expect[k].error ? s->expect[k].error : "no answer");
+			continue;
+		}
 		ss_strbuf_printf(&msg, " serves ");
 		served_text(&msg, &s->expect[k]);
 	}

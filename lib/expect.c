@@ -69,7 +69,8 @@ static int add_canonical(knot_rdataset_t *rrs, const knot_dname_t *owner, uint16
 static int take_record(ss_expect_set_t *set, const knot_dname_t *origin, zs_scanner_t *s,
                        char *err, size_t errlen)
 {
-	const knot_dname_t *owner = s->r_owner;
+	knot_dname_storage_t owner;
+	knot_dname_copy_lower(owner, s->r_owner);
 	if (knot_dname_in_bailiwick(owner, origin) < 0) {
 		char txt[KNOT_DNAME_TXT_MAXLEN + 1];
 		knot_dname_to_str(txt, owner, sizeof(txt));
@@ -91,6 +92,17 @@ static int take_record(ss_expect_set_t *set, const knot_dname_t *origin, zs_scan
 	return add_canonical(&e->rrs, owner, s->r_type, s->r_data, (uint16_t)s->r_data_length);
 }
 
+/* "FILE:LINE: " for files; nothing for a single --expect line. */
+static void where(char *err, size_t errlen, const char *what, const zs_scanner_t *s,
+                  const char *why)
+{
+	if (*what) {
+		snprintf(err, errlen, "%s:%llu: %s", what, (unsigned long long)s->line_counter, why);
+	} else {
+		snprintf(err, errlen, "%s", why);
+	}
+}
+
 /* Parse all records of the scanner's input into set. */
 static int parse_all(ss_expect_set_t *set, const knot_dname_t *origin, zs_scanner_t *s,
                      const char *what, char *err, size_t errlen)
@@ -102,16 +114,13 @@ static int parse_all(ss_expect_set_t *set, const knot_dname_t *origin, zs_scanne
 			char why[1100] = "";
 			ret = take_record(set, origin, s, why, sizeof(why));
 			if (ret != 0) {
-				snprintf(err, errlen, "%s%s%llu: %s", what, *what ? ":" : "line ",
-				         (unsigned long long)s->line_counter, why);
+				where(err, errlen, what, s, why);
 			}
 		} else if (s->state == ZS_STATE_ERROR) {
-			snprintf(err, errlen, "%s%s%llu: %s", what, *what ? ":" : "line ",
-			         (unsigned long long)s->line_counter, zs_strerror(s->error.code));
+			where(err, errlen, what, s, zs_strerror(s->error.code));
 			ret = SS_EPARSE;
 		} else if (s->state == ZS_STATE_INCLUDE) {
-			snprintf(err, errlen, "%s%s%llu: $INCLUDE is not supported here", what,
-			         *what ? ":" : "line ", (unsigned long long)s->line_counter);
+			where(err, errlen, what, s, "$INCLUDE is not supported here");
 			ret = SS_EPARSE;
 		} else if (s->state == ZS_STATE_EOF || s->state == ZS_STATE_STOP) {
 			break;
@@ -206,6 +215,7 @@ int ss_expect_add_absent(ss_expect_set_t *set, const knot_dname_t *origin, const
 		snprintf(err, errlen, "'%s': expected NAME TYPE", line);
 		return SS_EPARSE;
 	}
+	knot_dname_to_lower(owner);
 	if (knot_dname_in_bailiwick(owner, origin) < 0) {
 		snprintf(err, errlen, "%s is outside the zone", name);
 		return SS_EINVAL;
