@@ -87,5 +87,7 @@ int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), vo
 
 /* Subcommands. */
 int cmd_check(int argc, char **argv);
+/* Exit status: 0 same, 1 different, 2 error. */
+int cmd_diff(int argc, char **argv);
 
 #endif

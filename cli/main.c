@@ -19,6 +19,7 @@ typedef struct {
 
 static const command_t commands[] = {
         {"check", cmd_check, "compare the SOA serial on every authoritative server address"},
+        {"diff", cmd_diff, "compare two zones (files or transfers) record by record"},
 };
 
 static void usage(FILE *f)
