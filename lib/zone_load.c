@@ -66,10 +66,11 @@ static int fail(load_t *l, int code, const char *file, uint64_t line, const char
 	return code;
 }
 
-/* zscanner counts the newline that ends a record before handing it over. */
+/* The line a record (or directive) ends on: zscanner hands it over before
+ * counting its newline. */
 static uint64_t record_line(const zs_scanner_t *s)
 {
-	return s->line_counter > 1 ? s->line_counter - 1 : s->line_counter;
+	return s->line_counter;
 }
 
 /* RFC 1035 5.1: while no $TTL is in force, a record without TTL takes the
