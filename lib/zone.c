@@ -673,5 +673,11 @@ int ss_zone_rr_to_text(const ss_zone_t *z, size_t i, char *buf, size_t len)
 	if (n < 0) {
 		return n == KNOT_ESPACE ? SS_ELIMIT : SS_EINVAL;
 	}
-	return head + n;
+	/* libknot leaves a blank after some types (CAA, URI) and a header
+	 * blank for empty rdata. */
+	n += head;
+	while (n > 0 && buf[n - 1] == ' ') {
+		buf[--n] = '\0';
+	}
+	return n;
 }

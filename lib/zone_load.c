@@ -288,6 +288,17 @@ static int on_include(load_t *l, zs_scanner_t *s, const char *file, unsigned dep
 	return ret;
 }
 
+static int scan_error(load_t *l, const zs_scanner_t *s, const char *file)
+{
+	uint64_t line = s->line_counter;
+	/* Found at the end of input, after the newline zscanner adds there. */
+	if (s->error.code == ZS_UNCLOSED_MULTILINE && line > 1) {
+		line--;
+	}
+	return fail(l, s->error.code == ZS_ENOMEM ? SS_ENOMEM : SS_EPARSE, file, line, "%s",
+	            zs_strerror(s->error.code));
+}
+
 static int scan(load_t *l, zs_scanner_t *s, const char *file, unsigned depth)
 {
 	for (;;) {
@@ -304,8 +315,7 @@ static int scan(load_t *l, zs_scanner_t *s, const char *file, unsigned depth)
 			return 0;
 		default:
 			/* ZS_STATE_ERROR, or a failure before any state. */
-			return fail(l, s->error.code == ZS_ENOMEM ? SS_ENOMEM : SS_EPARSE, file,
-			            s->line_counter, "%s", zs_strerror(s->error.code));
+			return scan_error(l, s, file);
 		}
 		if (ret != 0) {
 			return ret;
