@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write two versions of a large zone for bench/diff.sh.
 
-A is written plainly (absolute names, numeric TTLs, sorted by name). B holds
+A is written plainly (absolute names, numeric TTLs, one line per record). B holds
 the same data plus CHANGES differences (changed, added and removed records,
 TTL changes), reformatted: relative names under $ORIGIN, upper case, TTL
 units, $TTL defaults, comments, blocks of records moved around.

@@ -350,6 +350,19 @@ static void test_zonemd_rfc8976_examples(void **state)
 	ss_zone_free(z);
 }
 
+/* ZONEMD written by other implementations (see tests/data/zonemd/README). */
+static void test_zonemd_interop(void **state)
+{
+	(void)state;
+	static const char *files[] = {"interop.test.zone", "label-zero.test.zone"};
+	for (size_t i = 0; i < 2; i++) {
+		ss_zone_t *z = load_data(files[i]);
+		assert_int_equal(ss_zone_zonemd_verify(z, NULL, 0), SS_ZONEMD_VALID);
+		assert_zonemd_matches(z);
+		ss_zone_free(z);
+	}
+}
+
 static ss_zonemd_status_t verify_text(const char *text, char *detail, size_t len)
 {
 	ss_zone_t *z = load_ok(text, "example.");
@@ -786,6 +799,7 @@ int main(void)
 	        cmocka_unit_test(test_digest_ignores_serial_and_format),
 	        cmocka_unit_test(test_digest_changes_with_data),
 	        cmocka_unit_test(test_zonemd_rfc8976_examples),
+	        cmocka_unit_test(test_zonemd_interop),
 	        cmocka_unit_test(test_zonemd_tampered),
 	        cmocka_unit_test(test_diff_reformatted_is_empty),
 	        cmocka_unit_test(test_diff_lists_changes),
