@@ -267,7 +267,17 @@ static int append(ss_zone_t *z, const rec_t *r)
 	memcpy(p + ZONE_REC_HDR, r->owner, r->owner_len);
 	memcpy(p + ZONE_REC_HDR + r->owner_len, r->rdata, r->rdlen);
 	z->idx[z->n].off = z->alen;
-	z->idx[z->n].key = owner_key(z, r->owner, 0);
+	/* Records come in runs of one owner; its key is the same. */
+	rec_t prev;
+	if (z->n > 0) {
+		rec_at(z, z->idx[z->n - 1].off, &prev);
+	}
+	if (z->n > 0 && prev.owner_len == r->owner_len &&
+	    memcmp(prev.owner, r->owner, r->owner_len) == 0) {
+		z->idx[z->n].key = z->idx[z->n - 1].key;
+	} else {
+		z->idx[z->n].key = owner_key(z, r->owner, 0);
+	}
 	z->n++;
 	z->alen += size;
 	return 0;

@@ -36,11 +36,14 @@ static const uint8_t PROBE_ORIGIN[] = {1, 0, 0};
 #define PROBE_ORIGIN_TEXT "\\000."
 /* The scan found what the probe looks for. */
 #define SCAN_FOUND 1
+/* The input has CRLF line ends: load again from LF copies. */
+#define SCAN_CRLF 2
 
 typedef struct {
 	ss_zone_t *z; /* NULL while probing */
 	ss_zone_error_t *err;
 	bool allow_include;
+	bool lf_mode; /* read every input through an LF copy */
 	uint32_t fallback_ttl;
 	bool have_last_ttl;
 	uint32_t last_ttl;
@@ -142,9 +145,10 @@ static int on_record(load_t *l, zs_scanner_t *s, const char *file)
 
 /*
  * zscanner refuses CRLF line ends (ZS_DOS_NEWLINE), which files from some
- * editors have. Such input is parsed from a copy with LF ends instead; line
- * numbers stay the same. Returns the copy (caller frees), or NULL when the
- * input has no CRLF or memory ran out (*nomem).
+ * editors have. When it does, the load starts over reading every input
+ * from a copy with LF ends (lf_mode); line numbers stay the same. Files
+ * without CRLF cost nothing extra that way. Returns the copy (caller frees),
+ * or NULL when the input has no CRLF or memory ran out (*nomem).
  */
 /* memchr is far faster than memmem for this on glibc. */
 static bool has_crlf(const char *text, size_t len)
@@ -235,12 +239,13 @@ static int set_input(zs_scanner_t *s, const input_t *in)
 	return in->from_file ? set_path(s, in->path) : 0;
 }
 
-/* The input for a file: its LF copy when it has CRLF ends (*copy, to free). */
-static int file_input(const char *path, input_t *in, char **copy)
+/* The input for a file: in lf_mode its LF copy when it has CRLF ends
+ * (*copy, to free). */
+static int file_input(const load_t *l, const char *path, input_t *in, char **copy)
 {
 	bool nomem = false;
 	size_t n = 0;
-	*copy = file_lf_copy(path, &n, &nomem);
+	*copy = l->lf_mode ? file_lf_copy(path, &n, &nomem) : NULL;
 	*in = (input_t){.path = path, .text = *copy, .len = n, .from_file = *copy != NULL};
 	return nomem ? SS_ENOMEM : 0;
 }
@@ -273,7 +278,7 @@ static int on_include(load_t *l, zs_scanner_t *s, const char *file, unsigned dep
 	char *copy = NULL;
 	input_t in;
 	/* The buffer holds the origin for the included file, as text. */
-	if (file_input(inc, &in, &copy) != 0) {
+	if (file_input(l, inc, &in, &copy) != 0) {
 		ret = fail(l, SS_ENOMEM, file, line, "%s", ss_strerror(SS_ENOMEM));
 	} else if (zs_init(sub, (const char *)s->buffer, s->default_class, s->default_ttl) != 0 ||
 	           set_input(sub, &in) != 0) {
@@ -291,6 +296,9 @@ static int on_include(load_t *l, zs_scanner_t *s, const char *file, unsigned dep
 static int scan_error(load_t *l, const zs_scanner_t *s, const char *file)
 {
 	uint64_t line = s->line_counter;
+	if (s->error.code == ZS_DOS_NEWLINE && !l->lf_mode) {
+		return SCAN_CRLF;
+	}
 	/* Found at the end of input, after the newline zscanner adds there. */
 	if (s->error.code == ZS_UNCLOSED_MULTILINE && line > 1) {
 		line--;
@@ -354,7 +362,7 @@ static int find_origin(load_t *l, const input_t *in, knot_dname_storage_t out)
 {
 	const char *name = in->path;
 	int ret = run(l, PROBE_ORIGIN_TEXT, in);
-	if (ret < 0) {
+	if (ret < 0 || ret == SCAN_CRLF) {
 		return ret;
 	}
 	if (ret == SCAN_FOUND && knot_dname_in_bailiwick(l->probe_owner, PROBE_ORIGIN) < 0) {
@@ -421,30 +429,57 @@ fail:
 	return ret;
 }
 
-static void load_init(load_t *l, ss_zone_error_t *err, uint32_t default_ttl, bool include)
+static void load_init(load_t *l, ss_zone_error_t *err, uint32_t default_ttl, bool include,
+                      bool lf_mode)
 {
 	memset(l, 0, sizeof(*l));
 	l->err = err;
 	l->allow_include = include;
+	l->lf_mode = lf_mode;
 	l->fallback_ttl = default_ttl != 0 ? default_ttl : DEFAULT_TTL;
 	if (err != NULL) {
 		memset(err, 0, sizeof(*err));
 	}
 }
 
+static int load_file(const char *path, const knot_dname_t *origin, uint32_t default_ttl,
+                     bool lf_mode, ss_zone_t **out, ss_zone_error_t *err)
+{
+	load_t l;
+	load_init(&l, err, default_ttl, true, lf_mode);
+	input_t in;
+	char *copy = NULL;
+	int ret = file_input(&l, path, &in, &copy);
+	ret = ret != 0 ? fail(&l, ret, path, 0, "%s", ss_strerror(ret)) : load(&l, &in, origin, out);
+	free(copy);
+	return ret;
+}
+
 int ss_zone_load_file(const char *path, const knot_dname_t *origin, uint32_t default_ttl,
                       ss_zone_t **out, ss_zone_error_t *err)
 {
-	load_t l;
-	load_init(&l, err, default_ttl, true);
 	if (out == NULL || path == NULL) {
 		return SS_EINVAL;
 	}
 	*out = NULL;
-	input_t in;
-	char *copy = NULL;
-	int ret = file_input(path, &in, &copy);
-	ret = ret != 0 ? fail(&l, ret, path, 0, "%s", ss_strerror(ret)) : load(&l, &in, origin, out);
+	int ret = load_file(path, origin, default_ttl, false, out, err);
+	if (ret == SCAN_CRLF) {
+		ret = load_file(path, origin, default_ttl, true, out, err);
+	}
+	return ret;
+}
+
+static int load_text(const char *text, size_t len, const char *name, const knot_dname_t *origin,
+                     uint32_t default_ttl, bool lf_mode, ss_zone_t **out, ss_zone_error_t *err)
+{
+	load_t l;
+	load_init(&l, err, default_ttl, false, lf_mode);
+	bool nomem = false;
+	size_t n = 0;
+	char *copy = lf_mode ? lf_copy(text, len, &n, &nomem) : NULL;
+	input_t in = {.path = name, .text = copy ? copy : text, .len = copy ? n : len};
+	int ret = nomem ? fail(&l, SS_ENOMEM, name, 0, "%s", ss_strerror(SS_ENOMEM))
+	                : load(&l, &in, origin, out);
 	free(copy);
 	return ret;
 }
@@ -453,20 +488,15 @@ int ss_zone_load_string(const char *text, size_t len, const char *name,
                         const knot_dname_t *origin, uint32_t default_ttl, ss_zone_t **out,
                         ss_zone_error_t *err)
 {
-	load_t l;
-	load_init(&l, err, default_ttl, false);
 	if (out == NULL || text == NULL) {
 		return SS_EINVAL;
 	}
 	*out = NULL;
-	bool nomem = false;
-	size_t n = 0;
-	char *copy = lf_copy(text, len, &n, &nomem);
-	input_t in = {.path = name != NULL ? name : "-", .text = copy ? copy : text,
-	              .len = copy ? n : len};
-	int ret = nomem ? fail(&l, SS_ENOMEM, in.path, 0, "%s", ss_strerror(SS_ENOMEM))
-	                : load(&l, &in, origin, out);
-	free(copy);
+	name = name != NULL ? name : "-";
+	int ret = load_text(text, len, name, origin, default_ttl, false, out, err);
+	if (ret == SCAN_CRLF) {
+		ret = load_text(text, len, name, origin, default_ttl, true, out, err);
+	}
 	return ret;
 }
 
