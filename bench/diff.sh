@@ -38,7 +38,8 @@ SOASYNC_STATS=1 "$SOASYNC" diff "$a" "$b" >"$work/soasync.out" 2>"$work/stats" |
 sed 's/^/   /' "$work/stats"
 echo "   differences listed: $(wc -l <"$work/soasync.out")"
 
-echo "== timing (hyperfine)"
+echo "== timing (hyperfine); other load on the machine shows as spread"
+uptime | sed 's/^/   /'
 hyperfine --ignore-failure --warmup 1 --runs "$RUNS" --export-json "$work/soasync.json" \
 	-n "soasync diff" "$SOASYNC diff $a $b >/dev/null"
 hyperfine --ignore-failure --runs "$LDNS_RUNS" --export-json "$work/ldns.json" \
@@ -46,7 +47,7 @@ hyperfine --ignore-failure --runs "$LDNS_RUNS" --export-json "$work/ldns.json" \
 
 rss() { # peak RSS in MiB of one run of "$@"
 	/usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1 || true
-	awk '{printf "%.0f", $1 / 1024}' "$work/rss"
+	tail -n 1 "$work/rss" | awk '{printf "%.0f", $1 / 1024}'
 }
 rss_soasync=$(rss "$SOASYNC" diff "$a" "$b")
 rss_ldns=$(rss ldns-compare-zones -a "$a" "$b")
@@ -56,7 +57,11 @@ import json, sys
 s = json.load(open(sys.argv[1]))["results"][0]
 l = json.load(open(sys.argv[2]))["results"][0]
 print("== result (%s records per zone)" % format(int(sys.argv[5]), ","))
-print("   soasync diff        %7.3f s +- %.3f   peak RSS %5s MiB" % (s["mean"], s["stddev"], sys.argv[3]))
-print("   ldns-compare-zones  %7.3f s +- %.3f   peak RSS %5s MiB" % (l["mean"], l["stddev"] or 0, sys.argv[4]))
-print("   soasync is %.1fx faster" % (l["mean"] / s["mean"]))
+print("   %-19s %8s %8s %8s %9s %9s" % ("", "mean s", "min s", "+-", "CPU s", "peak RSS"))
+for name, r, rss in (("soasync diff", s, sys.argv[3]), ("ldns-compare-zones", l, sys.argv[4])):
+    print("   %-19s %8.3f %8.3f %8.3f %9.3f %5s MiB" % (name, r["mean"], r["min"], r["stddev"] or 0,
+          r["user"] + r["system"], rss))
+print("   soasync is %.1fx faster (mean wall), %.1fx (min wall), %.1fx (CPU)" % (
+      l["mean"] / s["mean"], l["min"] / s["min"],
+      (l["user"] + l["system"]) / (s["user"] + s["system"])))
 PYEOF

@@ -283,6 +283,23 @@ static int append(ss_zone_t *z, const rec_t *r)
 	return 0;
 }
 
+/* Canonical form of own (in place) and of rdata (into z->scratch). */
+static int canonicalize(ss_zone_t *z, knot_dname_t *own, uint16_t type, const uint8_t *rdata,
+                        uint16_t rdlen)
+{
+	z->scratch->len = rdlen;
+	if (rdlen > 0) {
+		memcpy(z->scratch->data, rdata, rdlen);
+	}
+	knot_rrset_t rr;
+	knot_rrset_init(&rr, own, type, KNOT_CLASS_IN, 0);
+	rr.rrs.count = 1;
+	rr.rrs.size = knot_rdata_size(rdlen);
+	rr.rrs.rdata = z->scratch;
+	/* Lower-cases the owner too. */
+	return knot_rrset_rr_to_canonical(&rr) == KNOT_EOK ? 0 : SS_EINVAL;
+}
+
 int zone_add(ss_zone_t *z, const knot_dname_t *owner, uint16_t type, uint16_t rclass,
              uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, bool *outside)
 {
@@ -299,17 +316,7 @@ int zone_add(ss_zone_t *z, const knot_dname_t *owner, uint16_t type, uint16_t rc
 	}
 	knot_dname_storage_t own;
 	memcpy(own, owner, osize);
-	z->scratch->len = rdlen;
-	if (rdlen > 0) {
-		memcpy(z->scratch->data, rdata, rdlen);
-	}
-	knot_rrset_t rr;
-	knot_rrset_init(&rr, own, type, rclass, ttl);
-	rr.rrs.count = 1;
-	rr.rrs.size = knot_rdata_size(rdlen);
-	rr.rrs.rdata = z->scratch;
-	/* Lower-cases the owner too. */
-	if (knot_rrset_rr_to_canonical(&rr) != KNOT_EOK) {
+	if (canonicalize(z, own, type, rdata, rdlen) != 0) {
 		return SS_EINVAL;
 	}
 	if (!zone_contains(z, own, (size_t)osize)) {
@@ -651,6 +658,34 @@ static int rr_header(const ss_rr_t *rr, char *buf, size_t len)
 	return (int)(used + (size_t)n);
 }
 
+/* libknot's presentation of the rdata, or RFC 3597 generic form where it
+ * has none; returns the length or an SS_E* code. */
+static int rr_rdata(const ss_rr_t *rr, char *buf, size_t len)
+{
+	/* The dump reads the rdata through an rdataset: give it an aligned copy
+	 * (on the stack: readers of a finished zone never write to it). */
+	uint16_t rdbuf[2 + UINT16_MAX / 2];
+	knot_rdata_t *rd = (knot_rdata_t *)rdbuf;
+	rd->len = rr->rdlen;
+	memcpy(rd->data, rr->rdata, rr->rdlen);
+	knot_rrset_t rrset;
+	knot_rrset_init(&rrset, (knot_dname_t *)rr->owner, rr->type, rr->rclass, rr->ttl);
+	rrset.rrs.count = 1;
+	rrset.rrs.size = knot_rdata_size(rr->rdlen);
+	rrset.rrs.rdata = rd;
+	knot_dump_style_t style = KNOT_DUMP_STYLE_DEFAULT;
+	style.wrap = false;
+	int n = knot_rrset_txt_dump_data(&rrset, 0, buf, len, &style);
+	if (n < 0) {
+		style.generic = true;
+		n = knot_rrset_txt_dump_data(&rrset, 0, buf, len, &style);
+	}
+	if (n < 0) {
+		return n == KNOT_ESPACE ? SS_ELIMIT : SS_EINVAL;
+	}
+	return n;
+}
+
 int ss_zone_rr_to_text(const ss_zone_t *z, size_t i, char *buf, size_t len)
 {
 	ss_rr_t rr;
@@ -662,29 +697,12 @@ int ss_zone_rr_to_text(const ss_zone_t *z, size_t i, char *buf, size_t len)
 	if (head < 0) {
 		return head;
 	}
-	/* The dump reads the rdata through an rdataset: give it an aligned copy
-	 * (on the stack: readers of a finished zone never write to it). */
-	uint16_t rdbuf[2 + UINT16_MAX / 2];
-	knot_rdata_t *rd = (knot_rdata_t *)rdbuf;
-	rd->len = rr.rdlen;
-	memcpy(rd->data, rr.rdata, rr.rdlen);
-	knot_rrset_t rrset;
-	knot_rrset_init(&rrset, (knot_dname_t *)rr.owner, rr.type, rr.rclass, rr.ttl);
-	rrset.rrs.count = 1;
-	rrset.rrs.size = knot_rdata_size(rr.rdlen);
-	rrset.rrs.rdata = rd;
-	knot_dump_style_t style = KNOT_DUMP_STYLE_DEFAULT;
-	style.wrap = false;
-	int n = knot_rrset_txt_dump_data(&rrset, 0, buf + head, len - (size_t)head, &style);
+	int n = rr_rdata(&rr, buf + head, len - (size_t)head);
 	if (n < 0) {
-		style.generic = true;
-		n = knot_rrset_txt_dump_data(&rrset, 0, buf + head, len - (size_t)head, &style);
+		return n;
 	}
-	if (n < 0) {
-		return n == KNOT_ESPACE ? SS_ELIMIT : SS_EINVAL;
-	}
-	/* libknot leaves a blank after some types (CAA, URI) and a header
-	 * blank for empty rdata. */
+	/* libknot leaves a blank after some types (CAA, URI), and the header
+	 * ends in one that empty rdata leaves last. */
 	n += head;
 	while (n > 0 && buf[n - 1] == ' ') {
 		buf[--n] = '\0';
