@@ -56,21 +56,28 @@ typedef struct {
 } diff_ctx_t;
 
 /*
- * Load one side. "@ADDR[#PORT]" is a zone transfer of origin from that
- * server; anything else is a master file. Fills err on failure.
+ * Load one side into a finished zone. "@ADDR[#PORT]" is a zone transfer of
+ * origin (never NULL there: --origin or the other side's origin) from that
+ * server; anything else is a master file (origin may be NULL). Returns 0 or
+ * an SS_E* code with err filled (file: the argument, line 0 for transfers).
  */
 static int load_source(const char *arg, const knot_dname_t *origin, ss_zone_t **out,
                        ss_zone_error_t *err)
 {
-	if (arg[0] == '@') {
-		memset(err, 0, sizeof(*err));
-		snprintf(err->file, sizeof(err->file), "%s", arg);
-		snprintf(err->message, sizeof(err->message),
-		         "AXFR sources need the transfer client, which this build lacks");
-		*out = NULL;
-		return SS_ENOTFOUND;
+	if (arg[0] != '@') {
+		return ss_zone_load_file(arg, origin, 0, out, err);
 	}
-	return ss_zone_load_file(arg, origin, 0, out, err);
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", arg);
+	if (origin == NULL) {
+		snprintf(err->message, sizeof(err->message),
+		         "which zone to transfer? give --origin ZONE");
+		return SS_EINVAL;
+	}
+	snprintf(err->message, sizeof(err->message),
+	         "AXFR sources need the transfer client, which this build lacks");
+	return SS_ENOTFOUND;
 }
 
 static void *load_thread(void *arg)

@@ -211,6 +211,10 @@ def test_axfr_source_is_an_error_for_now(zones):
     r = run("diff", a, "@127.0.0.1#1")
     assert r.returncode == 2
     assert r.stderr.startswith("soasync: @127.0.0.1#1")
+    # Two transfers and no file: the zone's name must be given.
+    r = run("diff", "@127.0.0.1#1", "@127.0.0.1#2")
+    assert r.returncode == 2
+    assert "--origin" in r.stderr
 
 
 def test_help():
