@@ -19,24 +19,24 @@ enum { DIFF_SAME = 0, DIFF_DIFFERENT = 1, DIFF_ERROR = 2 };
 enum { OPT_ORIGIN = 1000, OPT_IGNORE_TTL, OPT_JSON };
 
 static const char diff_help[] =
-        "Usage: soasync diff [options] A B\n"
-        "\n"
-        "Compare two versions of a zone record by record. A and B are each a zone file\n"
-        "or @ADDR[#PORT] (a zone transfer from that server). Formatting never counts:\n"
-        "relative names, case, TTL notation, record order, comments and duplicates.\n"
-        "\n"
-        "Output: '- record' for each record only in A, '+ record' for each record only\n"
-        "in B, in canonical order (RFC 4034), in presentation format. A TTL change shows\n"
-        "as both.\n"
-        "\n"
-        "Options:\n"
-        "  --origin ZONE   the zone's name, where a file does not tell it ($ORIGIN, an\n"
-        "                  absolute SOA owner, or a file name like example.com.zone)\n"
-        "  --ignore-ttl    records that differ only in TTL are the same\n"
-        "  --json          one object: {\"only_in_a\": [...], \"only_in_b\": [...]}\n"
-        "  -h, --help      this help\n"
-        "\n"
-        "Exit status: 0 the zones are the same, 1 they differ, 2 error.\n";
+    "Usage: soasync diff [options] A B\n"
+    "\n"
+    "Compare two versions of a zone record by record. A and B are each a zone file\n"
+    "or @ADDR[#PORT] (a zone transfer from that server). Formatting never counts:\n"
+    "relative names, case, TTL notation, record order, comments and duplicates.\n"
+    "\n"
+    "Output: '- record' for each record only in A, '+ record' for each record only\n"
+    "in B, in canonical order (RFC 4034), in presentation format. A TTL change shows\n"
+    "as both.\n"
+    "\n"
+    "Options:\n"
+    "  --origin ZONE   the zone's name, where a file does not tell it ($ORIGIN, an\n"
+    "                  absolute SOA owner, or a file name like example.com.zone)\n"
+    "  --ignore-ttl    records that differ only in TTL are the same\n"
+    "  --json          one object: {\"only_in_a\": [...], \"only_in_b\": [...]}\n"
+    "  -h, --help      this help\n"
+    "\n"
+    "Exit status: 0 the zones are the same, 1 they differ, 2 error.\n";
 
 typedef struct {
 	const char *arg;
@@ -51,7 +51,7 @@ typedef struct {
 	bool ignore_ttl;
 	bool have_origin;
 	knot_dname_storage_t origin;
-	char *text;     /* one record in presentation format */
+	char *text;      /* one record in presentation format */
 	json_t *side[2]; /* only_in_a, only_in_b */
 } diff_ctx_t;
 
@@ -156,9 +156,10 @@ static void warn_sources(const source_t src[2])
 	for (int i = 0; i < 2; i++) {
 		ss_zone_stats_t st;
 		ss_zone_stats(src[i].zone, &st);
-		cli_err("stats: %s: %zu records (%zu read), parse %.3f s, sort %.3f s, arena %.1f MiB",
-		        src[i].arg, ss_zone_count(src[i].zone), st.added, st.parse_s, st.sort_s,
-		        (double)st.bytes / (1024.0 * 1024.0));
+		cli_err(
+		    "stats: %s: %zu records (%zu read), parse %.3f s, sort %.3f s, arena %.1f MiB",
+		    src[i].arg, ss_zone_count(src[i].zone), st.added, st.parse_s, st.sort_s,
+		    (double)st.bytes / (1024.0 * 1024.0));
 	}
 }
 
@@ -224,11 +225,11 @@ static int print_json(diff_ctx_t *ctx)
 static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        {"origin", required_argument, NULL, OPT_ORIGIN},
-	        {"ignore-ttl", no_argument, NULL, OPT_IGNORE_TTL},
-	        {"json", no_argument, NULL, OPT_JSON},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	    {"origin", required_argument, NULL, OPT_ORIGIN},
+	    {"ignore-ttl", no_argument, NULL, OPT_IGNORE_TTL},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 	opterr = 0;
@@ -251,8 +252,9 @@ static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
 			ctx->json = true;
 			break;
 		default:
-			cli_err("diff: unknown or incomplete option '%s'; see 'soasync diff --help'",
-			        argv[optind - 1]);
+			cli_err(
+			    "diff: unknown or incomplete option '%s'; see 'soasync diff --help'",
+			    argv[optind - 1]);
 			return -1;
 		}
 	}

@@ -121,12 +121,12 @@ static uint64_t owner_key(const ss_zone_t *z, const uint8_t *owner, size_t depth
 	size_t n = name_labels(owner, lab);
 	size_t nrel = n - z->origin_labels, pos = 0, end = depth + 8;
 	uint64_t key = 0;
-#define KEY_PUT(byte)                                                                      \
-	do {                                                                               \
-		if (pos >= depth && pos < end) {                                           \
-			key |= (uint64_t)(byte) << (8 * (end - 1 - pos));                  \
-		}                                                                          \
-		pos++;                                                                     \
+#define KEY_PUT(byte)                                                                              \
+	do {                                                                                       \
+		if (pos >= depth && pos < end) {                                                   \
+			key |= (uint64_t)(byte) << (8 * (end - 1 - pos));                          \
+		}                                                                                  \
+		pos++;                                                                             \
 	} while (0)
 	for (size_t i = nrel; i > 0 && pos < end; i--) {
 		const uint8_t *l = lab[i - 1];
@@ -144,7 +144,8 @@ static uint64_t owner_key(const ss_zone_t *z, const uint8_t *owner, size_t depth
 
 ss_zone_t *ss_zone_new(const knot_dname_t *origin)
 {
-	if (origin == NULL || knot_dname_wire_check(origin, origin + KNOT_DNAME_MAXLEN, NULL) <= 0) {
+	if (origin == NULL ||
+	    knot_dname_wire_check(origin, origin + KNOT_DNAME_MAXLEN, NULL) <= 0) {
 		return NULL;
 	}
 	ss_zone_t *z = calloc(1, sizeof(*z));
@@ -300,8 +301,8 @@ static int canonicalize(ss_zone_t *z, knot_dname_t *own, uint16_t type, const ui
 	return knot_rrset_rr_to_canonical(&rr) == KNOT_EOK ? 0 : SS_EINVAL;
 }
 
-int zone_add(ss_zone_t *z, const knot_dname_t *owner, uint16_t type, uint16_t rclass,
-             uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, bool *outside)
+int zone_add(ss_zone_t *z, const knot_dname_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+             const uint8_t *rdata, uint16_t rdlen, bool *outside)
 {
 	*outside = false;
 	if (z == NULL || owner == NULL || (rdata == NULL && rdlen > 0)) {
@@ -609,8 +610,8 @@ static int diff_emit(int side, const ss_zone_t *z, size_t i, ss_diff_cb cb, void
 	return cb(side, z, i, arg);
 }
 
-int ss_zone_diff(const ss_zone_t *a, const ss_zone_t *b, bool ignore_ttl, ss_diff_cb cb,
-                 void *arg, size_t *ndiff)
+int ss_zone_diff(const ss_zone_t *a, const ss_zone_t *b, bool ignore_ttl, ss_diff_cb cb, void *arg,
+                 size_t *ndiff)
 {
 	size_t i = 0, j = 0, count = 0;
 	int ret = 0;

@@ -15,12 +15,12 @@
 
 #include "zone_int.h"
 
-#define BATCH 65536
+#define BATCH                65536
 #define ZONEMD_SCHEME_SIMPLE 1
-#define ZONEMD_HASH_SHA384 1
-#define ZONEMD_HASH_SHA512 2
-#define ZONEMD_HDR 6 /* serial u32, scheme u8, hash u8 */
-#define ZONEMD_MAX_RRS 64
+#define ZONEMD_HASH_SHA384   1
+#define ZONEMD_HASH_SHA512   2
+#define ZONEMD_HDR           6 /* serial u32, scheme u8, hash u8 */
+#define ZONEMD_MAX_RRS       64
 
 typedef struct {
 	EVP_MD_CTX *md;
@@ -234,8 +234,9 @@ static int zonemd_check(const ss_zone_t *z, const zonemd_t *m, uint32_t serial, 
 		return ret;
 	}
 	if (dlen != m->dlen || memcmp(d, m->digest, dlen) != 0) {
-		detail_set(detail, len, "ZONEMD digest (scheme %u, hash %u) does not match the zone",
-		           m->scheme, m->hash);
+		detail_set(detail, len,
+		           "ZONEMD digest (scheme %u, hash %u) does not match the zone", m->scheme,
+		           m->hash);
 		return 0;
 	}
 	return 1;

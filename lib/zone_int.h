@@ -34,7 +34,7 @@ struct ss_zone {
 	size_t n, cap;
 	knot_rdata_t *scratch; /* room for one rdata of 65535 bytes */
 	bool finished;
-	long soa;              /* index of the apex SOA, -1 none */
+	long soa; /* index of the apex SOA, -1 none */
 	size_t out_of_zone;
 	ss_zone_stats_t stats;
 };
@@ -44,8 +44,8 @@ bool zone_contains(const ss_zone_t *z, const knot_dname_t *owner, size_t osize);
 
 /* ss_zone_add that tells records outside the origin (*outside, SS_EINVAL)
  * from malformed ones. */
-int zone_add(ss_zone_t *z, const knot_dname_t *owner, uint16_t type, uint16_t rclass,
-             uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, bool *outside);
+int zone_add(ss_zone_t *z, const knot_dname_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+             const uint8_t *rdata, uint16_t rdlen, bool *outside);
 
 /* The rdata of the most recently added record (canonical form). */
 void zone_last_rdata(const ss_zone_t *z, const uint8_t **rdata, uint16_t *rdlen);

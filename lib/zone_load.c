@@ -29,7 +29,7 @@
 /* zscanner's TTL for records without one while no $TTL is in force. A TTL
  * of 2^32-1 written in the file reads as none: RFC 2181 8 caps TTLs far
  * below it anyway. */
-#define TTL_UNSET UINT32_MAX
+#define TTL_UNSET   UINT32_MAX
 #define DEFAULT_TTL 3600
 /* Placeholder origin "\000." while probing: a relative name ends in it. */
 static const uint8_t PROBE_ORIGIN[] = {1, 0, 0};
@@ -54,7 +54,7 @@ typedef struct {
 } load_t;
 
 static int fail(load_t *l, int code, const char *file, uint64_t line, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 static int fail(load_t *l, int code, const char *file, uint64_t line, const char *fmt, ...)
 {
@@ -141,7 +141,6 @@ static int on_record(load_t *l, zs_scanner_t *s, const char *file)
 	}
 	return 0;
 }
-
 
 /*
  * zscanner refuses CRLF line ends (ZS_DOS_NEWLINE), which files from some
@@ -332,6 +331,17 @@ static int scan(load_t *l, zs_scanner_t *s, const char *file, unsigned depth)
 	}
 }
 
+static int input_error(load_t *l, const zs_scanner_t *s, const char *name, int e)
+{
+	if (s->error.code == ZS_ENOMEM) {
+		return fail(l, SS_ENOMEM, name, 0, "%s", ss_strerror(SS_ENOMEM));
+	}
+	if (s->error.code == ZS_FILE_INVALID) {
+		return fail(l, SS_EIO, name, 0, "not a regular file");
+	}
+	return fail(l, SS_EIO, name, 0, "%s", strerror(e));
+}
+
 /* One pass over the input under origin_text. */
 static int run(load_t *l, const char *origin_text, const input_t *in)
 {
@@ -344,12 +354,7 @@ static int run(load_t *l, const char *origin_text, const input_t *in)
 	if (zs_init(s, origin_text, KNOT_CLASS_IN, TTL_UNSET) != 0) {
 		ret = fail(l, SS_EPARSE, name, 0, "bad origin: %s", zs_strerror(s->error.code));
 	} else if (set_input(s, in) != 0) {
-		int e = errno;
-		ret = s->error.code == ZS_ENOMEM ? SS_ENOMEM : SS_EIO;
-		ret = fail(l, ret, name, 0, "%s",
-		           s->error.code == ZS_FILE_INVALID ? "not a regular file"
-		           : ret == SS_ENOMEM             ? ss_strerror(ret)
-		                                          : strerror(e));
+		ret = input_error(l, s, name, errno);
 	} else {
 		ret = scan(l, s, name, 0);
 	}
@@ -450,7 +455,11 @@ static int load_file(const char *path, const knot_dname_t *origin, uint32_t defa
 	input_t in;
 	char *copy = NULL;
 	int ret = file_input(&l, path, &in, &copy);
-	ret = ret != 0 ? fail(&l, ret, path, 0, "%s", ss_strerror(ret)) : load(&l, &in, origin, out);
+	if (ret != 0) {
+		ret = fail(&l, ret, path, 0, "%s", ss_strerror(ret));
+	} else {
+		ret = load(&l, &in, origin, out);
+	}
 	free(copy);
 	return ret;
 }
@@ -484,9 +493,8 @@ static int load_text(const char *text, size_t len, const char *name, const knot_
 	return ret;
 }
 
-int ss_zone_load_string(const char *text, size_t len, const char *name,
-                        const knot_dname_t *origin, uint32_t default_ttl, ss_zone_t **out,
-                        ss_zone_error_t *err)
+int ss_zone_load_string(const char *text, size_t len, const char *name, const knot_dname_t *origin,
+                        uint32_t default_ttl, ss_zone_t **out, ss_zone_error_t *err)
 {
 	if (out == NULL || text == NULL) {
 		return SS_EINVAL;

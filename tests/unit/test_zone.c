@@ -1,7 +1,9 @@
+/* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -31,18 +33,18 @@ static const char BASE[] = "$ORIGIN example.com.\n"
  * TTL notation, class before TTL, no $TTL, other order, comments, parentheses,
  * a duplicate, CRLF line ends. */
 static const char BASE_REFORMATTED[] =
-        "; reformatted\r\n"
-        "WWW.Example.COM. IN 5m AAAA 2001:DB8:0:0::10 ; comment\r\n"
-        "example.com. 1h IN SOA NS1.EXAMPLE.COM. HostMaster.example.com. (\r\n"
-        "   2024010101 ; serial\r\n"
-        "   2h 1h 2w 5m )\r\n"
-        "txt.example.com. 3600 TXT Hello \"World\"\r\n"
-        "example.com. 3600 NS ns2.EXAMPLE.net.\r\n"
-        "example.com. 3600 NS ns1.example.com.\r\n"
-        "mail.example.com. 60m MX 10 MX\r\n"
-        "www.example.com. 300 A 192.0.2.10\r\n"
-        "ns1.example.com. 3600 A 192.0.2.1\r\n"
-        "ns1.example.com. 3600 A 192.0.2.1\r\n";
+    "; reformatted\r\n"
+    "WWW.Example.COM. IN 5m AAAA 2001:DB8:0:0::10 ; comment\r\n"
+    "example.com. 1h IN SOA NS1.EXAMPLE.COM. HostMaster.example.com. (\r\n"
+    "   2024010101 ; serial\r\n"
+    "   2h 1h 2w 5m )\r\n"
+    "txt.example.com. 3600 TXT Hello \"World\"\r\n"
+    "example.com. 3600 NS ns2.EXAMPLE.net.\r\n"
+    "example.com. 3600 NS ns1.example.com.\r\n"
+    "mail.example.com. 60m MX 10 MX\r\n"
+    "www.example.com. 300 A 192.0.2.10\r\n"
+    "ns1.example.com. 3600 A 192.0.2.1\r\n"
+    "ns1.example.com. 3600 A 192.0.2.1\r\n";
 
 static ss_zone_t *load_ok(const char *text, const char *origin)
 {
@@ -52,8 +54,8 @@ static ss_zone_t *load_ok(const char *text, const char *origin)
 	if (origin != NULL) {
 		assert_non_null(knot_dname_from_str(o, origin, sizeof(o)));
 	}
-	int ret = ss_zone_load_string(text, strlen(text), "test.zone", origin ? o : NULL, 0, &z,
-	                              &err);
+	int ret =
+	    ss_zone_load_string(text, strlen(text), "test.zone", origin ? o : NULL, 0, &z, &err);
 	if (ret != 0) {
 		fail_msg("load failed: %s:%llu: %s", err.file, (unsigned long long)err.line,
 		         err.message);
@@ -90,14 +92,14 @@ static void test_canonical_order_rfc4034(void **state)
 {
 	(void)state;
 	static const char *sorted[] = {
-	        "example.",       "a.example.",    "yljkjljk.a.example.", "z.a.example.",
-	        "zabc.a.example.", "a\\000.example.", "z.example.",          "\\001.z.example.",
-	        "*.z.example.",   "\\200.z.example.",
+	    "example.",        "a.example.",       "yljkjljk.a.example.", "z.a.example.",
+	    "zabc.a.example.", "a\\000.example.",  "z.example.",          "\\001.z.example.",
+	    "*.z.example.",    "\\200.z.example.",
 	};
 	static const char *added[] = {
-	        "\\200.z.example.", "a\\000.example.", "Z.a.example.", "*.z.example.",
-	        "zABC.a.EXAMPLE.",  "a.example.",      "\\001.z.example.", "z.example.",
-	        "yljkjljk.a.example.", "example.",
+	    "\\200.z.example.",    "a\\000.example.", "Z.a.example.",     "*.z.example.",
+	    "zABC.a.EXAMPLE.",     "a.example.",      "\\001.z.example.", "z.example.",
+	    "yljkjljk.a.example.", "example.",
 	};
 	knot_dname_storage_t origin, owner;
 	knot_dname_from_str(origin, "example.", sizeof(origin));
@@ -163,13 +165,13 @@ static void test_type_and_rdata_order(void **state)
 	                       "x 60 A 192.0.2.1\n",
 	                       NULL);
 	static const char *want[] = {
-	        "example. 60 IN SOA ns.example. h.example. 1 2 3 4 5",
-	        "x.example. 60 IN A 192.0.2.1",
-	        "x.example. 60 IN A 192.0.2.2",
-	        "x.example. 60 IN TXT \"B\"",
-	        "x.example. 60 IN TXT \"a\"",
-	        "x.example. 60 IN TXT \"ab\"",
-	        "x.example. 60 IN AAAA 2001:db8::1",
+	    "example. 60 IN SOA ns.example. h.example. 1 2 3 4 5",
+	    "x.example. 60 IN A 192.0.2.1",
+	    "x.example. 60 IN A 192.0.2.2",
+	    "x.example. 60 IN TXT \"B\"",
+	    "x.example. 60 IN TXT \"a\"",
+	    "x.example. 60 IN TXT \"ab\"",
+	    "x.example. 60 IN AAAA 2001:db8::1",
 	};
 	assert_int_equal(ss_zone_count(z), 7);
 	for (size_t i = 0; i < 7; i++) {
@@ -194,12 +196,12 @@ static void test_canonical_form(void **state)
 	                       "TXT 60 TXT \"MiXeD\"\n",
 	                       NULL);
 	static const char *want[] = {
-	        "example. 60 IN SOA ns.example. host.master.example. 1 2 3 4 5",
-	        "cn.example. 60 IN CNAME target.example.",
-	        "mx.example. 60 IN MX 10 mail.example.",
-	        "nsec.example. 60 IN NSEC Next.Example. A",
-	        "srv.example. 60 IN SRV 1 2 3 host.example.",
-	        "txt.example. 60 IN TXT \"MiXeD\"",
+	    "example. 60 IN SOA ns.example. host.master.example. 1 2 3 4 5",
+	    "cn.example. 60 IN CNAME target.example.",
+	    "mx.example. 60 IN MX 10 mail.example.",
+	    "nsec.example. 60 IN NSEC Next.Example. A",
+	    "srv.example. 60 IN SRV 1 2 3 host.example.",
+	    "txt.example. 60 IN TXT \"MiXeD\"",
 	};
 	assert_int_equal(ss_zone_count(z), 6);
 	for (size_t i = 0; i < 6; i++) {
@@ -267,15 +269,15 @@ static void test_digest_changes_with_data(void **state)
 {
 	(void)state;
 	static const char *const edits[][2] = {
-	        {"www 300 A 192.0.2.10", "www 300 A 192.0.2.11"},     /* rdata */
-	        {"www 300 A 192.0.2.10", "www 301 A 192.0.2.10"},     /* TTL */
-	        {"www 300 A 192.0.2.10", "ww2 300 A 192.0.2.10"},     /* owner */
-	        {"txt TXT \"Hello\"", "txt TXT \"hello\""},           /* text case */
-	        {"ns1 A 192.0.2.1\n", "ns1 A 192.0.2.1\nns3 A 192.0.2.3\n"}, /* added */
-	        {"mail MX 10 mx.example.com.\n", ""},                /* removed */
-	        {"@ NS ns1\n", "@ NS ns3\n"},                         /* rdata name */
-	        {"7200 3600 1209600 300", "7200 3600 1209600 301"},   /* SOA minimum */
-	        {"www 300 AAAA", "www 300 TYPE65534 \\# 16 20010db8000000000000000000000010 ;"},
+	    {"www 300 A 192.0.2.10", "www 300 A 192.0.2.11"},            /* rdata */
+	    {"www 300 A 192.0.2.10", "www 301 A 192.0.2.10"},            /* TTL */
+	    {"www 300 A 192.0.2.10", "ww2 300 A 192.0.2.10"},            /* owner */
+	    {"txt TXT \"Hello\"", "txt TXT \"hello\""},                  /* text case */
+	    {"ns1 A 192.0.2.1\n", "ns1 A 192.0.2.1\nns3 A 192.0.2.3\n"}, /* added */
+	    {"mail MX 10 mx.example.com.\n", ""},                        /* removed */
+	    {"@ NS ns1\n", "@ NS ns3\n"},                                /* rdata name */
+	    {"7200 3600 1209600 300", "7200 3600 1209600 301"},          /* SOA minimum */
+	    {"www 300 AAAA", "www 300 TYPE65534 \\# 16 20010db8000000000000000000000010 ;"},
 	};
 	uint8_t base[SS_DIGEST_LEN], base_nottl[SS_DIGEST_LEN];
 	digest_of(BASE, false, base);
@@ -339,8 +341,7 @@ static void test_zonemd_rfc8976_examples(void **state)
 		ss_zone_t *z = load_data(files[i]);
 		char detail[256];
 		assert_int_equal(ss_zone_count(z), counts[i]);
-		assert_int_equal(ss_zone_zonemd_verify(z, detail, sizeof(detail)),
-		                 SS_ZONEMD_VALID);
+		assert_int_equal(ss_zone_zonemd_verify(z, detail, sizeof(detail)), SS_ZONEMD_VALID);
 		assert_zonemd_matches(z);
 		ss_zone_free(z);
 	}
@@ -371,15 +372,15 @@ static ss_zonemd_status_t verify_text(const char *text, char *detail, size_t len
 	return st;
 }
 
-#define A1_HEAD                                                                            \
-	"example. 86400 IN SOA ns1 admin 2018031900 1800 900 604800 86400\n"               \
-	"example. 86400 IN NS ns1\n"                                                       \
+#define A1_HEAD                                                                                    \
+	"example. 86400 IN SOA ns1 admin 2018031900 1800 900 604800 86400\n"                       \
+	"example. 86400 IN NS ns1\n"                                                               \
 	"example. 86400 IN NS ns2\n"
-#define A1_ZONEMD                                                                          \
-	"example. 86400 IN ZONEMD 2018031900 1 1 c68090d90a7aed716bc459f9340e3d7c"         \
+#define A1_ZONEMD                                                                                  \
+	"example. 86400 IN ZONEMD 2018031900 1 1 c68090d90a7aed716bc459f9340e3d7c"                 \
 	"1370d4d24b7e2fc3a1ddc0b9a87153b9a9713b3c9ae5cc27777f98b8e730044c\n"
-#define A1_TAIL                                                                            \
-	"ns1 3600 IN A 203.0.113.63\n"                                                     \
+#define A1_TAIL                                                                                    \
+	"ns1 3600 IN A 203.0.113.63\n"                                                             \
 	"ns2 3600 IN AAAA 2001:db8::63\n"
 
 static void test_zonemd_tampered(void **state)
@@ -399,15 +400,16 @@ static void test_zonemd_tampered(void **state)
 	                             d, sizeof(d)),
 	                 SS_ZONEMD_INVALID);
 	/* A record added. */
-	assert_int_equal(verify_text(A1_HEAD A1_ZONEMD A1_TAIL "ns3 3600 IN A 203.0.113.1\n", d,
-	                             sizeof(d)),
-	                 SS_ZONEMD_INVALID);
+	assert_int_equal(
+	    verify_text(A1_HEAD A1_ZONEMD A1_TAIL "ns3 3600 IN A 203.0.113.1\n", d, sizeof(d)),
+	    SS_ZONEMD_INVALID);
 	/* The SOA serial moved on without a new ZONEMD. */
-	assert_int_equal(verify_text("example. 86400 IN SOA ns1 admin 2018031901 1800 900 604800 "
-	                             "86400\nexample. 86400 IN NS ns1\nexample. 86400 IN NS ns2\n" A1_ZONEMD
-	                                     A1_TAIL,
-	                             d, sizeof(d)),
-	                 SS_ZONEMD_INVALID);
+	assert_int_equal(
+	    verify_text(
+	        "example. 86400 IN SOA ns1 admin 2018031901 1800 900 604800 "
+	        "86400\nexample. 86400 IN NS ns1\nexample. 86400 IN NS ns2\n" A1_ZONEMD A1_TAIL,
+	        d, sizeof(d)),
+	    SS_ZONEMD_INVALID);
 	assert_non_null(strstr(d, "serial"));
 	assert_int_equal(verify_text(A1_HEAD A1_TAIL, d, sizeof(d)), SS_ZONEMD_ABSENT);
 	/* Only an unknown hash algorithm. */
@@ -475,14 +477,14 @@ static void test_diff_lists_changes(void **state)
 		int side;
 		const char *text;
 	} want[] = {
-	        {-1, "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 "
-	             "7200 3600 1209600 300"},
-	        {1, "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010102 "
-	            "7200 3600 1209600 300"},
-	        {-1, "mail.example.com. 3600 IN MX 10 mx.example.com."},
-	        {1, "new.example.com. 3600 IN A 192.0.2.99"},
-	        {-1, "www.example.com. 300 IN A 192.0.2.10"},
-	        {1, "www.example.com. 600 IN A 192.0.2.10"},
+	    {-1, "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 "
+	         "7200 3600 1209600 300"},
+	    {1, "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010102 "
+	        "7200 3600 1209600 300"},
+	    {-1, "mail.example.com. 3600 IN MX 10 mx.example.com."},
+	    {1, "new.example.com. 3600 IN A 192.0.2.99"},
+	    {-1, "www.example.com. 300 IN A 192.0.2.10"},
+	    {1, "www.example.com. 600 IN A 192.0.2.10"},
 	};
 	assert_int_equal(n, 6);
 	assert_int_equal(d.n, 6);
@@ -528,13 +530,13 @@ static void test_parse_errors_name_the_line(void **state)
 		const char *text;
 		uint64_t line;
 	} cases[] = {
-	        {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\nbad 60 A 192.0.2.300\n", 3},
-	        {"$ORIGIN example.\n@ 60 SOA ns h (1 2 3\n4 5)\n\nx 60 MX 10\n", 5},
-	        {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\nx 60 BOGUSTYPE 1\n", 3},
-	        {"$ORIGIN example.\n$TTL 1x\n", 2},
-	        {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\r\nx 60 A 192.0.2.1 )\n", 3},
-	        {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\n$INCLUDE other.zone\n", 3},
-	        {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\nx 60 AAAA 2001:db8::g\n", 3},
+	    {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\nbad 60 A 192.0.2.300\n", 3},
+	    {"$ORIGIN example.\n@ 60 SOA ns h (1 2 3\n4 5)\n\nx 60 MX 10\n", 5},
+	    {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\nx 60 BOGUSTYPE 1\n", 3},
+	    {"$ORIGIN example.\n$TTL 1x\n", 2},
+	    {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\r\nx 60 A 192.0.2.1 )\n", 3},
+	    {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\n$INCLUDE other.zone\n", 3},
+	    {"$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\nx 60 AAAA 2001:db8::g\n", 3},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ss_zone_error_t err;
@@ -584,17 +586,17 @@ static void test_origin_from_filename(void **state)
 		const char *path;
 		const char *origin; /* NULL: none */
 	} cases[] = {
-	        {"example.com.zone", "example.com."},
-	        {"/etc/bind/db.example.com", "example.com."},
-	        {"zones/example.com", "example.com."},
-	        {"example.com.db", "example.com."},
-	        {"Example.COM.signed", "example.com."},
-	        {"example.com.zone.signed", "example.com."},
-	        {"arpa.zone", "arpa."},
-	        {"root.zone", "."},
-	        {"zonefile", NULL},
-	        {"my zone.txt", NULL},
-	        {"a..b.zone", NULL},
+	    {"example.com.zone", "example.com."},
+	    {"/etc/bind/db.example.com", "example.com."},
+	    {"zones/example.com", "example.com."},
+	    {"example.com.db", "example.com."},
+	    {"Example.COM.signed", "example.com."},
+	    {"example.com.zone.signed", "example.com."},
+	    {"arpa.zone", "arpa."},
+	    {"root.zone", "."},
+	    {"zonefile", NULL},
+	    {"my zone.txt", NULL},
+	    {"a..b.zone", NULL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		knot_dname_storage_t out;
@@ -727,7 +729,7 @@ static void test_add_api(void **state)
 	knot_dname_from_str(origin, "example.", sizeof(origin));
 	ss_zone_t *z = ss_zone_new(origin);
 	uint8_t a[4] = {192, 0, 2, 1};
-	uint8_t mx_short[3] = {0, 10, 5}; /* name cut short */
+	uint8_t mx_short[3] = {0, 10, 5};      /* name cut short */
 	uint8_t mx_ptr[4] = {0, 10, 0xc0, 12}; /* compression pointer */
 	knot_dname_from_str(owner, "www.example.org.", sizeof(owner));
 	assert_int_equal(ss_zone_add(z, owner, KNOT_RRTYPE_A, KNOT_CLASS_IN, 1, a, 4), SS_EINVAL);
@@ -791,27 +793,27 @@ static void test_unknown_and_generic_rdata(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_canonical_order_rfc4034),
-	        cmocka_unit_test(test_canonical_order_long_runs),
-	        cmocka_unit_test(test_type_and_rdata_order),
-	        cmocka_unit_test(test_canonical_form),
-	        cmocka_unit_test(test_dedupe),
-	        cmocka_unit_test(test_digest_ignores_serial_and_format),
-	        cmocka_unit_test(test_digest_changes_with_data),
-	        cmocka_unit_test(test_zonemd_rfc8976_examples),
-	        cmocka_unit_test(test_zonemd_interop),
-	        cmocka_unit_test(test_zonemd_tampered),
-	        cmocka_unit_test(test_diff_reformatted_is_empty),
-	        cmocka_unit_test(test_diff_lists_changes),
-	        cmocka_unit_test(test_diff_callback_stops),
-	        cmocka_unit_test(test_parse_errors_name_the_line),
-	        cmocka_unit_test(test_no_soa_and_two_soas),
-	        cmocka_unit_test(test_origin_from_filename),
-	        cmocka_unit_test(test_origin_inference),
-	        cmocka_unit_test(test_ttl_rules),
-	        cmocka_unit_test(test_include),
-	        cmocka_unit_test(test_add_api),
-	        cmocka_unit_test(test_unknown_and_generic_rdata),
+	    cmocka_unit_test(test_canonical_order_rfc4034),
+	    cmocka_unit_test(test_canonical_order_long_runs),
+	    cmocka_unit_test(test_type_and_rdata_order),
+	    cmocka_unit_test(test_canonical_form),
+	    cmocka_unit_test(test_dedupe),
+	    cmocka_unit_test(test_digest_ignores_serial_and_format),
+	    cmocka_unit_test(test_digest_changes_with_data),
+	    cmocka_unit_test(test_zonemd_rfc8976_examples),
+	    cmocka_unit_test(test_zonemd_interop),
+	    cmocka_unit_test(test_zonemd_tampered),
+	    cmocka_unit_test(test_diff_reformatted_is_empty),
+	    cmocka_unit_test(test_diff_lists_changes),
+	    cmocka_unit_test(test_diff_callback_stops),
+	    cmocka_unit_test(test_parse_errors_name_the_line),
+	    cmocka_unit_test(test_no_soa_and_two_soas),
+	    cmocka_unit_test(test_origin_from_filename),
+	    cmocka_unit_test(test_origin_inference),
+	    cmocka_unit_test(test_ttl_rules),
+	    cmocka_unit_test(test_include),
+	    cmocka_unit_test(test_add_api),
+	    cmocka_unit_test(test_unknown_and_generic_rdata),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
