@@ -128,5 +128,7 @@ int cmd_check(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_xfr_check(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
+/* Exit status: 0 same, 1 different, 2 error. */
+int cmd_diff(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const command_t commands[] = {
         {"notify", cmd_notify, "send NOTIFY to the servers that are behind"},
         {"xfr-check", cmd_xfr_check, "may each server transfer the zone (AXFR, TSIG, IXFR)?"},
         {"wait", cmd_wait, "re-query until every server serves the target serial"},
+        {"diff", cmd_diff, "compare two zones (files or transfers) record by record"},
 };
 
 static void usage(FILE *f)
