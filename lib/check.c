@@ -948,8 +948,9 @@ static int report_content(ss_zone_result_t *res)
 	group_t g = {.n = 0};
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	char ref[SS_ADDR_STRLEN + 32];
-	ss_strbuf_printf(&msg, "same serial %u, other data than %s: ", res->reference_serial,
-	                 reference_label(res, ref, sizeof(ref)));
+	ss_strbuf_printf(&msg, "same serial %u, other data than %s (- only there, + only on "
+	                       "the server named): ",
+	                 res->reference_serial, reference_label(res, ref, sizeof(ref)));
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		if (!s->content_differs) {
@@ -1061,8 +1062,8 @@ static int report_zonefile(ss_zone_result_t *res)
 	        res, SS_F_SERIAL_NOT_BUMPED, SS_SEV_CRITICAL, &res->primary, res->has_primary,
 	        "raise the serial in the file (soasync serial bump FILE), then reload the zone on "
 	        "the primary",
-	        "the zone file %s and %s data differ at the same serial %u (%zu records: %s): "
-	        "the file was edited without raising the serial",
+	        "the zone file %s and %s data differ at the same serial %u (%zu records; - only "
+	        "served, + only in the file: %s): the file was edited without raising the serial",
 	        o->zonefile, ref, file, o->zonefile_ndiff,
 	        o->zonefile_diff ? o->zonefile_diff : "");
 }
