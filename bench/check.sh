@@ -34,7 +34,9 @@
 #   KEEP=1                keep the work directory (its path is printed)
 #   HOLD=SECONDS          only start the fleet, keep it up this long for experiments by
 #                         hand (addresses printed), then clean up; no measurement
+# shellcheck disable=SC2317 # cleanup and its helpers run from the EXIT trap
 set -u -o pipefail
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ next to the helpers
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
@@ -92,10 +94,10 @@ proc_alive() { # PID: running and not a zombie
 
 # TERM a process we started (if it still runs that executable), up to 5 s, then KILL.
 term_kill() { # PID EXE
-	local pid=$1 exe=$2 i
+	local pid=$1 exe=$2
 	proc_alive "$pid" && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] || return 0
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		proc_alive "$pid" || return 0
 		sleep 0.1
 	done
@@ -162,6 +164,17 @@ NCPU=$(nproc)
 W=$(mktemp -d -p "$BENCH_TMPDIR" soasync-bench.XXXXXX) || die "cannot create a work directory under $BENCH_TMPDIR"
 R=$W/results
 mkdir -p "$R"
+
+# Measure a copy: the build directory may be rebuilt by others while this runs.
+cp "$SOASYNC" "$W/soasync" || die "cannot copy $SOASYNC"
+{
+	echo "soasync_path=$SOASYNC"
+	echo "soasync_version=$("$SOASYNC" --version 2>&1 | head -n 1 | tr ' ' '_')"
+	echo "soasync_mtime=$(date -r "$SOASYNC" +%Y-%m-%dT%H:%M)"
+	echo "git_head=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+	echo "git_dirty_sources=$(git -C "$REPO" status --porcelain -- lib cli include 2>/dev/null | wc -l)"
+} >>"$R/fleet.txt"
+SOASYNC=$W/soasync
 
 now() { date +%s.%N; }
 
@@ -276,6 +289,12 @@ udp_mark soasync-end
 verify_out json "$W/out.json" json-last
 verify_out nagios "$W/out.nagios" nagios-last
 
+note "hyperfine: soasync --json against one server at a time, $RUNS runs each (+1 warmup)"
+hyperfine --style basic --warmup 1 --runs "$RUNS" -i --export-json "$R/hf-soasync-one.json" \
+	-n nsd "$SOASYNC check --ns $NSD_ADDR#$PORT --zones-from $W/zones.txt --json > /dev/null" \
+	-n knot "$SOASYNC check --ns $KNOT_ADDR#$PORT --zones-from $W/zones.txt --json > /dev/null" \
+	-n bind "$SOASYNC check --ns $BIND_ADDR#$PORT --zones-from $W/zones.txt --json > /dev/null" >&2
+
 # ---- 4. dnsperf, one server at a time, then all three at once -------------------------
 
 DNSPERF_OPTS="-p $PORT -d $W/queries.txt -c $DNSPERF_CLIENTS -q $DNSPERF_OUTSTANDING -T 1 -l $DNSPERF_SECONDS"
@@ -290,6 +309,13 @@ for n in "${SERVERS[@]}"; do
 	echo "fleet_cpu $(ticks_delta "$before" "$after")" >>"$R/dnsperf-$n.time"
 	udp_mark "dnsperf-$n-end"
 done
+# The same work as soasync's: one pass over the zone list per server, process start included.
+DNSPERF_ONCE="-p $PORT -d $W/queries.txt -c $DNSPERF_CLIENTS -q $DNSPERF_OUTSTANDING -T 1 -n 1"
+note "hyperfine: dnsperf -n 1 (one pass over the $ZONES queries) per server, $RUNS runs each"
+hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$R/hf-dnsperf-once.json" \
+	-n nsd "dnsperf -s $NSD_ADDR $DNSPERF_ONCE > /dev/null" \
+	-n knot "dnsperf -s $KNOT_ADDR $DNSPERF_ONCE > /dev/null" \
+	-n bind "dnsperf -s $BIND_ADDR $DNSPERF_ONCE > /dev/null" >&2
 note "dnsperf against the three servers at once (three dnsperf processes), ${DNSPERF_SECONDS} s"
 udp_mark dnsperf-par-start
 for n in "${SERVERS[@]}"; do
@@ -354,8 +380,10 @@ machine_load "end"
 	echo "soasync:   SOASYNC_STATS=1 $CHECK_S --json > out.json"
 	echo "           (and --nagios; hyperfine --warmup 1 --runs $RUNS; /usr/bin/time -v for peak RSS)"
 	echo "sweep:     the same with --per-server N or --max-inflight N, $SWEEP_ROUNDS rounds, each running every setting once in a shuffled order"
+	echo "one server: $SOASYNC check --ns ADDR#$PORT --zones-from zones.txt --json > /dev/null  (hyperfine, per server)"
 	echo "dnsperf:   dnsperf -s ADDR $DNSPERF_OPTS"
 	echo "           (queries.txt: the $ZONES \"ZONE SOA\" lines; one server at a time, then three at once)"
+	echo "           and dnsperf -s ADDR $DNSPERF_ONCE  (one pass; hyperfine --warmup 1 --runs $RUNS, per server)"
 	echo "dig -f:    dig -f dig-SERVER.txt, lines \"@ADDR -p $PORT +norec +short +tries=3 +time=2 ZONE SOA\"; one dig per server, in sequence (hyperfine --runs $SLOW_RUNS)"
 	echo "dig loop:  dig +norec +short +tries=3 +time=2 -p $PORT @ADDR ZONE SOA, one process per query, $DIG_N queries (hyperfine --runs $SLOW_RUNS)"
 } >"$R/commands.txt"

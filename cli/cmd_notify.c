@@ -146,7 +146,9 @@ static size_t pick_targets(const notify_args_t *a, const ss_zone_result_t *res, 
 		}
 		ss_serial_order_t ord = s->has_soa ? ss_serial_cmp(s->soa.serial, res->reference_serial)
 		                                   : SS_SERIAL_EQUAL;
-		bool behind = ord == SS_SERIAL_LESS || ord == SS_SERIAL_UNDEFINED;
+		/* An expired secondary (SERVFAIL) needs the NOTIFY most. */
+		bool behind = ord == SS_SERIAL_LESS || ord == SS_SERIAL_UNDEFINED ||
+		              s->kind == SS_ANS_SERVFAIL;
 		if (a->all || behind) {
 			out[n++] = s->addr;
 		}
@@ -190,6 +192,12 @@ static void print_results(const notify_args_t *a, const ss_zone_result_t *zr,
 			                          ? json_string(ss_strerror(res[i].error))
 			                          : json_null(),
 			                  "attempts", (int)res[i].attempts));
+			if (res[i].tsig_error != 0) {
+				json_object_set_new(json_array_get(targets, i), "tsig_error",
+				                    json_string(ss_tsig_error_name(res[i].tsig_error)
+				                                        ? ss_tsig_error_name(res[i].tsig_error)
+				                                        : "error"));
+			}
 		}
 		json_t *o = json_pack("{s:s, s:I, s:o}", "zone", zr->obs.zone_str, "serial",
 		                      (json_int_t)zr->reference_serial, "targets", targets);
@@ -207,7 +215,8 @@ static void print_results(const notify_args_t *a, const ss_zone_result_t *zr,
 		printf("%-40s %s", ss_addr_format(&r->target, addr, sizeof(addr)),
 		       ss_notify_status_name(r->status));
 		if (r->status == SS_NOTIFY_REFUSED) {
-			printf(" (%s)", render_rcode(r->rcode));
+			const char *te = ss_tsig_error_name(r->tsig_error);
+			printf(" (%s%s%s)", render_rcode(r->rcode), te ? ", TSIG " : "", te ? te : "");
 		} else if (r->status == SS_NOTIFY_NOANSWER) {
 			printf(" (%s after %u attempts)", ss_strerror(r->error), r->attempts);
 		} else {

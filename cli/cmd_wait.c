@@ -319,8 +319,18 @@ static void report(const wait_args_t *a, const ss_zone_result_t *first, const ss
 		return;
 	}
 	if (ok) {
-		printf("%s: every server serves %u or later (%.1f s, %u round%s)\n", r->obs.zone_str,
-		       target->serial, elapsed, rounds, rounds == 1 ? "" : "s");
+		tally_t t = tally(r, target);
+		if (t.ok == t.total) {
+			printf("%s: every server serves %u or later", r->obs.zone_str, target->serial);
+		} else if (a->dead == DEAD_QUORUM) {
+			printf("%s: %zu of %zu servers serve %u or later (quorum %u reached)",
+			       r->obs.zone_str, t.ok, t.total, target->serial, a->quorum);
+		} else {
+			printf("%s: every answering server serves %u or later (%zu not answering, "
+			       "ignored)",
+			       r->obs.zone_str, target->serial, t.dead);
+		}
+		printf(" (%.1f s, %u round%s)\n", elapsed, rounds, rounds == 1 ? "" : "s");
 		return;
 	}
 	fprintf(stderr, "soasync: %s: deadline passed after %.0f s: not at %u: ", r->obs.zone_str,
@@ -334,8 +344,20 @@ typedef struct {
 	size_t nns, nprimary;
 } fixed_where_t;
 
+/* Keep every query of the next probe inside what is left of the deadline. */
+static void fit_queries(cli_session_t *s, const wait_args_t *a, uint64_t deadline)
+{
+	uint64_t now = uv_hrtime();
+	uint64_t left_ms = deadline > now ? (deadline - now) / 1000000u : 0;
+	unsigned tries = a->net.eng.tries, per_try = a->net.eng.timeout_ms;
+	if ((uint64_t)per_try * tries > left_ms) {
+		per_try = (unsigned)(left_ms / tries);
+	}
+	ss_engine_set_timeout(s->e, per_try > 50 ? per_try : 50, tries);
+}
+
 static int wait_loop(wait_args_t *a, cli_session_t *s, ss_zone_result_t *first,
-                     const target_t *target)
+                     const target_t *target, uint64_t start)
 {
 	fixed_where_t fw;
 	if (cli_probe_where_from(first, &fw.ns, &fw.nns, &fw.primary, &fw.nprimary) != 0) {
@@ -343,7 +365,7 @@ static int wait_loop(wait_args_t *a, cli_session_t *s, ss_zone_result_t *first,
 	}
 	cli_probe_where_t where = {fw.ns, fw.nns, fw.primary, fw.nprimary, true,
 	                           a->expect_set.n ? &a->expect_set : NULL};
-	uint64_t start = uv_hrtime(), deadline = start + (uint64_t)a->timeout_s * 1000000000u;
+	uint64_t deadline = start + (uint64_t)a->timeout_s * 1000000000u;
 	unsigned backoff = 200, rounds = 1;
 	ss_zone_result_t cur = *first, next;
 	bool own = false; /* cur is first until the first re-probe */
@@ -361,6 +383,7 @@ static int wait_loop(wait_args_t *a, cli_session_t *s, ss_zone_result_t *first,
 		uint64_t left = (deadline - uv_hrtime()) / 1000000u;
 		sleep_ms(s, backoff < left ? backoff : (unsigned)left);
 		backoff = backoff * 3 / 2 > 5000 ? 5000 : backoff * 3 / 2;
+		fit_queries(s, a, deadline);
 		if (cli_probe(s, &a->net, &where, a->zone, &next) != 0) {
 			break;
 		}
@@ -389,6 +412,9 @@ static int run(wait_args_t *a)
 	cli_probe_where_t where = cli_probe_where(&a->net);
 	where.expect = a->expect_set.n ? &a->expect_set : NULL;
 	int code = EXIT_UNKNOWN;
+	/* The deadline counts from the start, the first probe included. */
+	uint64_t start = uv_hrtime();
+	fit_queries(&s, a, start + (uint64_t)a->timeout_s * 1000000000u);
 	if (cli_probe(&s, &a->net, &where, a->zone, &first) == 0) {
 		if (!a->have_serial && !first.has_reference) {
 			cli_zerr(first.obs.zone_str ? first.obs.zone_str : a->zone,
@@ -396,7 +422,7 @@ static int run(wait_args_t *a)
 		} else {
 			target_t t = {a->have_serial ? a->serial : first.reference_serial,
 			              a->expect_set.n};
-			code = wait_loop(a, &s, &first, &t);
+			code = wait_loop(a, &s, &first, &t, start);
 		}
 		ss_zone_result_clear(&first);
 	}

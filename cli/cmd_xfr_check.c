@@ -152,7 +152,7 @@ static json_t *server_json(const ss_server_obs_t *s)
 	if (!s->has_soa) {
 		err = s->detail ? s->detail : ss_strerror(s->error);
 	}
-	return json_pack("{s:o, s:s, s:i, s:o, s:s, s:s, s:s, s:o, s:o}", "name",
+	json_t *o = json_pack("{s:o, s:s, s:i, s:o, s:s, s:s, s:s, s:o, s:o}", "name",
 	                 s->name ? json_string(s->name) : json_null(), "address", addr, "port",
 	                 (int)ss_addr_port(&s->addr), "soa_serial",
 	                 s->has_soa ? json_integer(s->soa.serial) : json_null(), "axfr",
@@ -161,6 +161,13 @@ static json_t *server_json(const ss_server_obs_t *s)
 	                 "vendor",
 	                 ss_vendor_name(s->vendor) ? json_string(ss_vendor_name(s->vendor))
 	                                           : json_null());
+	if (o != NULL) {
+		bool got = s->axfr == SS_XFR_ALLOWED || s->axfr_tsig == SS_XFR_ALLOWED;
+		json_object_set_new(o, "axfr_records",
+		                    got ? json_integer((json_int_t)s->xfr_records) : json_null());
+		json_object_set_new(o, "axfr_serial", got ? json_integer(s->xfr_serial) : json_null());
+	}
+	return o;
 }
 
 static void print_json(const ss_zone_result_t *res)

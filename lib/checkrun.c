@@ -274,11 +274,17 @@ static void vendor_query(ventry_t *v, const char *qname)
 {
 	knot_dname_storage_t name;
 	knot_dname_from_str(name, qname, sizeof(name));
+	/* The vendor only improves the fix text: never wait long for it (BIND
+	 * rate-limits its CHAOS answers and drops the rest). */
 	ss_query_t q = {
 	        .server = v->addr,
 	        .qname = name,
 	        .qtype = KNOT_RRTYPE_TXT,
 	        .qclass = KNOT_CLASS_CH,
+	        .timeout_ms = ss_engine_get_opts(v->c->e)->timeout_ms < 750
+	                              ? ss_engine_get_opts(v->c->e)->timeout_ms
+	                              : 750,
+	        .tries = 2,
 	};
 	if (ss_engine_query(v->c->e, &q, vendor_answered, v) != 0) {
 		vendor_finish(v);

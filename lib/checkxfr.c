@@ -18,6 +18,7 @@ typedef struct {
 	int pending;
 	ss_check_xfr_cb cb;
 	void *arg;
+	char *(*errors)[3]; /* per server and kind, joined in a fixed order at the end */
 } run_t;
 
 typedef struct {
@@ -34,15 +35,37 @@ static ss_xfr_state_t state_of(const ss_xfr_result_t *r)
 	return r->error == SS_EREFUSED ? SS_XFR_REFUSED : SS_XFR_FAILED;
 }
 
-static void note_error(ss_server_obs_t *s, const char *what, const ss_xfr_result_t *r)
+static const char *kind_name[] = {"AXFR", "AXFR with the key", "IXFR"};
+
+static void note_error(run_t *run, size_t idx, kind_t kind, const ss_xfr_result_t *r)
 {
-	char *msg = NULL;
-	if (asprintf(&msg, "%s%s%s: %s", s->xfr_error ? s->xfr_error : "",
-	             s->xfr_error ? "; " : "", what, r->detail) < 0) {
-		return;
+	if (run->errors != NULL && asprintf(&run->errors[idx][kind], "%s: %s", kind_name[kind],
+	                                    r->detail) < 0) {
+		run->errors[idx][kind] = NULL;
 	}
-	free(s->xfr_error);
-	s->xfr_error = msg;
+}
+
+/* "AXFR: ...; AXFR with the key: ...; IXFR: ..." whatever order they ended in. */
+static void join_errors(run_t *run)
+{
+	ss_zone_obs_t *o = &run->res->obs;
+	for (size_t i = 0; run->errors != NULL && i < o->nservers; i++) {
+		char *joined = NULL;
+		for (int k = 0; k < 3; k++) {
+			char *e = run->errors[i][k], *next = NULL;
+			if (e != NULL && asprintf(&next, "%s%s%s", joined ? joined : "",
+			                          joined ? "; " : "", e) >= 0) {
+				free(joined);
+				joined = next;
+			}
+			free(e);
+		}
+		if (joined != NULL) {
+			free(o->servers[i].xfr_error);
+			o->servers[i].xfr_error = joined;
+		}
+	}
+	free(run->errors);
 }
 
 static void step_done(run_t *run)
@@ -50,6 +73,7 @@ static void step_done(run_t *run)
 	if (--run->pending > 0) {
 		return;
 	}
+	join_errors(run);
 	ss_check_xfr_cb cb = run->cb;
 	ss_zone_result_t *res = run->res;
 	void *arg = run->arg;
@@ -65,23 +89,17 @@ static void xfr_done(const ss_xfr_result_t *r, void *arg)
 	switch (j->kind) {
 	case KIND_AXFR:
 		s->axfr = st;
-		if (st != SS_XFR_ALLOWED) {
-			note_error(s, "AXFR", r);
-		}
 		break;
 	case KIND_AXFR_TSIG:
 		s->axfr_tsig = st;
-		if (st != SS_XFR_ALLOWED) {
-			note_error(s, "AXFR with the key", r);
-		}
 		break;
 	case KIND_IXFR:
 		s->ixfr = st;
 		s->ixfr_kind = r->ixfr;
-		if (st != SS_XFR_ALLOWED) {
-			note_error(s, "IXFR", r);
-		}
 		break;
+	}
+	if (st != SS_XFR_ALLOWED) {
+		note_error(j->run, j->idx, j->kind, r);
 	}
 	if (st == SS_XFR_ALLOWED && j->kind != KIND_IXFR) {
 		s->xfr_serial = r->serial;
@@ -128,6 +146,7 @@ int ss_check_transfers(ss_engine_t *e, ss_zone_result_t *res, const ss_xfr_plan_
 	}
 	run->res = res;
 	run->plan = *plan;
+	run->errors = calloc(res->obs.nservers + 1, sizeof(*run->errors));
 	run->cb = cb;
 	run->arg = arg;
 	res->obs.xfr_check = !plan->digest;

@@ -1236,6 +1236,17 @@ int ss_engine_set_server_limit(ss_engine_t *e, const ss_addr_t *addr, unsigned l
 	return 0;
 }
 
+void ss_engine_set_timeout(ss_engine_t *e, unsigned timeout_ms, unsigned tries)
+{
+	e->opts.timeout_ms = timeout_ms ? timeout_ms : e->opts.timeout_ms;
+	e->opts.tries = tries ? tries : e->opts.tries;
+}
+
+const ss_engine_opts_t *ss_engine_get_opts(const ss_engine_t *e)
+{
+	return &e->opts;
+}
+
 uv_loop_t *ss_engine_loop(ss_engine_t *e)
 {
 	return e->loop;

@@ -31,6 +31,22 @@ const char *ss_notify_status_name(ss_notify_status_t st)
 	return "no answer";
 }
 
+const char *ss_tsig_error_name(int tsig_error)
+{
+	switch (tsig_error) {
+	case KNOT_RCODE_BADSIG:
+		return "BADSIG";
+	case KNOT_RCODE_BADKEY:
+		return "BADKEY";
+	case KNOT_RCODE_BADTIME:
+		return "BADTIME";
+	case KNOT_RCODE_BADTRUNC:
+		return "BADTRUNC";
+	default:
+		return NULL;
+	}
+}
+
 static int submit(notify_t *n);
 
 static void freed(uv_handle_t *h)
@@ -60,8 +76,11 @@ static void answered(const ss_response_t *r, void *arg)
 	notify_t *n = arg;
 	n->res.rtt_us = r->rtt_us;
 	if (r->error == 0) {
-		n->res.rcode = r->rcode;
-		n->res.status = r->rcode == KNOT_RCODE_NOERROR ? SS_NOTIFY_ACKED : SS_NOTIFY_REFUSED;
+		/* A TSIG error rides in the extended RCODE; the header says NOTAUTH. */
+		n->res.tsig_error = r->pkt->tsig_rr ? knot_tsig_rdata_error(r->pkt->tsig_rr) : 0;
+		n->res.rcode = n->res.tsig_error ? knot_wire_get_rcode(r->pkt->wire) : r->rcode;
+		n->res.status = n->res.rcode == KNOT_RCODE_NOERROR ? SS_NOTIFY_ACKED
+		                                                   : SS_NOTIFY_REFUSED;
 		finish(n);
 		return;
 	}
@@ -78,6 +97,14 @@ static void answered(const ss_response_t *r, void *arg)
 
 static int submit(notify_t *n)
 {
+	/* Every try together fits in what is left of the deadline. */
+	const ss_engine_opts_t *eo = ss_engine_get_opts(n->e);
+	uint64_t now = uv_hrtime();
+	uint64_t left_ms = n->deadline > now ? (n->deadline - now) / 1000000u : 0;
+	unsigned per_try = eo->timeout_ms;
+	if ((uint64_t)per_try * eo->tries > left_ms) {
+		per_try = (unsigned)(left_ms / eo->tries);
+	}
 	ss_query_t q = {
 	        .server = n->res.target,
 	        .qname = n->zone,
@@ -85,6 +112,7 @@ static int submit(notify_t *n)
 	        .opcode = KNOT_OPCODE_NOTIFY,
 	        .answer = n->soa,
 	        .tsig = n->tsig,
+	        .timeout_ms = per_try > 50 ? per_try : 50,
 	};
 	n->res.attempts++;
 	n->last_submit = uv_hrtime();

@@ -7,7 +7,10 @@ forks the server process).
   proc.py delta "BEFORE" "AFTER"    NAME=CPU_SECONDS ... between two snaps
   proc.py tree PID                  the PIDs of PID's descendants, one a line
   proc.py udpdrops NAME=ADDR:PORT...  datagrams the kernel dropped on each server's UDP
-                                    sockets (receive buffer full), from /proc/net/udp
+                                    sockets (receive buffer full), from /proc/net/udp, and
+                                    system=N: all UDP receive-buffer drops of this network
+                                    namespace (/proc/net/snmp RcvbufErrors; the clients'
+                                    sockets, soasync's included, and other users' too)
 """
 import os
 import sys
@@ -77,11 +80,19 @@ def udpdrops(specs):
     return drops
 
 
+def rcvbuf_errors():
+    with open("/proc/net/snmp") as f:
+        rows = [l.split() for l in f if l.startswith("Udp:")]
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "snap":
         snap(sys.argv[2:])
     elif len(sys.argv) >= 2 and sys.argv[1] == "udpdrops":
-        print(" ".join("%s=%d" % kv for kv in udpdrops(sys.argv[2:]).items()))
+        d = udpdrops(sys.argv[2:])
+        d["system"] = rcvbuf_errors()
+        print(" ".join("%s=%d" % kv for kv in d.items()))
     elif len(sys.argv) == 3 and sys.argv[1] == "tree":
         for p in sorted(descendants(table(), int(sys.argv[2]))):
             print(p)

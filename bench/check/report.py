@@ -94,9 +94,13 @@ def udp_deltas(path):
 
 
 def drops_txt(d):
+    """'servers N (nsd a, knot b, bind c), elsewhere M' from a udp_deltas entry."""
     if not d:
         return "?"
-    return "%d (%s)" % (sum(d.values()), ", ".join("%s %d" % kv for kv in d.items()))
+    srv = {k: v for k, v in d.items() if k != "system"}
+    return "servers %d (%s), elsewhere %d" % (
+        sum(srv.values()), ", ".join("%s %d" % kv for kv in srv.items()),
+        d.get("system", 0) - sum(srv.values()))
 
 
 def fmt_n(x):
@@ -134,6 +138,9 @@ def main():
     print("# soasync check bench, %s, %s CPUs, %d zones x 3 servers = %d SOA queries" % (
         datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), ncpu, nz, nq))
     print()
+    print("soasync: %s (%s, built %s), tree at %s with %s modified files under lib/ cli/ include/." % (
+        fleet.get("soasync_path"), fleet.get("soasync_version", "?").replace("_", " "),
+        fleet.get("soasync_mtime"), fleet.get("git_head"), fleet.get("git_dirty_sources")))
     print("Fleet: NSD %s, Knot %s, BIND %s; one server thread each; rate limiting off." % (
         versions.get("nsd", "?"), versions.get("knot", "?"), versions.get("bind", "?")))
     print("Generating %d zone files and 3 configs: %s s; fleet start until every zone answers "
@@ -148,41 +155,56 @@ def main():
     s_qps = nq / j["mean"] if j else None
     rows = []
 
-    def row(name, wall, sd, qps):
+    def row(name, wall, sd, qps, best=None):
         ratio = "%.2f" % (s_qps / qps) if (s_qps and qps) else "-"
-        rows.append((name, fmt_t(wall, sd), fmt_n(qps), ratio))
+        rows.append((name, fmt_t(wall, sd), fmt_t(best), fmt_n(qps), ratio))
 
     for r, label in ((j, "soasync check --json (3 servers at once)"),
                      (n, "soasync check --nagios")):
         if r:
-            row(label, r["mean"], r["stddev"], nq / r["mean"])
+            row(label, r["mean"], r["stddev"], nq / r["mean"], r["min"])
+    one = hf(os.path.join(R, "hf-soasync-one.json"))
+    if len(one) == 3:
+        wall = sum(r["mean"] for r in one.values())
+        row("soasync check --json, one server at a time (3 runs in sequence)", wall, None,
+            nq / wall, sum(r["min"] for r in one.values()))
     dl = hf(os.path.join(R, "hf-digloop.json"))
     dig_txt = kv(read(os.path.join(R, "dig.txt")))
     if dl:
         r = list(dl.values())[0]
         dn = int(dig_txt.get("dig_loop_queries", 0)) or 1
         wall = r["mean"] * nq / dn
-        row("dig, one process per query (%d measured, extrapolated)" % dn, wall, None, nq / wall)
+        row("dig, one process per query (%d measured, extrapolated)" % dn, wall, None, nq / wall,
+            r["min"] * nq / dn)
     df = hf(os.path.join(R, "hf-digf.json"))
     if df:
         wall = sum(r["mean"] for r in df.values())
-        row("dig -f, one batch per server, 3 in sequence", wall, None, nq / wall)
+        row("dig -f, one batch per server, 3 in sequence", wall, None, nq / wall,
+            sum(r["min"] for r in df.values()))
+    once = hf(os.path.join(R, "hf-dnsperf-once.json"))
+    once_qps = None
+    if len(once) == 3:
+        wall = sum(r["mean"] for r in once.values())
+        once_qps = nq / wall
+        row("dnsperf -n 1: one pass per server, 3 in sequence (process start included)", wall,
+            None, once_qps, sum(r["min"] for r in once.values()))
     dp = {s: dnsperf(os.path.join(R, "dnsperf-%s.txt" % s)) for s in ("nsd", "knot", "bind")}
     for s, d in dp.items():
         if d["qps"]:
-            row("dnsperf -> %s only (rate; time = {:,}/rate)".format(nq) % s, nq / d["qps"], None, d["qps"])
+            row("dnsperf -l: %s only (steady rate; time = {:,}/rate)".format(nq) % s, nq / d["qps"],
+                None, d["qps"])
     agg = None
     if all(d["qps"] for d in dp.values()):
         wall = sum(nz / d["qps"] for d in dp.values())
         agg = nq / wall
-        row("dnsperf, 3 servers one at a time ({:,} each)".format(nz), wall, None, agg)
+        row("dnsperf -l: 3 servers one at a time ({:,} each)".format(nz), wall, None, agg)
     par = {s: dnsperf(os.path.join(R, "dnsperf-par-%s.txt" % s)) for s in ("nsd", "knot", "bind")}
     if all(d["qps"] for d in par.values()):
         tot = sum(d["qps"] for d in par.values())
-        row("dnsperf x3 at once, sum of rates (info)", nq / tot, None, tot)
+        row("dnsperf -l: 3 dnsperf at once, sum of rates (info)", nq / tot, None, tot)
     print("## {:,} SOA answers (ratio = soasync --json q/s / tool q/s)".format(nq))
     print()
-    table(rows, ("tool", "wall time", "q/s", "ratio"))
+    table(rows, ("tool", "wall time (mean)", "best run", "q/s (mean)", "ratio"))
     print()
     print("Answers checked: dig loop %s of %s; dig -f nsd %s, knot %s, bind %s of %d each; "
           "dnsperf's rates are steady-state rates over %s-second runs, its times computed." % (
@@ -193,8 +215,15 @@ def main():
               if re.search(r"-l (\d+)", read(os.path.join(R, "commands.txt"))) else "?"))
     if s_qps and agg:
         print("Target \"soasync at least half of dnsperf\": soasync %s q/s = %.0f%% of dnsperf's "
-              "%s q/s (one server at a time) -> %s." % (
-                  fmt_n(s_qps), 100 * s_qps / agg, fmt_n(agg), "met" if s_qps >= agg / 2 else "NOT met"))
+              "%s q/s (one server at a time) -> %s (best run: %.0f%%)." % (
+                  fmt_n(s_qps), 100 * s_qps / agg, fmt_n(agg), "met" if s_qps >= agg / 2 else "NOT met",
+                  100 * nq / j["min"] / agg))
+        if n:
+            print("  --nagios: %.0f%% of it. Against dnsperf doing the same one pass over the list "
+                  "(-n 1, one server after the other): --json %s, --nagios %s." % (
+                      100 * nq / n["mean"] / agg,
+                      "%.0f%%" % (100 * s_qps / once_qps) if once_qps else "-",
+                      "%.0f%%" % (100 * nq / n["mean"] / once_qps) if once_qps else "-"))
 
     # ---- memory and CPU -------------------------------------------------------
     tj = gnu_time(os.path.join(R, "time-json.txt"))
@@ -202,11 +231,14 @@ def main():
     t1 = gnu_time(os.path.join(R, "time-rss-1.txt"))
     t1k = gnu_time(os.path.join(R, "time-rss-1000.txt"))
     if tj["rss_kb"]:
-        slope = (tj["rss_kb"] - t1["rss_kb"]) / (nz - 1) if t1["rss_kb"] else None
+        slope = ((tj["rss_kb"] - t1k["rss_kb"]) / (nz - 1000)
+                 if t1k["rss_kb"] and nz > 1000 else float("nan"))
         print("Memory: peak RSS %s KB with %d zones (--json; --nagios %s KB) = %.2f KB per zone "
-              "all in; 1 zone %s KB, 1,000 zones %s KB: %.3f KB per additional zone." % (
+              "all in. 1 zone: %s KB (the binary and its libraries), 1,000 zones: %s KB; from "
+              "1,000 to %d zones %.3f KB per zone (at most 512 zones are in flight at once, so "
+              "past that only the list of names grows)." % (
                   fmt_n(tj["rss_kb"]), nz, fmt_n(tn["rss_kb"]), tj["rss_kb"] / nz,
-                  fmt_n(t1["rss_kb"]), fmt_n(t1k["rss_kb"]), slope or float("nan")))
+                  fmt_n(t1["rss_kb"]), fmt_n(t1k["rss_kb"]), nz, slope))
     for label, t, want in (("--json", tj, 2), ("--nagios", tn, 2)):
         if t["exit"] != want:
             print("PROBLEM: soasync %s exited %s, expected %d (critical: stale zones)" % (
@@ -240,18 +272,21 @@ def main():
     stn = stats(os.path.join(R, "stats-nagios.txt"))
     c1 = stats(os.path.join(R, "stderr-json.txt"))
     print("Drops: soasync's engine over %d --json + %d --nagios hyperfine runs (warmups included): "
-          "retransmits %d, timeouts %d, tcp %d; in the --json run under time -v: %d datagrams sent "
-          "for %d queries. Datagrams dropped on the servers' sockets (receive buffer full): "
-          "soasync runs %s; dnsperf runs %s." % (
+          "retransmits %d (answered twice, i.e. spurious: %d), "
+          "timeouts %d, tcp %d; in the --json run under time -v: %d datagrams sent "
+          "for %d queries. UDP datagrams dropped for a full receive buffer (on the servers' "
+          "sockets; elsewhere = the clients', soasync's or dnsperf's, or another user's): "
+          "soasync runs: %s; dnsperf runs: %s." % (
               st.get("runs", 0), stn.get("runs", 0),
               st.get("retransmits", 0) + stn.get("retransmits", 0),
+              st.get("dropped", 0) + stn.get("dropped", 0),
               st.get("timeouts", 0) + stn.get("timeouts", 0), st.get("tcp", 0) + stn.get("tcp", 0),
               c1.get("sent", 0), c1.get("queries", 0),
               drops_txt({k: udp.get("soasync", {}).get(k, 0) + udp.get("soasync-once", {}).get(k, 0)
-                         for k in ("nsd", "knot", "bind")}),
-              ", ".join("-> %s %d" % (s, sum(udp.get("dnsperf-%s" % s, {}).values()))
-                        for s in ("nsd", "knot", "bind"))
-              + ", x3 at once %d" % sum(udp.get("dnsperf-par", {}).values())))
+                         for k in ("nsd", "knot", "bind", "system")}),
+              drops_txt({k: sum(udp.get("dnsperf-" + t, {}).get(k, 0)
+                                for t in ("nsd", "knot", "bind", "par"))
+                         for k in ("nsd", "knot", "bind", "system")})))
     for s in ("nsd", "knot", "bind"):
         d = dp[s]
         if d["lost"]:
@@ -276,7 +311,8 @@ def main():
             default = " (default)" if opts in ("--per-server 100", "--max-inflight 1000") else ""
             srows.append((opts + default, fmt_t(r["median"]), fmt_t(r["mean"], r["sd"]),
                           fmt_n(nq / r["median"]),
-                          "%d / %d" % (r["retransmits"], r["timeouts"]), str(r["drops"]),
+                          "%d / %d / %d" % (r["retransmits"], r["dropped"], r["timeouts"]),
+                          "%d / %d" % (r["drops"], r.get("sysdrops", 0) - r["drops"]),
                           "ok" if not r["problems"] else "WRONG"))
             if not r["problems"] and (best is None or r["median"] < best[1]):
                 best = (opts, r["median"])
@@ -284,11 +320,16 @@ def main():
               % sw["rounds"])
         print()
         table(srows, ("setting", "median", "mean ± sd", "q/s (median)",
-                      "retransmits / timeouts", "server drops", "output"))
+                      "retransmits / late dup. answers / timeouts",
+                      "UDP drops: servers / elsewhere", "output"))
         print()
         if best:
             print("Fastest median: %s (%.2f s). The two default rows are the same setting: their "
-                  "difference is the noise." % best)
+                  "difference is the noise. Counts are over all rounds; a retransmit whose "
+                  "query is answered twice (late dup. answers) was spurious: the first answer "
+                  "was only late, not lost. UDP drops elsewhere than on the servers' sockets are "
+                  "soasync's own (receive buffer full) unless another user's traffic overflowed "
+                  "a buffer at the same time." % best)
         print()
 
     load = read(os.path.join(R, "load.txt")).strip()

@@ -28,7 +28,8 @@ import verify  # noqa: E402
 
 
 def drops(spec):
-    return sum(proc.udpdrops(spec).values())
+    """(drops on the servers' sockets, all UDP receive-buffer drops of the namespace)."""
+    return sum(proc.udpdrops(spec).values()), proc.rcvbuf_errors()
 
 
 def main():
@@ -40,8 +41,9 @@ def main():
     settings = sys.argv[sep + 1:]
     out = os.path.join(work, "sweep-out.json")
     env = dict(os.environ, SOASYNC_STATS="1")
-    res = {s: {"times": [], "retransmits": 0, "timeouts": 0, "sent": 0, "queries": 0,
-               "drops": 0, "problems": [], "exit": set()} for s in settings}
+    keys = ("queries", "sent", "received", "dropped", "retransmits", "timeouts", "tcp")
+    res = {s: dict({k: 0 for k in keys}, times=[], drops=0, sysdrops=0, problems=[], exit=set())
+           for s in settings}
     rng = random.Random(1)
 
     def run(setting):
@@ -51,7 +53,8 @@ def main():
             t0 = time.monotonic()
             p = subprocess.run(args, stdout=f, stderr=subprocess.PIPE, env=env)
             wall = time.monotonic() - t0
-        return wall, p, drops(serverspec) - d0
+        d1 = drops(serverspec)
+        return wall, p, (d1[0] - d0[0], d1[1] - d0[1])
 
     run(settings[0])  # warmup
     for _ in range(rounds):
@@ -62,9 +65,10 @@ def main():
             r = res[s]
             r["times"].append(wall)
             r["exit"].add(p.returncode)
-            r["drops"] += dr
+            r["drops"] += dr[0]
+            r["sysdrops"] += dr[1]
             m = dict((k, int(v)) for k, v in re.findall(r"(\w+) (\d+)", p.stderr.decode().split("stats:")[-1]))
-            for k in ("retransmits", "timeouts", "sent", "queries"):
+            for k in keys:
                 r[k] += m.get(k, 0)
             _summary, problems = verify.verify_json(work, out)
             if p.returncode != 2:

@@ -127,6 +127,13 @@ SS_API void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out);
  * fewer than an authoritative server). 0 restores the default. */
 SS_API int ss_engine_set_server_limit(ss_engine_t *e, const ss_addr_t *addr, unsigned limit);
 
+/* Change the default per-try timeout and tries of queries submitted from
+ * now on (those already submitted keep theirs). */
+SS_API void ss_engine_set_timeout(ss_engine_t *e, unsigned timeout_ms, unsigned tries);
+
+/* The engine's options as they are now. */
+SS_API const ss_engine_opts_t *ss_engine_get_opts(const ss_engine_t *e);
+
 /* The loop the engine runs on (for callers' own timers). */
 SS_API uv_loop_t *ss_engine_loop(ss_engine_t *e);
 

@@ -22,7 +22,8 @@ typedef enum {
 typedef struct {
 	ss_addr_t target;
 	ss_notify_status_t status;
-	int rcode;          /* when REFUSED: the (extended) RCODE */
+	int rcode;          /* when REFUSED: the RCODE (NOTAUTH for TSIG errors) */
+	int tsig_error;     /* when REFUSED: the server's TSIG error (BADSIG...), or 0 */
 	int error;          /* when NOANSWER: the last SS_E* */
 	unsigned attempts;  /* queries submitted (each with the engine's tries) */
 	uint32_t rtt_us;
@@ -41,5 +42,8 @@ SS_API int ss_notify_send(ss_engine_t *e, const knot_dname_t *zone, const knot_r
                           unsigned deadline_ms, ss_notify_cb cb, void *arg);
 
 SS_API const char *ss_notify_status_name(ss_notify_status_t st);
+
+/* "BADSIG", "BADKEY", "BADTIME", "BADTRUNC" or NULL. */
+SS_API const char *ss_tsig_error_name(int tsig_error);
 
 #endif
