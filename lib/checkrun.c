@@ -284,7 +284,7 @@ static void vendor_query(ventry_t *v, const char *qname)
 	        .timeout_ms = ss_engine_get_opts(v->c->e)->timeout_ms < 750
 	                              ? ss_engine_get_opts(v->c->e)->timeout_ms
 	                              : 750,
-	        .tries = 2,
+	        .tries = 1,
 	};
 	if (ss_engine_query(v->c->e, &q, vendor_answered, v) != 0) {
 		vendor_finish(v);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include <soasync/engine.h>
 #include <soasync/error.h>
@@ -31,11 +32,14 @@ typedef struct server server_t;
 typedef struct usock usock_t;
 typedef struct tconn tconn_t;
 
+#define ID_BUCKETS 256u
+
 struct usock {
 	uv_udp_t h;
 	ss_engine_t *e;
 	server_t *srv;   /* NULL once detached for closing */
 	query_t *head;   /* queries in flight on this socket */
+	query_t *ids[ID_BUCKETS]; /* the same queries by ID, for matching answers */
 	uint64_t idle_since;
 };
 
@@ -74,6 +78,7 @@ struct query {
 	query_t *next;               /* server wait queue */
 	query_t *aprev, *anext;      /* all unfinished queries of the engine */
 	query_t *sprev, *snext;      /* socket in-flight list */
+	query_t *idnext;             /* socket ID bucket chain */
 	usock_t *sock;
 	tconn_t *tconn;
 	uv_timer_t timer;
@@ -403,12 +408,25 @@ static bool take_answer(query_t *q, const knot_pkt_t *pkt, bool via_tcp)
 
 /* ---- UDP --------------------------------------------------------------- */
 
+static void id_unlink(usock_t *s, query_t *q)
+{
+	query_t **pp = &s->ids[q->id % ID_BUCKETS];
+	while (*pp != NULL && *pp != q) {
+		pp = &(*pp)->idnext;
+	}
+	if (*pp == q) {
+		*pp = q->idnext;
+	}
+	q->idnext = NULL;
+}
+
 static void sock_unlink(query_t *q)
 {
 	usock_t *s = q->sock;
 	if (s == NULL) {
 		return;
 	}
+	id_unlink(s, q);
 	if (q->sprev) {
 		q->sprev->snext = q->snext;
 	} else {
@@ -433,6 +451,8 @@ static void sock_link(usock_t *s, query_t *q)
 		s->head->sprev = q;
 	}
 	s->head = q;
+	q->idnext = s->ids[q->id % ID_BUCKETS];
+	s->ids[q->id % ID_BUCKETS] = q;
 }
 
 static void usock_close_cb(uv_handle_t *h)
@@ -451,7 +471,7 @@ static void usock_close(usock_t *s)
 
 static query_t *sock_find(usock_t *s, uint16_t id)
 {
-	for (query_t *q = s->head; q != NULL; q = q->snext) {
+	for (query_t *q = s->ids[id % ID_BUCKETS]; q != NULL; q = q->idnext) {
 		if (q->id == id) {
 			return q;
 		}
@@ -536,6 +556,21 @@ static void engine_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)e->rbuf, sizeof(e->rbuf));
 }
 
+/* Room for every answer in flight to this server, even while the loop is
+ * busy rendering: the default buffer (about 200 KB) overflows at a few
+ * hundred queries in flight. Best effort: root may exceed rmem_max. */
+static void grow_rcvbuf(uv_udp_t *h, unsigned per_server)
+{
+	uv_os_fd_t fd;
+	if (uv_fileno((uv_handle_t *)h, &fd) != 0) {
+		return;
+	}
+	int want = (int)(per_server < 256 ? 256 : per_server) * 4096;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) != 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+	}
+}
+
 static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 {
 	usock_t *s = calloc(1, sizeof(*s));
@@ -572,6 +607,7 @@ static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 	}
 	/* Sockets alone never keep the loop running: queries do, by their timers. */
 	uv_unref((uv_handle_t *)&s->h);
+	grow_rcvbuf(&s->h, e->opts.per_server);
 	srv->sock = s;
 	*out = s;
 	return 0;
