@@ -226,19 +226,8 @@ static bool converged(const wait_args_t *a, const tally_t *t)
 	return t->ok == t->total && t->total > 0;
 }
 
-static const char *name_of(const ss_zone_result_t *first, const ss_addr_t *a)
-{
-	for (size_t i = 0; i < first->obs.nservers; i++) {
-		if (ss_addr_equal(&first->obs.servers[i].addr, a)) {
-			return first->obs.servers[i].name;
-		}
-	}
-	return NULL;
-}
-
 /* "ns2 (192.0.2.2) serves 5" for each server not at the target. */
-static void describe_laggards(FILE *f, const ss_zone_result_t *first, const ss_zone_result_t *r,
-                              const target_t *target)
+static void describe_laggards(FILE *f, const ss_zone_result_t *r, const target_t *target)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->obs.nservers; i++) {
@@ -247,7 +236,7 @@ static void describe_laggards(FILE *f, const ss_zone_result_t *first, const ss_z
 			continue;
 		}
 		char a[SS_ADDR_STRLEN];
-		const char *name = name_of(first, &s->addr);
+		const char *name = s->name;
 		fprintf(f, "%s%s%s%s%s", n++ ? "; " : "", name ? name : "", name ? " (" : "",
 		        ss_addr_format(&s->addr, a, sizeof(a)), name ? ")" : "");
 		if (s->has_soa && !expect_ok(s, target->nexpect)) {
@@ -262,36 +251,20 @@ static void describe_laggards(FILE *f, const ss_zone_result_t *first, const ss_z
 	}
 }
 
-static void progress(const wait_args_t *a, const ss_zone_result_t *first,
-                     const ss_zone_result_t *r, const target_t *target, const tally_t *t,
-                     double elapsed)
+static void progress(const wait_args_t *a, const ss_zone_result_t *r, const target_t *target,
+                     const tally_t *t, double elapsed)
 {
 	if (a->quiet || a->json || !isatty(STDERR_FILENO)) {
 		return;
 	}
 	fprintf(stderr, "\r\033[Ksoasync: %s: %zu/%zu at %u or later [%.0fs/%us] waiting for ",
 	        r->obs.zone_str, t->ok, t->total, target->serial, elapsed, a->timeout_s);
-	describe_laggards(stderr, first, r, target);
+	describe_laggards(stderr, r, target);
 	fflush(stderr);
 }
 
-static void timer_fired(uv_timer_t *t)
-{
-	(void)t;
-}
-
-static void sleep_ms(cli_session_t *s, unsigned ms)
-{
-	uv_timer_t t;
-	uv_timer_init(&s->loop, &t);
-	uv_timer_start(&t, timer_fired, ms, 0);
-	uv_run(&s->loop, UV_RUN_DEFAULT);
-	uv_close((uv_handle_t *)&t, NULL);
-	uv_run(&s->loop, UV_RUN_DEFAULT);
-}
-
-static void report(const wait_args_t *a, const ss_zone_result_t *first, const ss_zone_result_t *r,
-                   const target_t *target, bool ok, double elapsed, unsigned rounds)
+static void report(const wait_args_t *a, const ss_zone_result_t *r, const target_t *target,
+                   bool ok, double elapsed, unsigned rounds)
 {
 	if (!a->quiet && !a->json && isatty(STDERR_FILENO)) {
 		fputs("\r\033[K", stderr);
@@ -301,7 +274,7 @@ static void report(const wait_args_t *a, const ss_zone_result_t *first, const ss
 		for (size_t i = 0; i < r->obs.nservers; i++) {
 			const ss_server_obs_t *s = &r->obs.servers[i];
 			char addr[SS_ADDR_STRLEN];
-			const char *name = name_of(first, &s->addr);
+			const char *name = s->name;
 			json_array_append_new(
 			        servers,
 			        json_pack("{s:o, s:s, s:i, s:o, s:b}", "name",
@@ -335,71 +308,52 @@ static void report(const wait_args_t *a, const ss_zone_result_t *first, const ss
 	}
 	fprintf(stderr, "soasync: %s: deadline passed after %.0f s: not at %u: ", r->obs.zone_str,
 	        elapsed, target->serial);
-	describe_laggards(stderr, first, r, target);
+	describe_laggards(stderr, r, target);
 	fputc('\n', stderr);
 }
 
 typedef struct {
-	ss_addr_t *ns, *primary;
-	size_t nns, nprimary;
-} fixed_where_t;
+	const wait_args_t *a;
+	const target_t *target;
+	uint64_t start;
+	unsigned rounds;
+} loop_t;
 
-/* Keep every query of the next probe inside what is left of the deadline. */
-static void fit_queries(cli_session_t *s, const wait_args_t *a, uint64_t deadline)
+static bool loop_done(const ss_zone_result_t *r, void *arg)
 {
-	uint64_t now = uv_hrtime();
-	uint64_t left_ms = deadline > now ? (deadline - now) / 1000000u : 0;
-	unsigned tries = a->net.eng.tries, per_try = a->net.eng.timeout_ms;
-	if ((uint64_t)per_try * tries > left_ms) {
-		per_try = (unsigned)(left_ms / tries);
-	}
-	ss_engine_set_timeout(s->e, per_try > 50 ? per_try : 50, tries);
+	loop_t *l = arg;
+	tally_t t = tally(r, l->target);
+	return converged(l->a, &t);
 }
 
-static int wait_loop(wait_args_t *a, cli_session_t *s, ss_zone_result_t *first,
+static void loop_round(const ss_zone_result_t *r, void *arg)
+{
+	loop_t *l = arg;
+	tally_t t = tally(r, l->target);
+	l->rounds++;
+	progress(l->a, r, l->target, &t, (uv_hrtime() - l->start) / 1e9);
+}
+
+/* Re-probe the addresses of the first result until converged. cur (the first
+ * result) is consumed: it ends as the last result. */
+static int wait_loop(wait_args_t *a, cli_session_t *s, ss_zone_result_t *cur,
                      const target_t *target, uint64_t start)
 {
-	fixed_where_t fw;
-	if (cli_probe_where_from(first, &fw.ns, &fw.nns, &fw.primary, &fw.nprimary) != 0) {
+	cli_fixed_t fixed;
+	cli_probe_where_t where = {.no_vendor = true,
+	                           .expect = a->expect_set.n ? &a->expect_set : NULL};
+	if (cli_probe_fixed(cur, &fixed, &where) != 0) {
 		return EXIT_UNKNOWN;
 	}
-	cli_probe_where_t where = {fw.ns, fw.nns, fw.primary, fw.nprimary, true,
-	                           a->expect_set.n ? &a->expect_set : NULL};
+	loop_t l = {a, target, start, 1};
 	uint64_t deadline = start + (uint64_t)a->timeout_s * 1000000000u;
-	unsigned backoff = 200, rounds = 1;
-	ss_zone_result_t cur = *first, next;
-	bool own = false; /* cur is first until the first re-probe */
-	int code = EXIT_UNKNOWN;
-	for (;;) {
-		tally_t t = tally(&cur, target);
-		double elapsed = (uv_hrtime() - start) / 1e9;
-		bool ok = converged(a, &t);
-		if (ok || uv_hrtime() >= deadline) {
-			report(a, first, &cur, target, ok, elapsed, rounds);
-			code = ok ? EXIT_OK_ : EXIT_CRITICAL;
-			break;
-		}
-		progress(a, first, &cur, target, &t, elapsed);
-		uint64_t left = (deadline - uv_hrtime()) / 1000000u;
-		sleep_ms(s, backoff < left ? backoff : (unsigned)left);
-		backoff = backoff * 3 / 2 > 5000 ? 5000 : backoff * 3 / 2;
-		fit_queries(s, a, deadline);
-		if (cli_probe(s, &a->net, &where, a->zone, &next) != 0) {
-			break;
-		}
-		rounds++;
-		if (own) {
-			ss_zone_result_clear(&cur);
-		}
-		cur = next;
-		own = true;
+	int ret = cli_probe_until(s, &a->net, &where, a->zone, deadline, loop_done, loop_round, &l,
+	                          cur);
+	if (ret >= 0) {
+		report(a, cur, target, ret == 1, (uv_hrtime() - start) / 1e9, l.rounds);
 	}
-	if (own) {
-		ss_zone_result_clear(&cur);
-	}
-	free(fw.ns);
-	free(fw.primary);
-	return code;
+	cli_fixed_free(&fixed);
+	return ret == 1 ? EXIT_OK_ : ret == 0 ? EXIT_CRITICAL : EXIT_UNKNOWN;
 }
 
 static int run(wait_args_t *a)
@@ -414,7 +368,7 @@ static int run(wait_args_t *a)
 	int code = EXIT_UNKNOWN;
 	/* The deadline counts from the start, the first probe included. */
 	uint64_t start = uv_hrtime();
-	fit_queries(&s, a, start + (uint64_t)a->timeout_s * 1000000000u);
+	cli_session_fit(&s, &a->net, start + (uint64_t)a->timeout_s * 1000000000u);
 	if (cli_probe(&s, &a->net, &where, a->zone, &first) == 0) {
 		if (!a->have_serial && !first.has_reference) {
 			cli_zerr(first.obs.zone_str ? first.obs.zone_str : a->zone,

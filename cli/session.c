@@ -38,32 +38,48 @@ void cli_session_close(cli_session_t *s)
 
 cli_probe_where_t cli_probe_where(const cli_net_t *net)
 {
-	cli_probe_where_t w = {net->ns, net->nns, net->primary, net->nprimary, false, NULL};
+	cli_probe_where_t w = {net->ns, net->nns, NULL, net->primary, net->nprimary, false, NULL, NULL};
 	return w;
 }
 
-int cli_probe_where_from(const ss_zone_result_t *res, ss_addr_t **ns, size_t *nns,
-                         ss_addr_t **primary, size_t *nprimary)
+int cli_probe_fixed(const ss_zone_result_t *res, cli_fixed_t *f, cli_probe_where_t *w)
 {
 	const ss_zone_obs_t *o = &res->obs;
-	*ns = calloc(o->nservers + 1, sizeof(**ns));
-	*primary = calloc(o->nservers + 1, sizeof(**primary));
-	*nns = *nprimary = 0;
-	if (*ns == NULL || *primary == NULL) {
-		free(*ns);
-		free(*primary);
+	memset(f, 0, sizeof(*f));
+	f->ns = calloc(o->nservers + 1, sizeof(*f->ns));
+	f->primary = calloc(o->nservers + 1, sizeof(*f->primary));
+	f->names = calloc(o->nservers + 1, sizeof(*f->names));
+	if (f->ns == NULL || f->primary == NULL || f->names == NULL) {
+		cli_fixed_free(f);
 		return -1;
 	}
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *sv = &o->servers[i];
 		if (sv->is_primary && (res->has_primary || o->primary_given)) {
-			(*primary)[(*nprimary)++] = sv->addr;
+			f->primary[f->nprimary++] = sv->addr;
 		}
 		if (sv->origin & ~(unsigned)SS_ORIGIN_PRIMARY) {
-			(*ns)[(*nns)++] = sv->addr;
+			f->names[f->nns] = sv->name ? strdup(sv->name) : NULL;
+			f->ns[f->nns++] = sv->addr;
 		}
 	}
+	w->ns = f->ns;
+	w->nns = f->nns;
+	w->ns_names = (const char *const *)f->names;
+	w->primary = f->primary;
+	w->nprimary = f->nprimary;
 	return 0;
+}
+
+void cli_fixed_free(cli_fixed_t *f)
+{
+	for (size_t i = 0; f->names != NULL && i < f->nns; i++) {
+		free(f->names[i]);
+	}
+	free(f->names);
+	free(f->ns);
+	free(f->primary);
+	memset(f, 0, sizeof(*f));
 }
 
 typedef struct {
@@ -89,12 +105,16 @@ int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *w
 	        .only6 = net->only6,
 	        .ns = where->ns,
 	        .nns = where->nns,
+	        .ns_names = where->ns_names,
 	        .primary = where->primary,
 	        .nprimary = where->nprimary,
 	        .no_vendor = where->no_vendor,
 	        .expire = true,
 	        .expect = where->expect,
 	};
+	if (where->content != NULL) {
+		o.content = *where->content;
+	}
 	memset(out, 0, sizeof(*out));
 	ss_check_t *c = ss_check_new(s->e, &o, probe_done, &p);
 	if (c == NULL) {
@@ -110,4 +130,59 @@ int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *w
 	cli_session_run(s);
 	ss_check_free(c);
 	return p.got ? 0 : -1;
+}
+
+static void timer_fired(uv_timer_t *t)
+{
+	(void)t;
+}
+
+void cli_session_sleep(cli_session_t *s, unsigned ms)
+{
+	uv_timer_t t;
+	uv_timer_init(&s->loop, &t);
+	uv_timer_start(&t, timer_fired, ms, 0);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+}
+
+void cli_session_fit(cli_session_t *s, const cli_net_t *net, uint64_t deadline)
+{
+	uint64_t now = uv_hrtime();
+	uint64_t left_ms = deadline > now ? (deadline - now) / 1000000u : 0;
+	unsigned tries = net->eng.tries, per_try = net->eng.timeout_ms;
+	if ((uint64_t)per_try * tries > left_ms) {
+		per_try = (unsigned)(left_ms / tries);
+	}
+	ss_engine_set_timeout(s->e, per_try > 50 ? per_try : 50, tries);
+}
+
+int cli_probe_until(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *where,
+                    const char *zone, uint64_t deadline, cli_probe_pred pred,
+                    cli_probe_round round, void *arg, ss_zone_result_t *last)
+{
+	unsigned backoff = 200;
+	for (;;) {
+		if (pred(last, arg)) {
+			return 1;
+		}
+		uint64_t now = uv_hrtime();
+		if (now >= deadline) {
+			return 0;
+		}
+		if (round != NULL) {
+			round(last, arg);
+		}
+		uint64_t left = (deadline - now) / 1000000u;
+		cli_session_sleep(s, backoff < left ? backoff : (unsigned)left);
+		backoff = backoff * 3 / 2 > 5000 ? 5000 : backoff * 3 / 2;
+		cli_session_fit(s, net, deadline);
+		ss_zone_result_t next;
+		if (cli_probe(s, net, where, zone, &next) != 0) {
+			return -1;
+		}
+		ss_zone_result_clear(last);
+		*last = next;
+	}
 }

@@ -7,6 +7,7 @@
 #define SOASYNC_SESSION_H
 
 #include <soasync/check.h>
+#include <soasync/content.h>
 #include <soasync/engine.h>
 
 #include "cli.h"
@@ -24,19 +25,29 @@ void cli_session_close(cli_session_t *s);
 typedef struct {
 	const ss_addr_t *ns;
 	size_t nns;
+	const char *const *ns_names; /* may be NULL */
 	const ss_addr_t *primary;
 	size_t nprimary;
 	bool no_vendor;
 	const ss_expect_set_t *expect; /* also ask for these (may be NULL) */
+	const ss_content_opts_t *content; /* and compare content (may be NULL) */
 } cli_probe_where_t;
 
 /* The where of the command line. */
 cli_probe_where_t cli_probe_where(const cli_net_t *net);
 
-/* The addresses of an earlier result, to probe them again without discovery.
- * *ns and *primary are allocated (caller frees). */
-int cli_probe_where_from(const ss_zone_result_t *res, ss_addr_t **ns, size_t *nns,
-                         ss_addr_t **primary, size_t *nprimary);
+/* The addresses (and names) of an earlier result, to probe them again
+ * without discovery. */
+typedef struct {
+	ss_addr_t *ns, *primary;
+	char **names;
+	size_t nns, nprimary;
+} cli_fixed_t;
+
+/* Fill f from res and point w at it (the other fields of w are kept).
+ * Returns 0 or -1 (out of memory). */
+int cli_probe_fixed(const ss_zone_result_t *res, cli_fixed_t *f, cli_probe_where_t *w);
+void cli_fixed_free(cli_fixed_t *f);
 
 /* Check one zone; *out is taken by the caller (ss_zone_result_clear). 0 or -1. */
 int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *where,
@@ -44,5 +55,25 @@ int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *w
 
 /* Run the loop until nothing is pending. */
 void cli_session_run(cli_session_t *s);
+
+/* Run the loop for ms milliseconds. */
+void cli_session_sleep(cli_session_t *s, unsigned ms);
+
+/* Make every try of the next queries fit before deadline (uv_hrtime, ns). */
+void cli_session_fit(cli_session_t *s, const cli_net_t *net, uint64_t deadline);
+
+typedef bool (*cli_probe_pred)(const ss_zone_result_t *res, void *arg);
+typedef void (*cli_probe_round)(const ss_zone_result_t *res, void *arg);
+
+/*
+ * Probe again and again (backoff from 200 ms to 5 s) until pred(result)
+ * holds or deadline (uv_hrtime, ns) passes; round (may be NULL) sees every
+ * result that does not satisfy pred. *last is checked first (it may be the
+ * caller's earlier probe) and is replaced by each new result (the old one
+ * cleared). Returns 1 when pred held, 0 at the deadline, -1 on error.
+ */
+int cli_probe_until(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *where,
+                    const char *zone, uint64_t deadline, cli_probe_pred pred,
+                    cli_probe_round round, void *arg, ss_zone_result_t *last);
 
 #endif

@@ -489,7 +489,8 @@ static void given_servers(zstate_t *z)
 	ss_check_t *c = z->c;
 	ss_zone_obs_t *o = &z->res.obs;
 	for (size_t i = 0; i < c->opts.nns; i++) {
-		ss_obs_add_server(o, &c->opts.ns[i], NULL, SS_ORIGIN_GIVEN);
+		const char *name = c->opts.ns_names ? c->opts.ns_names[i] : NULL;
+		ss_obs_add_server(o, &c->opts.ns[i], name, SS_ORIGIN_GIVEN);
 	}
 	for (size_t i = 0; i < c->opts.nprimary; i++) {
 		ss_server_obs_t *s = ss_obs_add_server(o, &c->opts.primary[i], NULL,

@@ -27,6 +27,8 @@ typedef struct {
 	bool only4, only6;
 	const ss_addr_t *ns;     /* --ns: skip discovery (borrowed for the run) */
 	size_t nns;
+	const char *const *ns_names; /* names of those addresses (entries may be NULL);
+	                              * NULL: none (borrowed) */
 	const ss_addr_t *primary; /* --primary (borrowed for the run) */
 	size_t nprimary;
 	bool no_vendor;          /* skip the CHAOS version queries */
