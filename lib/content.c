@@ -34,6 +34,7 @@ struct content {
 	ss_zone_t **czones; /* per candidate */
 	ss_zone_t *file;
 	char *text;         /* SS_RR_TEXT_MAX scratch for presentation form */
+	bool *compared;     /* per server: its content was compared with the reference */
 };
 
 typedef struct {
@@ -223,6 +224,11 @@ typedef struct {
 static int on_diff(int side, const ss_zone_t *z, size_t index, void *arg)
 {
 	diffs_t *d = arg;
+	ss_rr_t rr;
+	ss_zone_rr(z, index, &rr);
+	if (rr.type == KNOT_RRTYPE_SOA) {
+		return 0; /* serials and SOA fields are judged on their own */
+	}
 	if (d->n++ >= SHOW_DIFFS) {
 		return 0;
 	}
@@ -251,7 +257,9 @@ static size_t zone_diffs(content_t *c, const ss_zone_t *a, const ss_zone_t *b, c
 
 typedef struct {
 	content_t *c;
-	long server;     /* index, or -1 for the zone file against the reference */
+	long server;     /* index to fill, or -1 for the zone file against the reference */
+	long asked;      /* index of the server asked */
+	const char *who; /* whose answer a difference shows: "" (the server) or "the primary " */
 	size_t ndiff, compared;
 	ss_strbuf_t text;
 	int pending;
@@ -268,9 +276,16 @@ static void qcmp_done(qcmp_t *q)
 	ss_zone_obs_t *o = &c->res->obs;
 	char *text = q->ndiff ? ss_strbuf_take(&q->text) : NULL;
 	ss_strbuf_free(&q->text);
+	ss_server_obs_t *asked = &o->servers[q->asked];
+	if (asked->content != SS_CONTENT_DIGEST && q->compared + q->ndiff > 0) {
+		asked->content = SS_CONTENT_QUERIED;
+	}
 	if (q->server >= 0) {
 		ss_server_obs_t *s = &o->servers[q->server];
-		s->content = q->compared + q->ndiff > 0 ? SS_CONTENT_QUERIED : SS_CONTENT_FAILED;
+		if (s->content != SS_CONTENT_DIGEST) {
+			s->content = q->compared + q->ndiff > 0 ? SS_CONTENT_QUERIED : SS_CONTENT_FAILED;
+		}
+		c->compared[q->server] = q->compared + q->ndiff > 0;
 		s->content_compared = q->compared + q->ndiff;
 		s->content_differs = q->ndiff > 0;
 		s->content_ndiff = q->ndiff;
@@ -300,8 +315,8 @@ static void qone_answered(const ss_response_t *r, void *arg)
 			char n[KNOT_DNAME_TXT_MAXLEN + 1], t[32];
 			knot_dname_to_str(n, one->e.owner, sizeof(n));
 			knot_rrtype_to_string(one->e.type, t, sizeof(t));
-			ss_strbuf_printf(&q->text, "%s%s %s: serves %s", q->ndiff > 1 ? "; " : "", n,
-			                 t, x.nserved ? "" : "nothing");
+			ss_strbuf_printf(&q->text, "%s%s %s: %sserves %s", q->ndiff > 1 ? "; " : "", n,
+			                 t, q->who, x.nserved ? "" : "nothing");
 			for (size_t i = 0; i < x.nserved && i < 3; i++) {
 				ss_strbuf_printf(&q->text, "%s%.*s", i ? " | " : "", (int)TEXT_CUT,
 				                 x.served[i]);
@@ -349,21 +364,25 @@ static void ask_rrset(qcmp_t *q, const ss_addr_t *addr, const ss_zone_t *z, size
 	}
 }
 
-/* Ask addr for every RRset of z (but the SOA), up to the query limit. */
-static void compare_by_queries(content_t *c, long server, const ss_addr_t *addr,
-                               const ss_zone_t *z)
+/* Ask addr for every RRset of z (but the SOA), up to the query limit; the
+ * outcome goes to server (or to the zone file when -1). */
+static void compare_by_queries(content_t *c, long server, long asked, const ss_zone_t *z,
+                               const char *who)
 {
 	qcmp_t *q = calloc(1, sizeof(*q));
 	if (q == NULL) {
 		return;
 	}
+	const ss_addr_t *addr = &c->res->obs.servers[asked].addr;
 	q->c = c;
 	q->server = server;
+	q->asked = asked;
+	q->who = who;
 	q->pending = 1; /* guard */
 	c->pending++;
-	size_t n = ss_zone_count(z), asked = 0;
+	size_t n = ss_zone_count(z), sent = 0;
 	unsigned limit = c->o.query_limit ? c->o.query_limit : DEFAULT_QUERY_LIMIT;
-	for (size_t i = 0; i < n && asked < limit;) {
+	for (size_t i = 0; i < n && sent < limit;) {
 		ss_rr_t a, b;
 		ss_zone_rr(z, i, &a);
 		size_t end = i + 1;
@@ -373,7 +392,7 @@ static void compare_by_queries(content_t *c, long server, const ss_addr_t *addr,
 		}
 		if (a.type != KNOT_RRTYPE_SOA) {
 			ask_rrset(q, addr, z, i, end);
-			asked++;
+			sent++;
 		}
 		i = end;
 	}
@@ -384,21 +403,76 @@ static void compare_by_queries(content_t *c, long server, const ss_addr_t *addr,
 
 /* ---- comparisons ------------------------------------------------------------ */
 
-static void compare_servers(content_t *c, long ref, const ss_zone_t *refz)
+static bool at_reference(const ss_zone_result_t *res, const ss_server_obs_t *s)
+{
+	return s->has_soa && res->has_reference && s->soa.serial == res->reference_serial;
+}
+
+/* The reference transferred: diff every transferred copy with it, ask the
+ * others RRset by RRset (with --content). */
+static void compare_with_zone(content_t *c, long ref, const ss_zone_t *refz)
 {
 	ss_zone_result_t *res = c->res;
 	ss_zone_obs_t *o = &res->obs;
 	for (size_t i = 0; i < o->nservers; i++) {
 		ss_server_obs_t *s = &o->servers[i];
-		bool same_serial = s->has_soa && s->soa.serial == res->reference_serial;
-		if ((long)i == ref || !same_serial) {
+		if ((long)i == ref || !at_reference(res, s)) {
 			continue;
 		}
-		if (c->zones[i] != NULL && refz != NULL) {
+		if (c->zones[i] != NULL) {
 			s->content_ndiff = zone_diffs(c, refz, c->zones[i], &s->content_diff);
 			s->content_differs = s->content_ndiff > 0;
-		} else if (c->o.all && c->zones[i] == NULL && refz != NULL) {
-			compare_by_queries(c, (long)i, &s->addr, refz);
+			c->compared[i] = true;
+		} else if (c->o.all) {
+			compare_by_queries(c, (long)i, (long)i, refz, "");
+		}
+	}
+}
+
+/* The reference refused to transfer: ask it for every RRset of each distinct
+ * transferred copy (copies with the same digest share the outcome); servers
+ * that refused too can only be held against a zone file at the reference
+ * serial. */
+static void compare_with_server(content_t *c, long ref, const ss_zone_t *file_at_ref)
+{
+	ss_zone_result_t *res = c->res;
+	ss_zone_obs_t *o = &res->obs;
+	const char *who = res->has_primary ? "the primary " : "the reference server ";
+	for (size_t i = 0; i < o->nservers; i++) {
+		ss_server_obs_t *s = &o->servers[i];
+		if ((long)i == ref || !at_reference(res, s)) {
+			continue;
+		}
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++) {
+			const ss_server_obs_t *t = &o->servers[j];
+			seen = (long)j != ref && c->zones[j] != NULL && s->has_digest &&
+			       t->has_digest && at_reference(res, t) &&
+			       memcmp(t->digest, s->digest, sizeof(s->digest)) == 0;
+		}
+		if (c->zones[i] != NULL && !seen) {
+			compare_by_queries(c, (long)i, ref, c->zones[i], who);
+		} else if (c->zones[i] == NULL && c->o.all && file_at_ref != NULL) {
+			compare_by_queries(c, (long)i, (long)i, file_at_ref, "");
+		}
+	}
+}
+
+/* Copies with the same digest as a compared one share its outcome. */
+static void share_outcomes(content_t *c)
+{
+	ss_zone_obs_t *o = &c->res->obs;
+	for (size_t i = 0; i < o->nservers; i++) {
+		ss_server_obs_t *s = &o->servers[i];
+		for (size_t j = 0; !c->compared[i] && s->has_digest && j < o->nservers; j++) {
+			const ss_server_obs_t *t = &o->servers[j];
+			if (c->compared[j] && t->has_digest && t->soa.serial == s->soa.serial &&
+			    memcmp(t->digest, s->digest, sizeof(s->digest)) == 0) {
+				s->content_differs = t->content_differs;
+				s->content_ndiff = t->content_ndiff;
+				s->content_diff = t->content_diff ? strdup(t->content_diff) : NULL;
+				c->compared[i] = true;
+			}
 		}
 	}
 }
@@ -419,16 +493,24 @@ static void compare_zonefile(content_t *c, long ref, const ss_zone_t *served)
 		                      memcmp(a, b, sizeof(a)) != 0;
 		return;
 	}
-	compare_by_queries(c, -1, &o->servers[ref].addr, c->file);
+	compare_by_queries(c, -1, ref, c->file, "");
 }
 
 static void phase_compare(content_t *c)
 {
-	long ref = reference_index(c->res);
+	ss_zone_result_t *res = c->res;
+	long ref = reference_index(res);
 	const ss_zone_t *refz = ref >= 0 ? c->zones[ref] : NULL;
+	/* A zone file stands in for served data only at the very serial served. */
+	bool file_current = c->file != NULL && res->obs.has_zonefile_serial &&
+	                    res->has_reference && res->obs.zonefile_serial == res->reference_serial;
 	c->pending = 1; /* guard */
 	c->next = finish;
-	compare_servers(c, ref, refz ? refz : c->file);
+	if (refz != NULL) {
+		compare_with_zone(c, ref, refz);
+	} else if (ref >= 0) {
+		compare_with_server(c, ref, file_current ? c->file : NULL);
+	}
 	compare_zonefile(c, ref, refz);
 	unref(c);
 }
@@ -436,6 +518,7 @@ static void phase_compare(content_t *c)
 static void finish(content_t *c)
 {
 	ss_zone_obs_t *o = &c->res->obs;
+	share_outcomes(c);
 	for (size_t i = 0; i < o->nservers; i++) {
 		ss_zone_free(c->zones[i]);
 	}
@@ -446,6 +529,7 @@ static void finish(content_t *c)
 	free(c->zones);
 	free(c->czones);
 	free(c->text);
+	free(c->compared);
 	ss_content_cb cb = c->cb;
 	ss_zone_result_t *res = c->res;
 	void *arg = c->arg;
@@ -465,11 +549,14 @@ int ss_content_run(ss_engine_t *e, ss_zone_result_t *res, const ss_content_opts_
 	c->zones = calloc(obs->nservers + 1, sizeof(*c->zones));
 	c->czones = calloc(o->ncandidates + 1, sizeof(*c->czones));
 	c->text = malloc(SS_RR_TEXT_MAX);
+	c->compared = calloc(obs->nservers + 1, sizeof(*c->compared));
 	obs->candidates = calloc(o->ncandidates + 1, sizeof(*obs->candidates));
-	if (c->zones == NULL || c->czones == NULL || c->text == NULL || obs->candidates == NULL) {
+	if (c->zones == NULL || c->czones == NULL || c->text == NULL || c->compared == NULL ||
+	    obs->candidates == NULL) {
 		free(c->zones);
 		free(c->czones);
 		free(c->text);
+		free(c->compared);
 		free(c);
 		return SS_ENOMEM;
 	}

@@ -177,10 +177,12 @@ static const EVP_MD *zonemd_alg(const zonemd_t *m)
 	if (m->scheme != ZONEMD_SCHEME_SIMPLE) {
 		return NULL;
 	}
-	if (m->hash == ZONEMD_HASH_SHA384 && m->dlen == 48) {
+	/* A digest of the wrong length is still a supported algorithm: it is
+	 * compared and fails (RFC 8976 2.2.4: digests are never truncated). */
+	if (m->hash == ZONEMD_HASH_SHA384) {
 		return EVP_sha384();
 	}
-	if (m->hash == ZONEMD_HASH_SHA512 && m->dlen == 64) {
+	if (m->hash == ZONEMD_HASH_SHA512) {
 		return EVP_sha512();
 	}
 	return NULL;
