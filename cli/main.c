@@ -19,6 +19,7 @@ typedef struct {
 
 static const command_t commands[] = {
         {"check", cmd_check, "compare the SOA serial on every authoritative server address"},
+        {"serial", cmd_serial, "zone-file serials: bump in place, compare, plan a rollover"},
 };
 
 static void usage(FILE *f)
