@@ -3,11 +3,13 @@
  *
  * libzscanner validates and tells which record is the SOA and what its serial
  * is, but not where its fields are. In manual mode (zs_parse_record) it stops
- * after every record with input.current at the newline that ends it, so the
- * SOA's text lies between the previous stop and this one. A tokenizer that
+ * after every record somewhere inside that record's text: at the newline
+ * that ends it, or, in a record in parentheses, at the first newline after
+ * its last field (the closing parenthesis is read later). A tokenizer that
  * knows the master-file syntax (comments, quotes, parentheses, escapes)
- * splits that stretch into entries; the last one is the SOA, and its third
- * rdata token is the serial, accepted only when its value is the scanner's.
+ * splits the whole text into entries from the start; the SOA is the entry
+ * that holds zscanner's stop, and its third rdata token is the serial,
+ * accepted only when its value is the scanner's.
  *
  * zscanner refuses CR LF line ends; such text is scanned with each CR before
  * LF taken out, and the serial's offsets are mapped back to the original.
@@ -51,7 +53,8 @@ typedef struct {
 	char first_file[512]; /* where the first SOA is */
 	uint64_t first_line;
 	bool first_in_main;
-	span_t soa;           /* in the scanned main text: the stretch holding the SOA */
+	entry_t soa;          /* in the scanned main text: the SOA's entry */
+	bool soa_found;       /* the entry was found */
 	uint32_t serial;      /* the scanner's */
 	uint8_t owner[KNOT_DNAME_MAXLEN];
 	size_t owner_len;
@@ -146,25 +149,36 @@ static int scan_entry(const char *t, size_t len, size_t pos, entry_t *e)
 	return open ? -1 : 0;
 }
 
-/* The last record entry in [a, b), which must end exactly at b: the newline
- * zscanner stopped at, or the end of the text. */
-static int last_record(const char *t, size_t len, span_t sp, entry_t *out)
+/* Entries of one text, walked forward as zscanner reports positions. */
+typedef struct {
+	const char *t;
+	size_t len;
+	size_t pos;   /* start of the next entry to scan */
+	bool have;    /* e is scanned */
+	entry_t e;
+} cursor_t;
+
+/* The record entry that holds position at (at == len: the last one). */
+static int cursor_find(cursor_t *c, size_t at, entry_t *out)
 {
-	bool found = false;
-	size_t pos = sp.start;
-	while (pos < sp.end) {
-		entry_t e;
-		if (scan_entry(t, len, pos, &e) != 0) {
-			return -1;
+	for (;;) {
+		if (!c->have) {
+			if (c->pos >= c->len || scan_entry(c->t, c->len, c->pos, &c->e) != 0) {
+				return -1;
+			}
+			c->have = true;
 		}
-		if (e.ntok > 0 && t[e.tok[0].start] != '$') {
-			*out = e;
-			found = true;
+		if (at < c->e.next || c->e.next >= c->len) {
+			break;
 		}
-		pos = e.next;
+		c->pos = c->e.next;
+		c->have = false;
 	}
-	size_t want = sp.end < len ? sp.end + 1 : len;
-	return found && out->next == want ? 0 : -1;
+	if (c->e.ntok == 0 || c->t[c->e.tok[0].start] == '$' || at < c->e.start) {
+		return -1;
+	}
+	*out = c->e;
+	return 0;
 }
 
 static bool tok_is(const char *t, span_t s, const char *word)
@@ -288,11 +302,12 @@ static int scan_include(scan_t *sc, const zs_scanner_t *s, unsigned depth, const
 	return ret;
 }
 
-static int on_soa(scan_t *sc, const zs_scanner_t *s, const char *t, size_t len, span_t sp,
-                  const char *name, bool is_main)
+static int on_soa(scan_t *sc, const zs_scanner_t *s, cursor_t *c, size_t at, const char *name,
+                  bool is_main)
 {
 	entry_t e;
-	uint64_t line = last_record(t, len, sp, &e) == 0 ? line_of(t, e.start) : s->line_counter;
+	bool found = cursor_find(c, at, &e) == 0;
+	uint64_t line = found ? line_of(c->t, e.start) : s->line_counter;
 	if (++sc->nsoa > 1) {
 		return fail(sc->err, SS_EMULTISOA, name, line,
 		            "more than one SOA record (the first is at %s:%llu)", sc->first_file,
@@ -301,7 +316,8 @@ static int on_soa(scan_t *sc, const zs_scanner_t *s, const char *t, size_t len, 
 	snprintf(sc->first_file, sizeof(sc->first_file), "%s", name);
 	sc->first_line = line;
 	sc->first_in_main = is_main;
-	sc->soa = sp;
+	sc->soa = e;
+	sc->soa_found = found;
 	sc->serial = rdata_serial(s);
 	sc->owner_len = s->r_owner_length;
 	memcpy(sc->owner, s->r_owner, s->r_owner_length);
@@ -311,7 +327,7 @@ static int on_soa(scan_t *sc, const zs_scanner_t *s, const char *t, size_t len, 
 static int scan_loop(scan_t *sc, zs_scanner_t *s, const char *t, size_t len, const char *name,
                      unsigned depth, bool is_main)
 {
-	size_t prev = 0;
+	cursor_t c = {.t = t, .len = len};
 	for (;;) {
 		zs_parse_record(s);
 		const char *cur = s->input.current;
@@ -322,7 +338,7 @@ static int scan_loop(scan_t *sc, zs_scanner_t *s, const char *t, size_t len, con
 		switch (s->state) {
 		case ZS_STATE_DATA:
 			if (s->r_type == KNOT_RRTYPE_SOA) {
-				ret = on_soa(sc, s, t, len, (span_t){prev, at}, name, is_main);
+				ret = on_soa(sc, s, &c, at, name, is_main);
 			}
 			break;
 		case ZS_STATE_INCLUDE:
@@ -337,7 +353,6 @@ static int scan_loop(scan_t *sc, zs_scanner_t *s, const char *t, size_t len, con
 		if (ret != 0) {
 			return ret;
 		}
-		prev = at;
 	}
 }
 
@@ -408,24 +423,27 @@ static bool ends_with_sentinel(const uint8_t *owner, size_t len)
 	return len >= n && memcmp(owner + len - n, tail, n) == 0;
 }
 
-/* The serial's bytes inside the SOA's stretch of the scanned text. */
-static int locate_token(const scan_t *sc, const char *t, size_t len, const char *name,
-                        span_t *out, uint64_t *soa_line)
+/* The serial's bytes inside the SOA's entry. */
+static int locate_token(const scan_t *sc, const char *t, const char *name, span_t *out,
+                        uint64_t *soa_line)
 {
-	entry_t e;
-	if (last_record(t, len, sc->soa, &e) != 0) {
+	const entry_t *e = &sc->soa;
+	if (!sc->soa_found) {
 		return fail(sc->err, SS_ENOTFOUND, name, sc->first_line,
 		            "cannot find the text of the SOA record");
 	}
-	*soa_line = line_of(t, e.start);
-	int ti = type_index(t, &e);
+	*soa_line = line_of(t, e->start);
+	int ti = type_index(t, e);
 	uint32_t v = 0;
-	if (ti < 0 || (size_t)ti + 3 >= e.ntok || ti + 3 >= MAX_TOK) {
+	if (ti < 0 || (size_t)ti + 3 >= e->ntok || ti + 3 >= MAX_TOK) {
 		return fail(sc->err, SS_ENOTFOUND, name, *soa_line,
 		            "cannot find the SOA serial in the record's text");
 	}
-	span_t st = e.tok[ti + 3];
-	if (!decimal(t, st, &v) || v != sc->serial) {
+	span_t st = e->tok[ti + 3];
+	/* Generic rdata (RFC 3597) is hex: its third token may even have the
+	 * serial's value by chance. */
+	bool generic = tok_is(t, e->tok[ti + 1], "\\#");
+	if (generic || !decimal(t, st, &v) || v != sc->serial) {
 		return fail(sc->err, SS_ENOTFOUND, name, line_of(t, st.start),
 		            "the SOA serial %u is not written as a plain decimal number here; "
 		            "cannot edit it in place",
@@ -448,7 +466,7 @@ static int finish(scan_t *sc, const char *t, size_t len, const char *orig, size_
 	}
 	span_t st = {0, 0};
 	uint64_t soa_line = 0;
-	int ret = locate_token(sc, t, len, name, &st, &soa_line);
+	int ret = locate_token(sc, t, name, &st, &soa_line);
 	if (ret != 0) {
 		return ret;
 	}

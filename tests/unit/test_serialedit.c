@@ -124,6 +124,12 @@ static void test_locate_tricky(void **state)
 	               "mail MX 10 ( mx1 ) ; 5\n"
 	               "@ SOA ns1 h " MARK " 1 2 3 4\n",
 	               "5", 5, 4);
+	/* zscanner stops right after a record's last field, before a closing
+	 * parenthesis on a later line: the SOA's and the one before it. */
+	expect_located("$ORIGIN example.com.\n@ MX ( 10\n mail\n ) ; residue\n"
+	               "@ SOA ns1 h (\n" MARK "\n 1 2 3\n 4\n\n ; c\n )\n@ NS ns1\n",
+	               "42", 42, 6);
+	expect_located("@ SOA ns1 h (\n" MARK " 1 2 3 4\n)", "8", 8, 2);
 	/* Largest serial. */
 	expect_located("@ SOA ns1 h " MARK " 1 2 3 4\n", "4294967295", 4294967295u, 1);
 }

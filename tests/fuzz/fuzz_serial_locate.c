@@ -1,0 +1,206 @@
+/*
+ * Fuzz target: the in-place SOA serial locator.
+ *
+ * Whenever ss_serial_locate() succeeds, its answer must be safe to act on:
+ * the located bytes are the decimal digits of the serial, and writing another
+ * serial there (of another length too) gives text that libzscanner parses to
+ * exactly the same records, except that the SOA now carries the new serial.
+ * The records are compared independently of the locator: this harness
+ * parses both texts itself (CR LF taken out its own way) in zscanner's
+ * automatic mode.
+ *
+ * FUZZ_SERIAL_STRICT=1 also aborts when a text that zscanner parses with one
+ * SOA is refused as not editable: to look for tokenizer gaps by hand.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libzscanner/scanner.h>
+
+#include <soasync/error.h>
+#include <soasync/serialedit.h>
+
+#define MAX_INPUT 65536
+#define MAX_RECORDS 4096
+
+typedef struct {
+	uint8_t owner[KNOT_DNAME_MAXLEN];
+	uint16_t type, rclass;
+	uint32_t ttl;
+	uint16_t rdlen;
+	uint8_t *rdata;
+} rec_t;
+
+typedef struct {
+	rec_t *recs;
+	size_t n;
+	bool overflow;
+} recs_t;
+
+static void on_record(zs_scanner_t *s)
+{
+	recs_t *r = s->process.data;
+	if (r->n >= MAX_RECORDS) {
+		r->overflow = true;
+		return;
+	}
+	rec_t *x = &r->recs[r->n++];
+	memcpy(x->owner, s->r_owner, s->r_owner_length);
+	x->type = s->r_type;
+	x->rclass = s->r_class;
+	x->ttl = s->r_ttl;
+	x->rdlen = (uint16_t)s->r_data_length;
+	x->rdata = malloc(s->r_data_length + 1);
+	if (x->rdata == NULL) {
+		abort();
+	}
+	memcpy(x->rdata, s->r_data, s->r_data_length);
+}
+
+/* Parse text (CR LF made LF) into r; returns the scanner's error count. */
+static uint64_t parse(const char *text, size_t len, recs_t *r)
+{
+	char *lf = malloc(len + 1);
+	zs_scanner_t *s = malloc(sizeof(*s));
+	if (lf == NULL || s == NULL) {
+		abort();
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!(text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')) {
+			lf[n++] = text[i];
+		}
+	}
+	r->recs = calloc(MAX_RECORDS, sizeof(rec_t));
+	r->n = 0;
+	r->overflow = false;
+	uint64_t errors = 1;
+	if (r->recs != NULL && zs_init(s, "example.com.", KNOT_CLASS_IN, 3600) == 0) {
+		zs_set_input_string(s, lf, n);
+		zs_set_processing(s, on_record, NULL, r);
+		zs_parse_all(s);
+		errors = s->error.counter;
+		zs_deinit(s);
+	}
+	free(s);
+	free(lf);
+	return errors;
+}
+
+static void free_recs(recs_t *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->recs[i].rdata);
+	}
+	free(r->recs);
+}
+
+static uint32_t soa_serial_at(const rec_t *x)
+{
+	size_t m = knot_dname_size(x->rdata);
+	size_t k = knot_dname_size(x->rdata + m);
+	return knot_wire_read_u32(x->rdata + m + k);
+}
+
+/* Same records, but the SOA's serial is now `serial`. */
+static void check_same_but_serial(const recs_t *a, const recs_t *b, uint32_t serial)
+{
+	if (a->n != b->n || a->overflow != b->overflow) {
+		abort();
+	}
+	unsigned soas = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		const rec_t *x = &a->recs[i], *y = &b->recs[i];
+		if (x->type != y->type || x->rclass != y->rclass || x->ttl != y->ttl ||
+		    x->rdlen != y->rdlen || !knot_dname_is_equal(x->owner, y->owner)) {
+			abort();
+		}
+		if (x->type != KNOT_RRTYPE_SOA) {
+			if (memcmp(x->rdata, y->rdata, x->rdlen) != 0) {
+				abort();
+			}
+			continue;
+		}
+		soas++;
+		size_t off = knot_dname_size(x->rdata);
+		off += knot_dname_size(x->rdata + off);
+		if (memcmp(x->rdata, y->rdata, off) != 0 ||
+		    memcmp(x->rdata + off + 4, y->rdata + off + 4, x->rdlen - off - 4) != 0 ||
+		    soa_serial_at(y) != serial) {
+			abort();
+		}
+	}
+	if (soas != 1) {
+		abort();
+	}
+}
+
+static void check_replace(const char *text, size_t len, const ss_serial_loc_t *loc,
+                          const recs_t *before, uint32_t serial)
+{
+	char *out = NULL;
+	size_t olen = 0;
+	if (ss_serial_replace(text, len, loc, serial, &out, &olen) != 0) {
+		abort();
+	}
+	/* Every byte outside the digits is the same. */
+	size_t tail = len - loc->end;
+	if (memcmp(out, text, loc->start) != 0 ||
+	    memcmp(out + olen - tail, text + loc->end, tail) != 0) {
+		abort();
+	}
+	recs_t after;
+	if (parse(out, olen, &after) != 0) {
+		abort();
+	}
+	check_same_but_serial(before, &after, serial);
+	free_recs(&after);
+	free(out);
+}
+
+static void check_located(const char *text, size_t len, const ss_serial_loc_t *loc)
+{
+	if (loc->start >= loc->end || loc->end > len || loc->end - loc->start > 64) {
+		abort();
+	}
+	uint64_t v = 0;
+	for (size_t i = loc->start; i < loc->end; i++) {
+		if (text[i] < '0' || text[i] > '9') {
+			abort();
+		}
+		v = v * 10 + (uint64_t)(text[i] - '0');
+		if (v > UINT32_MAX) {
+			abort();
+		}
+	}
+	recs_t before;
+	if (v != loc->serial || parse(text, len, &before) != 0) {
+		abort();
+	}
+	/* Same length, another length (up or down), and the wrap. */
+	check_replace(text, len, loc, &before, loc->serial + 1);
+	check_replace(text, len, loc, &before, loc->serial < 10 ? 4294967295u : 7);
+	check_replace(text, len, loc, &before, 0);
+	free_recs(&before);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > MAX_INPUT) {
+		return 0;
+	}
+	const char *text = (const char *)data;
+	ss_serial_loc_t loc;
+	ss_zone_error_t err;
+	int r = ss_serial_locate(text, size, NULL, "example.com", SS_LOCATE_NO_INCLUDE, &loc, &err);
+	if (r == 0) {
+		check_located(text, size, &loc);
+	} else if (r == SS_ENOTFOUND && getenv("FUZZ_SERIAL_STRICT") != NULL) {
+		fprintf(stderr, "strict: %s:%llu: %s\n", err.file, (unsigned long long)err.line,
+		        err.message);
+		abort();
+	}
+	return 0;
+}
