@@ -197,7 +197,8 @@ static int guard_files(const guard_args_t *a, const char *oldp, const char *newp
 	uint32_t so = 0;
 	v = judge(newp, old, nz, &so);
 	if (v == GUARD_REFUSED) {
-		cli_zerr(newp, "raise it: soasync serial bump %s", newp);
+		cli_zerr(newp, "raise it: soasync serial bump --at-least %" PRIu32 " %s", so + 1,
+		         newp);
 	}
 fail:
 	ss_zone_free(old);
@@ -501,9 +502,10 @@ static int guard_git(guard_args_t *a)
 			one = fix_staged(a, &list[i], top);
 			one = one == GUARD_OK ? check_staged(a, &list[i]) : one;
 		} else if (one == GUARD_REFUSED) {
-			cli_zerr(list[i].path, "raise it: soasync guard --git --fix, or soasync serial "
-			                       "bump %s && git add %s",
-			         list[i].path, list[i].path);
+			cli_zerr(list[i].path,
+			         "raise it: soasync guard --git --fix, or soasync serial bump "
+			         "--at-least %" PRIu32 " %s && git add %s",
+			         list[i].old_serial + 1, list[i].path, list[i].path);
 		}
 		v = worst(v, one);
 	}

@@ -79,7 +79,8 @@ def test_change_without_bump_refused(tmp_path):
                         r"serial did not change \(2024010101 -> 2024010101\): .*", lines[0])
     assert any(l.endswith("- www.example.com. 3600 IN A 192.0.2.80") for l in lines)
     assert any(l.endswith("+ www.example.com. 3600 IN A 192.0.2.81") for l in lines)
-    assert "soasync serial bump" in lines[-1]
+    assert lines[-1].endswith("raise it: soasync serial bump --at-least 2024010102 "
+                              + str(tmp_path / "new.example.com.zone"))
     # Only the changed records are named: the SOA's serial is no record change.
     assert not any("SOA" in l for l in lines[1:])
 
@@ -110,6 +111,12 @@ def test_lowered_serial_refused(tmp_path):
     p = guard_files(tmp_path, zone(2024010105), zone(2024010101))
     assert p.returncode == 1
     assert "went down (2024010105 -> 2024010101)" in p.stderr
+    # The advice works: bump as told, and the guard lets it pass.
+    hint = p.stderr.splitlines()[-1].split("raise it: ", 1)[1].split()
+    assert hint[:3] == ["soasync", "serial", "bump"]
+    assert run(*hint[1:]).returncode == 0
+    assert run("guard", str(tmp_path / "old.example.com.zone"),
+               str(tmp_path / "new.example.com.zone")).returncode == 0
     p = guard_files(tmp_path, zone(2024010105), zone(2024010101, **{"192_0_2_80": "192.0.2.9"}))
     assert p.returncode == 1
     assert "records changed but the SOA serial went down" in p.stderr
