@@ -268,15 +268,22 @@ def test_unwritable_directory_leaves_file():
         path = os.path.join(d, "example.com.zone")
         with open(path, "w") as f:
             f.write(ZONE)
+        binary = SOASYNC
         if os.geteuid() == 0:
-            # As nobody: may write the file itself, not the directory.
+            # As nobody: may write the file itself, not the directory. The
+            # binary goes where nobody can run it (the build tree may not be).
             os.chown(path, 65534, 65534)
+            bindir = tempfile.mkdtemp(prefix="soasync-bin-")
+            os.chmod(bindir, 0o755)
+            binary = shutil.copy(SOASYNC, os.path.join(bindir, "soasync"))
             cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         else:
             os.chmod(d, 0o555)
             cmd = []
-        p = subprocess.run(cmd + [SOASYNC, "serial", "bump", path], capture_output=True,
+        p = subprocess.run(cmd + [binary, "serial", "bump", path], capture_output=True,
                            text=True, timeout=60)
+        if binary != SOASYNC:
+            shutil.rmtree(os.path.dirname(binary))
         assert p.returncode == 2
         assert re.fullmatch(r"soasync: .*example\.com\.zone: cannot write: Permission denied; "
                             r"left unchanged\n", p.stderr), p.stderr
