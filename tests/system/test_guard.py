@@ -479,3 +479,11 @@ def test_git_outside_repository(tmp_path):
     assert "not inside a git work tree" in p.stderr
     p = run("guard", "--install-hook", cwd=tmp_path, env=env)
     assert p.returncode == 2
+
+
+def test_include_zone_skipped_with_note(hooked):
+    hooked.write("records.inc", "www2 IN A 192.0.2.2\n")
+    hooked.write("inc.example.com.zone", zone() + "$INCLUDE records.inc\n")
+    p = hooked.commit("inc.example.com.zone", "records.inc")
+    assert p.returncode == 0, p.stderr
+    assert "inc.example.com.zone: skipped" in p.stderr
