@@ -406,15 +406,16 @@ fail:
 /* --fix for one refused file: bump the work-tree copy, stage it. */
 static int fix_staged(const guard_args_t *a, const staged_t *s, const char *top)
 {
-	char *wpath = NULL, *wtext = NULL, *itext = NULL;
-	size_t wlen = 0, ilen = 0;
+	char *wpath = NULL;
 	int v = GUARD_REFUSED;
 	if (asprintf(&wpath, "%s/%s", top, s->path) < 0) {
 		return GUARD_ERROR;
 	}
-	itext = blob_of("", s->path, &ilen);
-	if (ss_file_read(wpath, &wtext, &wlen, NULL) != 0 || itext == NULL || wlen != ilen ||
-	    memcmp(wtext, itext, wlen) != 0) {
+	/* git's own comparison, so clean/smudge filters and autocrlf count as
+	 * they do for git. */
+	const char *const unstaged[] = {"git", "diff", "--quiet", "--no-ext-diff", "--",
+	                                s->path, NULL};
+	if (git(unstaged, true, NULL, NULL) != 0) {
 		cli_zerr(s->path, "not fixed: the work-tree file differs from the staged one "
 		                  "(partly staged?); --fix would commit unstaged changes. Stage "
 		                  "or stash them, then run again");
@@ -439,8 +440,6 @@ static int fix_staged(const guard_args_t *a, const staged_t *s, const char *top)
 	}
 fail:
 	free(wpath);
-	free(wtext);
-	free(itext);
 	return v;
 }
 
