@@ -19,6 +19,9 @@ typedef struct {
 
 static const command_t commands[] = {
         {"check", cmd_check, "compare the SOA serial on every authoritative server address"},
+#ifdef SOASYNC_HAVE_GUARD
+        {"guard", cmd_guard, "refuse zone-file changes without a higher serial (git pre-commit)"},
+#endif
         {"serial", cmd_serial, "zone-file serials: bump in place, compare, plan a rollover"},
 };
 
