@@ -10,7 +10,9 @@
 
 #include <soasync/addr.h>
 #include <soasync/engine.h>
+#include <soasync/expect.h>
 #include <soasync/serialedit.h>
+#include <soasync/xfr.h>
 
 /* Exit codes, monitoring-plugin style (check, wait, doctor...). */
 enum { EXIT_OK_ = 0, EXIT_WARNING = 1, EXIT_CRITICAL = 2, EXIT_UNKNOWN = 3 };
@@ -63,11 +65,15 @@ enum {
 	{"resolver", required_argument, NULL, OPT_RESOLVER},                               \
 	        {"ns", required_argument, NULL, OPT_NS},                                   \
 	        {"primary", required_argument, NULL, OPT_PRIMARY},                         \
-	        {"timeout", required_argument, NULL, OPT_TIMEOUT},                         \
+	        {"query-timeout", required_argument, NULL, OPT_TIMEOUT},                   \
 	        {"tries", required_argument, NULL, OPT_TRIES},                             \
 	        {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},               \
 	        {"per-server", required_argument, NULL, OPT_PER_SERVER},                   \
 	        {"source", required_argument, NULL, OPT_SOURCE}
+
+/* Commands where --timeout is the per-query wait add this entry; wait and
+ * doctor use --timeout for their overall deadline and --query-timeout only. */
+#define CLI_QUERY_TIMEOUT_LONGOPT {"timeout", required_argument, NULL, OPT_TIMEOUT}
 
 /* Short options of the shared set: -4 -6 -b ADDR. */
 #define CLI_NET_SHORTOPTS "46b:"
@@ -81,6 +87,38 @@ void cli_net_free(cli_net_t *n);
 
 /* Help text of the shared network options. */
 extern const char cli_net_help[];
+
+/* A TSIG key from --tsig-key FILE (BIND key file) or -y [ALG:]NAME:SECRET. */
+typedef struct {
+	knot_tsig_key_t key;
+	bool have;
+} cli_tsig_t;
+
+/* Load the key for option opt ("--tsig-key" or "-y"); 0 or -1 (message printed). */
+int cli_tsig_option(cli_tsig_t *t, const char *opt, const char *arg);
+void cli_tsig_free(cli_tsig_t *t);
+
+/* --expect 'NAME [TTL] TYPE RDATA', --expect-file FILE, --expect-absent 'NAME TYPE'. */
+typedef struct {
+	const char **lines, **files, **absent;
+	size_t nlines, nfiles, nabsent;
+} cli_expect_t;
+
+enum { OPT_EXPECT = 900, OPT_EXPECT_FILE, OPT_EXPECT_ABSENT };
+
+#define CLI_EXPECT_LONGOPTS                                                                \
+	{"expect", required_argument, NULL, OPT_EXPECT},                                   \
+	        {"expect-file", required_argument, NULL, OPT_EXPECT_FILE},                 \
+	        {"expect-absent", required_argument, NULL, OPT_EXPECT_ABSENT}
+
+extern const char cli_expect_help[];
+
+/* 1 handled, 0 not ours, -1 error. */
+int cli_expect_option(cli_expect_t *x, int opt, const char *arg);
+bool cli_expect_any(const cli_expect_t *x);
+/* Parse the expectations for zone into set; 0 or -1 (message printed). */
+int cli_expect_build(const cli_expect_t *x, const char *zone, ss_expect_set_t *set);
+void cli_expect_free(cli_expect_t *x);
 
 /* Read zone names from a file ("-" for stdin): one per line, '#' comments.
  * Calls add(name, arg) for each; returns 0 or -1 after printing an error. */
@@ -110,6 +148,11 @@ void cli_zone_error(const ss_zone_error_t *err, int code);
 
 /* Subcommands. */
 int cmd_check(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
+int cmd_xfr_check(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+/* Exit status: 0 same, 1 different, 2 error. */
+int cmd_diff(int argc, char **argv);
 int cmd_serial(int argc, char **argv);
 int cmd_guard(int argc, char **argv);
 

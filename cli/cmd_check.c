@@ -32,17 +32,28 @@ static const char check_help[] =
         "Zones:\n"
         "  --zones-from FILE        read zones from FILE, one a line, '#' comments, '-' stdin\n"
         "%s"
+        "%s"
         "Output:\n"
         "  --json                   JSON Lines: one object per zone\n"
         "  --nagios                 monitoring-plugin output (first line SOA STATUS - ...)\n"
         "  --color WHEN             auto (default), always, never; NO_COLOR is honored\n"
         "  --no-vendor              do not ask servers for their version (CHAOS TXT)\n"
+        "  --expire-warn S          warn when a secondary's copy expires in less than S\n"
+        "                           seconds (EDNS EXPIRE; default 86400, critical below\n"
+        "                           3600; 0 turns it off)\n"
         "  -h, --help               this help\n"
         "\n"
         "Exit status: the worst zone status: 0 ok, 1 warning, 2 critical, 3 unknown\n"
         "(also for usage errors).\n";
 
-enum { OPT_ZONES_FROM = OPT_NET_LAST + 1, OPT_JSON, OPT_NAGIOS, OPT_COLOR, OPT_NO_VENDOR };
+enum {
+	OPT_ZONES_FROM = OPT_NET_LAST + 1,
+	OPT_JSON,
+	OPT_NAGIOS,
+	OPT_COLOR,
+	OPT_NO_VENDOR,
+	OPT_EXPIRE_WARN,
+};
 
 static void on_zone(ss_zone_result_t *res, void *arg)
 {
@@ -94,17 +105,23 @@ typedef struct {
 	const char *zones_from;
 	cli_color_t color;
 	bool no_vendor;
+	uint32_t expire_warn_s;
+	cli_expect_t expect;
+	ss_expect_set_t expect_set;
 } check_args_t;
 
 static int parse_args(check_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        CLI_NET_LONGOPTS,
+	        CLI_QUERY_TIMEOUT_LONGOPT,
 	        {"zones-from", required_argument, NULL, OPT_ZONES_FROM},
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"nagios", no_argument, NULL, OPT_NAGIOS},
 	        {"color", required_argument, NULL, OPT_COLOR},
 	        {"no-vendor", no_argument, NULL, OPT_NO_VENDOR},
+	        {"expire-warn", required_argument, NULL, OPT_EXPIRE_WARN},
+	        CLI_EXPECT_LONGOPTS,
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -112,6 +129,9 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "h", longopts, NULL)) != -1) {
 		int r = cli_net_option(&a->net, opt, optarg);
+		if (r == 0) {
+			r = cli_expect_option(&a->expect, opt, optarg);
+		}
 		if (r != 0) {
 			if (r < 0) {
 				return -1;
@@ -120,7 +140,7 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 		}
 		switch (opt) {
 		case 'h':
-			printf(check_help, cli_net_help);
+			printf(check_help, cli_net_help, cli_expect_help);
 			return 1;
 		case OPT_ZONES_FROM:
 			a->zones_from = optarg;
@@ -139,6 +159,14 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 		case OPT_NO_VENDOR:
 			a->no_vendor = true;
 			break;
+		case OPT_EXPIRE_WARN: {
+			unsigned v;
+			if (cli_parse_uint("--expire-warn", optarg, 0, UINT32_MAX - 1, &v) != 0) {
+				return -1;
+			}
+			a->expire_warn_s = v == 0 ? UINT32_MAX : v;
+			break;
+		}
 		default:
 			cli_err("check: unknown or incomplete option '%s'; see 'soasync check --help'",
 			        argv[optind - 1]);
@@ -148,6 +176,15 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	if (optind >= argc && a->zones_from == NULL) {
 		cli_err("check: no zone given; see 'soasync check --help'");
 		return -1;
+	}
+	if (cli_expect_any(&a->expect)) {
+		if (optind + 1 != argc || a->zones_from != NULL) {
+			cli_err("check: --expect needs exactly one ZONE");
+			return -1;
+		}
+		if (cli_expect_build(&a->expect, argv[optind], &a->expect_set) != 0) {
+			return -1;
+		}
 	}
 	return cli_net_finish(&a->net, a->net.nns == 0);
 }
@@ -167,6 +204,8 @@ static int run(check_args_t *a, int argc, char **argv)
 	        .nprimary = a->net.nprimary,
 	        .no_vendor = a->no_vendor,
 	        .expire = true,
+	        .expire_warn_s = a->expire_warn_s,
+	        .expect = a->expect_set.n ? &a->expect_set : NULL,
 	};
 	ss_check_t *c = e ? ss_check_new(e, &copts, on_zone, &a->ctx) : NULL;
 	int ret = c ? 0 : -1;
@@ -208,20 +247,17 @@ int cmd_check(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	cli_net_init(&a.net);
 	int ret = parse_args(&a, argc, argv);
-	if (ret != 0) {
-		cli_net_free(&a.net);
-		return ret > 0 ? 0 : EXIT_UNKNOWN;
+	int code = ret > 0 ? 0 : EXIT_UNKNOWN;
+	if (ret == 0) {
+		a.ctx.color = cli_use_color(a.color, stdout);
+		code = run(&a, argc, argv) != 0 ? EXIT_UNKNOWN : a.ctx.worst;
 	}
-	a.ctx.color = cli_use_color(a.color, stdout);
-	if (run(&a, argc, argv) != 0) {
-		cli_net_free(&a.net);
-		return EXIT_UNKNOWN;
-	}
-	int code = a.ctx.worst;
-	if (a.ctx.mode == OUT_NAGIOS) {
+	if (ret == 0 && code != EXIT_UNKNOWN && a.ctx.mode == OUT_NAGIOS) {
 		code = render_nagios_print(stdout, &a.ctx.nagios);
-		render_nagios_free(&a.ctx.nagios);
 	}
+	render_nagios_free(&a.ctx.nagios);
+	ss_expect_set_clear(&a.expect_set);
+	cli_expect_free(&a.expect);
 	cli_net_free(&a.net);
 	return code;
 }

@@ -29,11 +29,6 @@ enum { GUARD_OK = 0, GUARD_REFUSED = 1, GUARD_ERROR = 2 };
 
 /* Records listed per refused file; the rest are counted. */
 #define MAX_SHOWN 20
-#ifdef SS_RR_TEXT_MAX
-#define RR_TEXT_MAX SS_RR_TEXT_MAX
-#else
-#define RR_TEXT_MAX (5 * 65536 + 1024)
-#endif
 
 /* The first line of every hook soasync writes, to know it again. */
 #define HOOK_MARK "# soasync-guard-hook"
@@ -111,8 +106,8 @@ static int on_diff(int side, const ss_zone_t *z, size_t index, void *arg)
 		return 0;
 	}
 	d->shown++;
-	if (ss_zone_rr_to_text(z, index, d->text, RR_TEXT_MAX) < 0) {
-		snprintf(d->text, RR_TEXT_MAX, "(a record that cannot be shown)");
+	if (ss_zone_rr_to_text(z, index, d->text, SS_RR_TEXT_MAX) < 0) {
+		snprintf(d->text, SS_RR_TEXT_MAX, "(a record that cannot be shown)");
 	}
 	fprintf(stderr, "soasync: %s:   %c %s\n", d->name, side < 0 ? '-' : '+', d->text);
 	return 0;
@@ -120,7 +115,7 @@ static int on_diff(int side, const ss_zone_t *z, size_t index, void *arg)
 
 static void list_changes(const char *name, const ss_zone_t *old, const ss_zone_t *nz)
 {
-	diff_ctx_t d = {.name = name, .text = malloc(RR_TEXT_MAX)};
+	diff_ctx_t d = {.name = name, .text = malloc(SS_RR_TEXT_MAX)};
 	if (d.text == NULL) {
 		return;
 	}

@@ -197,7 +197,8 @@ const char cli_net_help[] =
         "  -4, -6                   only IPv4 / only IPv6 server addresses\n"
         "Queries:\n"
         "  -b, --source ADDR        send queries from this source address\n"
-        "  --timeout MS             wait per try, and after the last one (default 1500)\n"
+        "  --timeout MS             wait per try, and after the last one (default 1500;\n"
+        "                           --query-timeout in wait and doctor)\n"
         "  --tries N                UDP tries per query (default 3); lost queries are\n"
         "                           retried after an adaptive timeout well below MS\n"
         "  --max-inflight N         queries in flight in all (default 1000)\n"
@@ -247,4 +248,110 @@ int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), vo
 		fclose(f);
 	}
 	return ret;
+}
+
+int cli_tsig_option(cli_tsig_t *t, const char *opt, const char *arg)
+{
+	if (t->have) {
+		cli_err("%s: only one TSIG key can be given", opt);
+		return -1;
+	}
+	char why[256] = "";
+	int ret = strcmp(opt, "-y") == 0 ? ss_tsig_from_string(arg, &t->key)
+	                                 : ss_tsig_from_bind_file(arg, &t->key, why, sizeof(why));
+	if (ret != 0) {
+		if (strcmp(opt, "-y") == 0) {
+			cli_err("-y: expected [ALG:]NAME:SECRET with a base64 secret");
+		} else {
+			cli_err("%s: %s", arg, why);
+		}
+		return -1;
+	}
+	t->have = true;
+	return 0;
+}
+
+void cli_tsig_free(cli_tsig_t *t)
+{
+	if (t->have) {
+		knot_tsig_key_deinit(&t->key);
+		t->have = false;
+	}
+}
+
+const char cli_expect_help[] =
+        "Expected records (one zone):\n"
+        "  --expect 'NAME [TTL] TYPE RDATA'  every server must serve this (repeatable; the\n"
+        "                           same NAME and TYPE given again form one RRset; NAME\n"
+        "                           relative to the zone or absolute; TTL compared only\n"
+        "                           when given)\n"
+        "  --expect-file FILE       the same, from a file in zone-file syntax\n"
+        "  --expect-absent 'NAME TYPE'  no server may serve this any more (a deletion)\n";
+
+static int push_str(const char ***arr, size_t *n, const char *s)
+{
+	const char **grown = realloc(*arr, (*n + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		return -1;
+	}
+	grown[(*n)++] = s;
+	*arr = grown;
+	return 0;
+}
+
+int cli_expect_option(cli_expect_t *x, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_EXPECT:
+		return push_str(&x->lines, &x->nlines, arg) == 0 ? 1 : -1;
+	case OPT_EXPECT_FILE:
+		return push_str(&x->files, &x->nfiles, arg) == 0 ? 1 : -1;
+	case OPT_EXPECT_ABSENT:
+		return push_str(&x->absent, &x->nabsent, arg) == 0 ? 1 : -1;
+	default:
+		return 0;
+	}
+}
+
+bool cli_expect_any(const cli_expect_t *x)
+{
+	return x->nlines + x->nfiles + x->nabsent > 0;
+}
+
+int cli_expect_build(const cli_expect_t *x, const char *zone, ss_expect_set_t *set)
+{
+	knot_dname_storage_t origin;
+	char err[1200] = "";
+	if (knot_dname_from_str(origin, zone, sizeof(origin)) == NULL) {
+		cli_err("'%s' is not a valid zone name", zone);
+		return -1;
+	}
+	knot_dname_to_lower(origin);
+	for (size_t i = 0; i < x->nlines; i++) {
+		if (ss_expect_add_line(set, origin, x->lines[i], err, sizeof(err)) != 0) {
+			cli_err("--expect '%s': %s", x->lines[i], err);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < x->nfiles; i++) {
+		if (ss_expect_add_file(set, origin, x->files[i], err, sizeof(err)) != 0) {
+			cli_err("--expect-file %s", err);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < x->nabsent; i++) {
+		if (ss_expect_add_absent(set, origin, x->absent[i], err, sizeof(err)) != 0) {
+			cli_err("--expect-absent: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void cli_expect_free(cli_expect_t *x)
+{
+	free(x->lines);
+	free(x->files);
+	free(x->absent);
+	memset(x, 0, sizeof(*x));
 }

@@ -41,6 +41,18 @@ void render_nagios_add(nagios_t *n, const ss_zone_result_t *res);
 int render_nagios_print(FILE *f, nagios_t *n);
 void render_nagios_free(nagios_t *n);
 
+/* The findings array of a result (new reference). */
+json_t *render_findings_json(const ss_zone_result_t *res);
+
+/* One line per expected RRset (check --expect). */
+void render_expect_text(FILE *f, const ss_zone_result_t *res);
+
+/* The findings as text lines under a table. */
+void render_findings_text(FILE *f, const ss_zone_result_t *res, bool color);
+
+/* Print a JSON value as one line on f and drop the reference. 0 or -1. */
+int render_json_line(FILE *f, json_t *obj);
+
 /* "NOERROR" etc., or "-" for no answer. */
 const char *render_rcode(int rcode);
 

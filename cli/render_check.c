@@ -58,6 +58,35 @@ static json_t *server_json(const ss_server_obs_t *s)
 	return o;
 }
 
+static json_t *expect_json(const ss_expect_t *e, const ss_expect_obs_t *x)
+{
+	char n[KNOT_DNAME_TXT_MAXLEN + 1], t[32];
+	knot_dname_to_str(n, e->owner, sizeof(n));
+	knot_rrtype_to_string(e->type, t, sizeof(t));
+	json_t *served = json_array();
+	for (size_t i = 0; served && i < x->nserved; i++) {
+		json_array_append_new(served, json_string(x->served[i]));
+	}
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "name", n, "type", t, "status",
+	                      ss_expect_status_name(x->status), "served", served);
+	if (o != NULL && x->error != NULL) {
+		json_object_set_new(o, "error", json_string(x->error));
+	}
+	return o;
+}
+
+static void add_expect_json(json_t *server, const ss_zone_obs_t *o, const ss_server_obs_t *s)
+{
+	if (o->expect == NULL || s->nexpect == 0) {
+		return;
+	}
+	json_t *arr = json_array();
+	for (size_t k = 0; arr && k < s->nexpect && k < o->expect->n; k++) {
+		json_array_append_new(arr, expect_json(&o->expect->items[k], &s->expect[k]));
+	}
+	json_object_set_new(server, "expect", arr);
+}
+
 static json_t *finding_json(const ss_finding_t *f)
 {
 	json_t *servers = json_array();
@@ -80,16 +109,24 @@ static json_t *names_json(knot_dname_t *const *names, size_t n)
 	return a;
 }
 
+json_t *render_findings_json(const ss_zone_result_t *res)
+{
+	json_t *findings = json_array();
+	for (size_t i = 0; findings && i < res->nfindings; i++) {
+		json_array_append_new(findings, finding_json(&res->findings[i]));
+	}
+	return findings;
+}
+
 json_t *render_check_json_obj(const ss_zone_result_t *res)
 {
 	const ss_zone_obs_t *o = &res->obs;
 	char pa[SS_ADDR_STRLEN];
-	json_t *servers = json_array(), *findings = json_array();
+	json_t *servers = json_array(), *findings = render_findings_json(res);
 	for (size_t i = 0; servers && i < o->nservers; i++) {
-		json_array_append_new(servers, server_json(&o->servers[i]));
-	}
-	for (size_t i = 0; findings && i < res->nfindings; i++) {
-		json_array_append_new(findings, finding_json(&res->findings[i]));
+		json_t *sj = server_json(&o->servers[i]);
+		add_expect_json(sj, o, &o->servers[i]);
+		json_array_append_new(servers, sj);
 	}
 	json_t *obj = json_pack(
 	        "{s:s, s:s, s:o, s:o, s:o, s:o}", "zone", o->zone_str ? o->zone_str : "", "status",
@@ -109,13 +146,24 @@ json_t *render_check_json_obj(const ss_zone_result_t *res)
 
 int render_check_json(FILE *f, const ss_zone_result_t *res)
 {
-	json_t *obj = render_check_json_obj(res);
+	return render_json_line(f, render_check_json_obj(res));
+}
+
+int render_json_line(FILE *f, json_t *obj)
+{
 	if (obj == NULL) {
 		return -1;
 	}
-	int ret = json_dumpf(obj, f, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
-	fputc('\n', f);
+	/* One buffer, one write: jansson's stream dump writes in small pieces. */
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 	json_decref(obj);
+	if (s == NULL) {
+		return -1;
+	}
+	size_t len = strlen(s);
+	s[len] = '\n';
+	int ret = fwrite(s, 1, len + 1, f) == len + 1 ? 0 : -1;
+	free(s);
 	return ret;
 }
 
@@ -259,10 +307,39 @@ void render_check_table(FILE *f, const ss_zone_result_t *res, bool color)
 		        (int)wd.rtt, r->rtt, color && r->bad ? C_OFF : "");
 	}
 	free(rows);
+	render_expect_text(f, res);
+	render_findings_text(f, res, color);
+}
+
+/* One line per expected RRset: how each server fares. */
+void render_expect_text(FILE *f, const ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	for (size_t k = 0; o->expect != NULL && k < o->expect->n; k++) {
+		const ss_expect_t *e = &o->expect->items[k];
+		char n[KNOT_DNAME_TXT_MAXLEN + 1], t[32];
+		knot_dname_to_str(n, e->owner, sizeof(n));
+		knot_rrtype_to_string(e->type, t, sizeof(t));
+		fprintf(f, "  expect %s%s %s:", e->absent ? "absent " : "", n, t);
+		for (size_t i = 0; i < o->nservers; i++) {
+			const ss_server_obs_t *s = &o->servers[i];
+			char a[SS_ADDR_STRLEN];
+			if (k < s->nexpect) {
+				fprintf(f, " %s %s%s", ss_addr_format(&s->addr, a, sizeof(a)),
+				        ss_expect_status_name(s->expect[k].status),
+				        i + 1 < o->nservers ? "," : "");
+			}
+		}
+		fputc('\n', f);
+	}
+}
+
+void render_findings_text(FILE *f, const ss_zone_result_t *res, bool color)
+{
 	for (size_t i = 0; i < res->nfindings; i++) {
 		const ss_finding_t *fd = &res->findings[i];
 		fprintf(f, "  %s%s%s %s: %s\n", color ? sev_color(fd->severity) : "",
-		        ss_severity_name(fd->severity), off, fd->code, fd->message);
+		        ss_severity_name(fd->severity), color ? C_OFF : "", fd->code, fd->message);
 		if (fd->fix) {
 			fprintf(f, "    fix: %s\n", fd->fix);
 		}

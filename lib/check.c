@@ -105,6 +105,61 @@ const char *ss_fix_retransfer(ss_vendor_t v, char *buf, size_t len, const char *
 	return buf;
 }
 
+knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa)
+{
+	if (soa->mname == NULL || soa->rname == NULL) {
+		return NULL;
+	}
+	size_t m = knot_dname_size(soa->mname), r = knot_dname_size(soa->rname);
+	uint8_t rd[2 * KNOT_DNAME_MAXLEN + 20];
+	memcpy(rd, soa->mname, m);
+	memcpy(rd + m, soa->rname, r);
+	uint8_t *p = rd + m + r;
+	knot_wire_write_u32(p, soa->serial);
+	knot_wire_write_u32(p + 4, soa->refresh);
+	knot_wire_write_u32(p + 8, soa->retry);
+	knot_wire_write_u32(p + 12, soa->expire);
+	knot_wire_write_u32(p + 16, soa->minimum);
+	knot_rrset_t *rr = knot_rrset_new(zone, KNOT_RRTYPE_SOA, KNOT_CLASS_IN, soa->ttl, NULL);
+	if (rr != NULL && knot_rrset_add_rdata(rr, rd, (uint16_t)(m + r + 20), NULL) != KNOT_EOK) {
+		knot_rrset_free(rr, NULL);
+		rr = NULL;
+	}
+	return rr;
+}
+
+const char *ss_xfr_state_name(ss_xfr_state_t st)
+{
+	switch (st) {
+	case SS_XFR_ALLOWED:
+		return "allowed";
+	case SS_XFR_REFUSED:
+		return "refused";
+	case SS_XFR_FAILED:
+		return "failed";
+	case SS_XFR_SKIPPED:
+		break;
+	}
+	return "skipped";
+}
+
+/* Where a vendor's transfer ACL is configured. */
+static const char *acl_hint(ss_vendor_t v)
+{
+	switch (v) {
+	case SS_VENDOR_BIND:
+		return "allow-transfer { ...; }; in the zone statement (named.conf)";
+	case SS_VENDOR_NSD:
+		return "provide-xfr: ADDRESS KEY in the zone (nsd.conf)";
+	case SS_VENDOR_KNOT:
+		return "an acl with action: transfer (address, key) referenced by the zone (knot.conf)";
+	case SS_VENDOR_POWERDNS:
+		return "allow-axfr-ips / the zone's ALLOW-AXFR-FROM metadata";
+	default:
+		return "the server's transfer ACL";
+	}
+}
+
 /* ---- results ----------------------------------------------------------- */
 
 void ss_server_obs_clear(ss_server_obs_t *s)
@@ -115,6 +170,11 @@ void ss_server_obs_clear(ss_server_obs_t *s)
 	free(s->nsid);
 	free(s->version);
 	free(s->detail);
+	free(s->xfr_error);
+	for (size_t i = 0; i < s->nexpect; i++) {
+		ss_expect_obs_clear(&s->expect[i]);
+	}
+	free(s->expect);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -124,6 +184,18 @@ static void free_names(knot_dname_t **names, size_t n)
 		free(names[i]);
 	}
 	free(names);
+}
+
+static void clear_findings(ss_zone_result_t *res)
+{
+	for (size_t i = 0; i < res->nfindings; i++) {
+		free(res->findings[i].servers);
+		free(res->findings[i].message);
+		free(res->findings[i].fix);
+	}
+	free(res->findings);
+	res->findings = NULL;
+	res->nfindings = 0;
 }
 
 void ss_zone_result_clear(ss_zone_result_t *res)
@@ -143,12 +215,8 @@ void ss_zone_result_clear(ss_zone_result_t *res)
 	}
 	free(o->unresolved_ns);
 	free(o->mname);
-	for (size_t i = 0; i < res->nfindings; i++) {
-		free(res->findings[i].servers);
-		free(res->findings[i].message);
-		free(res->findings[i].fix);
-	}
-	free(res->findings);
+	free(o->source);
+	clear_findings(res);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -195,17 +263,30 @@ int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_severity_t
 /* A set of servers collected for one finding. */
 typedef struct {
 	const ss_server_obs_t *srv[128];
-	ss_addr_t addr[128];
 	size_t n;
 } group_t;
 
 static void group_add(group_t *g, const ss_server_obs_t *s)
 {
 	if (g->n < sizeof(g->srv) / sizeof(g->srv[0])) {
-		g->srv[g->n] = s;
-		g->addr[g->n] = s->addr;
-		g->n++;
+		g->srv[g->n++] = s;
 	}
+}
+
+/* Add a finding about the servers of g. */
+static int add_group_finding(ss_zone_result_t *res, const char *code, ss_severity_t sev,
+                             const group_t *g, const char *fix, const char *msg)
+{
+	ss_addr_t *addrs = g->n ? malloc(g->n * sizeof(*addrs)) : NULL;
+	if (g->n && addrs == NULL) {
+		return SS_ENOMEM;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		addrs[i] = g->srv[i]->addr;
+	}
+	int ret = ss_result_add_finding(res, code, sev, addrs, g->n, fix, "%s", msg);
+	free(addrs);
+	return ret;
 }
 
 static void label(ss_strbuf_t *b, const ss_server_obs_t *s)
@@ -282,8 +363,7 @@ static int report_behind(ss_zone_result_t *res, const group_t *g)
 	                       "and allows it to transfer (soasync doctor %s)",
 	                 res->obs.zone_str);
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? ss_result_add_finding(res, SS_F_SERIAL_BEHIND, SS_SEV_CRITICAL, g->addr,
-	                                          g->n, fix.s, "%s", msg.s)
+	                  ? add_group_finding(res, SS_F_SERIAL_BEHIND, SS_SEV_CRITICAL, g, fix.s, msg.s)
 	                  : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
@@ -322,8 +402,7 @@ static int report_ahead(ss_zone_result_t *res, const group_t *g)
 	}
 	ss_strbuf_printf(&fix, "), waiting for every secondary between steps");
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? ss_result_add_finding(res, SS_F_PRIMARY_BEHIND, SS_SEV_CRITICAL, g->addr,
-	                                          g->n, fix.s, "%s", msg.s)
+	                  ? add_group_finding(res, SS_F_PRIMARY_BEHIND, SS_SEV_CRITICAL, g, fix.s, msg.s)
 	                  : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
@@ -351,8 +430,7 @@ static int report_undefined(ss_zone_result_t *res, const group_t *g)
 	                 "every server serves it, then continue upwards (soasync serial plan %u %u)",
 	                 mid, s, s, res->reference_serial);
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? ss_result_add_finding(res, SS_F_SERIAL_UNDEFINED, SS_SEV_CRITICAL,
-	                                          g->addr, g->n, fix.s, "%s", msg.s)
+	                  ? add_group_finding(res, SS_F_SERIAL_UNDEFINED, SS_SEV_CRITICAL, g, fix.s, msg.s)
 	                  : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
@@ -387,9 +465,7 @@ static int report_list(ss_zone_result_t *res, const group_t *g, const char *code
 			ss_strbuf_printf(&msg, ": %s", p);
 		}
 	}
-	int ret = ss_strbuf_ok(&msg) ? ss_result_add_finding(res, code, sev, g->addr, g->n, fix,
-	                                                     "%s", msg.s)
-	                             : SS_ENOMEM;
+	int ret = ss_strbuf_ok(&msg) ? add_group_finding(res, code, sev, g, fix, msg.s) : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	return ret;
 }
@@ -401,22 +477,22 @@ static int report_unreachable(ss_zone_result_t *res, const group_t *g, bool any_
 		return 0;
 	}
 	ss_strbuf_t msg = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "no answer from ");
 	for (size_t i = 0; i < g->n; i++) {
 		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
 		label(&msg, g->srv[i]);
 		ss_strbuf_printf(&msg, ": %s", server_problem(g->srv[i]));
 	}
 	for (size_t i = 0; i < o->nunresolved_ns; i++) {
-		ss_strbuf_printf(&msg, "%s%s: the name has no address", msg.len ? "; " : "",
+		ss_strbuf_printf(&msg, "%s%s: the name has no address", g->n + i ? "; " : "",
 		                 o->unresolved_ns[i]);
 	}
 	const char *fix = "check that each server is up and answers on port 53 over UDP and TCP "
 	                  "(firewalls, ACLs, routing), and that every NS name has an address";
-	int ret = ss_strbuf_ok(&msg)
-	                  ? ss_result_add_finding(res, SS_F_UNREACHABLE,
-	                                          any_soa ? SS_SEV_WARNING : SS_SEV_CRITICAL, g->addr,
-	                                          g->n, fix, "no answer from %s", msg.s)
-	                  : SS_ENOMEM;
+	int ret = ss_strbuf_ok(&msg) ? add_group_finding(res, SS_F_UNREACHABLE,
+	                                                 any_soa ? SS_SEV_WARNING : SS_SEV_CRITICAL,
+	                                                 g, fix, msg.s)
+	                             : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	return ret;
 }
@@ -541,6 +617,9 @@ static int report_soa_fields(ss_zone_result_t *res)
 	}
 	group_t g = {.n = 0};
 	ss_strbuf_t msg = SS_STRBUF_INIT;
+	char rl[SS_ADDR_STRLEN];
+	ss_strbuf_printf(&msg, "same serial %u as %s, other SOA fields: ", ref->soa.serial,
+	                 ss_addr_format(&ref->addr, rl, sizeof(rl)));
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		if (s->has_soa && s->soa.serial == ref->soa.serial && !soa_same(&s->soa, &ref->soa)) {
@@ -553,15 +632,13 @@ static int report_soa_fields(ss_zone_result_t *res)
 	}
 	int ret = 0;
 	if (g.n > 0) {
-		char rl[SS_ADDR_STRLEN];
 		ret = ss_strbuf_ok(&msg)
-		              ? ss_result_add_finding(
-		                        res, SS_F_SOA_FIELDS_DIFFER, SS_SEV_WARNING, g.addr, g.n,
-		                        "the zone was changed without raising its serial: raise the "
-		                        "serial on the primary (soasync serial bump ZONEFILE), reload "
-		                        "it and let the secondaries transfer",
-		                        "same serial %u as %s, other SOA fields: %s", ref->soa.serial,
-		                        ss_addr_format(&ref->addr, rl, sizeof(rl)), msg.s)
+		              ? add_group_finding(res, SS_F_SOA_FIELDS_DIFFER, SS_SEV_WARNING, &g,
+		                                  "the zone was changed without raising its serial: "
+		                                  "raise the serial on the primary (soasync serial "
+		                                  "bump ZONEFILE), reload it and let the secondaries "
+		                                  "transfer",
+		                                  msg.s)
 		              : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
@@ -587,6 +664,260 @@ static int report_primary(ss_zone_result_t *res)
 	        "the SOA MNAME %s does not resolve to a server that answers authoritatively; the "
 	        "highest serial is the reference",
 	        o->mname);
+}
+
+/* One finding per transfer outcome, each server with its vendor's ACL hint. */
+static int report_xfr_group(ss_zone_result_t *res, const group_t *g, const char *code,
+                            ss_severity_t sev, const char *what, const char *fixlead)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
+	const char *src = res->obs.source ? res->obs.source : "this host";
+	ss_strbuf_printf(&msg, "%s (asked from %s): ", what, src);
+	ss_strbuf_printf(&fix, "%s", fixlead);
+	for (size_t i = 0; i < g->n; i++) {
+		const ss_server_obs_t *s = g->srv[i];
+		char a[SS_ADDR_STRLEN];
+		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
+		label(&msg, s);
+		if (s->xfr_error != NULL) {
+			ss_strbuf_printf(&msg, ": %s", s->xfr_error);
+		}
+		ss_strbuf_printf(&fix, "%s%s: %s", i ? "; " : " ",
+		                 ss_addr_format(&s->addr, a, sizeof(a)), acl_hint(s->vendor));
+	}
+	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+	                  ? add_group_finding(res, code, sev, g, fix.s, msg.s)
+	                  : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	ss_strbuf_free(&fix);
+	return ret;
+}
+
+/* The transfer that matters: the signed one when a key was given. */
+static ss_xfr_state_t wanted_xfr(const ss_zone_obs_t *o, const ss_server_obs_t *s)
+{
+	return o->have_tsig ? s->axfr_tsig : s->axfr;
+}
+
+static int report_transfers(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	if (!o->xfr_check && !o->content_check) {
+		return 0;
+	}
+	group_t refused = {.n = 0}, failed = {.n = 0}, open = {.n = 0};
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (!s->has_soa) {
+			continue;
+		}
+		if (o->xfr_check && s->axfr == SS_XFR_ALLOWED) {
+			group_add(&open, s); /* a hidden primary that is open matters too */
+		}
+		if (quiet_primary(o, s)) {
+			continue;
+		}
+		ss_xfr_state_t st = wanted_xfr(o, s);
+		if (st == SS_XFR_REFUSED) {
+			group_add(&refused, s);
+		} else if (st == SS_XFR_FAILED) {
+			group_add(&failed, s);
+		}
+	}
+	/* Refusing strangers is the norm; refusing the key, or a data check the
+	 * user asked for, is not. */
+	ss_severity_t sev = (o->have_tsig || o->content_check) ? SS_SEV_WARNING : SS_SEV_INFO;
+	int ret = report_xfr_group(res, &refused, SS_F_TRANSFER_REFUSED, sev,
+	                           o->have_tsig ? "these servers refuse the transfer signed with "
+	                                          "the given key"
+	                                        : "these servers refuse AXFR",
+	                           o->have_tsig ? "give the key transfer rights:"
+	                                        : "if this host should transfer the zone, allow it:");
+	ret = ret ? ret
+	          : report_xfr_group(res, &failed, SS_F_TRANSFER_FAILED, SS_SEV_WARNING,
+	                             "the transfer failed", "check the server and its logs:");
+	ret = ret ? ret
+	          : report_xfr_group(res, &open, SS_F_TRANSFER_OPEN, SS_SEV_WARNING,
+	                             "these servers give the whole zone to anyone who asks, without "
+	                             "a key",
+	                             "restrict transfers to the secondaries' addresses and a TSIG "
+	                             "key:");
+	return ret;
+}
+
+/* EDNS EXPIRE (RFC 7314): how long a secondary's copy stays valid. */
+static int report_expire(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	uint32_t warn = o->expire_warn_s ? o->expire_warn_s : 86400;
+	if (warn == UINT32_MAX) {
+		return 0;
+	}
+	group_t g = {.n = 0};
+	bool critical = false;
+	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "secondary copies expire soon (EDNS EXPIRE): ");
+	ss_strbuf_printf(&fix, "a secondary stops answering when its copy expires: make it "
+	                       "refresh from the primary now");
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (!s->has_expire || s->is_primary || s->expire_s >= warn) {
+			continue;
+		}
+		char cmd[512], a[SS_ADDR_STRLEN];
+		critical = critical || s->expire_s < 3600;
+		group_add(&g, s);
+		ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
+		label(&msg, s);
+		ss_strbuf_printf(&msg, " in %u s", s->expire_s);
+		ss_fix_retransfer(s->vendor, cmd, sizeof(cmd), o->zone_str, &s->addr);
+		ss_strbuf_printf(&fix, "; on %s: %s", ss_addr_format(&s->addr, a, sizeof(a)), cmd);
+	}
+	int ret = 0;
+	if (g.n > 0) {
+		ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+		              ? add_group_finding(res, SS_F_EXPIRING_SOON,
+		                                  critical ? SS_SEV_CRITICAL : SS_SEV_WARNING, &g, fix.s,
+		                                  msg.s)
+		              : SS_ENOMEM;
+	}
+	ss_strbuf_free(&msg);
+	ss_strbuf_free(&fix);
+	return ret;
+}
+
+static void expect_label(ss_strbuf_t *b, const ss_expect_t *e)
+{
+	char n[KNOT_DNAME_TXT_MAXLEN + 1], t[32];
+	knot_dname_to_str(n, e->owner, sizeof(n));
+	knot_rrtype_to_string(e->type, t, sizeof(t));
+	ss_strbuf_printf(b, "%s %s", n, t);
+}
+
+static void served_text(ss_strbuf_t *b, const ss_expect_obs_t *x)
+{
+	if (x->nserved == 0) {
+		ss_strbuf_printf(b, "nothing");
+		return;
+	}
+	ss_strbuf_printf(b, "{");
+	for (size_t i = 0; i < x->nserved; i++) {
+		ss_strbuf_printf(b, "%s%s", i ? " | " : "", x->served[i]);
+	}
+	ss_strbuf_printf(b, "}");
+}
+
+/* Why the servers lacking the change lack it: not transferred yet (they are
+ * behind the primary), or the change never reached the primary at all. */
+static void expect_cause(ss_strbuf_t *msg, ss_strbuf_t *fix, const ss_zone_result_t *res,
+                         const group_t *g, size_t answering, bool deletion)
+{
+	const char *what = deletion ? "deletion" : "change";
+	bool all_behind = g->n > 0;
+	bool primary_lacks = false;
+	for (size_t i = 0; i < g->n; i++) {
+		const ss_server_obs_t *s = g->srv[i];
+		all_behind = all_behind && s->has_soa && res->has_reference &&
+		             ss_serial_cmp(s->soa.serial, res->reference_serial) == SS_SERIAL_LESS;
+		primary_lacks = primary_lacks || s->is_primary;
+	}
+	if (primary_lacks || g->n == answering) {
+		ss_strbuf_printf(msg, "; %s: the %s never reached the primary (it was not saved, "
+		                      "or not published/loaded)",
+		                 g->n == answering ? (deletion ? "every server that answered still "
+		                                                 "serves it"
+		                                               : "every server that answered lacks it")
+		                                   : (deletion ? "the primary still serves it too"
+		                                               : "the primary lacks it too"),
+		                 what);
+		ss_strbuf_printf(fix, "make the %s on the primary (save and publish it at the "
+		                      "provider, or edit the zone file, raise the serial and reload), "
+		                      "then wait for it (soasync wait %s --expect ...)",
+		                 what, res->obs.zone_str);
+	} else if (all_behind) {
+		ss_strbuf_printf(msg, "; those servers are also behind the primary's serial %u: the "
+		                      "%s is on the primary and has not been transferred to them",
+		                 res->reference_serial, what);
+		ss_strbuf_printf(fix, "make the lagging secondaries transfer (see serial-behind; "
+		                      "soasync notify %s), then soasync wait %s --expect ...",
+		                 res->obs.zone_str, res->obs.zone_str);
+	} else {
+		ss_strbuf_printf(fix, "the servers that lack the %s serve the same serial as those "
+		                      "that have it: the zone was changed without raising the serial; "
+		                      "raise it on the primary and reload",
+		                 what);
+	}
+}
+
+static int report_one_expect(ss_zone_result_t *res, size_t k)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	const ss_expect_t *e = &o->expect->items[k];
+	group_t bad = {.n = 0};
+	size_t answering = 0;
+	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
+	expect_label(&msg, e);
+	ss_strbuf_printf(&msg, ": ");
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		/* A server that does not serve the zone is reported on its own. */
+		if (k >= s->nexpect || !s->has_soa) {
+			continue;
+		}
+		answering++;
+		ss_expect_status_t st = s->expect[k].status;
+		if (st != SS_EXPECT_DIFFERS && st != SS_EXPECT_MISSING && st != SS_EXPECT_PRESENT &&
+		    st != SS_EXPECT_ERROR) {
+			continue;
+		}
+		group_add(&bad, s);
+		ss_strbuf_printf(&msg, "%s", bad.n > 1 ? "; " : "");
+		label(&msg, s);
+		if (st == SS_EXPECT_ERROR) {
+			ss_strbuf_printf(&msg, " gives no authoritative answer for it (%s)",
+			                 s->expect[k].error ? s->expect[k].error : "no answer");
+			continue;
+		}
+		ss_strbuf_printf(&msg, " serves ");
+		served_text(&msg, &s->expect[k]);
+	}
+	int ret = 0;
+	if (bad.n > 0) {
+		if (!e->absent) {
+			char **want = NULL;
+			int n = ss_expect_texts(e, &want);
+			ss_strbuf_printf(&msg, "; expected {");
+			for (int i = 0; i < n; i++) {
+				ss_strbuf_printf(&msg, "%s%s", i ? " | " : "", want[i]);
+				free(want[i]);
+			}
+			free(want);
+			ss_strbuf_printf(&msg, "}");
+		}
+		expect_cause(&msg, &fix, res, &bad, answering, e->absent);
+		ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+		              ? add_group_finding(res,
+		                                  e->absent ? SS_F_RECORD_STILL_PRESENT
+		                                            : SS_F_RECORD_NOT_PUBLISHED,
+		                                  SS_SEV_CRITICAL, &bad, fix.s, msg.s)
+		              : SS_ENOMEM;
+	}
+	ss_strbuf_free(&msg);
+	ss_strbuf_free(&fix);
+	return ret;
+}
+
+static int report_expect(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	int ret = 0;
+	for (size_t k = 0; o->expect != NULL && k < o->expect->n && ret == 0; k++) {
+		ret = report_one_expect(res, k);
+	}
+	return ret;
 }
 
 typedef struct {
@@ -638,7 +969,10 @@ static void classify(ss_zone_result_t *res, sort_t *st)
 int ss_check_analyze(ss_zone_result_t *res)
 {
 	ss_zone_obs_t *o = &res->obs;
+	clear_findings(res);
 	res->status = SS_STATUS_OK;
+	res->has_reference = res->has_primary = res->reference_is_primary = false;
+	res->reference_serial = 0;
 	if (o->not_found) {
 		return ss_result_add_finding(
 		        res, SS_F_ZONE_NOT_FOUND, SS_SEV_CRITICAL, NULL, 0,
@@ -654,7 +988,8 @@ int ss_check_analyze(ss_zone_result_t *res)
 	}
 	pick_reference(res);
 	sort_t st;
-	memset(&st, 0, sizeof(st));
+	st.behind.n = st.ahead.n = st.undefined.n = st.notauth.n = st.unreach.n = st.servfail.n = 0;
+	st.any_soa = false;
 	classify(res, &st);
 	int ret = 0;
 	if (!res->reference_is_primary) {
@@ -678,5 +1013,8 @@ int ss_check_analyze(ss_zone_result_t *res)
 	ret = ret ? ret : report_ns_sets(res);
 	ret = ret ? ret : report_primary(res);
 	ret = ret ? ret : report_soa_fields(res);
+	ret = ret ? ret : report_transfers(res);
+	ret = ret ? ret : report_expire(res);
+	ret = ret ? ret : report_expect(res);
 	return ret;
 }

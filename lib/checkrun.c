@@ -8,6 +8,7 @@
 #include <soasync/error.h>
 #include <soasync/resolver.h>
 
+#include "rrcheck.h"
 #include "strbuf.h"
 
 #define VENDOR_BUCKETS 1024u
@@ -40,6 +41,7 @@ struct zstate {
 typedef struct {
 	zstate_t *z;
 	size_t idx;
+	size_t k; /* expectation, for expect queries */
 } soareq_t;
 
 struct ss_check {
@@ -95,13 +97,21 @@ static void take_edns(ss_server_obs_t *s, const knot_pkt_t *pkt)
 	}
 }
 
+/* Records count only in the class of the question (IN, or CH for version). */
+static uint16_t pkt_class(const knot_pkt_t *pkt)
+{
+	return knot_wire_get_qdcount(pkt->wire) == 1 ? knot_pkt_qclass(pkt) : KNOT_CLASS_IN;
+}
+
 static const knot_rrset_t *section_find(const knot_pkt_t *pkt, knot_section_t sec, uint16_t type,
                                         const knot_dname_t *owner)
 {
 	const knot_pktsection_t *s = knot_pkt_section(pkt, sec);
 	for (uint16_t i = 0; i < s->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(s, i);
-		if (rr->type == type && (owner == NULL || knot_dname_is_case_equal(rr->owner, owner))) {
+		if (rr->type == type && rr->rclass == pkt_class(pkt) &&
+		    (owner == NULL || knot_dname_is_case_equal(rr->owner, owner)) &&
+		    (type != KNOT_RRTYPE_SOA || ss_rdata_soa_ok(rr->rrs.rdata))) {
 			return rr;
 		}
 	}
@@ -120,6 +130,7 @@ static void take_soa(ss_server_obs_t *s, const knot_rrset_t *soa)
 	s->soa.retry = knot_soa_retry(rd);
 	s->soa.expire = knot_soa_expire(rd);
 	s->soa.minimum = knot_soa_minimum(rd);
+	s->soa.ttl = soa->ttl;
 	if (s->soa.mname == NULL || s->soa.rname == NULL) {
 		s->has_soa = false;
 		s->kind = SS_ANS_NONE;
@@ -348,6 +359,56 @@ static void soa_answered(const ss_response_t *resp, void *arg)
 	zone_step_done(z);
 }
 
+static void expect_answered(const ss_response_t *resp, void *arg)
+{
+	soareq_t *req = arg;
+	zstate_t *z = req->z;
+	ss_server_obs_t *s = &z->res.obs.servers[req->idx];
+	const ss_expect_t *e = &z->c->opts.expect->items[req->k];
+	const knot_pkt_t *pkt = resp->pkt;
+	const char *why = resp->error ? ss_strerror(resp->error) : NULL;
+	if (pkt != NULL && (!resp->aa || (resp->rcode != KNOT_RCODE_NOERROR &&
+	                                  resp->rcode != KNOT_RCODE_NXDOMAIN))) {
+		why = resp->aa ? rcode_name(resp->rcode) : "answer without AA";
+		pkt = NULL;
+	}
+	ss_expect_judge(e, pkt, why, &s->expect[req->k]);
+	free(req);
+	zone_step_done(z);
+}
+
+/* Every expected RRset asked of server i (RD=0, like the SOA). */
+static void query_expect(zstate_t *z, size_t i)
+{
+	ss_check_t *c = z->c;
+	ss_server_obs_t *s = &z->res.obs.servers[i];
+	const ss_expect_set_t *set = c->opts.expect;
+	s->expect = calloc(set->n, sizeof(*s->expect));
+	if (s->expect == NULL) {
+		return;
+	}
+	s->nexpect = set->n;
+	for (size_t k = 0; k < set->n; k++) {
+		s->expect[k].status = SS_EXPECT_ERROR;
+		soareq_t *req = malloc(sizeof(*req));
+		if (req == NULL) {
+			continue;
+		}
+		*req = (soareq_t){z, i, k};
+		ss_query_t q = {
+		        .server = s->addr,
+		        .qname = set->items[k].owner,
+		        .qtype = set->items[k].type,
+		        .flags = SS_QF_EDNS,
+		};
+		z->pending++;
+		if (ss_engine_query(c->e, &q, expect_answered, req) != 0) {
+			free(req);
+			z->pending--;
+		}
+	}
+}
+
 static void query_servers(zstate_t *z)
 {
 	ss_check_t *c = z->c;
@@ -375,6 +436,9 @@ static void query_servers(zstate_t *z)
 		}
 		if (!c->opts.no_vendor) {
 			vendor_lookup(c, z, i);
+		}
+		if (c->opts.expect != NULL && c->opts.expect->n > 0) {
+			query_expect(z, i);
 		}
 	}
 	zone_step_done(z);
@@ -412,6 +476,8 @@ static int zone_start(ss_check_t *c, zstate_t *z, char *name)
 	}
 	knot_dname_to_lower(o->zone);
 	o->primary_given = c->opts.nprimary > 0;
+	o->expire_warn_s = c->opts.expire_warn_s;
+	o->expect = c->opts.expect;
 	if (c->opts.nns > 0) {
 		given_servers(z);
 		query_servers(z);

@@ -11,6 +11,8 @@
 #include <soasync/discover.h>
 #include <soasync/error.h>
 
+#include "pktutil.h"
+#include "rrcheck.h"
 #include "strbuf.h"
 
 #define MAX_NAMES     64
@@ -240,7 +242,8 @@ static void zone_soa_answered(const ss_lookup_t *res, void *arg)
 		set_detail(d, SS_ENOTFOUND, "%s does not exist (NXDOMAIN)",
 		           dname_txt(zone, z, sizeof(z)));
 	} else if (res->rcode == KNOT_RCODE_NOERROR && res->answer != NULL &&
-	           knot_dname_is_case_equal(res->answer->owner, zone)) {
+	           knot_dname_is_case_equal(res->answer->owner, zone) &&
+	           ss_rdata_soa_ok(res->answer->rrs.rdata)) {
 		d->zone_soa_seen = true;
 		if (d->opts.nprimary == 0 && d->obs->mname == NULL) {
 			const knot_dname_t *m = knot_soa_primary(res->answer->rrs.rdata);
@@ -320,6 +323,9 @@ static void parent_ns_answered(const ss_lookup_t *res, void *arg)
 	if (ns != NULL && ns->type == KNOT_RRTYPE_NS) {
 		knot_rdata_t *rd = ns->rrs.rdata;
 		for (uint16_t i = 0; i < ns->rrs.count; i++, rd = knot_rdataset_next(rd)) {
+			if (!ss_rdata_name_ok(rd)) {
+				continue;
+			}
 			nsname_t *n = name_get(d, knot_ns_name(rd), 0);
 			if (n != NULL) {
 				n->parent_server = true;
@@ -381,7 +387,9 @@ static void take_ns_set(disc_t *d, const knot_rrset_t *ns, unsigned origin)
 {
 	knot_rdata_t *rd = ns->rrs.rdata;
 	for (uint16_t i = 0; i < ns->rrs.count; i++, rd = knot_rdataset_next(rd)) {
-		name_get(d, knot_ns_name(rd), origin);
+		if (ss_rdata_name_ok(rd)) {
+			name_get(d, knot_ns_name(rd), origin);
+		}
 	}
 }
 
@@ -390,6 +398,9 @@ static void take_glue(disc_t *d, const knot_pkt_t *pkt)
 	const knot_pktsection_t *add = knot_pkt_section(pkt, KNOT_ADDITIONAL);
 	for (uint16_t i = 0; i < add->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(add, i);
+		if (rr->rclass != KNOT_CLASS_IN) {
+			continue;
+		}
 		for (size_t j = 0; j < d->nnames; j++) {
 			nsname_t *n = &d->names[j];
 			if ((n->origin & SS_ORIGIN_PARENT) && knot_dname_is_case_equal(n->name, rr->owner)) {
@@ -397,19 +408,6 @@ static void take_glue(disc_t *d, const knot_pkt_t *pkt)
 			}
 		}
 	}
-}
-
-static const knot_rrset_t *find_rr(const knot_pkt_t *pkt, knot_section_t sec, uint16_t type,
-                                   const knot_dname_t *owner)
-{
-	const knot_pktsection_t *s = knot_pkt_section(pkt, sec);
-	for (uint16_t i = 0; i < s->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(s, i);
-		if (rr->type == type && knot_dname_is_case_equal(rr->owner, owner)) {
-			return rr;
-		}
-	}
-	return NULL;
 }
 
 /* Returns true when this answer settled the delegation question. */
@@ -420,16 +418,18 @@ static bool parent_answer(disc_t *d, const ss_response_t *resp)
 	if (resp->error != 0) {
 		return false;
 	}
-	const knot_rrset_t *ns = find_rr(resp->pkt, KNOT_AUTHORITY, KNOT_RRTYPE_NS, zone);
+	knot_rrset_t *ns = ss_pkt_collect(resp->pkt, KNOT_AUTHORITY, KNOT_RRTYPE_NS, zone);
 	if (ns == NULL && resp->aa) {
-		ns = find_rr(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, zone);
+		ns = ss_pkt_collect(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, zone);
 	}
 	if (resp->rcode == KNOT_RCODE_NOERROR && ns != NULL) {
 		take_ns_set(d, ns, SS_ORIGIN_PARENT);
+		knot_rrset_free(ns, NULL);
 		take_glue(d, resp->pkt);
 		d->delegation_seen = true;
 		return true;
 	}
+	knot_rrset_free(ns, NULL);
 	if (resp->aa && (resp->rcode == KNOT_RCODE_NXDOMAIN || resp->rcode == KNOT_RCODE_NOERROR)) {
 		d->obs->not_found = true;
 		set_detail(d, SS_ENOTFOUND, "the parent zone %s has no delegation for %s (%s)",
@@ -525,10 +525,10 @@ static void child_answered(const ss_response_t *resp, void *arg)
 {
 	disc_t *d = arg;
 	if (resp->error == 0 && resp->aa && resp->rcode == KNOT_RCODE_NOERROR) {
-		const knot_rrset_t *ns =
-		        find_rr(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, d->obs->zone);
+		knot_rrset_t *ns = ss_pkt_collect(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, d->obs->zone);
 		if (ns != NULL) {
 			take_ns_set(d, ns, SS_ORIGIN_CHILD);
+			knot_rrset_free(ns, NULL);
 			d->child_seen = true;
 			phase_child_addrs(d);
 			return;

@@ -10,9 +10,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <soasync/engine.h>
 #include <soasync/error.h>
+
+#include "answer.h"
 
 #define EDNS_PAYLOAD    1232
 #define QWIRE_MAX       2048
@@ -78,7 +81,7 @@ struct query {
 	uint16_t qtype, qclass;
 	uint8_t opcode;
 	unsigned flags;
-	knot_rrset_t *answer;
+	knot_rrset_t *answer, *authority;
 	const knot_tsig_key_t *tsig;
 	unsigned timeout_ms, tries;
 
@@ -99,6 +102,9 @@ struct query {
 	ss_stream_done_cb done_cb;
 	ss_stream_opts_t sopts;
 	unsigned msgs;
+	unsigned unsigned_msgs; /* TSIG: unsigned messages since the last signed */
+	uint8_t *unsigned_buf;
+	size_t unsigned_len;
 	void *arg;
 };
 
@@ -115,6 +121,8 @@ struct ss_engine {
 	int handles;
 	uint8_t rbuf[65536];
 	ss_engine_stats_t st;
+	uint64_t rng[2]; /* xorshift128+ for query IDs, seeded by getrandom() */
+	unsigned rng_uses;
 };
 
 static void dispatch(ss_engine_t *e);
@@ -278,6 +286,12 @@ static int build_wire(query_t *q)
 			ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, q->answer, 0);
 		}
 	}
+	if (ret == KNOT_EOK && q->authority != NULL) {
+		ret = knot_pkt_begin(pkt, KNOT_AUTHORITY);
+		if (ret == KNOT_EOK) {
+			ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, q->authority, 0);
+		}
+	}
 	if (ret == KNOT_EOK && q->edns_now) {
 		ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
 		if (ret == KNOT_EOK) {
@@ -307,25 +321,16 @@ static int build_wire(query_t *q)
 
 /* ---- answers ----------------------------------------------------------- */
 
-static bool is_error_rcode(uint16_t rcode)
+static ss_qkey_t qkey(const query_t *q)
 {
-	return rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN;
+	ss_qkey_t k = {q->qname, q->qtype, q->qclass, q->id, q->opcode};
+	return k;
 }
 
-/* The answer belongs to q: QR set, same opcode and question. Error answers
- * may come without a question (many servers send FORMERR that way). */
 static bool answer_matches(const query_t *q, const knot_pkt_t *pkt)
 {
-	if (!knot_wire_get_qr(pkt->wire) || knot_wire_get_opcode(pkt->wire) != q->opcode ||
-	    knot_wire_get_id(pkt->wire) != q->id) {
-		return false;
-	}
-	uint16_t qd = knot_wire_get_qdcount(pkt->wire);
-	if (qd == 0) {
-		return is_error_rcode(knot_wire_get_rcode(pkt->wire));
-	}
-	return qd == 1 && knot_pkt_qtype(pkt) == q->qtype && knot_pkt_qclass(pkt) == q->qclass &&
-	       knot_dname_is_case_equal(knot_pkt_qname(pkt), q->qname);
+	ss_qkey_t k = qkey(q);
+	return ss_answer_matches(&k, pkt);
 }
 
 static bool wants_fallback(const query_t *q, const knot_pkt_t *pkt)
@@ -345,7 +350,11 @@ static int check_tsig(const query_t *q, const knot_pkt_t *pkt)
 		return 0;
 	}
 	if (pkt->tsig_rr == NULL) {
-		return is_error_rcode(knot_wire_get_rcode(pkt->wire)) ? 0 : SS_ETSIG;
+		uint8_t rc = knot_wire_get_rcode(pkt->wire);
+		return rc != KNOT_RCODE_NOERROR && rc != KNOT_RCODE_NXDOMAIN ? 0 : SS_ETSIG;
+	}
+	if (knot_tsig_rdata_error(pkt->tsig_rr) != 0) {
+		return 0; /* the server rejects our key (BADSIG, BADKEY, BADTIME) */
 	}
 	int ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size, q->mac, q->mac_len,
 	                                 q->tsig, 0);
@@ -464,31 +473,20 @@ static void sock_refused(usock_t *s)
 static void udp_answer(query_t *q, uint8_t *wire, size_t len)
 {
 	ss_engine_t *e = q->e;
-	knot_pkt_t *pkt = knot_pkt_new(wire, (uint16_t)len, NULL);
-	if (pkt == NULL) {
+	ss_qkey_t k = qkey(q);
+	knot_pkt_t *pkt = NULL;
+	switch (ss_answer_parse(&k, wire, len, &pkt)) {
+	case SS_ANSWER_OK:
+		break;
+	case SS_ANSWER_TC:
+		tcp_start(q);
 		return;
-	}
-	int ret = knot_pkt_parse(pkt, 0);
-	if (ret != KNOT_EOK) {
-		/* A truncated answer may not parse past its question. */
-		knot_pkt_t *head = knot_pkt_new(wire, (uint16_t)len, NULL);
-		bool tc = head != NULL && knot_pkt_parse_question(head) == KNOT_EOK &&
-		          answer_matches(q, head) && knot_wire_get_tc(head->wire);
-		knot_pkt_free(head);
-		knot_pkt_free(pkt);
-		if (tc) {
-			tcp_start(q);
-			return;
-		}
+	case SS_ANSWER_MALFORMED:
 		q->last_error = SS_EMALFORMED;
+		/* fall through */
+	case SS_ANSWER_MISMATCH:
 		q->dropped++;
 		e->st.dropped++;
-		return;
-	}
-	if (!answer_matches(q, pkt)) {
-		q->dropped++;
-		e->st.dropped++;
-		knot_pkt_free(pkt);
 		return;
 	}
 	if (q->udp_sends == 1 && !knot_wire_get_tc(pkt->wire)) {
@@ -578,10 +576,28 @@ static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 	return 0;
 }
 
+/* Query IDs must be unpredictable to off-path spoofers; a syscall per ID is
+ * too slow at 100k queries/s, so a fast generator is reseeded from the kernel
+ * every 4096 IDs. */
+static uint16_t random_id(ss_engine_t *e)
+{
+	if (e->rng_uses++ % 4096 == 0 &&
+	    getrandom(e->rng, sizeof(e->rng), 0) != (ssize_t)sizeof(e->rng)) {
+		e->rng[0] ^= uv_hrtime();
+		e->rng[1] |= 1;
+	}
+	uint64_t s1 = e->rng[0];
+	const uint64_t s0 = e->rng[1];
+	e->rng[0] = s0;
+	s1 ^= s1 << 23;
+	e->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+	return (uint16_t)((e->rng[1] + s0) >> 24);
+}
+
 static uint16_t fresh_id(usock_t *s)
 {
 	for (;;) {
-		uint16_t id = (uint16_t)arc4random();
+		uint16_t id = random_id(s->e);
 		if (sock_find(s, id) == NULL) {
 			return id;
 		}
@@ -690,6 +706,46 @@ static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->buf + c->have, (unsigned)(c->cap - c->have));
 }
 
+/* TSIG over a stream (RFC 8945 5.3.1): every message after the first may be
+ * unsigned, up to 99 in a row; the next signed one covers them all, so they
+ * are kept and prepended when it is verified. */
+static int stream_tsig(query_t *q, const knot_pkt_t *pkt)
+{
+	if (q->msgs == 0) {
+		return check_tsig(q, pkt);
+	}
+	if (pkt->tsig_rr == NULL) {
+		if (++q->unsigned_msgs > 99) {
+			return SS_ETSIG;
+		}
+		uint8_t *grown = realloc(q->unsigned_buf, q->unsigned_len + pkt->size);
+		if (grown == NULL) {
+			return SS_ENOMEM;
+		}
+		memcpy(grown + q->unsigned_len, pkt->wire, pkt->size);
+		q->unsigned_buf = grown;
+		q->unsigned_len += pkt->size;
+		return 0;
+	}
+	const uint8_t *wire = pkt->wire;
+	size_t len = pkt->size;
+	if (q->unsigned_len > 0) {
+		uint8_t *grown = realloc(q->unsigned_buf, q->unsigned_len + pkt->size);
+		if (grown == NULL) {
+			return SS_ENOMEM;
+		}
+		memcpy(grown + q->unsigned_len, pkt->wire, pkt->size);
+		q->unsigned_buf = grown;
+		wire = grown;
+		len = q->unsigned_len + pkt->size;
+	}
+	int ret = knot_tsig_client_check_next(pkt->tsig_rr, wire, len, q->mac, q->mac_len, q->tsig,
+	                                      0);
+	q->unsigned_len = 0;
+	q->unsigned_msgs = 0;
+	return ret == KNOT_EOK ? 0 : SS_ETSIG;
+}
+
 /* One whole message of a stream. Returns 0 to go on, 1 done, <0 error. */
 static int stream_message(query_t *q, knot_pkt_t *pkt)
 {
@@ -703,60 +759,62 @@ static int stream_message(query_t *q, knot_pkt_t *pkt)
 		return SS_EMALFORMED;
 	}
 	if (q->tsig != NULL) {
-		int ret = q->msgs == 0 ? check_tsig(q, pkt) : 0;
-		if (ret == 0 && pkt->tsig_rr != NULL && q->msgs > 0) {
-			ret = knot_tsig_client_check_next(pkt->tsig_rr, pkt->wire, pkt->size,
-			                                  q->mac, q->mac_len, q->tsig, 0) == KNOT_EOK
-			              ? 0
-			              : SS_ETSIG;
-		}
+		int ret = stream_tsig(q, pkt);
 		if (ret != 0) {
 			return ret;
 		}
 		if (pkt->tsig_rr != NULL) {
-			const uint8_t *mac = knot_tsig_rdata_mac(pkt->tsig_rr);
 			size_t mlen = knot_tsig_rdata_mac_length(pkt->tsig_rr);
-			if (mlen <= MAC_MAX) {
-				memcpy(q->mac, mac, mlen);
-				q->mac_len = mlen;
+			if (mlen > MAC_MAX) {
+				return SS_ETSIG;
 			}
+			memcpy(q->mac, knot_tsig_rdata_mac(pkt->tsig_rr), mlen);
+			q->mac_len = mlen;
 		}
 	}
 	q->msgs++;
-	return q->msg_cb(pkt, q->arg);
+	int ret = q->msg_cb(pkt, q->arg);
+	if (ret == 1 && q->tsig != NULL && q->unsigned_msgs > 0) {
+		return SS_ETSIG; /* the last message must be signed */
+	}
+	return ret;
+}
+
+static bool tcp_stream_message(tconn_t *c, uint8_t *wire, size_t len)
+{
+	query_t *q = c->q;
+	knot_pkt_t *pkt = knot_pkt_new(wire, (uint16_t)len, NULL);
+	int ret = pkt != NULL ? stream_message(q, pkt) : SS_ENOMEM;
+	knot_pkt_free(pkt);
+	if (ret != 0) {
+		tcp_fail(c, ret < 0 ? ret : 0);
+		return true;
+	}
+	uv_timer_start(&c->timer, tcp_timer_cb, q->sopts.idle_ms, 0);
+	return false;
 }
 
 /* Returns true when the connection is finished with. */
 static bool tcp_message(tconn_t *c, uint8_t *wire, size_t len)
 {
 	query_t *q = c->q;
-	knot_pkt_t *pkt = knot_pkt_new(wire, (uint16_t)len, NULL);
-	if (pkt == NULL) {
-		tcp_fail(c, SS_ENOMEM);
-		return true;
-	}
 	if (q->msg_cb != NULL) {
-		int ret = stream_message(q, pkt);
-		knot_pkt_free(pkt);
-		if (ret != 0) {
-			tcp_fail(c, ret < 0 ? ret : 0);
-			return true;
-		}
-		uv_timer_start(&c->timer, tcp_timer_cb, q->sopts.idle_ms, 0);
-		return false;
+		return tcp_stream_message(c, wire, len);
 	}
-	if (knot_pkt_parse(pkt, 0) != KNOT_EOK) {
-		knot_pkt_free(pkt);
+	ss_qkey_t k = qkey(q);
+	knot_pkt_t *pkt = NULL;
+	switch (ss_answer_parse(&k, wire, len, &pkt)) {
+	case SS_ANSWER_OK:
+		break;
+	case SS_ANSWER_MISMATCH:
+		q->dropped++;
+		q->e->st.dropped++;
+		return false;
+	default:
 		tcp_fail(c, SS_EMALFORMED);
 		return true;
 	}
-	if (!answer_matches(q, pkt)) {
-		q->dropped++;
-		q->e->st.dropped++;
-		knot_pkt_free(pkt);
-		return false;
-	}
-	tconn_close(c);
+	tconn_close(c); /* c->buf (under wire) lives until the close callbacks */
 	if (!take_answer(q, pkt, true) && q->state != Q_DONE) {
 		query_finish(q, q->last_error, NULL);
 	}
@@ -890,9 +948,9 @@ static void query_free_cb(uv_handle_t *h)
 	query_t *q = h->data;
 	free(q->qname);
 	free(q->wire);
-	if (q->answer != NULL) {
-		knot_rrset_free(q->answer, NULL);
-	}
+	free(q->unsigned_buf);
+	knot_rrset_free(q->answer, NULL);
+	knot_rrset_free(q->authority, NULL);
 	free(q);
 }
 
@@ -966,7 +1024,7 @@ static void query_start(query_t *q)
 	if (q->msg_cb == NULL && !(q->flags & SS_QF_TCP)) {
 		q->id = fresh_id(q->srv->sock);
 	} else {
-		q->id = (uint16_t)arc4random();
+		q->id = random_id(e);
 	}
 	if (build_wire(q) != 0) {
 		q->state = Q_UDP;
@@ -1043,7 +1101,11 @@ static int enqueue(ss_engine_t *e, const ss_query_t *spec, unsigned extra_flags,
 	if (spec->answer != NULL) {
 		q->answer = knot_rrset_copy(spec->answer, NULL);
 	}
-	if (q->srv == NULL || q->qname == NULL || (spec->answer != NULL && q->answer == NULL)) {
+	if (spec->authority != NULL) {
+		q->authority = knot_rrset_copy(spec->authority, NULL);
+	}
+	if (q->srv == NULL || q->qname == NULL || (spec->answer != NULL && q->answer == NULL) ||
+	    (spec->authority != NULL && q->authority == NULL)) {
 		return SS_ENOMEM;
 	}
 	q->qtype = spec->qtype;
@@ -1081,9 +1143,8 @@ static int enqueue(ss_engine_t *e, const ss_query_t *spec, unsigned extra_flags,
 static void query_abort_new(query_t *q)
 {
 	free(q->qname);
-	if (q->answer != NULL) {
-		knot_rrset_free(q->answer, NULL);
-	}
+	knot_rrset_free(q->answer, NULL);
+	knot_rrset_free(q->authority, NULL);
 	free(q);
 }
 
@@ -1162,6 +1223,11 @@ ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
 	uv_timer_start(&e->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
 	uv_unref((uv_handle_t *)&e->sweep);
 	return e;
+}
+
+uv_loop_t *ss_engine_loop(ss_engine_t *e)
+{
+	return e->loop;
 }
 
 void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out)

@@ -5,6 +5,8 @@
 #include <soasync/error.h>
 #include <soasync/resolver.h>
 
+#include "pktutil.h"
+
 #define BUCKETS 4096u
 
 typedef struct waiter {
@@ -69,29 +71,6 @@ static uint32_t key_hash(const knot_dname_t *name, uint16_t type)
 	return h;
 }
 
-/* Merge every record of `type` in a section into one RRset (a copy). */
-static knot_rrset_t *collect(const knot_pkt_t *pkt, knot_section_t sec, uint16_t type)
-{
-	const knot_pktsection_t *s = knot_pkt_section(pkt, sec);
-	knot_rrset_t *out = NULL;
-	for (uint16_t i = 0; i < s->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(s, i);
-		if (rr->type != type) {
-			continue;
-		}
-		if (out == NULL) {
-			out = knot_rrset_copy(rr, NULL);
-			if (out == NULL) {
-				return NULL;
-			}
-		} else if (knot_rdataset_merge(&out->rrs, &rr->rrs, NULL) != KNOT_EOK) {
-			knot_rrset_free(out, NULL);
-			return NULL;
-		}
-	}
-	return out;
-}
-
 static void finish(entry_t *x)
 {
 	x->done = true;
@@ -112,8 +91,8 @@ static void answered(const ss_response_t *resp, void *arg)
 	x->error = resp->error;
 	if (resp->error == 0) {
 		x->rcode = resp->rcode;
-		x->answer = collect(resp->pkt, KNOT_ANSWER, x->type);
-		x->soa = collect(resp->pkt, KNOT_AUTHORITY, KNOT_RRTYPE_SOA);
+		x->answer = ss_pkt_collect(resp->pkt, KNOT_ANSWER, x->type, NULL);
+		x->soa = ss_pkt_collect(resp->pkt, KNOT_AUTHORITY, KNOT_RRTYPE_SOA, NULL);
 	}
 	finish(x);
 }

@@ -391,29 +391,12 @@ fail:
 	return ret;
 }
 
-/* "example.com.zone", "example.com.db", "db.example.com", "example.com":
- * the origin as text into out, or false. */
+/* The origin the file name gives (the zone model's rule), as text. */
 static bool origin_from_name(const char *path, char *out, size_t len)
 {
-	const char *base = strrchr(path, '/');
-	base = base != NULL ? base + 1 : path;
-	size_t n = strlen(base);
-	if (n > 5 && strcmp(base + n - 5, ".zone") == 0) {
-		n -= 5;
-	} else if (n > 3 && strcmp(base + n - 3, ".db") == 0) {
-		n -= 3;
-	} else if (strncmp(base, "db.", 3) == 0) {
-		base += 3;
-		n -= 3;
-	} else if (memchr(base, '.', n) == NULL) {
-		return false;
-	}
-	if (n == 0 || n + 2 > len) {
-		return false;
-	}
-	snprintf(out, len, "%.*s.", (int)n, base);
-	knot_dname_storage_t check;
-	return strstr(out, "..") == NULL && knot_dname_from_str(check, out, sizeof(check)) != NULL;
+	knot_dname_storage_t dn;
+	return ss_zone_origin_from_filename(path, dn) == 0 &&
+	       knot_dname_to_str(out, dn, len) != NULL;
 }
 
 static bool ends_with_sentinel(const uint8_t *owner, size_t len)

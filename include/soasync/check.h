@@ -15,6 +15,7 @@
 
 #include <soasync/addr.h>
 #include <soasync/api.h>
+#include <soasync/expect.h>
 
 /* Severity of a finding. Numerically ordered; INFO never raises a status. */
 typedef enum {
@@ -74,9 +75,21 @@ typedef enum {
 	SS_ANS_MALFORMED,     /* only malformed answers arrived */
 } ss_answer_kind_t;
 
+/* What a zone transfer attempt amounted to. */
+typedef enum {
+	SS_XFR_SKIPPED = 0, /* not tried */
+	SS_XFR_ALLOWED,     /* the whole zone came and checked out */
+	SS_XFR_REFUSED,     /* an error RCODE (REFUSED, NOTAUTH...) */
+	SS_XFR_FAILED,      /* time-out, closed, malformed, TSIG, limits */
+} ss_xfr_state_t;
+
+/* "skipped", "allowed", "refused", "failed". */
+SS_API const char *ss_xfr_state_name(ss_xfr_state_t st);
+
 typedef struct {
 	knot_dname_t *mname, *rname; /* owned */
 	uint32_t serial, refresh, retry, expire, minimum;
+	uint32_t ttl;                /* of the SOA record */
 } ss_soa_t;
 
 typedef struct {
@@ -99,6 +112,21 @@ typedef struct {
 	bool has_expire;     /* EDNS EXPIRE (RFC 7314) answered */
 	uint32_t expire_s;
 	char *detail;        /* what the answer said, e.g. "referral to test."; owned */
+
+	/* Transfers (xfr-check, check --content); SKIPPED when not tried. */
+	ss_xfr_state_t axfr;      /* unsigned AXFR */
+	ss_xfr_state_t axfr_tsig; /* AXFR signed with the given key */
+	ss_xfr_state_t ixfr;      /* IXFR from an older serial */
+	int ixfr_kind;            /* its ss_ixfr_kind_t when ALLOWED */
+	char *xfr_error;          /* owned; why the transfer(s) failed or were refused */
+	uint32_t xfr_serial;      /* serial of the transferred copy */
+	size_t xfr_records;
+	bool has_digest;          /* content digest of the transferred copy */
+	uint8_t digest[48];
+
+	/* Expected records (check --expect): one per item of obs.expect. */
+	ss_expect_obs_t *expect;  /* owned */
+	size_t nexpect;
 } ss_server_obs_t;
 
 typedef struct {
@@ -119,6 +147,13 @@ typedef struct {
 
 	bool primary_given;   /* --primary: failures of the primary are findings */
 	char *mname;          /* the SOA MNAME when learned; owned */
+
+	bool xfr_check;       /* transfers were tried to judge transfer policy */
+	bool content_check;   /* transfers were tried to compare content */
+	bool have_tsig;       /* a TSIG key was given for the transfers */
+	uint32_t expire_warn_s; /* expiring-soon below this (0: 86400); UINT32_MAX: off */
+	const ss_expect_set_t *expect; /* expected records; borrowed, may be NULL */
+	char *source;         /* our source address for transfers, if pinned; owned */
 } ss_zone_obs_t;
 
 typedef struct {
@@ -154,10 +189,17 @@ typedef struct {
 #define SS_F_SOA_FIELDS_DIFFER  "soa-fields-differ"
 #define SS_F_ZONE_NOT_FOUND     "zone-not-found"
 #define SS_F_DISCOVERY_FAILED   "discovery-failed"
+#define SS_F_TRANSFER_REFUSED   "transfer-refused"
+#define SS_F_TRANSFER_OPEN      "transfer-open"
+#define SS_F_TRANSFER_FAILED    "transfer-failed"
+#define SS_F_EXPIRING_SOON      "expiring-soon"
+#define SS_F_RECORD_NOT_PUBLISHED "record-not-published"
+#define SS_F_RECORD_STILL_PRESENT "record-still-present"
 
 /*
  * Analyze the observations in res->obs and fill in the reference, the
- * findings and the status of res. Returns 0 or SS_ENOMEM.
+ * findings and the status of res (replacing earlier findings, so it can run
+ * again after more observations). Returns 0 or SS_ENOMEM.
  */
 SS_API int ss_check_analyze(ss_zone_result_t *res);
 
@@ -171,6 +213,10 @@ SS_API void ss_server_obs_clear(ss_server_obs_t *s);
 SS_API int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_severity_t sev,
                                  const ss_addr_t *servers, size_t nservers, const char *fix,
                                  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* The SOA of an observation as a libknot RRset (caller frees with
+ * knot_rrset_free), or NULL (no SOA, out of memory). */
+SS_API knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa);
 
 /* The vendor-specific command that makes a secondary transfer the zone now. */
 SS_API const char *ss_fix_retransfer(ss_vendor_t v, char *buf, size_t len, const char *zone,

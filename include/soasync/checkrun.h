@@ -30,11 +30,15 @@ typedef struct {
 	size_t nprimary;
 	bool no_vendor;          /* skip the CHAOS version queries */
 	bool expire;             /* ask for EDNS EXPIRE */
+	uint32_t expire_warn_s;  /* see ss_zone_obs_t */
+	const ss_expect_set_t *expect; /* ask every server for these (borrowed) */
 	unsigned max_zones;      /* zones in progress at once (default 512) */
 } ss_check_opts_t;
 
 /* A zone's result, borrowed for the duration of the call; the run clears it
- * afterwards. Called in the order the zones were added. */
+ * afterwards. The callback may take it instead: copy the struct and zero
+ * *res (the run then clears nothing). Called in the order the zones were
+ * added. */
 typedef void (*ss_check_cb)(ss_zone_result_t *res, void *arg);
 
 /* A new run on engine e (borrowed). NULL on SS_ENOMEM. */

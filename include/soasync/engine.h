@@ -58,6 +58,7 @@ typedef struct {
 	uint8_t opcode;               /* KNOT_OPCODE_QUERY (0) or KNOT_OPCODE_NOTIFY */
 	unsigned flags;               /* SS_QF_* */
 	const knot_rrset_t *answer;   /* NOTIFY: SOA for the answer section; copied */
+	const knot_rrset_t *authority; /* IXFR: the client's SOA; copied */
 	const knot_tsig_key_t *tsig;  /* sign the query, verify the answer; borrowed
 	                               * until the query completes */
 	unsigned timeout_ms;          /* 0: engine default */
@@ -121,6 +122,9 @@ SS_API int ss_engine_stream(ss_engine_t *e, const ss_query_t *q, const ss_stream
 SS_API void ss_engine_cancel_all(ss_engine_t *e);
 
 SS_API void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out);
+
+/* The loop the engine runs on (for callers' own timers). */
+SS_API uv_loop_t *ss_engine_loop(ss_engine_t *e);
 
 /*
  * Close the engine's handles and free it once they are closed; the loop must

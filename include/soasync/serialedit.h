@@ -49,7 +49,7 @@ enum {
  * path names the file in error messages and gives the directory relative
  * $INCLUDEs are read from (NULL: "-" and the current directory). origin is
  * the zone name in text form or NULL; when NULL the file name is tried
- * ("example.com.zone", "example.com.db", "db.example.com", "example.com").
+ * (ss_zone_origin_from_filename: "example.com.zone", "db.example.com", ...).
  * Included files are parsed (an SOA there counts) but never edited.
  *
  * Returns 0 and fills out, or fills err (may be NULL) and returns:

@@ -14,6 +14,9 @@
  *
  * Memory: records live in one arena in wire form plus an index; about
  * (wire size + 16) bytes per record.
+ *
+ * Threads: a zone is not locked; distinct zones can be built and loaded in
+ * parallel, and a finished zone can be read from many threads.
  */
 #ifndef SOASYNC_ZONE_H
 #define SOASYNC_ZONE_H
@@ -73,21 +76,39 @@ SS_API int ss_zone_add_rrset(ss_zone_t *z, const knot_rrset_t *rrset);
 SS_API int ss_zone_finish(ss_zone_t *z);
 
 /*
- * Load a master file. origin may be NULL: then $ORIGIN or the file name
- * ("example.com.zone", "db.example.com", "example.com") gives it.
- * default_ttl applies before any $TTL (3600 when 0). $INCLUDE is followed.
- * On error returns SS_EPARSE / SS_EIO / SS_ENOMEM / SS_ENOSOA / SS_EMULTISOA
- * and fills err (may be NULL). On success *out is a finished zone.
+ * Load a master file. origin may be NULL: then the owner of the first SOA
+ * (absolute, or relative to a $ORIGIN before it) gives it, else the file
+ * name ("example.com.zone", "db.example.com", "example.com",
+ * "example.com.db", "example.com.signed"; see ss_zone_origin_from_filename).
+ * TTLs (RFC 1035 5.1, RFC 2308 4): a record without TTL gets the $TTL in
+ * force, else the last TTL written on a record, else default_ttl (3600 when
+ * 0). $INCLUDE is followed (relative to the including file's directory,
+ * regular files only, at most 16 deep). Records outside the origin are
+ * skipped and counted (ss_zone_out_of_zone), as RFC 8976 and name servers
+ * do. The first syntax error stops the load.
+ * On error returns SS_EPARSE / SS_EIO / SS_ENOMEM / SS_ENOSOA / SS_EMULTISOA,
+ * sets *out to NULL and fills err (may be NULL): file and line of the error
+ * where there is one (line 0 otherwise) and a one-line message. On success
+ * *out is a finished zone (the caller frees it).
  */
 SS_API int ss_zone_load_file(const char *path, const knot_dname_t *origin, uint32_t default_ttl,
                              ss_zone_t **out, ss_zone_error_t *err);
 
-/* Same from a string (name used in error messages). */
+/* Same from a string of len bytes (no NUL needed). name stands for the file
+ * name in error messages and in guessing the origin. $INCLUDE is refused
+ * (SS_EPARSE): a string has no directory to resolve it against, and text
+ * from elsewhere must not open local files. */
 SS_API int ss_zone_load_string(const char *text, size_t len, const char *name,
                                const knot_dname_t *origin, uint32_t default_ttl, ss_zone_t **out,
                                ss_zone_error_t *err);
 
-/* Guess the origin from a file name; returns 0 or SS_ENOTFOUND. */
+/*
+ * Guess the origin from a file name (its last path component): the suffixes
+ * ".signed", ".zone", ".db" and the prefix "db." are taken off, then what is
+ * left must be a host-like name ("example.com", "arpa" only when an affix
+ * was taken off, "root" -> "."). out gets it in lower case.
+ * Returns 0 or SS_ENOTFOUND.
+ */
 SS_API int ss_zone_origin_from_filename(const char *path, knot_dname_storage_t out);
 
 /* Number of records (after finish). */
@@ -102,13 +123,34 @@ SS_API int ss_zone_serial(const ss_zone_t *z, uint32_t *serial);
 /* The SOA record; returns 0 or SS_ENOSOA. */
 SS_API int ss_zone_soa(const ss_zone_t *z, ss_rr_t *out);
 
-/* Index of the first record with this owner and type, or -1. Binary search. */
+/* Index of the first record with this owner (any case) and type, or -1.
+ * Binary search. */
 SS_API long ss_zone_find(const ss_zone_t *z, const knot_dname_t *owner, uint16_t type);
+
+/* Records outside the origin that the loader skipped. */
+SS_API size_t ss_zone_out_of_zone(const ss_zone_t *z);
+
+/* Where the time of a load went, for benchmarks (seconds, wall clock). */
+typedef struct {
+	double parse_s;   /* scanning plus canonicalizing every record */
+	double sort_s;    /* ss_zone_finish: sort and dedupe */
+	size_t added;     /* records added, duplicates included */
+	size_t bytes;     /* arena bytes in use */
+} ss_zone_stats_t;
+
+SS_API void ss_zone_stats(const ss_zone_t *z, ss_zone_stats_t *out);
+
+/* Compare records a[i] and b[j] (of the same or different zones) in
+ * canonical order: owner (RFC 4034 6.1), type, class, rdata; TTL not
+ * looked at. <0, 0, >0. */
+SS_API int ss_zone_rr_cmp(const ss_zone_t *a, size_t i, const ss_zone_t *b, size_t j);
 
 /*
  * Content digest: SHA-384 over the canonical records with the SOA serial
  * taken out (set to 0), so the same data under another serial has the same
- * digest. With ignore_ttl, TTLs are left out as well. out: 48 bytes.
+ * digest. The apex ZONEMD RRset and its RRSIGs are left out too (they
+ * restate the serial). With ignore_ttl, TTLs are left out as well.
+ * out: 48 bytes. Returns 0, SS_ESTATE (not finished), SS_ENOMEM.
  */
 #define SS_DIGEST_LEN 48
 SS_API int ss_zone_digest(const ss_zone_t *z, bool ignore_ttl, uint8_t out[SS_DIGEST_LEN]);
@@ -120,17 +162,20 @@ SS_API const char *ss_digest_hex(const uint8_t d[SS_DIGEST_LEN], char *buf);
  * ZONEMD (RFC 8976), scheme SIMPLE (1), hash SHA-384 (1): compute the
  * digest of the zone as RFC 8976 section 3 says (ZONEMD RRs at the apex and
  * their RRSIGs excluded, SOA serial included). out: 48 bytes.
+ * Returns 0, SS_ESTATE (not finished), SS_ENOMEM.
  */
 SS_API int ss_zone_zonemd_compute(const ss_zone_t *z, uint8_t out[SS_DIGEST_LEN]);
 
 typedef enum {
 	SS_ZONEMD_ABSENT = 0,   /* no ZONEMD at the apex */
-	SS_ZONEMD_VALID,        /* a SIMPLE/SHA-384 ZONEMD matches, serial matches */
+	SS_ZONEMD_VALID,        /* a SIMPLE/SHA-384 (or SHA-512) ZONEMD matches, serial matches */
 	SS_ZONEMD_INVALID,      /* present but no supported one matches */
 	SS_ZONEMD_UNSUPPORTED,  /* present, only unsupported schemes/algorithms */
 } ss_zonemd_status_t;
 
-/* Verify the apex ZONEMD RRset; detail (may be NULL) gets a one-line reason. */
+/* Verify the apex ZONEMD RRset (RFC 8976 4); detail (may be NULL) gets a
+ * one-line reason. Two ZONEMD RRs with the same scheme and hash algorithm
+ * make it INVALID (RFC 8976 2.4). */
 SS_API ss_zonemd_status_t ss_zone_zonemd_verify(const ss_zone_t *z, char *detail, size_t len);
 
 /* Diff of two finished zones in canonical order. side: -1 only in a, +1 only in b. */
@@ -138,15 +183,20 @@ typedef int (*ss_diff_cb)(int side, const ss_zone_t *z, size_t index, void *arg)
 
 /*
  * Call cb for every record only in a (side -1) or only in b (side +1), in
- * canonical order. With ignore_ttl, records differing only in TTL are equal.
- * A non-zero return from cb stops the diff and is returned.
- * Returns 0 or cb's value; *ndiff (may be NULL) gets the number of calls.
+ * canonical order. With ignore_ttl, records differing only in TTL are equal;
+ * without, a TTL change is reported as the old record (-1) then the new
+ * (+1). A non-zero return from cb stops the diff and is returned.
+ * Returns 0, cb's value, or SS_ESTATE (a zone not finished);
+ * *ndiff (may be NULL) gets the number of calls.
  */
 SS_API int ss_zone_diff(const ss_zone_t *a, const ss_zone_t *b, bool ignore_ttl, ss_diff_cb cb,
                         void *arg, size_t *ndiff);
 
-/* Presentation form of record i ("owner TTL CLASS TYPE rdata", no newline)
- * into buf; returns the length or a negative SS_E* (SS_ELIMIT: too small). */
+/* Presentation form of record i ("owner TTL CLASS TYPE rdata", single
+ * spaces, absolute names, no newline; libknot's rdata format, RFC 3597
+ * generic form for rdata it cannot print) into buf; returns the length or a
+ * negative SS_E* (SS_ELIMIT: too small; SS_RR_TEXT_MAX bytes always do). */
+#define SS_RR_TEXT_MAX (5 * 65536 + 1024)
 SS_API int ss_zone_rr_to_text(const ss_zone_t *z, size_t i, char *buf, size_t len);
 
 #endif

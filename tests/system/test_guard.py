@@ -14,12 +14,6 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOASYNC = os.path.abspath(os.environ.get("SOASYNC", os.path.join(REPO, "build", "soasync")))
 
-# guard is built on the zone model; a tree without it (branch serial-tools
-# before the merge) has no guard command. With lib/zone.c these tests run.
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(os.path.join(REPO, "lib", "zone.c")),
-    reason="soasync guard needs the zone model (lib/zone.c), not in this tree yet")
-
 ZONE = """; example.com, serial {serial}
 $ORIGIN example.com.
 $TTL 3600

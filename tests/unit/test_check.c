@@ -254,6 +254,70 @@ static void test_zone_not_found_and_discovery(void **state)
 	ss_zone_result_clear(&r);
 }
 
+static void test_expiring_soon(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, true);
+	fx_server(&r, "192.0.2.2", NULL, 10, false);
+	ss_server_obs_t *p = &r.obs.servers[0], *s = &r.obs.servers[1];
+	p->has_expire = true;
+	p->expire_s = 600; /* a primary reports its SOA EXPIRE: never a finding */
+	s->has_expire = true;
+	s->expire_s = 7200;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_EXPIRING_SOON);
+	assert_non_null(f);
+	assert_int_equal(f->severity, SS_SEV_WARNING);
+	assert_int_equal(f->nservers, 1);
+	s->expire_s = 1800;
+	assert_int_equal(ss_check_analyze(&r), 0); /* re-analysis replaces the findings */
+	assert_int_equal(r.nfindings, 1);
+	assert_int_equal(fx_find(&r, SS_F_EXPIRING_SOON)->severity, SS_SEV_CRITICAL);
+	r.obs.expire_warn_s = UINT32_MAX;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_null(fx_find(&r, SS_F_EXPIRING_SOON));
+	ss_zone_result_clear(&r);
+}
+
+static void test_transfers(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 10, true);
+	fx_server(&r, "192.0.2.2", NULL, 10, false);
+	fx_server(&r, "192.0.2.3", NULL, 10, false);
+	/* Pointers only after the last add: adding may move the array. */
+	ss_server_obs_t *a = &r.obs.servers[0], *b = &r.obs.servers[1], *c = &r.obs.servers[2];
+	a->vendor = SS_VENDOR_BIND;
+	a->axfr = SS_XFR_ALLOWED;
+	b->axfr = SS_XFR_REFUSED;
+	b->xfr_error = strdup("AXFR: REFUSED");
+	c->axfr = SS_XFR_FAILED;
+	r.obs.xfr_check = true;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *open = fx_find(&r, SS_F_TRANSFER_OPEN);
+	assert_non_null(open);
+	assert_int_equal(open->nservers, 1);
+	assert_non_null(strstr(open->fix, "allow-transfer"));
+	const ss_finding_t *ref = fx_find(&r, SS_F_TRANSFER_REFUSED);
+	assert_non_null(ref);
+	assert_int_equal(ref->severity, SS_SEV_INFO); /* no key given: refusing is normal */
+	assert_non_null(fx_find(&r, SS_F_TRANSFER_FAILED));
+	/* With a key, what matters is the signed transfer. */
+	r.obs.have_tsig = true;
+	a->axfr_tsig = b->axfr_tsig = c->axfr_tsig = SS_XFR_ALLOWED;
+	b->axfr_tsig = SS_XFR_REFUSED;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	ref = fx_find(&r, SS_F_TRANSFER_REFUSED);
+	assert_non_null(ref);
+	assert_int_equal(ref->severity, SS_SEV_WARNING);
+	assert_null(fx_find(&r, SS_F_TRANSFER_FAILED));
+	ss_zone_result_clear(&r);
+}
+
 static void test_vendor(void **state)
 {
 	(void)state;
@@ -290,6 +354,8 @@ int main(void)
 	        cmocka_unit_test(test_quiet_hidden_primary),
 	        cmocka_unit_test(test_soa_fields_differ),
 	        cmocka_unit_test(test_zone_not_found_and_discovery),
+	        cmocka_unit_test(test_expiring_soon),
+	        cmocka_unit_test(test_transfers),
 	        cmocka_unit_test(test_vendor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,313 @@
+/*
+ * soasync diff: compare two zones record by record, each from a master
+ * file or (to come) a zone transfer. Formatting never counts: both sides are
+ * brought to canonical form and order first, so the diff is a merge.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <soasync/error.h>
+#include <soasync/zone.h>
+
+#include "cli.h"
+
+enum { DIFF_SAME = 0, DIFF_DIFFERENT = 1, DIFF_ERROR = 2 };
+enum { OPT_ORIGIN = 1000, OPT_IGNORE_TTL, OPT_JSON };
+
+static const char diff_help[] =
+    "Usage: soasync diff [options] A B\n"
+    "\n"
+    "Compare two versions of a zone record by record. A and B are each a zone file\n"
+    "or @ADDR[#PORT] (a zone transfer from that server). Formatting never counts:\n"
+    "relative names, case, TTL notation, record order, comments and duplicates.\n"
+    "\n"
+    "Output: '- record' for each record only in A, '+ record' for each record only\n"
+    "in B, in canonical order (RFC 4034), in presentation format. A TTL change shows\n"
+    "as both.\n"
+    "\n"
+    "Options:\n"
+    "  --origin ZONE   the zone's name, where a file does not tell it ($ORIGIN, an\n"
+    "                  absolute SOA owner, or a file name like example.com.zone)\n"
+    "  --ignore-ttl    records that differ only in TTL are the same\n"
+    "  --json          one object: {\"only_in_a\": [...], \"only_in_b\": [...]}\n"
+    "  -h, --help      this help\n"
+    "\n"
+    "Exit status: 0 the zones are the same, 1 they differ, 2 error.\n";
+
+typedef struct {
+	const char *arg;
+	const knot_dname_t *origin;
+	ss_zone_t *zone;
+	int ret;
+	ss_zone_error_t err;
+} source_t;
+
+typedef struct {
+	bool json;
+	bool ignore_ttl;
+	bool have_origin;
+	knot_dname_storage_t origin;
+	char *text;      /* one record in presentation format */
+	json_t *side[2]; /* only_in_a, only_in_b */
+} diff_ctx_t;
+
+/*
+ * Load one side into a finished zone. "@ADDR[#PORT]" is a zone transfer of
+ * origin (never NULL there: --origin or the other side's origin) from that
+ * server; anything else is a master file (origin may be NULL). Returns 0 or
+ * an SS_E* code with err filled (file: the argument, line 0 for transfers).
+ */
+static int load_source(const char *arg, const knot_dname_t *origin, ss_zone_t **out,
+                       ss_zone_error_t *err)
+{
+	if (arg[0] != '@') {
+		return ss_zone_load_file(arg, origin, 0, out, err);
+	}
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", arg);
+	if (origin == NULL) {
+		snprintf(err->message, sizeof(err->message),
+		         "which zone to transfer? give --origin ZONE");
+		return SS_EINVAL;
+	}
+	snprintf(err->message, sizeof(err->message),
+	         "AXFR sources need the transfer client, which this build lacks");
+	return SS_ENOTFOUND;
+}
+
+static void *load_thread(void *arg)
+{
+	source_t *s = arg;
+	s->ret = load_source(s->arg, s->origin, &s->zone, &s->err);
+	return NULL;
+}
+
+static void report_error(const source_t *s)
+{
+	const char *file = s->err.file[0] != '\0' ? s->err.file : s->arg;
+	const char *msg = s->err.message[0] != '\0' ? s->err.message : ss_strerror(s->ret);
+	if (s->err.line > 0) {
+		cli_err("%s:%llu: %s", file, (unsigned long long)s->err.line, msg);
+	} else {
+		cli_err("%s: %s", file, msg);
+	}
+}
+
+/* Files first (both at once: two cores, two zones), then transfers, which
+ * may take their origin from a file. */
+static int load_both(source_t src[2], const diff_ctx_t *ctx)
+{
+	for (int i = 0; i < 2; i++) {
+		src[i].origin = ctx->have_origin ? ctx->origin : NULL;
+	}
+	pthread_t th;
+	bool both_files = src[0].arg[0] != '@' && src[1].arg[0] != '@';
+	bool threaded = both_files && pthread_create(&th, NULL, load_thread, &src[1]) == 0;
+	for (int i = 0; i < 2; i++) {
+		if (src[i].arg[0] != '@' && !(threaded && i == 1)) {
+			load_thread(&src[i]);
+		}
+	}
+	if (threaded) {
+		pthread_join(th, NULL);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (src[i].arg[0] == '@') {
+			ss_zone_t *other = src[1 - i].zone;
+			if (src[i].origin == NULL && other != NULL) {
+				src[i].origin = ss_zone_origin(other);
+			}
+			load_thread(&src[i]);
+		}
+	}
+	int ret = 0;
+	for (int i = 0; i < 2; i++) {
+		if (src[i].ret != 0) {
+			report_error(&src[i]);
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
+static void warn_sources(const source_t src[2])
+{
+	char a[KNOT_DNAME_TXT_MAXLEN + 1], b[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_to_str(a, ss_zone_origin(src[0].zone), sizeof(a));
+	knot_dname_to_str(b, ss_zone_origin(src[1].zone), sizeof(b));
+	if (strcmp(a, b) != 0) {
+		cli_err("warning: %s is zone %s but %s is zone %s", src[0].arg, a, src[1].arg, b);
+	}
+	for (int i = 0; i < 2; i++) {
+		size_t n = ss_zone_out_of_zone(src[i].zone);
+		if (n > 0) {
+			cli_err("warning: %s: %zu records outside %s ignored", src[i].arg, n,
+			        i == 0 ? a : b);
+		}
+	}
+	if (getenv("SOASYNC_STATS") == NULL) {
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		ss_zone_stats_t st;
+		ss_zone_stats(src[i].zone, &st);
+		cli_err(
+		    "stats: %s: %zu records (%zu read), parse %.3f s, sort %.3f s, arena %.1f MiB",
+		    src[i].arg, ss_zone_count(src[i].zone), st.added, st.parse_s, st.sort_s,
+		    (double)st.bytes / (1024.0 * 1024.0));
+	}
+}
+
+/* JSON strings must be UTF-8; presentation format is ASCII but for bytes
+ * libknot may pass through, which become \DDD as in the zone file syntax. */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j != NULL) {
+		return j;
+	}
+	size_t n = strlen(s);
+	char *esc = malloc(4 * n + 1), *p = esc;
+	if (esc == NULL) {
+		return NULL;
+	}
+	for (const unsigned char *c = (const unsigned char *)s; *c != '\0'; c++) {
+		p += *c < 0x80 ? sprintf(p, "%c", *c) : sprintf(p, "\\%03u", *c);
+	}
+	j = json_string(esc);
+	free(esc);
+	return j;
+}
+
+static int on_diff(int side, const ss_zone_t *z, size_t index, void *arg)
+{
+	diff_ctx_t *ctx = arg;
+	int len = ss_zone_rr_to_text(z, index, ctx->text, SS_RR_TEXT_MAX);
+	if (len < 0) {
+		cli_err("cannot print a record: %s", ss_strerror(len));
+		return len;
+	}
+	if (!ctx->json) {
+		fputc(side < 0 ? '-' : '+', stdout);
+		fputc(' ', stdout);
+		fwrite(ctx->text, 1, (size_t)len, stdout);
+		fputc('\n', stdout);
+		return 0;
+	}
+	if (json_array_append_new(ctx->side[side < 0 ? 0 : 1], json_text(ctx->text)) != 0) {
+		cli_err("%s", ss_strerror(SS_ENOMEM));
+		return SS_ENOMEM;
+	}
+	return 0;
+}
+
+static int print_json(diff_ctx_t *ctx)
+{
+	json_t *obj = json_object();
+	if (obj == NULL || json_object_set(obj, "only_in_a", ctx->side[0]) != 0 ||
+	    json_object_set(obj, "only_in_b", ctx->side[1]) != 0 ||
+	    json_dumpf(obj, stdout, JSON_COMPACT) != 0) {
+		json_decref(obj);
+		cli_err("%s", ss_strerror(SS_ENOMEM));
+		return -1;
+	}
+	fputc('\n', stdout);
+	json_decref(obj);
+	return 0;
+}
+
+/* Returns 1 when --help was printed, -1 on a usage error, 0 to go on. */
+static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"origin", required_argument, NULL, OPT_ORIGIN},
+	    {"ignore-ttl", no_argument, NULL, OPT_IGNORE_TTL},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(diff_help, stdout);
+			return 1;
+		case OPT_ORIGIN:
+			if (knot_dname_from_str(ctx->origin, optarg, sizeof(ctx->origin)) == NULL) {
+				cli_err("--origin: '%s' is not a domain name", optarg);
+				return -1;
+			}
+			ctx->have_origin = true;
+			break;
+		case OPT_IGNORE_TTL:
+			ctx->ignore_ttl = true;
+			break;
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		default:
+			cli_err(
+			    "diff: unknown or incomplete option '%s'; see 'soasync diff --help'",
+			    argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (argc - optind != 2) {
+		cli_err("diff: expected two zones, A and B; see 'soasync diff --help'");
+		return -1;
+	}
+	return 0;
+}
+
+static int run_diff(diff_ctx_t *ctx, source_t src[2])
+{
+	size_t ndiff = 0;
+	ctx->text = malloc(SS_RR_TEXT_MAX);
+	ctx->side[0] = ctx->json ? json_array() : NULL;
+	ctx->side[1] = ctx->json ? json_array() : NULL;
+	if (ctx->text == NULL || (ctx->json && (ctx->side[0] == NULL || ctx->side[1] == NULL))) {
+		cli_err("%s", ss_strerror(SS_ENOMEM));
+		return DIFF_ERROR;
+	}
+	int ret = ss_zone_diff(src[0].zone, src[1].zone, ctx->ignore_ttl, on_diff, ctx, &ndiff);
+	if (ret == 0 && ctx->json) {
+		ret = print_json(ctx);
+	}
+	if (ret == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
+		cli_err("cannot write the output");
+		ret = -1;
+	}
+	if (ret != 0) {
+		return DIFF_ERROR;
+	}
+	return ndiff > 0 ? DIFF_DIFFERENT : DIFF_SAME;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	diff_ctx_t ctx = {0};
+	source_t src[2] = {{0}, {0}};
+	int r = parse_args(&ctx, argc, argv);
+	if (r != 0) {
+		return r > 0 ? DIFF_SAME : DIFF_ERROR;
+	}
+	src[0].arg = argv[optind];
+	src[1].arg = argv[optind + 1];
+	int ret = DIFF_ERROR;
+	if (load_both(src, &ctx) == 0) {
+		warn_sources(src);
+		ret = run_diff(&ctx, src);
+	}
+	json_decref(ctx.side[0]);
+	json_decref(ctx.side[1]);
+	free(ctx.text);
+	ss_zone_free(src[0].zone);
+	ss_zone_free(src[1].zone);
+	return ret;
+}

@@ -1,0 +1,256 @@
+/*
+ * soasync xfr-check: may each server of a zone transfer it, to whom, with
+ * which key; does IXFR work?
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <soasync/checkxfr.h>
+#include <soasync/error.h>
+#include <soasync/xfr.h>
+
+#include "cli.h"
+#include "render.h"
+#include "session.h"
+
+static const char xfr_help[] =
+        "Usage: soasync xfr-check [options] ZONE\n"
+        "\n"
+        "For every authoritative server address of ZONE: the SOA answer, whether AXFR is\n"
+        "allowed (from this host's address, without and with the TSIG key), and what an\n"
+        "IXFR from an older serial gives.\n"
+        "\n"
+        "  --tsig-key FILE          also try AXFR signed with the key in FILE (BIND syntax)\n"
+        "  -y [ALG:]NAME:SECRET     also try AXFR signed with this key\n"
+        "  --no-ixfr                do not try IXFR\n"
+        "  --xfr-timeout S          longest transfer (default 600)\n"
+        "%s"
+        "Output:\n"
+        "  --json                   one JSON object per zone\n"
+        "  --color WHEN             auto (default), always, never\n"
+        "  -h, --help               this help\n"
+        "\n"
+        "Findings: transfer-open (AXFR without a key works: warning), transfer-refused,\n"
+        "transfer-failed. Exit status as check: 0 ok, 1 warning, 2 critical, 3 unknown.\n";
+
+enum { OPT_TSIG = OPT_NET_LAST + 1, OPT_NO_IXFR, OPT_XFR_TIMEOUT, OPT_JSON, OPT_COLOR };
+
+typedef struct {
+	cli_net_t net;
+	cli_tsig_t tsig;
+	bool no_ixfr, json;
+	unsigned xfr_timeout_s;
+	cli_color_t color;
+	const char *zone;
+} xfr_args_t;
+
+static int parse_color(const char *arg, cli_color_t *out)
+{
+	if (strcmp(arg, "auto") == 0) {
+		*out = CLI_COLOR_AUTO;
+	} else if (strcmp(arg, "always") == 0) {
+		*out = CLI_COLOR_ALWAYS;
+	} else if (strcmp(arg, "never") == 0) {
+		*out = CLI_COLOR_NEVER;
+	} else {
+		cli_err("--color: expected auto, always or never, got '%s'", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_args(xfr_args_t *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        CLI_NET_LONGOPTS,
+	        CLI_QUERY_TIMEOUT_LONGOPT,
+	        {"tsig-key", required_argument, NULL, OPT_TSIG},
+	        {"no-ixfr", no_argument, NULL, OPT_NO_IXFR},
+	        {"xfr-timeout", required_argument, NULL, OPT_XFR_TIMEOUT},
+	        {"json", no_argument, NULL, OPT_JSON},
+	        {"color", required_argument, NULL, OPT_COLOR},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, NULL)) != -1) {
+		int r = cli_net_option(&a->net, opt, optarg);
+		if (r != 0) {
+			if (r < 0) {
+				return -1;
+			}
+			continue;
+		}
+		switch (opt) {
+		case 'h':
+			printf(xfr_help, cli_net_help);
+			return 1;
+		case OPT_TSIG:
+			r = cli_tsig_option(&a->tsig, "--tsig-key", optarg);
+			break;
+		case 'y':
+			r = cli_tsig_option(&a->tsig, "-y", optarg);
+			break;
+		case OPT_NO_IXFR:
+			a->no_ixfr = true;
+			break;
+		case OPT_XFR_TIMEOUT:
+			r = cli_parse_uint("--xfr-timeout", optarg, 1, 86400, &a->xfr_timeout_s);
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_COLOR:
+			r = parse_color(optarg, &a->color);
+			break;
+		default:
+			cli_err("xfr-check: unknown or incomplete option '%s'; see 'soasync xfr-check "
+			        "--help'",
+			        argv[optind - 1]);
+			return -1;
+		}
+		if (r != 0) {
+			return -1;
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_err("xfr-check: expected exactly one ZONE; see 'soasync xfr-check --help'");
+		return -1;
+	}
+	a->zone = argv[optind];
+	return cli_net_finish(&a->net, a->net.nns == 0);
+}
+
+static const char *ixfr_text(const ss_server_obs_t *s)
+{
+	if (s->ixfr != SS_XFR_ALLOWED) {
+		return ss_xfr_state_name(s->ixfr);
+	}
+	switch (s->ixfr_kind) {
+	case SS_IXFR_INCREMENTAL:
+		return "incremental";
+	case SS_IXFR_AXFR:
+		return "axfr";
+	case SS_IXFR_UP_TO_DATE:
+		return "up-to-date";
+	case SS_IXFR_SINGLE_SOA:
+		return "single-soa";
+	default:
+		return "failed";
+	}
+}
+
+static json_t *server_json(const ss_server_obs_t *s)
+{
+	char addr[SS_ADDR_STRLEN];
+	ss_addr_ntop(&s->addr, addr, sizeof(addr));
+	const char *err = s->xfr_error;
+	if (!s->has_soa) {
+		err = s->detail ? s->detail : ss_strerror(s->error);
+	}
+	return json_pack("{s:o, s:s, s:i, s:o, s:s, s:s, s:s, s:o, s:o}", "name",
+	                 s->name ? json_string(s->name) : json_null(), "address", addr, "port",
+	                 (int)ss_addr_port(&s->addr), "soa_serial",
+	                 s->has_soa ? json_integer(s->soa.serial) : json_null(), "axfr",
+	                 ss_xfr_state_name(s->axfr), "axfr_tsig", ss_xfr_state_name(s->axfr_tsig),
+	                 "ixfr", ixfr_text(s), "error", err ? json_string(err) : json_null(),
+	                 "vendor",
+	                 ss_vendor_name(s->vendor) ? json_string(ss_vendor_name(s->vendor))
+	                                           : json_null());
+}
+
+static void print_json(const ss_zone_result_t *res)
+{
+	json_t *servers = json_array();
+	for (size_t i = 0; i < res->obs.nservers; i++) {
+		json_array_append_new(servers, server_json(&res->obs.servers[i]));
+	}
+	render_json_line(stdout, json_pack("{s:s, s:s, s:o, s:o}", "zone", res->obs.zone_str,
+	                                   "status", ss_status_name(res->status), "servers",
+	                                   servers, "findings", render_findings_json(res)));
+}
+
+static void print_table(const ss_zone_result_t *res, bool color)
+{
+	printf("%s %s\n", res->obs.zone_str, ss_status_name(res->status));
+	printf("  %-24s %-22s %-10s %-9s %-9s %-12s %s\n", "NAME", "ADDRESS", "SERIAL", "AXFR",
+	       "AXFR-TSIG", "IXFR", "ERROR");
+	for (size_t i = 0; i < res->obs.nservers; i++) {
+		const ss_server_obs_t *s = &res->obs.servers[i];
+		char addr[SS_ADDR_STRLEN], serial[16] = "-";
+		if (s->has_soa) {
+			snprintf(serial, sizeof(serial), "%u", s->soa.serial);
+		}
+		printf("  %-24s %-22s %-10s %-9s %-9s %-12s %s\n", s->name ? s->name : "-",
+		       ss_addr_format(&s->addr, addr, sizeof(addr)), serial,
+		       ss_xfr_state_name(s->axfr), ss_xfr_state_name(s->axfr_tsig), ixfr_text(s),
+		       s->has_soa ? (s->xfr_error ? s->xfr_error : "")
+		                  : (s->detail ? s->detail : ss_strerror(s->error)));
+	}
+	render_findings_text(stdout, res, color);
+}
+
+static void transfers_done(ss_zone_result_t *res, void *arg)
+{
+	(void)res;
+	*(bool *)arg = true;
+}
+
+static int run(xfr_args_t *a)
+{
+	cli_session_t s;
+	if (cli_session_open(&s, &a->net) != 0) {
+		return EXIT_UNKNOWN;
+	}
+	ss_zone_result_t zr;
+	cli_probe_where_t where = cli_probe_where(&a->net);
+	if (cli_probe(&s, &a->net, &where, a->zone, &zr) != 0) {
+		cli_session_close(&s);
+		return EXIT_UNKNOWN;
+	}
+	char src[SS_ADDR_STRLEN];
+	if (a->net.eng.has_source4 || a->net.eng.has_source6) {
+		zr.obs.source = strdup(ss_addr_ntop(a->net.eng.has_source4 ? &a->net.eng.source4
+		                                                          : &a->net.eng.source6,
+		                                    src, sizeof(src)));
+	}
+	ss_xfr_plan_t plan = {
+	        .axfr = true,
+	        .tsig = a->tsig.have ? &a->tsig.key : NULL,
+	        .ixfr = !a->no_ixfr,
+	        .limit_ms = a->xfr_timeout_s * 1000,
+	};
+	bool done = false;
+	if (ss_check_transfers(s.e, &zr, &plan, transfers_done, &done) == 0) {
+		cli_session_run(&s);
+	}
+	int code = EXIT_UNKNOWN;
+	if (done && ss_check_analyze(&zr) == 0) {
+		if (a->json) {
+			print_json(&zr);
+		} else {
+			print_table(&zr, cli_use_color(a->color, stdout));
+		}
+		code = (int)zr.status;
+	}
+	ss_zone_result_clear(&zr);
+	cli_session_close(&s);
+	return code;
+}
+
+int cmd_xfr_check(int argc, char **argv)
+{
+	xfr_args_t a;
+	memset(&a, 0, sizeof(a));
+	a.xfr_timeout_s = 600;
+	cli_net_init(&a.net);
+	int ret = parse_args(&a, argc, argv);
+	int code = ret > 0 ? EXIT_OK_ : ret < 0 ? EXIT_UNKNOWN : run(&a);
+	cli_tsig_free(&a.tsig);
+	cli_net_free(&a.net);
+	return code;
+}

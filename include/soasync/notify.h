@@ -1,0 +1,45 @@
+/*
+ * soasync: NOTIFY (RFC 1996) with the zone's current SOA in the answer
+ * section, retried until acknowledged or a deadline passes.
+ */
+#ifndef SOASYNC_NOTIFY_H
+#define SOASYNC_NOTIFY_H
+
+#include <stdint.h>
+
+#include <libknot/libknot.h>
+
+#include <soasync/addr.h>
+#include <soasync/api.h>
+#include <soasync/engine.h>
+
+typedef enum {
+	SS_NOTIFY_ACKED,    /* NOERROR answer */
+	SS_NOTIFY_REFUSED,  /* an error RCODE answer (see rcode) */
+	SS_NOTIFY_NOANSWER, /* nothing until the deadline (see error) */
+} ss_notify_status_t;
+
+typedef struct {
+	ss_addr_t target;
+	ss_notify_status_t status;
+	int rcode;          /* when REFUSED: the (extended) RCODE */
+	int error;          /* when NOANSWER: the last SS_E* */
+	unsigned attempts;  /* queries submitted (each with the engine's tries) */
+	uint32_t rtt_us;
+} ss_notify_result_t;
+
+typedef void (*ss_notify_cb)(const ss_notify_result_t *res, void *arg);
+
+/*
+ * Notify target about zone, carrying soa (copied) in the answer section,
+ * signed with tsig (borrowed until cb) when not NULL. Resubmits until an
+ * answer comes or deadline_ms passed. Returns 0 (cb will be called) or
+ * SS_ENOMEM / SS_EINVAL.
+ */
+SS_API int ss_notify_send(ss_engine_t *e, const knot_dname_t *zone, const knot_rrset_t *soa,
+                          const ss_addr_t *target, const knot_tsig_key_t *tsig,
+                          unsigned deadline_ms, ss_notify_cb cb, void *arg);
+
+SS_API const char *ss_notify_status_name(ss_notify_status_t st);
+
+#endif

@@ -1,0 +1,50 @@
+#include "pktutil.h"
+#include "rrcheck.h"
+
+static bool rdata_ok(uint16_t type, const knot_rdata_t *rd)
+{
+	switch (type) {
+	case KNOT_RRTYPE_SOA:
+		return ss_rdata_soa_ok(rd);
+	case KNOT_RRTYPE_NS:
+	case KNOT_RRTYPE_CNAME:
+		return ss_rdata_name_ok(rd);
+	case KNOT_RRTYPE_A:
+		return rd->len == 4;
+	case KNOT_RRTYPE_AAAA:
+		return rd->len == 16;
+	default:
+		return true;
+	}
+}
+
+knot_rrset_t *ss_pkt_collect(const knot_pkt_t *pkt, knot_section_t sec, uint16_t type,
+                             const knot_dname_t *owner)
+{
+	const knot_pktsection_t *s = knot_pkt_section(pkt, sec);
+	knot_rrset_t *out = NULL;
+	for (uint16_t i = 0; i < s->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(s, i);
+		if (rr->type != type || rr->rclass != KNOT_CLASS_IN ||
+		    (owner != NULL && !knot_dname_is_case_equal(rr->owner, owner))) {
+			continue;
+		}
+		knot_rdata_t *rd = rr->rrs.rdata;
+		for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+			if (!rdata_ok(type, rd)) {
+				continue;
+			}
+			if (out == NULL) {
+				out = knot_rrset_new(rr->owner, type, KNOT_CLASS_IN, rr->ttl, NULL);
+				if (out == NULL) {
+					return NULL;
+				}
+			}
+			if (knot_rdataset_add(&out->rrs, rd, NULL) != KNOT_EOK) {
+				knot_rrset_free(out, NULL);
+				return NULL;
+			}
+		}
+	}
+	return out;
+}

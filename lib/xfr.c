@@ -1,0 +1,239 @@
+/*
+ * Zone transfers as a stream of checked records. AXFR ends with the second
+ * SOA of the zone; an IXFR answer is recognized by its second record (a SOA:
+ * difference sequences, in which SOAs come in pairs, so the closing SOA is
+ * the one at an odd position carrying the new serial; anything else: a whole
+ * zone in AXFR form).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <soasync/error.h>
+#include <soasync/serial.h>
+#include <soasync/xfr.h>
+
+#include "rrcheck.h"
+
+#define DEFAULT_MAX_RECORDS 50000000u
+#define DEFAULT_MAX_BYTES   (4ull << 30)
+
+typedef struct {
+	ss_xfr_opts_t o;
+	knot_dname_t *zone;
+	ss_xfr_rr_cb rr_cb;
+	ss_xfr_done_cb done_cb;
+	void *arg;
+	ss_xfr_result_t res;
+	uint64_t start;
+	unsigned soas_after_first;
+	bool diff_mode;
+} xfr_t;
+
+static int fail(xfr_t *x, int error, const char *fmt, const char *arg)
+{
+	snprintf(x->res.detail, sizeof(x->res.detail), fmt, arg ? arg : "");
+	return error;
+}
+
+static const char *rcode_name(int rcode)
+{
+	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
+	return l ? l->name : "unknown RCODE";
+}
+
+/* The server rejected our TSIG key: why (RFC 8945 5.2). */
+static const char *tsig_error_text(uint16_t terr)
+{
+	switch (terr) {
+	case 0:
+		return "";
+	case KNOT_RCODE_BADSIG:
+		return " (TSIG BADSIG: the server has another secret for this key)";
+	case KNOT_RCODE_BADKEY:
+		return " (TSIG BADKEY: the server does not know this key name or algorithm)";
+	case KNOT_RCODE_BADTIME:
+		return " (TSIG BADTIME: the clocks differ)";
+	default:
+		return " (TSIG error)";
+	}
+}
+
+static bool is_zone_soa(const xfr_t *x, const knot_rrset_t *rr)
+{
+	return rr->type == KNOT_RRTYPE_SOA && knot_dname_is_case_equal(rr->owner, x->zone) &&
+	       rr->rrs.count == 1 && ss_rdata_soa_ok(rr->rrs.rdata);
+}
+
+/* The first record: the zone's SOA, whose serial the transfer carries. */
+static int first_record(xfr_t *x, const knot_rrset_t *rr)
+{
+	if (!is_zone_soa(x, rr)) {
+		return fail(x, SS_EXFR, "the first record is not the zone's SOA%s", NULL);
+	}
+	x->res.serial = knot_soa_serial(rr->rrs.rdata);
+	return 0;
+}
+
+/* A SOA after the first one: returns 1 when it closes the transfer. */
+static int later_soa(xfr_t *x, const knot_rrset_t *rr, bool second)
+{
+	uint32_t serial = knot_soa_serial(rr->rrs.rdata);
+	if (second && x->o.type == KNOT_RRTYPE_IXFR) {
+		x->diff_mode = true;
+		x->res.ixfr = SS_IXFR_INCREMENTAL;
+	}
+	x->soas_after_first++;
+	if (!x->diff_mode) {
+		if (serial != x->res.serial) {
+			return fail(x, SS_EXFR, "the closing SOA has another serial than the first%s",
+			            NULL);
+		}
+		return 1;
+	}
+	/* Difference sequences: SOA(old) deletions SOA(new) additions, repeated. */
+	return (x->soas_after_first % 2 == 1 && serial == x->res.serial) ? 1 : 0;
+}
+
+static int one_record(xfr_t *x, const knot_rrset_t *rr)
+{
+	bool first = x->res.records == 0;
+	x->res.records += rr->rrs.count;
+	x->res.bytes += knot_rrset_size(rr);
+	if (x->res.records > x->o.max_records || x->res.bytes > x->o.max_bytes) {
+		return fail(x, SS_ELIMIT, "the transfer is larger than the limit%s", NULL);
+	}
+	if (first) {
+		return first_record(x, rr);
+	}
+	if (knot_dname_in_bailiwick(rr->owner, x->zone) < 0) {
+		return fail(x, SS_EXFR, "a record lies outside the zone%s", NULL);
+	}
+	if (is_zone_soa(x, rr)) {
+		int ret = later_soa(x, rr, x->res.records == 2);
+		if (ret != 0) {
+			return ret;
+		}
+	} else if (x->res.records == 2 && x->o.type == KNOT_RRTYPE_IXFR) {
+		x->res.ixfr = SS_IXFR_AXFR;
+	}
+	return 0;
+}
+
+/* An IXFR answered with the SOA alone. */
+static int single_soa(xfr_t *x)
+{
+	bool newer = ss_serial_cmp(x->res.serial, x->o.ixfr_serial) == SS_SERIAL_GREATER;
+	x->res.ixfr = newer ? SS_IXFR_SINGLE_SOA : SS_IXFR_UP_TO_DATE;
+	return 1;
+}
+
+static int on_message(const knot_pkt_t *pkt, void *arg)
+{
+	xfr_t *x = arg;
+	x->res.messages++;
+	if (x->res.messages == 1) {
+		x->res.rcode = knot_pkt_ext_rcode(pkt);
+		if (x->res.rcode != KNOT_RCODE_NOERROR) {
+			uint16_t terr = pkt->tsig_rr ? knot_tsig_rdata_error(pkt->tsig_rr) : 0;
+			if (terr != 0) {
+				x->res.rcode = knot_wire_get_rcode(pkt->wire);
+			}
+			snprintf(x->res.detail, sizeof(x->res.detail), "%s%s", rcode_name(x->res.rcode),
+			         tsig_error_text(terr));
+			return SS_EREFUSED;
+		}
+	}
+	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
+	if (an->count == 0) {
+		return fail(x, SS_EXFR, "a message without records%s", NULL);
+	}
+	for (uint16_t i = 0; i < an->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, i);
+		int ret = one_record(x, rr);
+		if (ret < 0) {
+			return ret;
+		}
+		if (ret == 1) {
+			return i + 1 == an->count ? 1 : fail(x, SS_EXFR, "records after the closing SOA%s",
+			                                     NULL);
+		}
+		if (x->rr_cb != NULL && (ret = x->rr_cb(rr, x->arg)) < 0) {
+			return fail(x, ret, "%s", ss_strerror(ret));
+		}
+	}
+	if (x->o.type == KNOT_RRTYPE_IXFR && x->res.messages == 1 && x->res.records == 1) {
+		return single_soa(x);
+	}
+	return 0;
+}
+
+static void on_done(int error, void *arg)
+{
+	xfr_t *x = arg;
+	x->res.error = error;
+	x->res.duration_us = (uv_hrtime() - x->start) / 1000;
+	if (error != 0 && x->res.detail[0] == '\0') {
+		snprintf(x->res.detail, sizeof(x->res.detail), "%s", ss_strerror(error));
+	}
+	if (error != 0 && x->o.type == KNOT_RRTYPE_IXFR) {
+		x->res.ixfr = SS_IXFR_NONE;
+	}
+	x->res.signed_ok = error == 0 && x->o.tsig != NULL;
+	x->done_cb(&x->res, x->arg);
+	free(x->zone);
+	free(x);
+}
+
+/* The SOA an IXFR query carries: only the serial matters to servers. */
+static knot_rrset_t *ixfr_soa(const knot_dname_t *zone, uint32_t serial)
+{
+	knot_rrset_t *rr = knot_rrset_new(zone, KNOT_RRTYPE_SOA, KNOT_CLASS_IN, 0, NULL);
+	uint8_t rd[2 + 20] = {0};
+	knot_wire_write_u32(rd + 2, serial);
+	if (rr != NULL && knot_rrset_add_rdata(rr, rd, sizeof(rd), NULL) != KNOT_EOK) {
+		knot_rrset_free(rr, NULL);
+		rr = NULL;
+	}
+	return rr;
+}
+
+int ss_xfr_start(ss_engine_t *e, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
+                 ss_xfr_done_cb done_cb, void *arg)
+{
+	if (opts->zone == NULL || done_cb == NULL) {
+		return SS_EINVAL;
+	}
+	xfr_t *x = calloc(1, sizeof(*x));
+	if (x == NULL || (x->zone = knot_dname_copy(opts->zone, NULL)) == NULL) {
+		free(x);
+		return SS_ENOMEM;
+	}
+	x->o = *opts;
+	x->o.type = opts->type ? opts->type : KNOT_RRTYPE_AXFR;
+	x->o.max_records = opts->max_records ? opts->max_records : DEFAULT_MAX_RECORDS;
+	x->o.max_bytes = opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES;
+	x->rr_cb = rr_cb;
+	x->done_cb = done_cb;
+	x->arg = arg;
+	x->res.rcode = -1;
+	x->start = uv_hrtime();
+	knot_rrset_t *auth = x->o.type == KNOT_RRTYPE_IXFR ? ixfr_soa(x->zone, opts->ixfr_serial) : NULL;
+	ss_query_t q = {
+	        .server = opts->server,
+	        .qname = x->zone,
+	        .qtype = x->o.type,
+	        .authority = auth,
+	        .tsig = opts->tsig,
+	};
+	ss_stream_opts_t so = {.idle_ms = opts->idle_ms, .limit_ms = opts->limit_ms};
+	int ret = (x->o.type == KNOT_RRTYPE_IXFR && auth == NULL)
+	                  ? SS_ENOMEM
+	                  : ss_engine_stream(e, &q, &so, on_message, on_done, x);
+	knot_rrset_free(auth, NULL);
+	if (ret != 0) {
+		free(x->zone);
+		free(x);
+	}
+	return ret;
+}

@@ -1,0 +1,146 @@
+"""pytest fixtures for soasync system tests (real servers, see harness.py).
+
+Fixtures
+--------
+``fleet``         factory: ``fleet(delegation=False, net=None, **kw) -> Fleet``.
+                  Each call gets its own work directory under ``tmp_path`` and
+                  its own /24 (the first free one from 127.53.0 up, locked
+                  machine-wide while the fleet lives); every fleet is closed at
+                  teardown even if the test failed.
+``soasync_bin``   path of the binary under test: ``$SOASYNC`` or
+                  ``<repo>/build/soasync``; skips (or, with
+                  ``SOASYNC_REQUIRED=1``, fails) with a clear message if missing.
+``run_soasync``   ``run_soasync(*args, timeout=60, input=None) -> SoasyncResult``
+                  with ``rc``, ``out``, ``err``, ``argv`` and ``json_lines()``.
+``wait_until``    the harness's ``wait_until(fn, timeout=10, interval=0.02)``.
+``ipv6_loopback`` skips the test when ``[::1]`` is unusable on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import harness  # noqa: E402
+
+
+def _require_root():
+    if os.geteuid() != 0:
+        pytest.skip("system tests need root (they add /32 aliases to lo and bind port 53)")
+
+
+@pytest.fixture
+def wait_until():
+    """The harness's polling helper: ``wait_until(fn, timeout=10, interval=0.02)``."""
+    return harness.wait_until
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """Factory for :class:`harness.Fleet` objects closed at teardown.
+
+    ``fleet(delegation=True)`` also creates root server, ``test.`` server and
+    the unbound resolver (``f.resolver``); other keyword arguments go to
+    :meth:`Fleet.enable_delegation` (``tld``, ``root_kind``, ...) when
+    ``delegation`` is true.  Nothing is started until ``f.start()`` (or a
+    scenario helper) is called.
+    """
+    _require_root()
+    made = []
+
+    def make(delegation: bool = False, net: str | None = None, **kw) -> harness.Fleet:
+        n = len(made)
+        f = harness.Fleet(tmp_path / f"fleet{n}", net)     # None: first free /24
+        made.append(f)
+        if delegation:
+            f.enable_delegation(**kw)
+        elif kw:
+            raise TypeError(f"unexpected arguments without delegation: {sorted(kw)}")
+        return f
+
+    yield make
+    errors = []
+    for f in reversed(made):
+        try:
+            f.close()
+        except Exception as exc:                # pragma: no cover - reported below
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def ipv6_loopback():
+    reason = harness.ipv6_loopback_available()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def soasync_bin() -> str:
+    path = Path(os.environ.get("SOASYNC", REPO / "build" / "soasync"))
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        msg = (f"soasync binary not found or not executable at {path}: build it "
+               f"(e.g. into {REPO / 'build'}) or set SOASYNC=/path/to/soasync")
+        if os.environ.get("SOASYNC_REQUIRED") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return str(path)
+
+
+@dataclass
+class SoasyncResult:
+    """Outcome of one soasync run."""
+    argv: list
+    rc: int
+    out: str
+    err: str
+    timed_out: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def json_lines(self) -> list:
+        """Parse stdout as JSON Lines (blank lines ignored); raises with the
+        offending line on a parse error."""
+        out = []
+        for i, line in enumerate(self.out.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise AssertionError(f"stdout line {i} is not JSON: {line!r} ({exc})") from None
+        return out
+
+    def __str__(self):
+        return (f"$ {' '.join(self.argv)}\nrc={self.rc}{' (timed out)' if self.timed_out else ''}\n"
+                f"--- stdout:\n{self.out}--- stderr:\n{self.err}")
+
+
+@pytest.fixture
+def run_soasync(soasync_bin):
+    """``run_soasync(*args, timeout=60, input=None)`` runs the binary and
+    returns a :class:`SoasyncResult` (a timeout gives rc=-9, timed_out=True)."""
+
+    def run(*args, timeout: float = 60, input: str | None = None) -> SoasyncResult:
+        argv = [soasync_bin, *map(str, args)]
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                               input=input, stdin=None if input is not None else subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as exc:
+            def s(x):
+                return x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
+            return SoasyncResult(argv, -9, s(exc.stdout), s(exc.stderr), timed_out=True)
+        return SoasyncResult(argv, r.returncode, r.stdout, r.stderr)
+
+    return run

@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""soasync demo: a small fleet of real DNS servers with one secondary behind.
+
+    /usr/bin/python3 tests/system/demo.py --soasync build/soasync [-- extra check args]
+    /usr/bin/python3 tests/system/demo.py --no-check
+
+Starts (on loopback, port 53, 127.53.0.0/24 by default):
+
+* a root server, a ``test.`` server and unbound as resolver (real delegation),
+* zone ``demo.test.``: BIND 9 primary ``ns1.demo.test.``, NSD secondary
+  ``ns2.demo.test.``, Knot secondary ``ns3.demo.test.``;
+
+then moves the primary from serial N to N+1 with the NOTIFY withheld from one
+secondary (Knot by default), so that secondary is left behind at N.  Then it
+runs ``SOASYNC check --resolver <resolver> --source <checker addr> demo.test.
+[extra args]``, prints soasync's output as is, and stops every daemon.
+
+Exit status: 0 when the demo ran as expected -- soasync exiting 2 ("critical",
+because of the laggard) is the expected outcome, 0 and 1 are reported but
+accepted; 1 when the fleet failed to start or soasync crashed, timed out or
+exited 3 (or anything else).
+
+As a library::
+
+    from demo import build_demo
+    with harness.Fleet(workdir) as fleet:
+        demo = build_demo(fleet)          # started, laggard behind
+        subprocess.run(demo.check_argv("build/soasync"))
+        ...                               # e.g. doctor --fix --yes, check again
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import harness  # noqa: E402
+
+DEMO_ZONE = "demo.test."
+DEMO_RECORDS = [
+    "@ IN TXT \"soasync demo zone\"",
+    "www IN A 192.0.2.80",
+    "www IN AAAA 2001:db8::80",
+    "mail IN A 192.0.2.25",
+    "@ IN MX 10 mail",
+]
+
+
+@dataclass
+class Demo:
+    """The started demo fleet (see :func:`build_demo`)."""
+    fleet: harness.Fleet
+    zone: str
+    primary: harness.AuthServer
+    secondaries: list
+    laggard: harness.AuthServer
+    old_serial: int
+    new_serial: int
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def resolver_addr(self) -> str:
+        return self.fleet.resolver.addr
+
+    @property
+    def checker_addr(self) -> str:
+        return self.fleet.checker_addr
+
+    @property
+    def servers(self) -> list:
+        return [self.primary] + self.secondaries
+
+    def check_argv(self, soasync: str, extra=()) -> list:
+        """argv of ``soasync check`` against this demo."""
+        return [str(soasync), "check", "--resolver", self.resolver_addr,
+                "--source", self.checker_addr, *extra, self.zone]
+
+    def serials(self) -> dict:
+        return {s.name: s.serial(self.zone) for s in self.servers}
+
+    def describe(self) -> str:
+        lines = [f"demo fleet ({self.fleet.net}.0/24, work dir {self.fleet.workdir}):",
+                 self.fleet.describe(),
+                 f"  checker address (--source): {self.checker_addr}",
+                 f"  resolver (--resolver):      {self.resolver_addr}",
+                 f"zone {self.zone}: primary moved {self.old_serial} -> {self.new_serial}; "
+                 f"{self.laggard.kind} secondary {self.laggard.name} was not notified "
+                 f"and is left behind",
+                 "serials now: " + ", ".join(f"{n} {s}" for n, s in self.serials().items())]
+        return "\n".join(lines)
+
+
+def build_demo(fleet: harness.Fleet, *, zone: str = DEMO_ZONE, laggard: str = "knot",
+               serial: int = 2024010100) -> Demo:
+    """Declare and start the demo on ``fleet`` (delegation is enabled here if
+    the fleet has none yet) and leave the ``laggard`` secondary ("knot" or
+    "nsd") one serial behind.  Returns a :class:`Demo`."""
+    t0 = time.monotonic()
+    if fleet.root is None:
+        fleet.enable_delegation()
+    secondaries = ("nsd", "knot")
+    lag_index = secondaries.index(laggard)
+    zs = harness.scenario_behind(fleet, zone, primary="bind", secondaries=secondaries,
+                                 laggard=lag_index, serial=serial, records=DEMO_RECORDS)
+    return Demo(fleet, zs.zone, zs.primary, zs.secondaries, zs.laggard,
+                zs.notes["old"], zs.notes["new"],
+                {"start": dict(fleet.timings), "total": time.monotonic() - t0})
+
+
+def dig_soa(server: harness.AuthServer, zone: str) -> str:
+    """``dig`` SOA output (RD=0) for one server, or why dig could not run."""
+    argv = ["dig", f"@{server.addr}", "-p", str(server.port), "-b", server.source,
+            zone, "SOA", "+norecurse", "+noall", "+comments", "+answer", "+time=2", "+tries=1"]
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"$ {' '.join(argv)}\n(dig failed: {exc})"
+    out = "\n".join(l for l in r.stdout.splitlines() if l.strip() and not l.startswith(";; Got"))
+    return f"$ {' '.join(argv)}\n{out}{r.stderr}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--soasync", help="path of the soasync binary")
+    ap.add_argument("--no-check", action="store_true",
+                    help="only bring the fleet up, show dig SOA from each server, stop")
+    ap.add_argument("--laggard", choices=("knot", "nsd"), default="knot",
+                    help="which secondary is left behind (default knot)")
+    ap.add_argument("--net", default=None,
+                    help="the /24 to use (default: the first free one from 127.53.0 up)")
+    ap.add_argument("--workdir", help="keep the fleet's files here (default: a temporary "
+                                      "directory, removed afterwards)")
+    ap.add_argument("--timeout", type=float, default=60, help="soasync timeout in seconds")
+    ap.add_argument("extra", nargs="*", help="extra arguments for 'soasync check' (after --)")
+    args = ap.parse_args(argv)
+
+    if not args.no_check and not args.soasync:
+        ap.error("--soasync PATH is required unless --no-check is given")
+    if args.soasync and not args.no_check:
+        if not (os.path.isfile(args.soasync) and os.access(args.soasync, os.X_OK)):
+            print(f"demo: soasync binary {args.soasync!r} not found or not executable "
+                  f"(use --no-check to only run the fleet)", file=sys.stderr)
+            return 1
+    if os.geteuid() != 0:
+        print("demo: needs root (adds /32 aliases to lo, binds port 53)", file=sys.stderr)
+        return 1
+
+    tmp = None
+    workdir = args.workdir
+    if workdir is None:
+        tmp = workdir = tempfile.mkdtemp(prefix="soasync-demo-")
+    rc = 1
+    try:
+        with harness.Fleet(workdir, args.net) as fleet:
+            try:
+                demo = build_demo(fleet, laggard=args.laggard)
+            except (harness.HarnessError, TimeoutError, OSError) as exc:
+                print(f"demo: the fleet failed to start:\n{exc}", file=sys.stderr)
+                return 1
+            print(demo.describe())
+            print(f"(fleet up in {demo.timings['start']['total']:.2f}s, "
+                  f"demo state ready in {demo.timings['total']:.2f}s)")
+            print(flush=True)
+            if args.no_check:
+                for s in demo.servers:
+                    print(dig_soa(s, demo.zone))
+                    print()
+                rc = 0
+            else:
+                rc = run_check(demo, args.soasync, args.extra, args.timeout)
+        print("demo: fleet stopped", flush=True)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return rc
+
+
+def run_check(demo: Demo, soasync: str, extra, timeout: float) -> int:
+    """Run ``soasync check`` on the demo, echo its output; return the demo's exit status."""
+    argv = demo.check_argv(soasync, extra)
+    print("$ " + " ".join(argv), flush=True)
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        for data in (exc.stdout, exc.stderr):
+            if data:
+                sys.stdout.write(data.decode(errors="replace") if isinstance(data, bytes) else data)
+        print(f"demo: soasync timed out after {timeout:g}s", file=sys.stderr)
+        return 1
+    sys.stdout.write(r.stdout)
+    sys.stderr.write(r.stderr)
+    sys.stdout.flush()
+    took = time.monotonic() - t0
+    if r.returncode == 2:
+        print(f"demo: soasync exited 2 (critical) in {took:.2f}s, as expected: "
+              f"{demo.laggard.name} serves {demo.old_serial}, the primary {demo.new_serial}")
+        return 0
+    if r.returncode in (0, 1):
+        print(f"demo: soasync exited {r.returncode} in {took:.2f}s; expected 2 (critical) "
+              f"because {demo.laggard.name} is behind")
+        return 0
+    if r.returncode < 0:
+        print(f"demo: soasync crashed (signal {-r.returncode})", file=sys.stderr)
+    else:
+        print(f"demo: soasync failed with exit status {r.returncode}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
