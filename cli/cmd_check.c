@@ -8,6 +8,7 @@
 
 #include <soasync/checkrun.h>
 #include <soasync/error.h>
+#include <soasync/zone.h>
 
 #include "cli.h"
 #include "render.h"
@@ -31,6 +32,15 @@ static const char check_help[] =
         "\n"
         "Zones:\n"
         "  --zones-from FILE        read zones from FILE, one a line, '#' comments, '-' stdin\n"
+        "Same serial, same data?\n"
+        "  --content                also transfer the zone from every server (AXFR) and\n"
+        "                           compare the data (servers refusing the transfer are\n"
+        "                           asked RRset by RRset)\n"
+        "  --zonefile FILE          the source of truth: is it what the primary serves?\n"
+        "  --candidate-primary ADDR[#PORT]  a server a secondary might be pulling from\n"
+        "                           (an old provider, a stale copy); repeatable\n"
+        "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign the transfers\n"
+        "  --query-limit N          RRsets asked of a server refusing transfers (5000)\n"
         "%s"
         "%s"
         "Output:\n"
@@ -53,6 +63,11 @@ enum {
 	OPT_COLOR,
 	OPT_NO_VENDOR,
 	OPT_EXPIRE_WARN,
+	OPT_CONTENT,
+	OPT_ZONEFILE,
+	OPT_CANDIDATE,
+	OPT_TSIG,
+	OPT_QUERY_LIMIT,
 };
 
 static void on_zone(ss_zone_result_t *res, void *arg)
@@ -79,11 +94,6 @@ static void on_zone(ss_zone_result_t *res, void *arg)
 	}
 }
 
-static int add_zone(const char *zone, void *arg)
-{
-	return ss_check_add(arg, zone) == 0 ? 0 : -1;
-}
-
 static int parse_color(const char *arg, cli_color_t *out)
 {
 	if (strcmp(arg, "auto") == 0) {
@@ -108,7 +118,36 @@ typedef struct {
 	uint32_t expire_warn_s;
 	cli_expect_t expect;
 	ss_expect_set_t expect_set;
+	cli_tsig_t tsig;
+	ss_addr_t *candidates;
+	size_t ncandidates;
+	ss_content_opts_t content;
 } check_args_t;
+
+/* A broken --zonefile is a usage error, named by file and line, before any query. */
+static int validate_zonefile(const char *path, const char *zone)
+{
+	knot_dname_storage_t origin;
+	ss_zone_t *z = NULL;
+	ss_zone_error_t err;
+	if (knot_dname_from_str(origin, zone, sizeof(origin)) == NULL) {
+		return 0; /* the zone name itself is reported later */
+	}
+	knot_dname_to_lower(origin);
+	int ret = ss_zone_load_file(path, origin, 0, &z, &err);
+	ss_zone_free(z);
+	if (ret == 0) {
+		return 0;
+	}
+	const char *file = err.file[0] ? err.file : path;
+	if (err.line > 0) {
+		cli_err("%s:%llu: %s", file, (unsigned long long)err.line,
+		        err.message[0] ? err.message : ss_strerror(ret));
+	} else {
+		cli_err("%s: %s", file, err.message[0] ? err.message : ss_strerror(ret));
+	}
+	return -1;
+}
 
 static int parse_args(check_args_t *a, int argc, char **argv)
 {
@@ -122,12 +161,17 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	        {"no-vendor", no_argument, NULL, OPT_NO_VENDOR},
 	        {"expire-warn", required_argument, NULL, OPT_EXPIRE_WARN},
 	        CLI_EXPECT_LONGOPTS,
+	        {"content", no_argument, NULL, OPT_CONTENT},
+	        {"zonefile", required_argument, NULL, OPT_ZONEFILE},
+	        {"candidate-primary", required_argument, NULL, OPT_CANDIDATE},
+	        {"tsig-key", required_argument, NULL, OPT_TSIG},
+	        {"query-limit", required_argument, NULL, OPT_QUERY_LIMIT},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, NULL)) != -1) {
 		int r = cli_net_option(&a->net, opt, optarg);
 		if (r == 0) {
 			r = cli_expect_option(&a->expect, opt, optarg);
@@ -159,6 +203,30 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 		case OPT_NO_VENDOR:
 			a->no_vendor = true;
 			break;
+		case OPT_CONTENT:
+			a->content.all = true;
+			break;
+		case OPT_ZONEFILE:
+			a->content.zonefile = optarg;
+			break;
+		case OPT_CANDIDATE:
+			if (cli_parse_addr_list("--candidate-primary", optarg, &a->candidates,
+			                        &a->ncandidates) != 0) {
+				return -1;
+			}
+			break;
+		case OPT_TSIG:
+		case 'y':
+			if (cli_tsig_option(&a->tsig, opt == 'y' ? "-y" : "--tsig-key", optarg) != 0) {
+				return -1;
+			}
+			break;
+		case OPT_QUERY_LIMIT:
+			if (cli_parse_uint("--query-limit", optarg, 1, 10000000,
+			                   &a->content.query_limit) != 0) {
+				return -1;
+			}
+			break;
 		case OPT_EXPIRE_WARN: {
 			unsigned v;
 			if (cli_parse_uint("--expire-warn", optarg, 0, UINT32_MAX - 1, &v) != 0) {
@@ -177,6 +245,17 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 		cli_err("check: no zone given; see 'soasync check --help'");
 		return -1;
 	}
+	bool one_zone = optind + 1 == argc && a->zones_from == NULL;
+	if ((a->content.zonefile || a->ncandidates) && !one_zone) {
+		cli_err("check: --zonefile and --candidate-primary need exactly one ZONE");
+		return -1;
+	}
+	if (a->content.zonefile != NULL && validate_zonefile(a->content.zonefile, argv[optind])) {
+		return -1;
+	}
+	a->content.candidates = a->candidates;
+	a->content.ncandidates = a->ncandidates;
+	a->content.tsig = a->tsig.have ? &a->tsig.key : NULL;
 	if (cli_expect_any(&a->expect)) {
 		if (optind + 1 != argc || a->zones_from != NULL) {
 			cli_err("check: --expect needs exactly one ZONE");
@@ -189,7 +268,57 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	return cli_net_finish(&a->net, a->net.nns == 0);
 }
 
-static int run(check_args_t *a, int argc, char **argv)
+typedef struct {
+	char **names;
+	size_t n, cap;
+} zone_list_t;
+
+static int list_zone(const char *zone, void *arg)
+{
+	zone_list_t *l = arg;
+	knot_dname_storage_t tmp;
+	if (*zone == '\0' || knot_dname_from_str(tmp, zone, sizeof(tmp)) == NULL) {
+		return -1;
+	}
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		char **grown = realloc(l->names, ncap * sizeof(*grown));
+		if (grown == NULL) {
+			return -1;
+		}
+		l->names = grown;
+		l->cap = ncap;
+	}
+	l->names[l->n] = strdup(zone);
+	return l->names[l->n++] ? 0 : -1;
+}
+
+/* Every zone name is read and checked before any query goes out. */
+static int collect_zones(check_args_t *a, int argc, char **argv, zone_list_t *l)
+{
+	for (int i = optind; i < argc; i++) {
+		if (list_zone(argv[i], l) != 0) {
+			cli_err("check: '%s' is not a valid zone name", argv[i]);
+			return -1;
+		}
+	}
+	return a->zones_from ? cli_read_zones(a->zones_from, list_zone, l) : 0;
+}
+
+static void print_stats(ss_engine_t *e)
+{
+	ss_engine_stats_t st;
+	ss_engine_stats(e, &st);
+	fprintf(stderr,
+	        "soasync: stats: queries %llu sent %llu received %llu dropped %llu "
+	        "retransmits %llu tcp %llu timeouts %llu\n",
+	        (unsigned long long)st.queries, (unsigned long long)st.sent,
+	        (unsigned long long)st.received, (unsigned long long)st.dropped,
+	        (unsigned long long)st.retransmits, (unsigned long long)st.tcp,
+	        (unsigned long long)st.timeouts);
+}
+
+static int run(check_args_t *a, const zone_list_t *zones)
 {
 	uv_loop_t loop;
 	uv_loop_init(&loop);
@@ -206,32 +335,23 @@ static int run(check_args_t *a, int argc, char **argv)
 	        .expire = true,
 	        .expire_warn_s = a->expire_warn_s,
 	        .expect = a->expect_set.n ? &a->expect_set : NULL,
+	        .content = a->content,
 	};
 	ss_check_t *c = e ? ss_check_new(e, &copts, on_zone, &a->ctx) : NULL;
 	int ret = c ? 0 : -1;
-	for (int i = optind; ret == 0 && i < argc; i++) {
-		if (ss_check_add(c, argv[i]) != 0) {
-			cli_err("check: '%s' is not a valid zone name", argv[i]);
-			ret = -1;
-		}
-	}
-	if (ret == 0 && a->zones_from != NULL) {
-		ret = cli_read_zones(a->zones_from, add_zone, c);
+	for (size_t i = 0; ret == 0 && i < zones->n; i++) {
+		ret = ss_check_add(c, zones->names[i]) == 0 ? 0 : -1;
 	}
 	if (ret == 0) {
 		uv_run(&loop, UV_RUN_DEFAULT);
+	} else if (e != NULL) {
+		cli_err("out of memory");
+		ss_check_abort(c);
+		ss_engine_cancel_all(e);
 	}
 	ss_check_free(c);
 	if (e != NULL && getenv("SOASYNC_STATS") != NULL) {
-		ss_engine_stats_t st;
-		ss_engine_stats(e, &st);
-		fprintf(stderr,
-		        "soasync: stats: queries %llu sent %llu received %llu dropped %llu "
-		        "retransmits %llu tcp %llu timeouts %llu\n",
-		        (unsigned long long)st.queries, (unsigned long long)st.sent,
-		        (unsigned long long)st.received, (unsigned long long)st.dropped,
-		        (unsigned long long)st.retransmits, (unsigned long long)st.tcp,
-		        (unsigned long long)st.timeouts);
+		print_stats(e);
 	}
 	if (e != NULL) {
 		ss_engine_close(e);
@@ -246,18 +366,32 @@ int cmd_check(int argc, char **argv)
 	check_args_t a;
 	memset(&a, 0, sizeof(a));
 	cli_net_init(&a.net);
+	zone_list_t zones = {NULL, 0, 0};
 	int ret = parse_args(&a, argc, argv);
+	if (ret == 0) {
+		ret = collect_zones(&a, argc, argv, &zones);
+	}
 	int code = ret > 0 ? 0 : EXIT_UNKNOWN;
 	if (ret == 0) {
 		a.ctx.color = cli_use_color(a.color, stdout);
-		code = run(&a, argc, argv) != 0 ? EXIT_UNKNOWN : a.ctx.worst;
+		ret = run(&a, &zones);
+		code = a.ctx.worst;
+		if (ret == 0 && a.ctx.mode == OUT_NAGIOS) {
+			code = render_nagios_print(stdout, &a.ctx.nagios);
+		}
+		if (ret != 0) {
+			code = EXIT_UNKNOWN;
+		}
 	}
-	if (ret == 0 && code != EXIT_UNKNOWN && a.ctx.mode == OUT_NAGIOS) {
-		code = render_nagios_print(stdout, &a.ctx.nagios);
+	for (size_t i = 0; i < zones.n; i++) {
+		free(zones.names[i]);
 	}
+	free(zones.names);
 	render_nagios_free(&a.ctx.nagios);
 	ss_expect_set_clear(&a.expect_set);
 	cli_expect_free(&a.expect);
+	cli_tsig_free(&a.tsig);
+	free(a.candidates);
 	cli_net_free(&a.net);
 	return code;
 }

@@ -14,9 +14,10 @@
 #include <soasync/zone.h>
 
 #include "cli.h"
+#include "session.h"
 
 enum { DIFF_SAME = 0, DIFF_DIFFERENT = 1, DIFF_ERROR = 2 };
-enum { OPT_ORIGIN = 1000, OPT_IGNORE_TTL, OPT_JSON };
+enum { OPT_ORIGIN = OPT_NET_LAST + 1, OPT_IGNORE_TTL, OPT_JSON, OPT_TSIG };
 
 static const char diff_help[] =
     "Usage: soasync diff [options] A B\n"
@@ -34,17 +35,13 @@ static const char diff_help[] =
     "                  absolute SOA owner, or a file name like example.com.zone)\n"
     "  --ignore-ttl    records that differ only in TTL are the same\n"
     "  --json          one object: {\"only_in_a\": [...], \"only_in_b\": [...]}\n"
+    "Transfers (@ADDR):\n"
+    "  --tsig-key FILE, -y [ALG:]NAME:SECRET   sign the AXFR with this key\n"
+    "  -b, --source ADDR                       send from this address\n"
+    "  --timeout MS                            longest silence (default 1500)\n"
     "  -h, --help      this help\n"
     "\n"
     "Exit status: 0 the zones are the same, 1 they differ, 2 error.\n";
-
-typedef struct {
-	const char *arg;
-	const knot_dname_t *origin;
-	ss_zone_t *zone;
-	int ret;
-	ss_zone_error_t err;
-} source_t;
 
 typedef struct {
 	bool json;
@@ -53,7 +50,58 @@ typedef struct {
 	knot_dname_storage_t origin;
 	char *text;      /* one record in presentation format */
 	json_t *side[2]; /* only_in_a, only_in_b */
+	cli_net_t net;   /* for transfers */
+	cli_tsig_t tsig;
 } diff_ctx_t;
+
+typedef struct {
+	const char *arg;
+	const knot_dname_t *origin;
+	const diff_ctx_t *ctx;
+	ss_zone_t *zone;
+	int ret;
+	ss_zone_error_t err;
+} source_t;
+
+typedef struct {
+	source_t *src;
+	bool done;
+} xfr_wait_t;
+
+static void transferred(ss_zone_t *zone, const ss_xfr_result_t *res, void *arg)
+{
+	xfr_wait_t *w = arg;
+	w->src->zone = zone;
+	w->src->ret = zone ? 0 : (res->error ? res->error : SS_EXFR);
+	if (zone == NULL) {
+		snprintf(w->src->err.message, sizeof(w->src->err.message), "AXFR failed: %s",
+		         res->detail);
+	}
+	w->done = true;
+}
+
+/* An AXFR of origin from the address after the '@'. */
+static int load_transfer(source_t *s, const knot_dname_t *origin)
+{
+	ss_xfr_opts_t o = {.zone = origin, .tsig = s->ctx->tsig.have ? &s->ctx->tsig.key : NULL};
+	if (ss_addr_parse(&o.server, s->arg + 1, 53) != 0) {
+		snprintf(s->err.message, sizeof(s->err.message),
+		         "expected @ADDR or @ADDR#PORT (an IPv4 or IPv6 address)");
+		return SS_EADDR;
+	}
+	cli_session_t sess;
+	if (cli_session_open(&sess, &s->ctx->net) != 0) {
+		return SS_ENOMEM;
+	}
+	xfr_wait_t w = {s, false};
+	int ret = ss_zone_transfer(sess.e, &o, transferred, &w);
+	if (ret == 0) {
+		cli_session_run(&sess);
+		ret = w.done ? s->ret : SS_EXFR;
+	}
+	cli_session_close(&sess);
+	return ret;
+}
 
 /*
  * Load one side into a finished zone. "@ADDR[#PORT]" is a zone transfer of
@@ -61,29 +109,26 @@ typedef struct {
  * server; anything else is a master file (origin may be NULL). Returns 0 or
  * an SS_E* code with err filled (file: the argument, line 0 for transfers).
  */
-static int load_source(const char *arg, const knot_dname_t *origin, ss_zone_t **out,
-                       ss_zone_error_t *err)
+static int load_source(source_t *s)
 {
-	if (arg[0] != '@') {
-		return ss_zone_load_file(arg, origin, 0, out, err);
+	if (s->arg[0] != '@') {
+		return ss_zone_load_file(s->arg, s->origin, 0, &s->zone, &s->err);
 	}
-	*out = NULL;
-	memset(err, 0, sizeof(*err));
-	snprintf(err->file, sizeof(err->file), "%s", arg);
-	if (origin == NULL) {
-		snprintf(err->message, sizeof(err->message),
+	s->zone = NULL;
+	memset(&s->err, 0, sizeof(s->err));
+	snprintf(s->err.file, sizeof(s->err.file), "%s", s->arg);
+	if (s->origin == NULL) {
+		snprintf(s->err.message, sizeof(s->err.message),
 		         "which zone to transfer? give --origin ZONE");
 		return SS_EINVAL;
 	}
-	snprintf(err->message, sizeof(err->message),
-	         "AXFR sources need the transfer client, which this build lacks");
-	return SS_ENOTFOUND;
+	return load_transfer(s, s->origin);
 }
 
 static void *load_thread(void *arg)
 {
 	source_t *s = arg;
-	s->ret = load_source(s->arg, s->origin, &s->zone, &s->err);
+	s->ret = load_source(s);
 	return NULL;
 }
 
@@ -228,12 +273,27 @@ static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
 	    {"origin", required_argument, NULL, OPT_ORIGIN},
 	    {"ignore-ttl", no_argument, NULL, OPT_IGNORE_TTL},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"tsig-key", required_argument, NULL, OPT_TSIG},
+	    {"source", required_argument, NULL, OPT_SOURCE},
+	    CLI_QUERY_TIMEOUT_LONGOPT,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hb:y:", longopts, NULL)) != -1) {
+		if (opt == 'b' || opt == OPT_SOURCE || opt == OPT_TIMEOUT) {
+			if (cli_net_option(&ctx->net, opt, optarg) < 0) {
+				return -1;
+			}
+			continue;
+		}
+		if (opt == OPT_TSIG || opt == 'y') {
+			if (cli_tsig_option(&ctx->tsig, opt == 'y' ? "-y" : "--tsig-key", optarg) != 0) {
+				return -1;
+			}
+			continue;
+		}
 		switch (opt) {
 		case 'h':
 			fputs(diff_help, stdout);
@@ -293,12 +353,15 @@ int cmd_diff(int argc, char **argv)
 {
 	diff_ctx_t ctx = {0};
 	source_t src[2] = {{0}, {0}};
+	cli_net_init(&ctx.net);
 	int r = parse_args(&ctx, argc, argv);
 	if (r != 0) {
+		cli_tsig_free(&ctx.tsig);
 		return r > 0 ? DIFF_SAME : DIFF_ERROR;
 	}
 	src[0].arg = argv[optind];
 	src[1].arg = argv[optind + 1];
+	src[0].ctx = src[1].ctx = &ctx;
 	int ret = DIFF_ERROR;
 	if (load_both(src, &ctx) == 0) {
 		warn_sources(src);
@@ -309,5 +372,7 @@ int cmd_diff(int argc, char **argv)
 	free(ctx.text);
 	ss_zone_free(src[0].zone);
 	ss_zone_free(src[1].zone);
+	cli_tsig_free(&ctx.tsig);
+	cli_net_free(&ctx.net);
 	return ret;
 }

@@ -23,6 +23,43 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+static const char *content_name(ss_content_t c)
+{
+	switch (c) {
+	case SS_CONTENT_DIGEST:
+		return "transferred";
+	case SS_CONTENT_QUERIED:
+		return "queried";
+	case SS_CONTENT_FAILED:
+		return "failed";
+	case SS_CONTENT_NONE:
+		break;
+	}
+	return NULL;
+}
+
+/* The transfer and content fields, when a content check ran. */
+static void add_content_json(json_t *o, const ss_server_obs_t *s)
+{
+	if (s->content == SS_CONTENT_NONE && s->axfr == SS_XFR_SKIPPED &&
+	    s->axfr_tsig == SS_XFR_SKIPPED) {
+		return;
+	}
+	char hex[2 * SS_DIGEST_LEN + 1];
+	ss_xfr_state_t st = s->axfr_tsig != SS_XFR_SKIPPED ? s->axfr_tsig : s->axfr;
+	json_object_set_new(o, "axfr", json_string(ss_xfr_state_name(st)));
+	json_object_set_new(o, "digest",
+	                    s->has_digest ? json_string(ss_digest_hex(s->digest, hex)) : json_null());
+	json_object_set_new(o, "content", content_name(s->content)
+	                                          ? json_string(content_name(s->content))
+	                                          : json_null());
+	json_object_set_new(o, "content_differs", json_boolean(s->content_differs));
+	if (s->has_digest) {
+		json_object_set_new(o, "xfr_serial", json_integer(s->xfr_serial));
+		json_object_set_new(o, "records", json_integer((json_int_t)s->xfr_records));
+	}
+}
+
 static json_t *server_json(const ss_server_obs_t *s)
 {
 	char addr[SS_ADDR_STRLEN];
@@ -55,6 +92,7 @@ static json_t *server_json(const ss_server_obs_t *s)
 	if (s->has_expire) {
 		json_object_set_new(o, "expire_s", json_integer(s->expire_s));
 	}
+	add_content_json(o, s);
 	return o;
 }
 
@@ -136,6 +174,21 @@ json_t *render_check_json_obj(const ss_zone_result_t *res)
 	        "reference_serial",
 	        res->has_reference ? json_integer(res->reference_serial) : json_null(), "servers",
 	        servers, "findings", findings);
+	if (obj != NULL && o->zonefile != NULL) {
+		json_object_set_new(
+		        obj, "zonefile",
+		        json_pack("{s:s, s:o, s:b, s:i}", "path", o->zonefile, "serial",
+		                  o->has_zonefile_serial ? json_integer(o->zonefile_serial) : json_null(),
+		                  "differs", o->zonefile_differs, "records_differing",
+		                  (int)o->zonefile_ndiff));
+	}
+	if (obj != NULL && o->ncandidates > 0) {
+		json_t *cands = json_array();
+		for (size_t i = 0; cands && i < o->ncandidates; i++) {
+			json_array_append_new(cands, server_json(&o->candidates[i]));
+		}
+		json_object_set_new(obj, "candidates", cands);
+	}
 	if (obj != NULL && o->have_ns_sets) {
 		json_object_set_new(obj, "ns", json_pack("{s:o, s:o}", "parent",
 		                                         names_json(o->parent_ns, o->nparent_ns),

@@ -171,6 +171,8 @@ void ss_server_obs_clear(ss_server_obs_t *s)
 	free(s->version);
 	free(s->detail);
 	free(s->xfr_error);
+	free(s->content_diff);
+	free(s->zonemd_detail);
 	for (size_t i = 0; i < s->nexpect; i++) {
 		ss_expect_obs_clear(&s->expect[i]);
 	}
@@ -216,6 +218,14 @@ void ss_zone_result_clear(ss_zone_result_t *res)
 	free(o->unresolved_ns);
 	free(o->mname);
 	free(o->source);
+	free(o->zonefile);
+	free(o->zonefile_error);
+	free(o->zonefile_diff);
+	free(o->zonefile_zonemd_detail);
+	for (size_t i = 0; i < o->ncandidates; i++) {
+		ss_server_obs_clear(&o->candidates[i]);
+	}
+	free(o->candidates);
 	clear_findings(res);
 	memset(res, 0, sizeof(*res));
 }
@@ -920,6 +930,189 @@ static int report_expect(ss_zone_result_t *res)
 	return ret;
 }
 
+/* The address of the server whose data is the reference (for messages). */
+static const char *reference_label(const ss_zone_result_t *res, char *buf, size_t len)
+{
+	if (res->has_primary) {
+		char a[SS_ADDR_STRLEN];
+		snprintf(buf, len, "the primary's (%s)", ss_addr_format(&res->primary, a, sizeof(a)));
+	} else {
+		snprintf(buf, len, "the reference server's");
+	}
+	return buf;
+}
+
+static int report_content(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	group_t g = {.n = 0};
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	char ref[SS_ADDR_STRLEN + 32];
+	ss_strbuf_printf(&msg, "same serial %u, other data than %s (- only there, + only on "
+	                       "the server named): ",
+	                 res->reference_serial, reference_label(res, ref, sizeof(ref)));
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (!s->content_differs) {
+			continue;
+		}
+		group_add(&g, s);
+		ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
+		label(&msg, s);
+		ss_strbuf_printf(&msg, ": %zu %s differ%s (%s)", s->content_ndiff,
+		                 s->content == SS_CONTENT_QUERIED ? "RRsets" : "records",
+		                 s->content == SS_CONTENT_QUERIED ? " when asked one by one" : "",
+		                 s->content_diff ? s->content_diff : "");
+	}
+	int ret = 0;
+	if (g.n > 0) {
+		ret = ss_strbuf_ok(&msg)
+		              ? add_group_finding(
+		                        res, SS_F_SAME_SERIAL_DIFFERENT_DATA, SS_SEV_CRITICAL, &g,
+		                        "the zone was changed without raising its serial, so "
+		                        "secondaries kept the old data: raise the serial on the "
+		                        "primary (soasync serial bump ZONEFILE), reload it and notify "
+		                        "(soasync notify ZONE --all); a forced retransfer on each "
+		                        "secondary also works",
+		                        msg.s)
+		              : SS_ENOMEM;
+	}
+	ss_strbuf_free(&msg);
+	return ret;
+}
+
+static int report_zonemd(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	group_t g = {.n = 0};
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "the zone's ZONEMD (RFC 8976) does not match its data: ");
+	if (o->zonefile_zonemd == SS_ZONEMD_INVALID) {
+		ss_strbuf_printf(&msg, "in the zone file %s (%s)", o->zonefile,
+		                 o->zonefile_zonemd_detail ? o->zonefile_zonemd_detail : "");
+	}
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (s->zonemd != SS_ZONEMD_INVALID) {
+			continue;
+		}
+		group_add(&g, s);
+		ss_strbuf_printf(&msg, "%s", g.n > 1 || o->zonefile_zonemd == SS_ZONEMD_INVALID
+		                                     ? "; " : "");
+		label(&msg, s);
+		ss_strbuf_printf(&msg, " (%s)", s->zonemd_detail ? s->zonemd_detail : "");
+	}
+	int ret = 0;
+	if (g.n > 0 || o->zonefile_zonemd == SS_ZONEMD_INVALID) {
+		ret = ss_strbuf_ok(&msg)
+		              ? add_group_finding(res, SS_F_ZONEMD_INVALID, SS_SEV_CRITICAL, &g,
+		                                  "recompute the ZONEMD after every change (e.g. "
+		                                  "ldns-signzone -z, dnssec-signzone -z, or Knot's "
+		                                  "zonemd-generate) and serve the zone again; validating "
+		                                  "resolvers and RFC 8976 consumers reject it as it is",
+		                                  msg.s)
+		              : SS_ENOMEM;
+	}
+	ss_strbuf_free(&msg);
+	return ret;
+}
+
+/* The zone file is the source of truth: is it what the primary serves? */
+static int report_zonefile(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	if (o->zonefile == NULL || !res->has_reference) {
+		return 0;
+	}
+	if (o->zonefile_error != NULL) {
+		return ss_result_add_finding(res, SS_F_ZONEFILE_ERROR, SS_SEV_UNKNOWN, NULL, 0,
+		                             "fix the zone file", "--zonefile: %s",
+		                             o->zonefile_error);
+	}
+	char ref[SS_ADDR_STRLEN + 32];
+	reference_label(res, ref, sizeof(ref));
+	uint32_t file = o->zonefile_serial, served = res->reference_serial;
+	switch (ss_serial_cmp(file, served)) {
+	case SS_SERIAL_GREATER:
+		return ss_result_add_finding(
+		        res, SS_F_ZONEFILE_NOT_PUBLISHED, SS_SEV_CRITICAL, &res->primary,
+		        res->has_primary, "load the file on the primary (rndc reload ZONE, "
+		                          "nsd-control reload ZONE, knotc zone-reload ZONE) or run "
+		                          "the publish step that was skipped",
+		        "the zone file %s has serial %u, but %s serial is %u: the edit was never "
+		        "loaded or published",
+		        o->zonefile, file, ref, served);
+	case SS_SERIAL_LESS:
+	case SS_SERIAL_UNDEFINED:
+		return ss_result_add_finding(
+		        res, SS_F_ZONEFILE_BEHIND, SS_SEV_WARNING, &res->primary, res->has_primary,
+		        "find where the zone was changed (a dynamic update, another copy of the "
+		        "file, the provider's panel) and bring the file up to date before editing "
+		        "it, or the next reload will publish older data",
+		        "%s serial %u is ahead of the zone file %s (serial %u): the zone was changed "
+		        "elsewhere, or the file is stale",
+		        ref, served, o->zonefile, file);
+	case SS_SERIAL_EQUAL:
+		break;
+	}
+	if (!o->zonefile_differs) {
+		return 0;
+	}
+	return ss_result_add_finding(
+	        res, SS_F_SERIAL_NOT_BUMPED, SS_SEV_CRITICAL, &res->primary, res->has_primary,
+	        "raise the serial in the file (soasync serial bump FILE), then reload the zone on "
+	        "the primary",
+	        "the zone file %s and %s data differ at the same serial %u (%zu records; - only "
+	        "served, + only in the file: %s): the file was edited without raising the serial",
+	        o->zonefile, ref, file, o->zonefile_ndiff,
+	        o->zonefile_diff ? o->zonefile_diff : "");
+}
+
+/* A secondary behind the primary that holds exactly a candidate's copy. */
+static int report_wrong_source(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	int ret = 0;
+	for (size_t i = 0; i < o->nservers && ret == 0; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (!s->has_digest || !s->has_soa || !res->has_reference ||
+		    ss_serial_cmp(s->soa.serial, res->reference_serial) != SS_SERIAL_LESS) {
+			continue;
+		}
+		for (size_t j = 0; j < o->ncandidates; j++) {
+			const ss_server_obs_t *c = &o->candidates[j];
+			if (!c->has_digest || c->xfr_serial != s->xfr_serial ||
+			    memcmp(c->digest, s->digest, sizeof(c->digest)) != 0) {
+				continue;
+			}
+			char a[SS_ADDR_STRLEN], ca[SS_ADDR_STRLEN], pa[SS_ADDR_STRLEN];
+			ss_addr_format(&s->addr, a, sizeof(a));
+			ss_addr_format(&c->addr, ca, sizeof(ca));
+			ss_strbuf_t msg = SS_STRBUF_INIT;
+			label(&msg, s);
+			ss_strbuf_printf(&msg, " serves serial %u with exactly the data of candidate %s, "
+			                       "not the primary's serial %u: it is pulling from %s",
+			                 s->soa.serial, ca, res->reference_serial, ca);
+			char fix[768];
+			snprintf(fix, sizeof(fix),
+			         "point %s at the primary%s%s (BIND: primaries { ... }; in the zone; "
+			         "NSD: request-xfr; Knot: master/remote), reload its configuration, "
+			         "then retransfer; and stop %s from serving the zone if it is retired",
+			         a, res->has_primary ? " " : "",
+			         res->has_primary ? ss_addr_format(&res->primary, pa, sizeof(pa)) : "",
+			         ca);
+			ss_addr_t addrs[1] = {s->addr};
+			ret = ss_strbuf_ok(&msg)
+			              ? ss_result_add_finding(res, SS_F_SECONDARY_WRONG_SOURCE,
+			                                      SS_SEV_CRITICAL, addrs, 1, fix, "%s", msg.s)
+			              : SS_ENOMEM;
+			ss_strbuf_free(&msg);
+			break;
+		}
+	}
+	return ret;
+}
+
 typedef struct {
 	group_t behind, ahead, undefined, notauth, unreach, servfail;
 	bool any_soa;
@@ -1016,5 +1209,9 @@ int ss_check_analyze(ss_zone_result_t *res)
 	ret = ret ? ret : report_transfers(res);
 	ret = ret ? ret : report_expire(res);
 	ret = ret ? ret : report_expect(res);
+	ret = ret ? ret : report_content(res);
+	ret = ret ? ret : report_zonemd(res);
+	ret = ret ? ret : report_zonefile(res);
+	ret = ret ? ret : report_wrong_source(res);
 	return ret;
 }

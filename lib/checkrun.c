@@ -36,6 +36,7 @@ struct zstate {
 	ss_zone_result_t res;
 	int pending;
 	bool done;
+	bool content_done;
 };
 
 typedef struct {
@@ -54,6 +55,7 @@ struct ss_check {
 	zstate_t **zones;   /* started zones, NULL before and after */
 	size_t nzones, cap, next_start, next_deliver;
 	unsigned running;
+	bool aborted;
 	ventry_t *vbuckets[VENDOR_BUCKETS];
 };
 
@@ -323,9 +325,14 @@ static void vendor_lookup(ss_check_t *c, zstate_t *z, size_t idx)
 
 /* ---- zones --------------------------------------------------------------- */
 
+void ss_check_abort(ss_check_t *c)
+{
+	c->aborted = true;
+}
+
 static void deliver(ss_check_t *c)
 {
-	while (c->next_deliver < c->next_start && c->zones[c->next_deliver]->done) {
+	while (!c->aborted && c->next_deliver < c->next_start && c->zones[c->next_deliver]->done) {
 		zstate_t *z = c->zones[c->next_deliver];
 		c->zones[c->next_deliver] = NULL;
 		c->next_deliver++;
@@ -336,11 +343,8 @@ static void deliver(ss_check_t *c)
 	}
 }
 
-static void zone_step_done(zstate_t *z)
+static void zone_finished(zstate_t *z)
 {
-	if (--z->pending > 0) {
-		return;
-	}
 	ss_check_t *c = z->c;
 	if (ss_check_analyze(&z->res) != 0) {
 		z->res.status = SS_STATUS_UNKNOWN;
@@ -348,6 +352,30 @@ static void zone_step_done(zstate_t *z)
 	z->done = true;
 	deliver(c);
 	start_more(c);
+}
+
+static void content_done(ss_zone_result_t *res, void *arg)
+{
+	(void)res;
+	zone_finished(arg);
+}
+
+static void zone_step_done(zstate_t *z)
+{
+	if (--z->pending > 0) {
+		return;
+	}
+	ss_check_t *c = z->c;
+	/* The content phase needs the reference serial: analyze once, then again. */
+	if (!c->aborted && !z->content_done && ss_content_wanted(&c->opts.content) &&
+	    z->res.obs.nservers > 0) {
+		z->content_done = true;
+		if (ss_check_analyze(&z->res) == 0 &&
+		    ss_content_run(c->e, &z->res, &c->opts.content, content_done, z) == 0) {
+			return;
+		}
+	}
+	zone_finished(z);
 }
 
 static void soa_answered(const ss_response_t *resp, void *arg)
@@ -494,7 +522,7 @@ static int zone_start(ss_check_t *c, zstate_t *z, char *name)
 
 static void start_more(ss_check_t *c)
 {
-	while (c->running < c->opts.max_zones && c->next_start < c->nzones) {
+	while (!c->aborted && c->running < c->opts.max_zones && c->next_start < c->nzones) {
 		size_t i = c->next_start++;
 		zstate_t *z = calloc(1, sizeof(*z));
 		char *name = c->names[i];

@@ -60,6 +60,7 @@ static void phase_ask_parent(disc_t *d);
 static void phase_delegated_addrs(disc_t *d);
 static void phase_ask_child(disc_t *d);
 static void phase_child_addrs(disc_t *d);
+static void phase_mname(disc_t *d);
 static void phase_done(disc_t *d);
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -161,17 +162,19 @@ static bool family_wanted(const disc_t *d, int fam)
 	return fam == AF_INET ? !d->opts.only6 : !d->opts.only4;
 }
 
-/* Addresses from A/AAAA records (answer or glue) of `rr`. */
+/* Addresses from A/AAAA records (answer or glue) of `rr`. Both families are
+ * kept: -4/-6 choose which addresses are checked, not how discovery gets
+ * there, and a name with only the other family is not "without address". */
 static void add_rr_addrs(disc_t *d, nsname_t *n, const knot_rrset_t *rr)
 {
+	(void)d;
 	if (rr == NULL || (rr->type != KNOT_RRTYPE_A && rr->type != KNOT_RRTYPE_AAAA)) {
 		return;
 	}
 	knot_rdata_t *rd = rr->rrs.rdata;
 	for (uint16_t i = 0; i < rr->rrs.count; i++, rd = knot_rdataset_next(rd)) {
 		ss_addr_t a;
-		if (ss_addr_from_raw(&a, rd->data, rd->len, 53) == 0 &&
-		    family_wanted(d, ss_addr_family(&a))) {
+		if (ss_addr_from_raw(&a, rd->data, rd->len, 53) == 0) {
 			name_add_addr(n, &a);
 		}
 	}
@@ -218,12 +221,8 @@ static void resolve_names(disc_t *d, unsigned mask)
 			continue;
 		}
 		n->looked_up = true;
-		if (!d->opts.only6) {
-			lookup_addrs(d, i, KNOT_RRTYPE_A);
-		}
-		if (!d->opts.only4) {
-			lookup_addrs(d, i, KNOT_RRTYPE_AAAA);
-		}
+		lookup_addrs(d, i, KNOT_RRTYPE_A);
+		lookup_addrs(d, i, KNOT_RRTYPE_AAAA);
 	}
 }
 
@@ -354,26 +353,35 @@ static void issue_parent_addrs(disc_t *d)
 		nsname_t *n = &d->names[i];
 		if (n->parent_server && !n->looked_up) {
 			n->looked_up = true;
-			if (!d->opts.only6) {
-				lookup_addrs(d, i, KNOT_RRTYPE_A);
-			}
-			if (!d->opts.only4) {
-				lookup_addrs(d, i, KNOT_RRTYPE_AAAA);
-			}
+			lookup_addrs(d, i, KNOT_RRTYPE_A);
+			lookup_addrs(d, i, KNOT_RRTYPE_AAAA);
 		}
 	}
 }
 
-static void collect_parent_servers(disc_t *d)
+/* Addresses of the names with `mask` origin (or parent servers), those of the
+ * wanted family first. */
+static size_t gather(disc_t *d, unsigned mask, bool parent, ss_addr_t *out, size_t cap)
 {
-	for (size_t i = 0; i < d->nnames; i++) {
-		nsname_t *n = &d->names[i];
-		for (size_t j = 0; n->parent_server && j < n->naddrs; j++) {
-			if (d->npservers < MAX_NAMES) {
-				d->pservers[d->npservers++] = n->addrs[j];
+	size_t n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < d->nnames; i++) {
+			nsname_t *nm = &d->names[i];
+			bool take = parent ? nm->parent_server : (nm->origin & mask) != 0;
+			for (size_t j = 0; take && j < nm->naddrs && n < cap; j++) {
+				bool wanted = family_wanted(d, ss_addr_family(&nm->addrs[j]));
+				if (wanted == (pass == 0)) {
+					out[n++] = nm->addrs[j];
+				}
 			}
 		}
 	}
+	return n;
+}
+
+static void collect_parent_servers(disc_t *d)
+{
+	d->npservers = gather(d, 0, true, d->pservers, MAX_NAMES);
 }
 
 static void phase_parent_addrs(disc_t *d)
@@ -557,15 +565,7 @@ static void ask_child_next(disc_t *d)
 
 static void phase_ask_child(disc_t *d)
 {
-	d->ndservers = 0;
-	for (size_t i = 0; i < d->nnames; i++) {
-		nsname_t *n = &d->names[i];
-		for (size_t j = 0; (n->origin & SS_ORIGIN_PARENT) && j < n->naddrs; j++) {
-			if (d->ndservers < MAX_NAMES) {
-				d->dservers[d->ndservers++] = n->addrs[j];
-			}
-		}
-	}
+	d->ndservers = gather(d, SS_ORIGIN_PARENT, false, d->dservers, MAX_NAMES);
 	if (d->ndservers == 0) {
 		phase_run(d, issue_child_resolver, phase_child_addrs);
 		return;
@@ -582,7 +582,68 @@ static void issue_child_addrs(disc_t *d)
 
 static void phase_child_addrs(disc_t *d)
 {
-	phase_run(d, issue_child_addrs, phase_done);
+	phase_run(d, issue_child_addrs, phase_mname);
+}
+
+/* ---- phase 7: the MNAME from the zone's own servers ---------------------- */
+
+/* The resolver did not give the zone's SOA (it failed, or gave an empty
+ * answer): the primary is then learned from an authoritative SOA answer. */
+static void ask_mname_next(disc_t *d);
+
+static void issue_mname_addrs(disc_t *d)
+{
+	resolve_names(d, SS_ORIGIN_PRIMARY);
+}
+
+static void mname_answered(const ss_response_t *resp, void *arg)
+{
+	disc_t *d = arg;
+	knot_rrset_t *soa = NULL;
+	if (resp->error == 0 && resp->aa && resp->rcode == KNOT_RCODE_NOERROR) {
+		soa = ss_pkt_collect(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_SOA, d->obs->zone);
+	}
+	if (soa != NULL) {
+		const knot_dname_t *m = knot_soa_primary(soa->rrs.rdata);
+		d->obs->mname = knot_dname_to_str_alloc(m);
+		name_get(d, m, SS_ORIGIN_PRIMARY);
+		knot_rrset_free(soa, NULL);
+		phase_run(d, issue_mname_addrs, phase_done);
+		return;
+	}
+	if (d->ctry < d->ndservers && d->ctry < CHILD_TRIES) {
+		ask_mname_next(d);
+		return;
+	}
+	phase_done(d);
+}
+
+static void ask_mname_next(disc_t *d)
+{
+	ss_query_t q = {
+	        .server = d->dservers[d->ctry++],
+	        .qname = d->obs->zone,
+	        .qtype = KNOT_RRTYPE_SOA,
+	        .flags = SS_QF_EDNS,
+	};
+	if (ss_engine_query(d->e, &q, mname_answered, d) != 0) {
+		phase_done(d);
+	}
+}
+
+static void phase_mname(disc_t *d)
+{
+	if (d->opts.nprimary > 0 || d->obs->mname != NULL || d->obs->not_found) {
+		phase_done(d);
+		return;
+	}
+	d->ndservers = gather(d, SS_ORIGIN_PARENT | SS_ORIGIN_CHILD, false, d->dservers, MAX_NAMES);
+	d->ctry = 0;
+	if (d->ndservers == 0) {
+		phase_done(d);
+		return;
+	}
+	ask_mname_next(d);
 }
 
 /* ---- result ------------------------------------------------------------ */
@@ -624,7 +685,7 @@ static void publish_name(disc_t *d, const nsname_t *n)
 	}
 	for (size_t j = 0; j < n->naddrs; j++) {
 		bool primary = (n->origin & SS_ORIGIN_PRIMARY) != 0;
-		if (origin == 0 && !primary) {
+		if ((origin == 0 && !primary) || !family_wanted(d, ss_addr_family(&n->addrs[j]))) {
 			continue;
 		}
 		ss_server_obs_t *s = ss_obs_add_server(o, &n->addrs[j], origin ? txt : NULL,
@@ -660,7 +721,9 @@ static void phase_done(disc_t *d)
 			set_detail(d, SS_ENOTFOUND, "no address for any name server of %s",
 			           dname_txt(o->zone, z, sizeof(z)));
 		}
-		qsort(o->servers, o->nservers, sizeof(*o->servers), cmp_server);
+		if (o->nservers > 1) {
+			qsort(o->servers, o->nservers, sizeof(*o->servers), cmp_server);
+		}
 	}
 	for (size_t i = 0; i < d->nnames; i++) {
 		free(d->names[i].name);

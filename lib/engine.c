@@ -46,6 +46,7 @@ struct server {
 	bool in_ready;
 	query_t *qhead, *qtail; /* waiting */
 	unsigned inflight;
+	unsigned limit; /* in flight at most; 0: opts.per_server */
 	usock_t *sock;
 	uint32_t srtt_us, rttvar_us;
 	bool have_rtt;
@@ -182,7 +183,7 @@ static server_t *server_get(ss_engine_t *e, const ss_addr_t *addr)
 
 static bool server_has_room(const ss_engine_t *e, const server_t *s)
 {
-	return s->inflight < e->opts.per_server;
+	return s->inflight < (s->limit ? s->limit : e->opts.per_server);
 }
 
 static void ready_push(ss_engine_t *e, server_t *s)
@@ -1223,6 +1224,16 @@ ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
 	uv_timer_start(&e->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
 	uv_unref((uv_handle_t *)&e->sweep);
 	return e;
+}
+
+int ss_engine_set_server_limit(ss_engine_t *e, const ss_addr_t *addr, unsigned limit)
+{
+	server_t *s = server_get(e, addr);
+	if (s == NULL) {
+		return SS_ENOMEM;
+	}
+	s->limit = limit;
+	return 0;
 }
 
 uv_loop_t *ss_engine_loop(ss_engine_t *e)

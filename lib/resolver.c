@@ -8,6 +8,9 @@
 #include "pktutil.h"
 
 #define BUCKETS 4096u
+/* Recursive resolvers hold few requests at a time (unbound: 32 by default,
+ * dropping the rest); stay well below. */
+#define RESOLVER_INFLIGHT 16u
 
 typedef struct waiter {
 	ss_lookup_cb cb;
@@ -39,6 +42,7 @@ ss_resolver_t *ss_resolver_new(ss_engine_t *e, const ss_addr_t *addr)
 	if (r != NULL) {
 		r->e = e;
 		r->addr = *addr;
+		ss_engine_set_server_limit(e, addr, RESOLVER_INFLIGHT);
 	}
 	return r;
 }

@@ -14,21 +14,12 @@
 #include <soasync/xfr.h>
 
 #include "rrcheck.h"
+#include "xfr_int.h"
 
 #define DEFAULT_MAX_RECORDS 50000000u
 #define DEFAULT_MAX_BYTES   (4ull << 30)
 
-typedef struct {
-	ss_xfr_opts_t o;
-	knot_dname_t *zone;
-	ss_xfr_rr_cb rr_cb;
-	ss_xfr_done_cb done_cb;
-	void *arg;
-	ss_xfr_result_t res;
-	uint64_t start;
-	unsigned soas_after_first;
-	bool diff_mode;
-} xfr_t;
+typedef ss_xfr_stream_t xfr_t;
 
 static int fail(xfr_t *x, int error, const char *fmt, const char *arg)
 {
@@ -128,7 +119,7 @@ static int single_soa(xfr_t *x)
 	return 1;
 }
 
-static int on_message(const knot_pkt_t *pkt, void *arg)
+int ss_xfr_stream_message(const knot_pkt_t *pkt, void *arg)
 {
 	xfr_t *x = arg;
 	x->res.messages++;
@@ -181,7 +172,7 @@ static void on_done(int error, void *arg)
 	}
 	x->res.signed_ok = error == 0 && x->o.tsig != NULL;
 	x->done_cb(&x->res, x->arg);
-	free(x->zone);
+	ss_xfr_stream_clear(x);
 	free(x);
 }
 
@@ -198,25 +189,46 @@ static knot_rrset_t *ixfr_soa(const knot_dname_t *zone, uint32_t serial)
 	return rr;
 }
 
-int ss_xfr_start(ss_engine_t *e, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
-                 ss_xfr_done_cb done_cb, void *arg)
+int ss_xfr_stream_init(ss_xfr_stream_t *x, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
+                       void *arg)
 {
-	if (opts->zone == NULL || done_cb == NULL) {
-		return SS_EINVAL;
-	}
-	xfr_t *x = calloc(1, sizeof(*x));
-	if (x == NULL || (x->zone = knot_dname_copy(opts->zone, NULL)) == NULL) {
-		free(x);
-		return SS_ENOMEM;
+	memset(x, 0, sizeof(*x));
+	if (opts->zone == NULL || (x->zone = knot_dname_copy(opts->zone, NULL)) == NULL) {
+		return opts->zone ? SS_ENOMEM : SS_EINVAL;
 	}
 	x->o = *opts;
+	x->o.zone = x->zone;
 	x->o.type = opts->type ? opts->type : KNOT_RRTYPE_AXFR;
 	x->o.max_records = opts->max_records ? opts->max_records : DEFAULT_MAX_RECORDS;
 	x->o.max_bytes = opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES;
 	x->rr_cb = rr_cb;
-	x->done_cb = done_cb;
 	x->arg = arg;
 	x->res.rcode = -1;
+	return 0;
+}
+
+void ss_xfr_stream_clear(ss_xfr_stream_t *x)
+{
+	free(x->zone);
+	x->zone = NULL;
+}
+
+int ss_xfr_start(ss_engine_t *e, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
+                 ss_xfr_done_cb done_cb, void *arg)
+{
+	if (done_cb == NULL) {
+		return SS_EINVAL;
+	}
+	xfr_t *x = calloc(1, sizeof(*x));
+	if (x == NULL) {
+		return SS_ENOMEM;
+	}
+	int ret = ss_xfr_stream_init(x, opts, rr_cb, arg);
+	if (ret != 0) {
+		free(x);
+		return ret;
+	}
+	x->done_cb = done_cb;
 	x->start = uv_hrtime();
 	knot_rrset_t *auth = x->o.type == KNOT_RRTYPE_IXFR ? ixfr_soa(x->zone, opts->ixfr_serial) : NULL;
 	ss_query_t q = {
@@ -227,12 +239,12 @@ int ss_xfr_start(ss_engine_t *e, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
 	        .tsig = opts->tsig,
 	};
 	ss_stream_opts_t so = {.idle_ms = opts->idle_ms, .limit_ms = opts->limit_ms};
-	int ret = (x->o.type == KNOT_RRTYPE_IXFR && auth == NULL)
-	                  ? SS_ENOMEM
-	                  : ss_engine_stream(e, &q, &so, on_message, on_done, x);
+	ret = (x->o.type == KNOT_RRTYPE_IXFR && auth == NULL)
+	              ? SS_ENOMEM
+	              : ss_engine_stream(e, &q, &so, ss_xfr_stream_message, on_done, x);
 	knot_rrset_free(auth, NULL);
 	if (ret != 0) {
-		free(x->zone);
+		ss_xfr_stream_clear(x);
 		free(x);
 	}
 	return ret;

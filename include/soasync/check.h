@@ -16,6 +16,7 @@
 #include <soasync/addr.h>
 #include <soasync/api.h>
 #include <soasync/expect.h>
+#include <soasync/zone.h>
 
 /* Severity of a finding. Numerically ordered; INFO never raises a status. */
 typedef enum {
@@ -86,6 +87,14 @@ typedef enum {
 /* "skipped", "allowed", "refused", "failed". */
 SS_API const char *ss_xfr_state_name(ss_xfr_state_t st);
 
+/* How a server's zone content was learned. */
+typedef enum {
+	SS_CONTENT_NONE = 0, /* not compared */
+	SS_CONTENT_DIGEST,   /* transferred: has_digest, compared record by record */
+	SS_CONTENT_QUERIED,  /* transfer refused: RRsets asked one by one and compared */
+	SS_CONTENT_FAILED,   /* neither worked */
+} ss_content_t;
+
 typedef struct {
 	knot_dname_t *mname, *rname; /* owned */
 	uint32_t serial, refresh, retry, expire, minimum;
@@ -124,6 +133,15 @@ typedef struct {
 	bool has_digest;          /* content digest of the transferred copy */
 	uint8_t digest[48];
 
+	/* Content (check --content, --zonefile, --candidate-primary). */
+	ss_content_t content;     /* how the content was learned */
+	bool content_differs;     /* other data than the reference, at the same serial */
+	size_t content_ndiff;     /* records (transfer) or RRsets (queries) that differ */
+	char *content_diff;       /* a few of them, in words; owned */
+	size_t content_compared;  /* RRsets compared by queries */
+	ss_zonemd_status_t zonemd; /* of the transferred copy */
+	char *zonemd_detail;      /* owned */
+
 	/* Expected records (check --expect): one per item of obs.expect. */
 	ss_expect_obs_t *expect;  /* owned */
 	size_t nexpect;
@@ -154,6 +172,22 @@ typedef struct {
 	uint32_t expire_warn_s; /* expiring-soon below this (0: 86400); UINT32_MAX: off */
 	const ss_expect_set_t *expect; /* expected records; borrowed, may be NULL */
 	char *source;         /* our source address for transfers, if pinned; owned */
+
+	/* --zonefile: the source of truth, against what the reference serves. */
+	char *zonefile;          /* path; owned; NULL without --zonefile */
+	char *zonefile_error;    /* owned: why it could not be read or compared */
+	bool has_zonefile_serial;
+	uint32_t zonefile_serial;
+	bool zonefile_compared;  /* the served content was available to compare */
+	bool zonefile_differs;
+	size_t zonefile_ndiff;
+	char *zonefile_diff;     /* a few differing records; owned */
+	ss_zonemd_status_t zonefile_zonemd;
+	char *zonefile_zonemd_detail; /* owned */
+
+	/* --candidate-primary: other servers a secondary might pull from. */
+	ss_server_obs_t *candidates; /* owned */
+	size_t ncandidates;
 } ss_zone_obs_t;
 
 typedef struct {
@@ -195,6 +229,13 @@ typedef struct {
 #define SS_F_EXPIRING_SOON      "expiring-soon"
 #define SS_F_RECORD_NOT_PUBLISHED "record-not-published"
 #define SS_F_RECORD_STILL_PRESENT "record-still-present"
+#define SS_F_SAME_SERIAL_DIFFERENT_DATA "same-serial-different-data"
+#define SS_F_ZONEMD_INVALID     "zonemd-invalid"
+#define SS_F_ZONEFILE_NOT_PUBLISHED "zonefile-not-published"
+#define SS_F_SERIAL_NOT_BUMPED  "serial-not-bumped"
+#define SS_F_ZONEFILE_BEHIND    "zonefile-behind"
+#define SS_F_SECONDARY_WRONG_SOURCE "secondary-wrong-source"
+#define SS_F_ZONEFILE_ERROR     "zonefile-error"
 
 /*
  * Analyze the observations in res->obs and fill in the reference, the

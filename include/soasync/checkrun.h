@@ -17,6 +17,7 @@
 #include <soasync/addr.h>
 #include <soasync/api.h>
 #include <soasync/check.h>
+#include <soasync/content.h>
 #include <soasync/engine.h>
 
 typedef struct ss_check ss_check_t;
@@ -32,6 +33,7 @@ typedef struct {
 	bool expire;             /* ask for EDNS EXPIRE */
 	uint32_t expire_warn_s;  /* see ss_zone_obs_t */
 	const ss_expect_set_t *expect; /* ask every server for these (borrowed) */
+	ss_content_opts_t content; /* --content, --zonefile, --candidate-primary */
 	unsigned max_zones;      /* zones in progress at once (default 512) */
 } ss_check_opts_t;
 
@@ -49,7 +51,12 @@ SS_API ss_check_t *ss_check_new(ss_engine_t *e, const ss_check_opts_t *opts, ss_
  * Returns 0, SS_ENAME or SS_ENOMEM. Work starts when the loop runs. */
 SS_API int ss_check_add(ss_check_t *c, const char *zone);
 
-/* Free the run (after the loop finished, or to abandon it). */
+/* Stop starting zones and delivering results (before ss_engine_cancel_all()
+ * when abandoning a run). */
+SS_API void ss_check_abort(ss_check_t *c);
+
+/* Free the run: after the loop finished, or after ss_check_abort() and
+ * ss_engine_cancel_all() (no callback may be pending into it). */
 SS_API void ss_check_free(ss_check_t *c);
 
 /* Fill an observation from one SOA response of `zone` (exposed for tests). */

@@ -123,6 +123,10 @@ SS_API void ss_engine_cancel_all(ss_engine_t *e);
 
 SS_API void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out);
 
+/* Queries in flight to one address at most (a recursive resolver takes
+ * fewer than an authoritative server). 0 restores the default. */
+SS_API int ss_engine_set_server_limit(ss_engine_t *e, const ss_addr_t *addr, unsigned limit);
+
 /* The loop the engine runs on (for callers' own timers). */
 SS_API uv_loop_t *ss_engine_loop(ss_engine_t *e);
 

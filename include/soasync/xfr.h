@@ -19,6 +19,7 @@
 #include <soasync/addr.h>
 #include <soasync/api.h>
 #include <soasync/engine.h>
+#include <soasync/zone.h>
 
 typedef struct {
 	ss_addr_t server;
@@ -69,6 +70,18 @@ typedef void (*ss_xfr_done_cb)(const ss_xfr_result_t *res, void *arg);
  * SS_EINVAL; done_cb is always called when 0 is returned. */
 SS_API int ss_xfr_start(ss_engine_t *e, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
                         ss_xfr_done_cb done_cb, void *arg);
+
+/* Transfers into the zone model --------------------------------------- */
+
+/*
+ * Called once: zone is the finished transferred zone (taken by the callee;
+ * NULL when the transfer or the zone failed: see res->error, res->detail).
+ */
+typedef void (*ss_zone_xfr_cb)(ss_zone_t *zone, const ss_xfr_result_t *res, void *arg);
+
+/* Transfer opts->zone (AXFR) into a new zone. Returns as ss_xfr_start. */
+SS_API int ss_zone_transfer(ss_engine_t *e, const ss_xfr_opts_t *opts, ss_zone_xfr_cb cb,
+                            void *arg);
 
 /* TSIG keys ------------------------------------------------------------- */
 
