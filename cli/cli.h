@@ -11,6 +11,7 @@
 #include <soasync/addr.h>
 #include <soasync/engine.h>
 #include <soasync/expect.h>
+#include <soasync/serialedit.h>
 #include <soasync/xfr.h>
 
 /* Exit codes, monitoring-plugin style (check, wait, doctor...). */
@@ -123,6 +124,28 @@ void cli_expect_free(cli_expect_t *x);
  * Calls add(name, arg) for each; returns 0 or -1 after printing an error. */
 int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), void *arg);
 
+/* Raising a zone file's serial: 'serial bump', shared with 'guard --fix'. */
+typedef struct {
+	ss_bump_opts_t opts; /* policy, now, at_least (has_live is set per file) */
+	const char *origin;  /* --origin, or NULL */
+	bool has_live;       /* --live: also go past what this server serves */
+	ss_addr_t live;
+	unsigned timeout_ms; /* for --live */
+	bool dry_run;
+} cli_bump_t;
+
+void cli_bump_init(cli_bump_t *b);
+/* Bump one file in place (or not, with dry_run) and print "FILE: OLD -> NEW";
+ * on error print "soasync: FILE[:LINE]: message", leave the file as it was
+ * and return -1. */
+int cli_bump_file(const cli_bump_t *b, const char *path, uint32_t *old_out, uint32_t *new_out);
+/* Now, or SOASYNC_NOW (Unix seconds, a testing aid); -1 after a message. */
+int cli_now(time_t *now);
+/* A decimal serial 0..2^32-1; -1 after "soasync: what: ..." */
+int cli_parse_serial(const char *what, const char *arg, uint32_t *out);
+/* "soasync: FILE:LINE: message" for a zone-file error. */
+void cli_zone_error(const ss_zone_error_t *err, int code);
+
 /* Subcommands. */
 int cmd_check(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
@@ -130,5 +153,7 @@ int cmd_xfr_check(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 /* Exit status: 0 same, 1 different, 2 error. */
 int cmd_diff(int argc, char **argv);
+int cmd_serial(int argc, char **argv);
+int cmd_guard(int argc, char **argv);
 
 #endif

@@ -23,6 +23,8 @@ static const command_t commands[] = {
         {"xfr-check", cmd_xfr_check, "may each server transfer the zone (AXFR, TSIG, IXFR)?"},
         {"wait", cmd_wait, "re-query until every server serves the target serial"},
         {"diff", cmd_diff, "compare two zones (files or transfers) record by record"},
+        {"serial", cmd_serial, "zone-file serials: bump in place, compare, plan a rollover"},
+        {"guard", cmd_guard, "refuse zone-file changes without a higher serial (git pre-commit)"},
 };
 
 static void usage(FILE *f)

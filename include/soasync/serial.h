@@ -8,8 +8,10 @@
 #ifndef SOASYNC_SERIAL_H
 #define SOASYNC_SERIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <soasync/api.h>
 
@@ -40,5 +42,15 @@ SS_API uint32_t ss_serial_distance(uint32_t a, uint32_t b);
  * SS_EINVAL when `cap` is too small.
  */
 SS_API int ss_serial_plan(uint32_t from, uint32_t to, uint32_t *out, size_t cap);
+
+/*
+ * Does this serial look wrong? Returns true, with a one-line reason in why
+ * (may be NULL; truncated to len), when it is 0, when it reads as a date
+ * serial YYYYMMDDnn (years 1990 to 2100) that names an impossible date or a
+ * day after now + 1 day, or when it reads as a Unix time (2001 to 2100) more
+ * than one day after now. Returns false and leaves why empty otherwise.
+ * now: seconds since the epoch (UTC); the one day of slack absorbs time zones.
+ */
+SS_API bool ss_serial_sanity(uint32_t serial, time_t now, char *why, size_t len);
 
 #endif

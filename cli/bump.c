@@ -1,0 +1,222 @@
+/*
+ * Raising the serial of one zone file: the core of 'soasync serial bump',
+ * shared with 'soasync guard --fix'.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <soasync/error.h>
+#include <soasync/serial.h>
+
+#include "cli.h"
+
+void cli_bump_init(cli_bump_t *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->opts.policy = SS_BUMP_INCREMENT;
+	b->timeout_ms = 1500;
+}
+
+int cli_now(time_t *now)
+{
+	const char *env = getenv("SOASYNC_NOW");
+	if (env == NULL || *env == '\0') {
+		*now = time(NULL);
+		return 0;
+	}
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(env, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || env[0] == '-' || env[0] == '+') {
+		cli_err("SOASYNC_NOW: expected Unix seconds, got '%s'", env);
+		return -1;
+	}
+	*now = (time_t)v;
+	return 0;
+}
+
+int cli_parse_serial(const char *what, const char *arg, uint32_t *out)
+{
+	uint64_t v = 0;
+	size_t n = strlen(arg);
+	for (size_t i = 0; i < n && v <= UINT32_MAX; i++) {
+		if (arg[i] < '0' || arg[i] > '9') {
+			v = UINT64_MAX;
+			break;
+		}
+		v = v * 10 + (uint64_t)(arg[i] - '0');
+	}
+	if (n == 0 || v > UINT32_MAX) {
+		cli_err("%s: '%s' is not a serial: expected a number from 0 to 4294967295", what,
+		        arg);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+void cli_zone_error(const ss_zone_error_t *err, int code)
+{
+	const char *msg = err->message[0] != '\0' ? err->message : ss_strerror(code);
+	if (err->line > 0) {
+		fprintf(stderr, "soasync: %s:%llu: %s\n", err->file, (unsigned long long)err->line,
+		        msg);
+	} else {
+		cli_zerr(err->file, "%s", msg);
+	}
+}
+
+typedef struct {
+	const knot_dname_t *zone;
+	int error;
+	uint16_t rcode;
+	bool aa;
+	bool found;
+	uint32_t serial;
+} live_t;
+
+static void live_answered(const ss_response_t *resp, void *arg)
+{
+	live_t *l = arg;
+	l->error = resp->error;
+	if (resp->error != 0) {
+		return;
+	}
+	l->rcode = resp->rcode;
+	l->aa = resp->aa;
+	const knot_pktsection_t *an = knot_pkt_section(resp->pkt, KNOT_ANSWER);
+	for (uint16_t i = 0; i < an->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, i);
+		if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count > 0 &&
+		    knot_dname_is_case_equal(rr->owner, l->zone)) {
+			l->found = true;
+			l->serial = knot_soa_serial(rr->rrs.rdata);
+		}
+	}
+}
+
+static int live_query(const cli_bump_t *b, live_t *l)
+{
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	ss_engine_opts_t eo;
+	ss_engine_opts_default(&eo);
+	eo.timeout_ms = b->timeout_ms;
+	ss_engine_t *e = ss_engine_new(&loop, &eo);
+	ss_query_t q = {
+	        .server = b->live,
+	        .qname = l->zone,
+	        .qtype = KNOT_RRTYPE_SOA,
+	        .flags = SS_QF_EDNS,
+	};
+	l->error = SS_ENOMEM;
+	if (e != NULL && ss_engine_query(e, &q, live_answered, l) == 0) {
+		uv_run(&loop, UV_RUN_DEFAULT);
+	}
+	if (e != NULL) {
+		ss_engine_close(e);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	return l->error;
+}
+
+/* What the --live server serves for the file's zone, into o; -1 after a message. */
+static int live_serial(const cli_bump_t *b, const ss_serial_loc_t *loc, const char *path,
+                       ss_bump_opts_t *o)
+{
+	knot_dname_storage_t zone;
+	if (b->origin != NULL) {
+		knot_dname_from_str(zone, b->origin, sizeof(zone));
+	} else if (loc->owner_known) {
+		knot_dname_copy_lower(zone, loc->owner);
+	} else {
+		cli_zerr(path, "--live: cannot tell the zone's name (relative SOA owner, no $ORIGIN, "
+		               "file name gives none); use --origin");
+		return -1;
+	}
+	char addr[SS_ADDR_STRLEN], name[KNOT_DNAME_TXT_MAXLEN + 1];
+	ss_addr_format(&b->live, addr, sizeof(addr));
+	knot_dname_to_str(name, zone, sizeof(name));
+	live_t l = {.zone = zone};
+	if (live_query(b, &l) != 0) {
+		cli_zerr(path, "--live %s: no answer to %s SOA: %s", addr, name, ss_strerror(l.error));
+		return -1;
+	}
+	if (l.rcode != KNOT_RCODE_NOERROR || !l.aa || !l.found) {
+		const knot_lookup_t *rc = knot_lookup_by_id(knot_rcode_names, l.rcode);
+		cli_zerr(path, "--live %s: no authoritative SOA for %s (rcode %s, AA %s, %s)", addr,
+		         name, rc != NULL ? rc->name : "?", l.aa ? "set" : "not set",
+		         l.found ? "SOA in the answer" : "no SOA in the answer");
+		return -1;
+	}
+	o->has_live = true;
+	o->live = l.serial;
+	return 0;
+}
+
+static int write_back(const char *path, const char *data, size_t len, const ss_serial_loc_t *loc,
+                      uint32_t next, const struct stat *st)
+{
+	char *out = NULL;
+	size_t olen = 0;
+	if (ss_serial_replace(data, len, loc, next, &out, &olen) != 0) {
+		cli_zerr(path, "out of memory");
+		return -1;
+	}
+	int r = ss_file_replace(path, out, olen, st);
+	int saved = errno;
+	free(out);
+	if (r == SS_ESTATE) {
+		cli_zerr(path, "changed while soasync worked on it; left alone, try again");
+	} else if (r != 0) {
+		cli_zerr(path, "cannot write: %s; left unchanged", strerror(saved));
+	}
+	return r == 0 ? 0 : -1;
+}
+
+int cli_bump_file(const cli_bump_t *b, const char *path, uint32_t *old_out, uint32_t *new_out)
+{
+	char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	ss_serial_loc_t loc;
+	ss_zone_error_t err = {0};
+	int ret = -1;
+	if (ss_file_read(path, &data, &len, &st) != 0) {
+		cli_zerr(path, "cannot read: %s", errno == EINVAL ? "not a regular file" : strerror(errno));
+		goto fail;
+	}
+	int r = ss_serial_locate(data, len, path, b->origin, 0, &loc, &err);
+	if (r != 0) {
+		cli_zone_error(&err, r);
+		goto fail;
+	}
+	ss_bump_opts_t o = b->opts;
+	if (b->has_live && live_serial(b, &loc, path, &o) != 0) {
+		goto fail;
+	}
+	uint32_t next = 0;
+	char why[256];
+	if (ss_serial_next(loc.serial, &o, &next, why, sizeof(why)) != 0) {
+		fprintf(stderr, "soasync: %s:%llu: %s\n", path, (unsigned long long)loc.line, why);
+		goto fail;
+	}
+	if (o.has_live && next == o.live + 1 && ss_serial_cmp(o.live, loc.serial) == SS_SERIAL_GREATER) {
+		cli_zerr(path, "the server serves %" PRIu32 ", ahead of the file's %" PRIu32
+		               ": going past it", o.live, loc.serial);
+	}
+	if (!b->dry_run && write_back(path, data, len, &loc, next, &st) != 0) {
+		goto fail;
+	}
+	printf("%s: %" PRIu32 " -> %" PRIu32 "\n", path, loc.serial, next);
+	fflush(stdout);
+	*old_out = loc.serial;
+	*new_out = next;
+	ret = 0;
+fail:
+	free(data);
+	return ret;
+}
