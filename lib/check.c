@@ -1113,6 +1113,46 @@ static int report_wrong_source(ss_zone_result_t *res)
 	return ret;
 }
 
+/* Serials that cannot be right: 0, an impossible or future date, a Unix
+ * time far ahead. One finding naming every server showing one. */
+static int report_sanity(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	if (o->now == 0) {
+		return 0;
+	}
+	group_t g = {.n = 0};
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	uint32_t last = 0;
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		char why[160] = "";
+		if (!s->has_soa || !ss_serial_sanity(s->soa.serial, (time_t)o->now, why, sizeof(why))) {
+			continue;
+		}
+		bool repeat = g.n > 0 && s->soa.serial == last;
+		group_add(&g, s);
+		if (!repeat) {
+			ss_strbuf_printf(&msg, "%sserial %u: %s", g.n > 1 ? "; " : "", s->soa.serial, why);
+		}
+		last = s->soa.serial;
+	}
+	int ret = 0;
+	if (g.n > 0) {
+		ret = ss_strbuf_ok(&msg)
+		              ? add_group_finding(
+		                        res, SS_F_SERIAL_SANITY, SS_SEV_WARNING, &g,
+		                        "publish a sane serial that is still greater (RFC 1982): soasync "
+		                        "serial plan OLD NEW gives the safe steps when the right value "
+		                        "is lower; soasync serial bump --policy date FILE keeps dates "
+		                        "right",
+		                        msg.s)
+		              : SS_ENOMEM;
+	}
+	ss_strbuf_free(&msg);
+	return ret;
+}
+
 typedef struct {
 	group_t behind, ahead, undefined, notauth, unreach, servfail;
 	bool any_soa;
@@ -1213,5 +1253,6 @@ int ss_check_analyze(ss_zone_result_t *res)
 	ret = ret ? ret : report_zonemd(res);
 	ret = ret ? ret : report_zonefile(res);
 	ret = ret ? ret : report_wrong_source(res);
+	ret = ret ? ret : report_sanity(res);
 	return ret;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <soasync/checkrun.h>
 #include <soasync/discover.h>
@@ -513,6 +514,7 @@ static int zone_start(ss_check_t *c, zstate_t *z, char *name)
 	o->primary_given = c->opts.nprimary > 0;
 	o->expire_warn_s = c->opts.expire_warn_s;
 	o->expect = c->opts.expect;
+	o->now = (int64_t)time(NULL);
 	if (c->opts.nns > 0) {
 		given_servers(z);
 		query_servers(z);

@@ -171,6 +171,7 @@ typedef struct {
 	bool have_tsig;       /* a TSIG key was given for the transfers */
 	uint32_t expire_warn_s; /* expiring-soon below this (0: 86400); UINT32_MAX: off */
 	const ss_expect_set_t *expect; /* expected records; borrowed, may be NULL */
+	int64_t now;          /* when observed (Unix seconds) for serial sanity; 0: skip */
 	char *source;         /* our source address for transfers, if pinned; owned */
 
 	/* --zonefile: the source of truth, against what the reference serves. */
@@ -236,6 +237,7 @@ typedef struct {
 #define SS_F_ZONEFILE_BEHIND    "zonefile-behind"
 #define SS_F_SECONDARY_WRONG_SOURCE "secondary-wrong-source"
 #define SS_F_ZONEFILE_ERROR     "zonefile-error"
+#define SS_F_SERIAL_SANITY      "serial-sanity"
 
 /*
  * Analyze the observations in res->obs and fill in the reference, the

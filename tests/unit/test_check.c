@@ -318,6 +318,29 @@ static void test_transfers(void **state)
 	ss_zone_result_clear(&r);
 }
 
+static void test_serial_sanity(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 2026133101u, true); /* month 13 */
+	fx_server(&r, "192.0.2.2", NULL, 2026133101u, false);
+	r.obs.now = 1795622400; /* 2026-11-25 */
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_SERIAL_SANITY);
+	assert_non_null(f);
+	assert_int_equal(f->nservers, 2);
+	assert_int_equal(f->severity, SS_SEV_WARNING);
+	ss_zone_result_clear(&r);
+
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 2026112501u, true);
+	r.obs.now = 1795622400;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_null(fx_find(&r, SS_F_SERIAL_SANITY));
+	ss_zone_result_clear(&r);
+}
+
 static void test_vendor(void **state)
 {
 	(void)state;
@@ -356,6 +379,7 @@ int main(void)
 	        cmocka_unit_test(test_zone_not_found_and_discovery),
 	        cmocka_unit_test(test_expiring_soon),
 	        cmocka_unit_test(test_transfers),
+	        cmocka_unit_test(test_serial_sanity),
 	        cmocka_unit_test(test_vendor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
