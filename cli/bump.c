@@ -211,8 +211,10 @@ int cli_bump_file(const cli_bump_t *b, const char *path, uint32_t *old_out, uint
 	if (!b->dry_run && write_back(path, data, len, &loc, next, &st) != 0) {
 		goto fail;
 	}
-	printf("%s: %" PRIu32 " -> %" PRIu32 "\n", path, loc.serial, next);
-	fflush(stdout);
+	if (!b->quiet) {
+		printf("%s: %" PRIu32 " -> %" PRIu32 "\n", path, loc.serial, next);
+		fflush(stdout);
+	}
 	*old_out = loc.serial;
 	*new_out = next;
 	ret = 0;

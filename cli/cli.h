@@ -132,6 +132,7 @@ typedef struct {
 	ss_addr_t live;
 	unsigned timeout_ms; /* for --live */
 	bool dry_run;
+	bool quiet;          /* no "FILE: OLD -> NEW" line (doctor reports it itself) */
 } cli_bump_t;
 
 void cli_bump_init(cli_bump_t *b);
@@ -155,5 +156,6 @@ int cmd_wait(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_serial(int argc, char **argv);
 int cmd_guard(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

@@ -238,6 +238,8 @@ typedef struct {
 #define SS_F_SECONDARY_WRONG_SOURCE "secondary-wrong-source"
 #define SS_F_ZONEFILE_ERROR     "zonefile-error"
 #define SS_F_SERIAL_SANITY      "serial-sanity"
+#define SS_F_NOTIFY_REFUSED     "notify-refused"
+#define SS_F_SECONDARY_NOT_TRANSFERRING "secondary-not-transferring"
 
 /*
  * Analyze the observations in res->obs and fill in the reference, the
