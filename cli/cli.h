@@ -5,6 +5,7 @@
 #ifndef SOASYNC_CLI_H
 #define SOASYNC_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -119,6 +120,34 @@ bool cli_expect_any(const cli_expect_t *x);
 /* Parse the expectations for zone into set; 0 or -1 (message printed). */
 int cli_expect_build(const cli_expect_t *x, const char *zone, ss_expect_set_t *set);
 void cli_expect_free(cli_expect_t *x);
+
+/* Options shared by several commands, handled by cli_getopt(). Each field
+ * may be NULL: the command does not take that option. */
+typedef struct {
+	const char *cmd;      /* "check", for messages */
+	cli_net_t *net;       /* the network options (CLI_NET_LONGOPTS, -4 -6 -b) */
+	cli_tsig_t *tsig;     /* --tsig-key FILE, -y [ALG:]NAME:SECRET */
+	cli_expect_t *expect; /* --expect, --expect-file, --expect-absent */
+	bool *json;           /* --json */
+	cli_color_t *color;   /* --color WHEN */
+} cli_shared_t;
+
+enum { OPT_TSIG = 950, OPT_JSON, OPT_COLOR };
+
+#define CLI_TSIG_LONGOPT  {"tsig-key", required_argument, NULL, OPT_TSIG}
+#define CLI_JSON_LONGOPT  {"json", no_argument, NULL, OPT_JSON}
+#define CLI_COLOR_LONGOPT {"color", required_argument, NULL, OPT_COLOR}
+
+/*
+ * getopt_long() with the shared options handled. Returns the next option for
+ * the command itself ('h' included), -1 at the end of the options, or -2
+ * after a one-line message (a bad value, an unknown option).
+ */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const cli_shared_t *sh);
+
+/* The single ZONE operand after the options, or NULL after a message. */
+const char *cli_one_zone(const char *cmd, int argc, char **argv);
 
 /* Read zone names from a file ("-" for stdin): one per line, '#' comments.
  * Calls add(name, arg) for each; returns 0 or -1 after printing an error. */

@@ -39,7 +39,8 @@ static const char check_help[] =
         "  --zonefile FILE          the source of truth: is it what the primary serves?\n"
         "  --candidate-primary ADDR[#PORT]  a server a secondary might be pulling from\n"
         "                           (an old provider, a stale copy); repeatable\n"
-        "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign the transfers\n"
+        "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign the transfers (ALG default\n"
+        "                           hmac-sha256)\n"
         "  --query-limit N          RRsets asked of a server refusing transfers (5000)\n"
         "%s"
         "%s"
@@ -58,15 +59,12 @@ static const char check_help[] =
 
 enum {
 	OPT_ZONES_FROM = OPT_NET_LAST + 1,
-	OPT_JSON,
 	OPT_NAGIOS,
-	OPT_COLOR,
 	OPT_NO_VENDOR,
 	OPT_EXPIRE_WARN,
 	OPT_CONTENT,
 	OPT_ZONEFILE,
 	OPT_CANDIDATE,
-	OPT_TSIG,
 	OPT_QUERY_LIMIT,
 };
 
@@ -92,21 +90,6 @@ static void on_zone(ss_zone_result_t *res, void *arg)
 		cli_zerr(res->obs.zone_str, "%s",
 		         res->obs.discovery_detail ? res->obs.discovery_detail : "discovery failed");
 	}
-}
-
-static int parse_color(const char *arg, cli_color_t *out)
-{
-	if (strcmp(arg, "auto") == 0) {
-		*out = CLI_COLOR_AUTO;
-	} else if (strcmp(arg, "always") == 0) {
-		*out = CLI_COLOR_ALWAYS;
-	} else if (strcmp(arg, "never") == 0) {
-		*out = CLI_COLOR_NEVER;
-	} else {
-		cli_err("--color: expected auto, always or never, got '%s'", arg);
-		return -1;
-	}
-	return 0;
 }
 
 typedef struct {
@@ -154,34 +137,27 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	static const struct option longopts[] = {
 	        CLI_NET_LONGOPTS,
 	        CLI_QUERY_TIMEOUT_LONGOPT,
+	        CLI_EXPECT_LONGOPTS,
+	        CLI_TSIG_LONGOPT,
+	        CLI_JSON_LONGOPT,
+	        CLI_COLOR_LONGOPT,
 	        {"zones-from", required_argument, NULL, OPT_ZONES_FROM},
-	        {"json", no_argument, NULL, OPT_JSON},
 	        {"nagios", no_argument, NULL, OPT_NAGIOS},
-	        {"color", required_argument, NULL, OPT_COLOR},
 	        {"no-vendor", no_argument, NULL, OPT_NO_VENDOR},
 	        {"expire-warn", required_argument, NULL, OPT_EXPIRE_WARN},
-	        CLI_EXPECT_LONGOPTS,
 	        {"content", no_argument, NULL, OPT_CONTENT},
 	        {"zonefile", required_argument, NULL, OPT_ZONEFILE},
 	        {"candidate-primary", required_argument, NULL, OPT_CANDIDATE},
-	        {"tsig-key", required_argument, NULL, OPT_TSIG},
 	        {"query-limit", required_argument, NULL, OPT_QUERY_LIMIT},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	int opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, NULL)) != -1) {
-		int r = cli_net_option(&a->net, opt, optarg);
-		if (r == 0) {
-			r = cli_expect_option(&a->expect, opt, optarg);
-		}
-		if (r != 0) {
-			if (r < 0) {
-				return -1;
-			}
-			continue;
-		}
+	bool json = false;
+	cli_shared_t sh = {.cmd = "check", .net = &a->net, .tsig = &a->tsig, .expect = &a->expect,
+	                   .json = &json, .color = &a->color};
+	int opt = 0, r = 0;
+	unsigned v = 0;
+	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(check_help, cli_net_help, cli_expect_help);
@@ -189,16 +165,8 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 		case OPT_ZONES_FROM:
 			a->zones_from = optarg;
 			break;
-		case OPT_JSON:
-			a->ctx.mode = OUT_JSON;
-			break;
 		case OPT_NAGIOS:
 			a->ctx.mode = OUT_NAGIOS;
-			break;
-		case OPT_COLOR:
-			if (parse_color(optarg, &a->color) != 0) {
-				return -1;
-			}
 			break;
 		case OPT_NO_VENDOR:
 			a->no_vendor = true;
@@ -210,36 +178,23 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 			a->content.zonefile = optarg;
 			break;
 		case OPT_CANDIDATE:
-			if (cli_parse_addr_list("--candidate-primary", optarg, &a->candidates,
-			                        &a->ncandidates) != 0) {
-				return -1;
-			}
-			break;
-		case OPT_TSIG:
-		case 'y':
-			if (cli_tsig_option(&a->tsig, opt == 'y' ? "-y" : "--tsig-key", optarg) != 0) {
-				return -1;
-			}
+			r = cli_parse_addr_list("--candidate-primary", optarg, &a->candidates,
+			                        &a->ncandidates);
 			break;
 		case OPT_QUERY_LIMIT:
-			if (cli_parse_uint("--query-limit", optarg, 1, 10000000,
-			                   &a->content.query_limit) != 0) {
-				return -1;
-			}
+			r = cli_parse_uint("--query-limit", optarg, 1, 10000000, &a->content.query_limit);
 			break;
-		case OPT_EXPIRE_WARN: {
-			unsigned v;
-			if (cli_parse_uint("--expire-warn", optarg, 0, UINT32_MAX - 1, &v) != 0) {
-				return -1;
-			}
+		case OPT_EXPIRE_WARN:
+			r = cli_parse_uint("--expire-warn", optarg, 0, UINT32_MAX - 1, &v);
 			a->expire_warn_s = v == 0 ? UINT32_MAX : v;
 			break;
 		}
-		default:
-			cli_err("check: unknown or incomplete option '%s'; see 'soasync check --help'",
-			        argv[optind - 1]);
-			return -1;
-		}
+	}
+	if (r != 0 || opt == -2) {
+		return -1;
+	}
+	if (json) {
+		a->ctx.mode = OUT_JSON;
 	}
 	if (optind >= argc && a->zones_from == NULL) {
 		cli_err("check: no zone given; see 'soasync check --help'");

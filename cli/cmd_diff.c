@@ -17,7 +17,7 @@
 #include "session.h"
 
 enum { DIFF_SAME = 0, DIFF_DIFFERENT = 1, DIFF_ERROR = 2 };
-enum { OPT_ORIGIN = OPT_NET_LAST + 1, OPT_IGNORE_TTL, OPT_JSON, OPT_TSIG };
+enum { OPT_ORIGIN = OPT_NET_LAST + 1, OPT_IGNORE_TTL };
 
 static const char diff_help[] =
     "Usage: soasync diff [options] A B\n"
@@ -36,7 +36,8 @@ static const char diff_help[] =
     "  --ignore-ttl    records that differ only in TTL are the same\n"
     "  --json          one object: {\"only_in_a\": [...], \"only_in_b\": [...]}\n"
     "Transfers (@ADDR):\n"
-    "  --tsig-key FILE, -y [ALG:]NAME:SECRET   sign the AXFR with this key\n"
+    "  --tsig-key FILE, -y [ALG:]NAME:SECRET   sign the AXFR with this key (ALG\n"
+    "                                          default hmac-sha256)\n"
     "  -b, --source ADDR                       send from this address\n"
     "  --timeout MS                            longest silence (default 1500)\n"
     "  -h, --help      this help\n"
@@ -272,28 +273,17 @@ static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"origin", required_argument, NULL, OPT_ORIGIN},
 	    {"ignore-ttl", no_argument, NULL, OPT_IGNORE_TTL},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"tsig-key", required_argument, NULL, OPT_TSIG},
 	    {"source", required_argument, NULL, OPT_SOURCE},
+	    CLI_JSON_LONGOPT,
+	    CLI_TSIG_LONGOPT,
 	    CLI_QUERY_TIMEOUT_LONGOPT,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "hb:y:", longopts, NULL)) != -1) {
-		if (opt == 'b' || opt == OPT_SOURCE || opt == OPT_TIMEOUT) {
-			if (cli_net_option(&ctx->net, opt, optarg) < 0) {
-				return -1;
-			}
-			continue;
-		}
-		if (opt == OPT_TSIG || opt == 'y') {
-			if (cli_tsig_option(&ctx->tsig, opt == 'y' ? "-y" : "--tsig-key", optarg) != 0) {
-				return -1;
-			}
-			continue;
-		}
+	/* Of the network options only the source and the timeout apply (-b too). */
+	cli_shared_t sh = {.cmd = "diff", .net = &ctx->net, .tsig = &ctx->tsig, .json = &ctx->json};
+	int opt = 0;
+	while ((opt = cli_getopt(argc, argv, "hb:y:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			fputs(diff_help, stdout);
@@ -308,15 +298,10 @@ static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
 		case OPT_IGNORE_TTL:
 			ctx->ignore_ttl = true;
 			break;
-		case OPT_JSON:
-			ctx->json = true;
-			break;
-		default:
-			cli_err(
-			    "diff: unknown or incomplete option '%s'; see 'soasync diff --help'",
-			    argv[optind - 1]);
-			return -1;
 		}
+	}
+	if (opt == -2) {
+		return -1;
 	}
 	if (argc - optind != 2) {
 		cli_err("diff: expected two zones, A and B; see 'soasync diff --help'");

@@ -51,7 +51,8 @@ static const char doctor_help[] =
         "                           unixtime\n"
         "  --content                compare the data too (zone transfers)\n"
         "  --candidate-primary ADDR[#PORT]  a server a secondary might pull from\n"
-        "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign transfers and NOTIFY\n"
+        "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign transfers and NOTIFY (ALG default\n"
+        "                           hmac-sha256)\n"
         "  --notify-wait S          how long a secondary may take to move after a NOTIFY\n"
         "                           (default 15)\n"
         "  --timeout S              how long to wait for convergence at the end (120)\n"
@@ -71,10 +72,8 @@ enum {
 	OPT_POLICY,
 	OPT_CONTENT,
 	OPT_CANDIDATE,
-	OPT_TSIG,
 	OPT_NOTIFY_WAIT,
 	OPT_WAIT_TIMEOUT,
-	OPT_JSON,
 };
 
 typedef enum { ST_OK, ST_PROBLEM, ST_FIXED, ST_FAILED, ST_SKIPPED, ST_ADVICE } step_status_t;
@@ -119,6 +118,8 @@ static int parse_args(doctor_t *d, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        CLI_NET_LONGOPTS,
+	        CLI_TSIG_LONGOPT,
+	        CLI_JSON_LONGOPT,
 	        {"fix", no_argument, NULL, OPT_FIX},
 	        {"yes", no_argument, NULL, OPT_YES},
 	        {"reload-cmd", required_argument, NULL, OPT_RELOAD},
@@ -126,23 +127,14 @@ static int parse_args(doctor_t *d, int argc, char **argv)
 	        {"policy", required_argument, NULL, OPT_POLICY},
 	        {"content", no_argument, NULL, OPT_CONTENT},
 	        {"candidate-primary", required_argument, NULL, OPT_CANDIDATE},
-	        {"tsig-key", required_argument, NULL, OPT_TSIG},
 	        {"notify-wait", required_argument, NULL, OPT_NOTIFY_WAIT},
 	        {"timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
-	        {"json", no_argument, NULL, OPT_JSON},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	int opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, NULL)) != -1) {
-		int r = cli_net_option(&d->net, opt, optarg);
-		if (r != 0) {
-			if (r < 0) {
-				return -1;
-			}
-			continue;
-		}
+	cli_shared_t sh = {.cmd = "doctor", .net = &d->net, .tsig = &d->tsig, .json = &d->json};
+	int opt = 0, r = 0;
+	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(doctor_help, cli_net_help);
@@ -162,7 +154,7 @@ static int parse_args(doctor_t *d, int argc, char **argv)
 		case OPT_POLICY:
 			if (ss_bump_policy_parse(optarg, &d->policy) != 0) {
 				cli_err("--policy: expected increment, date or unixtime, got '%s'", optarg);
-				return -1;
+				r = -1;
 			}
 			break;
 		case OPT_CONTENT:
@@ -172,33 +164,17 @@ static int parse_args(doctor_t *d, int argc, char **argv)
 			r = cli_parse_addr_list("--candidate-primary", optarg, &d->candidates,
 			                        &d->ncandidates);
 			break;
-		case OPT_TSIG:
-		case 'y':
-			r = cli_tsig_option(&d->tsig, opt == 'y' ? "-y" : "--tsig-key", optarg);
-			break;
 		case OPT_NOTIFY_WAIT:
 			r = cli_parse_uint("--notify-wait", optarg, 1, 3600, &d->notify_wait_s);
 			break;
 		case OPT_WAIT_TIMEOUT:
 			r = cli_parse_uint("--timeout", optarg, 1, 86400, &d->timeout_s);
 			break;
-		case OPT_JSON:
-			d->json = true;
-			break;
-		default:
-			cli_err("doctor: unknown or incomplete option '%s'; see 'soasync doctor --help'",
-			        argv[optind - 1]);
-			return -1;
-		}
-		if (r != 0) {
-			return -1;
 		}
 	}
-	if (optind + 1 != argc) {
-		cli_err("doctor: expected exactly one ZONE; see 'soasync doctor --help'");
+	if (r != 0 || opt == -2 || (d->zone = cli_one_zone("doctor", argc, argv)) == NULL) {
 		return -1;
 	}
-	d->zone = argv[optind];
 	if (d->zonefile != NULL && access(d->zonefile, R_OK) != 0) {
 		cli_err("%s: cannot read the zone file", d->zonefile);
 		return -1;

@@ -36,7 +36,7 @@ static const char notify_help[] =
         "\n"
         "Exit status: 0 every target acknowledged, 2 otherwise, 3 usage or lookup error.\n";
 
-enum { OPT_TO = OPT_NET_LAST + 1, OPT_ALL, OPT_DEADLINE, OPT_TSIG, OPT_JSON };
+enum { OPT_TO = OPT_NET_LAST + 1, OPT_ALL, OPT_DEADLINE };
 
 typedef struct {
 	cli_net_t net;
@@ -53,24 +53,17 @@ static int parse_args(notify_args_t *a, int argc, char **argv)
 	static const struct option longopts[] = {
 	        CLI_NET_LONGOPTS,
 	        CLI_QUERY_TIMEOUT_LONGOPT,
+	        CLI_TSIG_LONGOPT,
+	        CLI_JSON_LONGOPT,
 	        {"to", required_argument, NULL, OPT_TO},
 	        {"all", no_argument, NULL, OPT_ALL},
 	        {"deadline", required_argument, NULL, OPT_DEADLINE},
-	        {"tsig-key", required_argument, NULL, OPT_TSIG},
-	        {"json", no_argument, NULL, OPT_JSON},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	int opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, NULL)) != -1) {
-		int r = cli_net_option(&a->net, opt, optarg);
-		if (r != 0) {
-			if (r < 0) {
-				return -1;
-			}
-			continue;
-		}
+	cli_shared_t sh = {.cmd = "notify", .net = &a->net, .tsig = &a->tsig, .json = &a->json};
+	int opt = 0, r = 0;
+	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(notify_help, cli_net_help);
@@ -84,33 +77,15 @@ static int parse_args(notify_args_t *a, int argc, char **argv)
 		case OPT_DEADLINE:
 			r = cli_parse_uint("--deadline", optarg, 1, 86400, &a->deadline_s);
 			break;
-		case OPT_TSIG:
-			r = cli_tsig_option(&a->tsig, "--tsig-key", optarg);
-			break;
-		case 'y':
-			r = cli_tsig_option(&a->tsig, "-y", optarg);
-			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		default:
-			cli_err("notify: unknown or incomplete option '%s'; see 'soasync notify --help'",
-			        argv[optind - 1]);
-			return -1;
-		}
-		if (r != 0) {
-			return -1;
 		}
 	}
-	if (optind + 1 != argc) {
-		cli_err("notify: expected exactly one ZONE; see 'soasync notify --help'");
+	if (r != 0 || opt == -2 || (a->zone = cli_one_zone("notify", argc, argv)) == NULL) {
 		return -1;
 	}
 	if (a->all && a->nto > 0) {
 		cli_err("notify: --all and --to exclude each other");
 		return -1;
 	}
-	a->zone = argv[optind];
 	return cli_net_finish(&a->net, a->net.nns == 0);
 }
 

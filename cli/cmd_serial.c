@@ -23,7 +23,7 @@ static const char serial_help[] =
         "  compare  print less, equal, greater or undefined: A relative to B\n"
         "  plan     the serials to publish to get from FROM to TO safely\n"
         "\n"
-        "Run 'soasync serial COMMAND --help' for details; see soasync-serial(1).\n";
+        "Run 'soasync serial COMMAND --help' for details; see soasync(1).\n";
 
 static const char bump_help[] =
         "Usage: soasync serial bump [options] FILE...\n"

@@ -32,13 +32,13 @@ static const char wait_help[] =
         "%s"
         "Output:\n"
         "  --json                   one JSON object at the end\n"
-        "  --quiet                  no progress line (it is shown only on a terminal)\n"
+        "  -q, --quiet              no progress line (it is shown only on a terminal)\n"
         "  -h, --help               this help\n"
         "\n"
         "Exit status: 0 converged, 2 deadline passed (the servers still behind are named),\n"
         "3 usage or lookup error.\n";
 
-enum { OPT_SERIAL = OPT_NET_LAST + 1, OPT_WAIT_TIMEOUT, OPT_DEAD, OPT_JSON, OPT_QUIET };
+enum { OPT_SERIAL = OPT_NET_LAST + 1, OPT_WAIT_TIMEOUT, OPT_DEAD, OPT_QUIET };
 
 typedef enum { DEAD_FAIL, DEAD_IGNORE, DEAD_QUORUM } dead_t;
 
@@ -52,18 +52,6 @@ typedef struct {
 	cli_expect_t expect;
 	ss_expect_set_t expect_set;
 } wait_args_t;
-
-static int parse_serial(const char *arg, uint32_t *out)
-{
-	char *end = NULL;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (*arg == '\0' || *arg == '-' || *end != '\0' || v > UINT32_MAX) {
-		cli_err("--serial: expected a number from 0 to 4294967295, got '%s'", arg);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
 
 static int parse_dead(wait_args_t *a, const char *arg)
 {
@@ -85,34 +73,24 @@ static int parse_args(wait_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        CLI_NET_LONGOPTS,
+	        CLI_EXPECT_LONGOPTS,
+	        CLI_JSON_LONGOPT,
 	        {"serial", required_argument, NULL, OPT_SERIAL},
 	        {"timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
 	        {"dead", required_argument, NULL, OPT_DEAD},
-	        {"json", no_argument, NULL, OPT_JSON},
 	        {"quiet", no_argument, NULL, OPT_QUIET},
-	        CLI_EXPECT_LONGOPTS,
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	int opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "hq", longopts, NULL)) != -1) {
-		int r = cli_net_option(&a->net, opt, optarg);
-		if (r == 0) {
-			r = cli_expect_option(&a->expect, opt, optarg);
-		}
-		if (r != 0) {
-			if (r < 0) {
-				return -1;
-			}
-			continue;
-		}
+	cli_shared_t sh = {.cmd = "wait", .net = &a->net, .expect = &a->expect, .json = &a->json};
+	int opt = 0, r = 0;
+	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hq", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(wait_help, cli_expect_help, cli_net_help);
 			return 1;
 		case OPT_SERIAL:
-			r = parse_serial(optarg, &a->serial);
+			r = cli_parse_serial("--serial", optarg, &a->serial);
 			a->have_serial = true;
 			break;
 		case OPT_WAIT_TIMEOUT:
@@ -121,28 +99,14 @@ static int parse_args(wait_args_t *a, int argc, char **argv)
 		case OPT_DEAD:
 			r = parse_dead(a, optarg);
 			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
 		case 'q':
 		case OPT_QUIET:
 			a->quiet = true;
 			break;
-		default:
-			cli_err("wait: unknown or incomplete option '%s'; see 'soasync wait --help'",
-			        argv[optind - 1]);
-			return -1;
-		}
-		if (r != 0) {
-			return -1;
 		}
 	}
-	if (optind + 1 != argc) {
-		cli_err("wait: expected exactly one ZONE; see 'soasync wait --help'");
-		return -1;
-	}
-	a->zone = argv[optind];
-	if (cli_expect_build(&a->expect, a->zone, &a->expect_set) != 0) {
+	if (r != 0 || opt == -2 || (a->zone = cli_one_zone("wait", argc, argv)) == NULL ||
+	    cli_expect_build(&a->expect, a->zone, &a->expect_set) != 0) {
 		return -1;
 	}
 	return cli_net_finish(&a->net, a->net.nns == 0);

@@ -24,7 +24,8 @@ static const char xfr_help[] =
         "IXFR from an older serial gives.\n"
         "\n"
         "  --tsig-key FILE          also try AXFR signed with the key in FILE (BIND syntax)\n"
-        "  -y [ALG:]NAME:SECRET     also try AXFR signed with this key\n"
+        "  -y [ALG:]NAME:SECRET     also try AXFR signed with this key (ALG default\n"
+        "                           hmac-sha256)\n"
         "  --no-ixfr                do not try IXFR\n"
         "  --xfr-timeout S          longest transfer (default 600)\n"
         "%s"
@@ -36,7 +37,7 @@ static const char xfr_help[] =
         "Findings: transfer-open (AXFR without a key works: warning), transfer-refused,\n"
         "transfer-failed. Exit status as check: 0 ok, 1 warning, 2 critical, 3 unknown.\n";
 
-enum { OPT_TSIG = OPT_NET_LAST + 1, OPT_NO_IXFR, OPT_XFR_TIMEOUT, OPT_JSON, OPT_COLOR };
+enum { OPT_NO_IXFR = OPT_NET_LAST + 1, OPT_XFR_TIMEOUT };
 
 typedef struct {
 	cli_net_t net;
@@ -47,81 +48,38 @@ typedef struct {
 	const char *zone;
 } xfr_args_t;
 
-static int parse_color(const char *arg, cli_color_t *out)
-{
-	if (strcmp(arg, "auto") == 0) {
-		*out = CLI_COLOR_AUTO;
-	} else if (strcmp(arg, "always") == 0) {
-		*out = CLI_COLOR_ALWAYS;
-	} else if (strcmp(arg, "never") == 0) {
-		*out = CLI_COLOR_NEVER;
-	} else {
-		cli_err("--color: expected auto, always or never, got '%s'", arg);
-		return -1;
-	}
-	return 0;
-}
-
 static int parse_args(xfr_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        CLI_NET_LONGOPTS,
 	        CLI_QUERY_TIMEOUT_LONGOPT,
-	        {"tsig-key", required_argument, NULL, OPT_TSIG},
+	        CLI_TSIG_LONGOPT,
+	        CLI_JSON_LONGOPT,
+	        CLI_COLOR_LONGOPT,
 	        {"no-ixfr", no_argument, NULL, OPT_NO_IXFR},
 	        {"xfr-timeout", required_argument, NULL, OPT_XFR_TIMEOUT},
-	        {"json", no_argument, NULL, OPT_JSON},
-	        {"color", required_argument, NULL, OPT_COLOR},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	int opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, NULL)) != -1) {
-		int r = cli_net_option(&a->net, opt, optarg);
-		if (r != 0) {
-			if (r < 0) {
-				return -1;
-			}
-			continue;
-		}
+	cli_shared_t sh = {.cmd = "xfr-check", .net = &a->net, .tsig = &a->tsig, .json = &a->json,
+	                   .color = &a->color};
+	int opt = 0, r = 0;
+	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(xfr_help, cli_net_help);
 			return 1;
-		case OPT_TSIG:
-			r = cli_tsig_option(&a->tsig, "--tsig-key", optarg);
-			break;
-		case 'y':
-			r = cli_tsig_option(&a->tsig, "-y", optarg);
-			break;
 		case OPT_NO_IXFR:
 			a->no_ixfr = true;
 			break;
 		case OPT_XFR_TIMEOUT:
 			r = cli_parse_uint("--xfr-timeout", optarg, 1, 86400, &a->xfr_timeout_s);
 			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		case OPT_COLOR:
-			r = parse_color(optarg, &a->color);
-			break;
-		default:
-			cli_err("xfr-check: unknown or incomplete option '%s'; see 'soasync xfr-check "
-			        "--help'",
-			        argv[optind - 1]);
-			return -1;
-		}
-		if (r != 0) {
-			return -1;
 		}
 	}
-	if (optind + 1 != argc) {
-		cli_err("xfr-check: expected exactly one ZONE; see 'soasync xfr-check --help'");
+	if (r != 0 || opt == -2 || (a->zone = cli_one_zone("xfr-check", argc, argv)) == NULL) {
 		return -1;
 	}
-	a->zone = argv[optind];
 	return cli_net_finish(&a->net, a->net.nns == 0);
 }
 

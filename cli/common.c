@@ -197,8 +197,8 @@ const char cli_net_help[] =
         "  -4, -6                   only IPv4 / only IPv6 server addresses\n"
         "Queries:\n"
         "  -b, --source ADDR        send queries from this source address\n"
-        "  --timeout MS             wait per try, and after the last one (default 1500;\n"
-        "                           --query-timeout in wait and doctor)\n"
+        "  --query-timeout MS       wait per try, and after the last one (default 1500);\n"
+        "                           check, notify, xfr-check and diff also take --timeout MS\n"
         "  --tries N                UDP tries per query (default 3); lost queries are\n"
         "                           retried after an adaptive timeout well below MS\n"
         "  --max-inflight N         queries in flight in all (default 1000)\n"
@@ -354,4 +354,76 @@ void cli_expect_free(cli_expect_t *x)
 	free(x->files);
 	free(x->absent);
 	memset(x, 0, sizeof(*x));
+}
+
+static int parse_color(const char *arg, cli_color_t *out)
+{
+	if (strcmp(arg, "auto") == 0) {
+		*out = CLI_COLOR_AUTO;
+	} else if (strcmp(arg, "always") == 0) {
+		*out = CLI_COLOR_ALWAYS;
+	} else if (strcmp(arg, "never") == 0) {
+		*out = CLI_COLOR_NEVER;
+	} else {
+		cli_err("--color: expected auto, always or never, got '%s'", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 handled, 0 not a shared option, -1 error (message printed). */
+static int shared_option(const cli_shared_t *sh, int opt, const char *arg)
+{
+	int r = sh->net ? cli_net_option(sh->net, opt, arg) : 0;
+	if (r == 0 && sh->expect) {
+		r = cli_expect_option(sh->expect, opt, arg);
+	}
+	if (r != 0) {
+		return r;
+	}
+	if (sh->tsig && (opt == OPT_TSIG || opt == 'y')) {
+		return cli_tsig_option(sh->tsig, opt == 'y' ? "-y" : "--tsig-key", arg) ? -1 : 1;
+	}
+	if (sh->json && opt == OPT_JSON) {
+		*sh->json = true;
+		return 1;
+	}
+	if (sh->color && opt == OPT_COLOR) {
+		return parse_color(arg, sh->color) ? -1 : 1;
+	}
+	return 0;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               const cli_shared_t *sh)
+{
+	opterr = 0;
+	for (;;) {
+		int opt = getopt_long(argc, argv, shortopts, longopts, NULL);
+		if (opt == -1) {
+			return -1;
+		}
+		if (opt == '?' || opt == ':') {
+			cli_err("%s: unknown option, or one without its value: '%s'; see 'soasync %s "
+			        "--help'",
+			        sh->cmd, argv[optind - 1], sh->cmd);
+			return -2;
+		}
+		int r = shared_option(sh, opt, optarg);
+		if (r < 0) {
+			return -2;
+		}
+		if (r == 0) {
+			return opt;
+		}
+	}
+}
+
+const char *cli_one_zone(const char *cmd, int argc, char **argv)
+{
+	if (optind + 1 != argc) {
+		cli_err("%s: expected exactly one ZONE; see 'soasync %s --help'", cmd, cmd);
+		return NULL;
+	}
+	return argv[optind];
 }
