@@ -1000,6 +1000,7 @@ static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
 		return;
 	}
 	bool was_running = q->state != Q_QUEUED;
+	bool via_tcp = q->state == Q_TCP;
 	q->state = Q_DONE;
 	if (q->aprev) {
 		q->aprev->anext = q->anext;
@@ -1028,7 +1029,7 @@ static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
 		r.error = error;
 		r.sends = q->sends;
 		r.dropped = q->dropped;
-		r.tcp = q->state == Q_TCP || (q->flags & SS_QF_TCP);
+		r.tcp = via_tcp;
 		r.edns = q->edns_now;
 		r.rtt_us = (uint32_t)((uv_hrtime() - q->last_send) / 1000);
 		if (error == 0 && pkt != NULL) {
@@ -1037,7 +1038,6 @@ static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
 			r.aa = knot_wire_get_aa(pkt->wire);
 			r.tc = knot_wire_get_tc(pkt->wire);
 			r.ra = knot_wire_get_ra(pkt->wire);
-			r.tcp = q->tconn != NULL || q->state == Q_TCP;
 		}
 		q->cb(&r, q->arg);
 	}
