@@ -304,8 +304,15 @@ static int run_reload(doctor_t *d)
 	}
 	setenv("SOASYNC_ZONE", d->cur.obs.zone_str, 1);
 	setenv("SOASYNC_ZONEFILE", d->zonefile ? d->zonefile : "", 1);
+	/* The command talks on our stderr: stdout is the report (JSON). */
 	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	dup2(STDERR_FILENO, STDOUT_FILENO);
 	int st = system(d->reload_cmd);
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
 	bool ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	char res[64];
 	snprintf(res, sizeof(res), ok ? "done" : "failed (exit %d)",
@@ -346,9 +353,12 @@ static void step_published(doctor_t *d)
 		step(d, 1, ST_PROBLEM, "%s (--fix --reload-cmd CMD loads it)", f->message);
 		return;
 	}
+	/* The finding belongs to the probe the repair replaces: keep its words. */
+	char *seen = strdup(f->message);
 	bool ok = run_reload(d) == 0 && wait_primary(d, want);
-	step(d, 1, ok ? ST_FIXED : ST_FAILED, "%s; %s", f->message,
+	step(d, 1, ok ? ST_FIXED : ST_FAILED, "%s; %s", seen ? seen : "",
 	     ok ? "reloaded: the primary serves it now" : "still not served");
+	free(seen);
 }
 
 static void step_raised(doctor_t *d)
@@ -372,6 +382,7 @@ static void step_raised(doctor_t *d)
 	}
 	char what[600];
 	snprintf(what, sizeof(what), "raise the serial in %s", d->zonefile);
+	char *seen = strdup(f->message); /* f goes with the probe the repair replaces */
 	uint32_t old = 0, next = 0;
 	cli_bump_t b;
 	cli_bump_init(&b);
@@ -388,8 +399,9 @@ static void step_raised(doctor_t *d)
 		action(d, "bump", d->zonefile, res);
 		ok = run_reload(d) == 0 && wait_primary(d, next);
 	}
-	step(d, 2, ok ? ST_FIXED : ST_FAILED, "%s; %s", f->message,
+	step(d, 2, ok ? ST_FIXED : ST_FAILED, "%s; %s", seen ? seen : "",
 	     ok ? "serial raised and reloaded" : "not repaired");
+	free(seen);
 }
 
 /* ---- 4 and 5: direction, source ---------------------------------------------- */
@@ -454,7 +466,8 @@ static bool all_moved(const ss_zone_result_t *r, void *arg)
 }
 
 /* NOTIFY each laggard (confirmed), returning the acknowledged ones in acked. */
-static size_t notify_laggards(doctor_t *d, const ss_addr_t *lag, size_t n, ss_addr_t *acked)
+static size_t notify_laggards(doctor_t *d, const ss_addr_t *lag, size_t n, ss_addr_t *acked,
+                              size_t *sent)
 {
 	const ss_zone_result_t *r = &d->cur;
 	knot_rrset_t *soa = NULL;
@@ -468,9 +481,10 @@ static size_t notify_laggards(doctor_t *d, const ss_addr_t *lag, size_t n, ss_ad
 	for (size_t i = 0; soa != NULL && nt.res != NULL && i < n; i++) {
 		char a[SS_ADDR_STRLEN], what[128];
 		snprintf(what, sizeof(what), "NOTIFY %s", ss_addr_format(&lag[i], a, sizeof(a)));
-		if (confirm(d, what)) {
-			ss_notify_send(d->s.e, r->obs.zone, soa, &lag[i],
-			               d->tsig.have ? &d->tsig.key : NULL, 10000, notified, &nt);
+		if (confirm(d, what) &&
+		    ss_notify_send(d->s.e, r->obs.zone, soa, &lag[i],
+		                   d->tsig.have ? &d->tsig.key : NULL, 10000, notified, &nt) == 0) {
+			(*sent)++;
 		}
 	}
 	cli_session_run(&d->s);
@@ -507,9 +521,16 @@ static void step_notify_transfer(doctor_t *d)
 		step(d, 6, ST_SKIPPED, "not tried without --fix");
 		return;
 	}
-	size_t nacked = notify_laggards(d, lag, n, acked);
-	step(d, 5, nacked == n ? ST_FIXED : ST_FAILED, "%zu of %zu acknowledged the NOTIFY", nacked,
-	     n);
+	size_t sent = 0;
+	size_t nacked = notify_laggards(d, lag, n, acked, &sent);
+	if (sent == 0) {
+		step(d, 5, ST_SKIPPED, "%zu server%s behind; no NOTIFY sent (not confirmed)", n,
+		     n > 1 ? "s are" : " is");
+		step(d, 6, ST_SKIPPED, "nothing was notified");
+		return;
+	}
+	step(d, 5, nacked == sent ? ST_FIXED : ST_FAILED, "%zu of %zu acknowledged the NOTIFY",
+	     nacked, sent);
 	moved_t m = {acked, nacked, d->cur.reference_serial};
 	uint64_t deadline = uv_hrtime() + (uint64_t)d->notify_wait_s * 1000000000u;
 	bool moved = nacked == 0 ||
@@ -659,8 +680,11 @@ static int run(doctor_t *d)
 	step_converge(d);
 	step_guard(d);
 	bool converged = ss_zone_converged(&d->cur, d->content.all);
+	/* Servers that agree on an unpublished or unbumped file are not healed. */
+	bool file_ok = d->steps[1].status != ST_PROBLEM && d->steps[1].status != ST_FAILED &&
+	               d->steps[2].status != ST_PROBLEM && d->steps[2].status != ST_FAILED;
 	print(d, converged);
-	code = converged ? EXIT_OK_ : EXIT_CRITICAL;
+	code = converged && file_ok ? EXIT_OK_ : EXIT_CRITICAL;
 fail:
 	cli_fixed_free(&fixed);
 	cli_session_close(&d->s);

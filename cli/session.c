@@ -13,7 +13,13 @@ int cli_session_open(cli_session_t *s, const cli_net_t *net)
 		return -1;
 	}
 	s->e = ss_engine_new(&s->loop, &net->eng);
-	if (s->e == NULL) {
+	s->vendors = ss_vendor_cache_new();
+	if (s->e == NULL || s->vendors == NULL) {
+		if (s->e != NULL) {
+			ss_engine_close(s->e);
+			uv_run(&s->loop, UV_RUN_DEFAULT);
+		}
+		ss_vendor_cache_free(s->vendors);
 		uv_loop_close(&s->loop);
 		cli_err("out of memory");
 		return -1;
@@ -34,6 +40,8 @@ void cli_session_close(cli_session_t *s)
 	}
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);
+	ss_vendor_cache_free(s->vendors);
+	s->vendors = NULL;
 }
 
 cli_probe_where_t cli_probe_where(const cli_net_t *net)
@@ -109,6 +117,7 @@ int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *w
 	        .primary = where->primary,
 	        .nprimary = where->nprimary,
 	        .no_vendor = where->no_vendor,
+	        .vendors = s->vendors,
 	        .expire = true,
 	        .expect = where->expect,
 	};

@@ -7,6 +7,7 @@
 #define SOASYNC_SESSION_H
 
 #include <soasync/check.h>
+#include <soasync/checkrun.h>
 #include <soasync/content.h>
 #include <soasync/engine.h>
 
@@ -15,6 +16,7 @@
 typedef struct {
 	uv_loop_t loop;
 	ss_engine_t *e;
+	ss_vendor_cache_t *vendors; /* what each server is, learned once per command */
 } cli_session_t;
 
 /* Returns 0 or -1 (message printed). */

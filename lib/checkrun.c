@@ -25,7 +25,7 @@ typedef struct vwait {
 
 typedef struct ventry {
 	struct ventry *next;
-	ss_check_t *c;
+	ss_engine_t *e;
 	ss_addr_t addr;
 	bool done, tried_server;
 	char *version;
@@ -57,8 +57,32 @@ struct ss_check {
 	size_t nzones, cap, next_start, next_deliver;
 	unsigned running;
 	bool aborted;
-	ventry_t *vbuckets[VENDOR_BUCKETS];
+	ss_vendor_cache_t *vendors; /* opts.vendors, or own_vendors */
+	ss_vendor_cache_t *own_vendors;
 };
+
+struct ss_vendor_cache {
+	ventry_t *buckets[VENDOR_BUCKETS];
+};
+
+ss_vendor_cache_t *ss_vendor_cache_new(void)
+{
+	return calloc(1, sizeof(ss_vendor_cache_t));
+}
+
+void ss_vendor_cache_free(ss_vendor_cache_t *vc)
+{
+	for (unsigned b = 0; vc != NULL && b < VENDOR_BUCKETS; b++) {
+		ventry_t *v = vc->buckets[b];
+		while (v != NULL) {
+			ventry_t *next = v->next;
+			free(v->version);
+			free(v);
+			v = next;
+		}
+	}
+	free(vc);
+}
 
 static void zone_step_done(zstate_t *z);
 static void start_more(ss_check_t *c);
@@ -282,12 +306,12 @@ static void vendor_query(ventry_t *v, const char *qname)
 	        .qname = name,
 	        .qtype = KNOT_RRTYPE_TXT,
 	        .qclass = KNOT_CLASS_CH,
-	        .timeout_ms = ss_engine_get_opts(v->c->e)->timeout_ms < 750
-	                              ? ss_engine_get_opts(v->c->e)->timeout_ms
+	        .timeout_ms = ss_engine_get_opts(v->e)->timeout_ms < 750
+	                              ? ss_engine_get_opts(v->e)->timeout_ms
 	                              : 750,
 	        .tries = 1,
 	};
-	if (ss_engine_query(v->c->e, &q, vendor_answered, v) != 0) {
+	if (ss_engine_query(v->e, &q, vendor_answered, v) != 0) {
 		vendor_finish(v);
 	}
 }
@@ -296,7 +320,7 @@ static void vendor_lookup(ss_check_t *c, zstate_t *z, size_t idx)
 {
 	const ss_addr_t *a = &z->res.obs.servers[idx].addr;
 	uint32_t b = ss_addr_hash(a) % VENDOR_BUCKETS;
-	ventry_t *v = c->vbuckets[b];
+	ventry_t *v = c->vendors->buckets[b];
 	while (v != NULL && !ss_addr_equal(&v->addr, a)) {
 		v = v->next;
 	}
@@ -323,10 +347,10 @@ static void vendor_lookup(ss_check_t *c, zstate_t *z, size_t idx)
 		}
 		return;
 	}
-	v->c = c;
+	v->e = c->e;
 	v->addr = *a;
-	v->next = c->vbuckets[b];
-	c->vbuckets[b] = v;
+	v->next = c->vendors->buckets[b];
+	c->vendors->buckets[b] = v;
 	vendor_query(v, "version.bind.");
 }
 
@@ -567,9 +591,15 @@ ss_check_t *ss_check_new(ss_engine_t *e, const ss_check_opts_t *opts, ss_check_c
 	if (c->opts.max_zones == 0) {
 		c->opts.max_zones = DEFAULT_MAX_ZONES;
 	}
+	c->vendors = opts->vendors;
+	if (c->vendors == NULL && (c->vendors = c->own_vendors = ss_vendor_cache_new()) == NULL) {
+		free(c);
+		return NULL;
+	}
 	if (c->opts.nns == 0) {
 		c->resolver = ss_resolver_new(e, &opts->resolver);
 		if (c->resolver == NULL) {
+			ss_vendor_cache_free(c->own_vendors);
 			free(c);
 			return NULL;
 		}
@@ -620,15 +650,7 @@ void ss_check_free(ss_check_t *c)
 			free(c->zones[i]);
 		}
 	}
-	for (unsigned b = 0; b < VENDOR_BUCKETS; b++) {
-		ventry_t *v = c->vbuckets[b];
-		while (v != NULL) {
-			ventry_t *next = v->next;
-			free(v->version);
-			free(v);
-			v = next;
-		}
-	}
+	ss_vendor_cache_free(c->own_vendors);
 	free(c->names);
 	free(c->zones);
 	ss_resolver_free(c->resolver);

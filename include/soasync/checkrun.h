@@ -22,6 +22,15 @@
 
 typedef struct ss_check ss_check_t;
 
+/* What each server address said it is (CHAOS version), kept across runs:
+ * commands that probe the same servers again ask once (BIND drops CHAOS
+ * answers beyond 3 a second). */
+typedef struct ss_vendor_cache ss_vendor_cache_t;
+
+SS_API ss_vendor_cache_t *ss_vendor_cache_new(void);
+/* Free the cache; no run using it may be in progress. */
+SS_API void ss_vendor_cache_free(ss_vendor_cache_t *vc);
+
 typedef struct {
 	ss_addr_t resolver;      /* for discovery; unused with ns */
 	bool only4, only6;
@@ -32,6 +41,7 @@ typedef struct {
 	const ss_addr_t *primary; /* --primary (borrowed for the run) */
 	size_t nprimary;
 	bool no_vendor;          /* skip the CHAOS version queries */
+	ss_vendor_cache_t *vendors; /* shared cache (borrowed); NULL: one for this run */
 	bool expire;             /* ask for EDNS EXPIRE */
 	uint32_t expire_warn_s;  /* see ss_zone_obs_t */
 	const ss_expect_set_t *expect; /* ask every server for these (borrowed) */
