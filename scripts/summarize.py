@@ -5,6 +5,7 @@ failed (or nothing ran)."""
 import glob
 import json
 import os
+import shutil
 import sys
 import xml.etree.ElementTree as ET
 
@@ -46,4 +47,8 @@ def main(d):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    try:
+        code = main(sys.argv[1])
+    finally:
+        shutil.rmtree(sys.argv[1], ignore_errors=True)
+    sys.exit(code)
