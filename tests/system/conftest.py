@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,16 @@ def soasync_bin() -> str:
     return str(path)
 
 
+#: Text a sanitizer (ASan, LSan, UBSan) writes on stderr; no soasync run may show it.
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+                     "MemorySanitizer", "ThreadSanitizer", "runtime error:", "SUMMARY: ")
+
+
+def sanitizer_report(err: str) -> list:
+    """The sanitizer markers found in a run's stderr (empty: clean)."""
+    return [m for m in SANITIZER_MARKERS if m in err]
+
+
 @dataclass
 class SoasyncResult:
     """Outcome of one soasync run."""
@@ -108,6 +119,7 @@ class SoasyncResult:
     err: str
     timed_out: bool = False
     extra: dict = field(default_factory=dict)
+    elapsed: float = 0.0
 
     def json_lines(self) -> list:
         """Parse stdout as JSON Lines (blank lines ignored); raises with the
@@ -130,17 +142,36 @@ class SoasyncResult:
 @pytest.fixture
 def run_soasync(soasync_bin):
     """``run_soasync(*args, timeout=60, input=None)`` runs the binary and
-    returns a :class:`SoasyncResult` (a timeout gives rc=-9, timed_out=True)."""
+    returns a :class:`SoasyncResult` with its wall time in ``elapsed`` (a
+    timeout gives rc=-9, timed_out=True). Every run must be free of sanitizer
+    reports: one fails the test at once."""
 
     def run(*args, timeout: float = 60, input: str | None = None) -> SoasyncResult:
         argv = [soasync_bin, *map(str, args)]
+        t0 = time.monotonic()
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                                input=input, stdin=None if input is not None else subprocess.DEVNULL)
+            res = SoasyncResult(argv, r.returncode, r.stdout, r.stderr)
         except subprocess.TimeoutExpired as exc:
             def s(x):
                 return x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
-            return SoasyncResult(argv, -9, s(exc.stdout), s(exc.stderr), timed_out=True)
-        return SoasyncResult(argv, r.returncode, r.stdout, r.stderr)
+            res = SoasyncResult(argv, -9, s(exc.stdout), s(exc.stderr), timed_out=True)
+        res.elapsed = time.monotonic() - t0
+        bad = sanitizer_report(res.err)
+        assert not bad, f"sanitizer report ({', '.join(bad)}):\n{res}"
+        return res
+
+    return run
+
+
+@pytest.fixture
+def soa(run_soasync):
+    """run_soasync that must also finish within its timeout."""
+
+    def run(*args, timeout=60):
+        r = run_soasync(*args, timeout=timeout)
+        assert not r.timed_out, str(r)
+        return r
 
     return run

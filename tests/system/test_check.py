@@ -41,8 +41,7 @@ if str(HERE) not in sys.path:
 
 import harness  # noqa: E402
 
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                     "MemorySanitizer", "ThreadSanitizer", "runtime error:")
+from conftest import SANITIZER_MARKERS  # noqa: E402  (one list for every file)
 NO_EXPIRE = ("--expire-warn", "0")
 FAST = ("--timeout", "300", "--tries", "2")
 

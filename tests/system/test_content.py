@@ -60,8 +60,7 @@ if str(HERE) not in sys.path:
 
 import harness  # noqa: E402
 
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                     "MemorySanitizer", "ThreadSanitizer", "runtime error:", "SUMMARY: ")
+from conftest import SANITIZER_MARKERS  # noqa: E402  (one list for every file)
 QUIET = ("--expire-warn", "0", "--no-vendor")
 KINDS = ("bind", "nsd", "knot")
 #: the rcode of an unsigned AXFR from outside the transfer ACL

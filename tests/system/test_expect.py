@@ -47,8 +47,7 @@ if str(HERE) not in sys.path:
 import harness  # noqa: E402
 
 ZONE = "example.test."
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                     "MemorySanitizer", "ThreadSanitizer", "runtime error:")
+from conftest import SANITIZER_MARKERS  # noqa: E402  (one list for every file)
 COMMON = ("--no-vendor", "--expire-warn", "0")
 
 OLD = [

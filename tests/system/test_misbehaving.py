@@ -41,8 +41,7 @@ BOUND_S = 8.0
 HARD_S = 20.0  # kill and fail as "hung" after this
 
 ADDR = "127.54.1.1"
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                     "MemorySanitizer", "ThreadSanitizer", "runtime error")
+from conftest import SANITIZER_MARKERS  # noqa: E402  (one list for every file)
 
 
 # --------------------------------------------------------------------------

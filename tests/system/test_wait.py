@@ -29,8 +29,7 @@ import pytest
 import harness
 
 ZONE = "example.test."
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                     "runtime error:", "SUMMARY: ")
+from conftest import sanitizer_report  # noqa: E402
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -38,24 +37,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # local helpers
 
 
-def no_sanitizer(r):
-    for m in SANITIZER_MARKERS:
-        assert m not in r.err, f"sanitizer output ({m!r}):\n{r}"
-
-
-@pytest.fixture
-def soa(run_soasync):
-    """run_soasync + elapsed time (``r.elapsed``) + no sanitizer text on stderr."""
-
-    def run(*args, timeout=60):
-        t0 = time.monotonic()
-        r = run_soasync(*args, timeout=timeout)
-        r.elapsed = time.monotonic() - t0
-        assert not r.timed_out, str(r)
-        no_sanitizer(r)
-        return r
-
-    return run
 
 
 class Background:
@@ -120,7 +101,7 @@ class Background:
 
         r = types.SimpleNamespace(argv=self.argv, rc=self.proc.returncode,
                                   out=out.decode(errors="replace"), err=err, elapsed=elapsed)
-        no_sanitizer(r)
+        assert not sanitizer_report(r.err), f"sanitizer output:\n{r}"
         return r
 
     def kill(self):
