@@ -32,7 +32,8 @@ typedef void (*ss_discover_cb)(ss_zone_obs_t *obs, void *arg);
 /*
  * Discover obs->zone (obs borrowed until cb; obs->zone must be set). The
  * options are copied, the addresses they point to borrowed until cb.
- * Returns 0 (cb will be called, never from inside this call) or SS_ENOMEM.
+ * Returns 0 (cb will be called, possibly from inside this call when every
+ * answer needed is in the resolver's cache) or SS_ENOMEM.
  */
 SS_API int ss_discover(ss_resolver_t *r, ss_engine_t *e, ss_zone_obs_t *obs,
                        const ss_discover_opts_t *opts, ss_discover_cb cb, void *arg);
