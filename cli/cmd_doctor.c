@@ -470,13 +470,8 @@ static size_t notify_laggards(doctor_t *d, const ss_addr_t *lag, size_t n, ss_ad
                               size_t *sent)
 {
 	const ss_zone_result_t *r = &d->cur;
-	knot_rrset_t *soa = NULL;
-	for (size_t i = 0; i < r->obs.nservers && soa == NULL; i++) {
-		const ss_server_obs_t *s = &r->obs.servers[i];
-		if (s->has_soa && s->soa.serial == r->reference_serial) {
-			soa = ss_soa_to_rrset(r->obs.zone, &s->soa);
-		}
-	}
+	long ref = ss_zone_reference_server(r);
+	knot_rrset_t *soa = ref >= 0 ? ss_soa_to_rrset(r->obs.zone, &r->obs.servers[ref].soa) : NULL;
 	notified_t nt = {calloc(n + 1, sizeof(*nt.res)), 0};
 	for (size_t i = 0; soa != NULL && nt.res != NULL && i < n; i++) {
 		char a[SS_ADDR_STRLEN], what[128];
@@ -509,7 +504,7 @@ static size_t notify_laggards(doctor_t *d, const ss_addr_t *lag, size_t n, ss_ad
 static void step_notify_transfer(doctor_t *d)
 {
 	ss_addr_t lag[128], acked[128];
-	size_t n = ss_zone_laggards(&d->cur, lag, 128);
+	size_t n = ss_zone_laggards(&d->cur, false, lag, 128);
 	if (n == 0) {
 		step(d, 5, ST_OK, "no server is behind: nothing to notify");
 		step(d, 6, ST_OK, "nothing to transfer");

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include <soasync/doctor.h>
 #include <soasync/error.h>
 #include <soasync/notify.h>
 #include <soasync/serial.h>
@@ -89,46 +90,14 @@ static int parse_args(notify_args_t *a, int argc, char **argv)
 	return cli_net_finish(&a->net, a->net.nns == 0);
 }
 
-/* The server whose SOA goes into the NOTIFY: the reference's. */
-static const ss_server_obs_t *reference_server(const ss_zone_result_t *res)
-{
-	const ss_zone_obs_t *o = &res->obs;
-	for (size_t pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < o->nservers; i++) {
-			const ss_server_obs_t *s = &o->servers[i];
-			if (s->has_soa && s->soa.serial == res->reference_serial &&
-			    (pass == 1 || s->is_primary)) {
-				return s;
-			}
-		}
-	}
-	return NULL;
-}
-
 /* Default targets: the servers behind the reference; --all: every secondary. */
 static size_t pick_targets(const notify_args_t *a, const ss_zone_result_t *res, ss_addr_t *out)
 {
-	const ss_zone_obs_t *o = &res->obs;
-	size_t n = 0;
 	if (a->nto > 0) {
 		memcpy(out, a->to, a->nto * sizeof(*out));
 		return a->nto;
 	}
-	for (size_t i = 0; i < o->nservers; i++) {
-		const ss_server_obs_t *s = &o->servers[i];
-		if (s->is_primary || !(s->origin & ~(unsigned)SS_ORIGIN_PRIMARY)) {
-			continue;
-		}
-		ss_serial_order_t ord = s->has_soa ? ss_serial_cmp(s->soa.serial, res->reference_serial)
-		                                   : SS_SERIAL_EQUAL;
-		/* An expired secondary (SERVFAIL) needs the NOTIFY most. */
-		bool behind = ord == SS_SERIAL_LESS || ord == SS_SERIAL_UNDEFINED ||
-		              s->kind == SS_ANS_SERVFAIL;
-		if (a->all || behind) {
-			out[n++] = s->addr;
-		}
-	}
-	return n;
+	return ss_zone_laggards(res, a->all, out, res->obs.nservers);
 }
 
 typedef struct {
@@ -204,8 +173,9 @@ static void print_results(const notify_args_t *a, const ss_zone_result_t *zr,
 static int notify_all(cli_session_t *s, const notify_args_t *a, const ss_zone_result_t *zr,
                       const ss_addr_t *targets, size_t n)
 {
-	const ss_server_obs_t *ref = reference_server(zr);
-	knot_rrset_t *soa = ref ? ss_soa_to_rrset(zr->obs.zone, &ref->soa) : NULL;
+	long ref = ss_zone_reference_server(zr);
+	knot_rrset_t *soa = ref >= 0 ? ss_soa_to_rrset(zr->obs.zone, &zr->obs.servers[ref].soa)
+	                             : NULL;
 	if (soa == NULL) {
 		cli_zerr(zr->obs.zone_str, "no server answered with the zone's SOA: nothing to notify");
 		return EXIT_UNKNOWN;

@@ -21,19 +21,16 @@ int render_check_json(FILE *f, const ss_zone_result_t *res);
 /* The human table and findings. */
 void render_check_table(FILE *f, const ss_zone_result_t *res, bool color);
 
-/* Monitoring-plugin output gathers all zones, then prints once. */
+/* Monitoring-plugin output gathers all zones, then prints once. The texts
+ * grow in memory streams (open_memstream), opened on the first zone. */
 typedef struct {
 	unsigned count[4]; /* zones per status */
 	size_t nzones;
-	char *problems;    /* long output, one line per zone with findings */
-	size_t plen, pcap;
-	char *summary;     /* first problem zones for the first line */
-	size_t slen, scap;
 	unsigned servers, answered;
 	double max_rtt_ms;
-	bool single;       /* exactly one zone: per-server perfdata */
-	char *perf;
-	size_t perflen, perfcap;
+	FILE *problems, *summary, *perf; /* long output; first line; first zone's perfdata */
+	char *problems_s, *summary_s, *perf_s;
+	size_t problems_n, summary_n, perf_n;
 } nagios_t;
 
 void render_nagios_add(nagios_t *n, const ss_zone_result_t *res);

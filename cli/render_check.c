@@ -1,4 +1,3 @@
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -305,10 +304,8 @@ static void make_row(const ss_zone_result_t *res, const ss_server_obs_t *s, row_
 	} else {
 		snprintf(r->rtt, sizeof(r->rtt), "%.1f ms%s", s->rtt_us / 1000.0, s->tcp ? " tcp" : "");
 	}
-	r->bad = !s->has_soa || strcmp(r->diff, "0") != 0;
+	r->bad = !s->has_soa || !res->has_reference || s->soa.serial != res->reference_serial;
 }
-
-#define W(field) (int)w.field
 
 void render_check_table(FILE *f, const ss_zone_result_t *res, bool color)
 {
@@ -331,7 +328,6 @@ void render_check_table(FILE *f, const ss_zone_result_t *res, bool color)
 	if (rows == NULL) {
 		return;
 	}
-	row_t w = {.bad = false};
 	struct {
 		size_t name, addr, vendor, rcode, aa, serial, diff, rtt;
 	} wd = {4, 7, 6, 5, 2, 6, 4, 3};
@@ -344,7 +340,6 @@ void render_check_table(FILE *f, const ss_zone_result_t *res, bool color)
 		WIDEN(diff) WIDEN(rtt)
 #undef WIDEN
 	}
-	(void)w;
 	if (o->nservers > 0) {
 		fprintf(f, "  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", (int)wd.name, "NAME",
 		        (int)wd.addr, "ADDRESS", (int)wd.vendor, "VENDOR", (int)wd.rcode, "RCODE",
@@ -401,57 +396,40 @@ void render_findings_text(FILE *f, const ss_zone_result_t *res, bool color)
 
 /* ---- monitoring plugin ------------------------------------------------ */
 
-static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+#define SUMMARY_MAX 200 /* bytes of problem zones on the first line */
 
-static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+static bool nagios_open(nagios_t *n)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		return;
+	if (n->problems == NULL) {
+		n->problems = open_memstream(&n->problems_s, &n->problems_n);
+		n->summary = open_memstream(&n->summary_s, &n->summary_n);
+		n->perf = open_memstream(&n->perf_s, &n->perf_n);
 	}
-	if (*len + (size_t)n + 1 > *cap) {
-		size_t ncap = (*cap ? *cap : 256);
-		while (ncap < *len + (size_t)n + 1) {
-			ncap *= 2;
-		}
-		char *nb = realloc(*buf, ncap);
-		if (nb == NULL) {
-			return;
-		}
-		*buf = nb;
-		*cap = ncap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
+	return n->problems != NULL && n->summary != NULL && n->perf != NULL;
 }
 
 void render_nagios_add(nagios_t *n, const ss_zone_result_t *res)
 {
 	const ss_zone_obs_t *o = &res->obs;
+	if (!nagios_open(n)) {
+		return;
+	}
 	n->count[res->status]++;
 	n->nzones++;
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
+		char a[SS_ADDR_STRLEN];
 		n->servers++;
-		if (s->has_soa) {
-			n->answered++;
-			if (s->rtt_us / 1000.0 > n->max_rtt_ms) {
-				n->max_rtt_ms = s->rtt_us / 1000.0;
-			}
+		if (!s->has_soa) {
+			continue;
+		}
+		n->answered++;
+		if (s->rtt_us / 1000.0 > n->max_rtt_ms) {
+			n->max_rtt_ms = s->rtt_us / 1000.0;
 		}
 		if (n->nzones == 1) {
-			char a[SS_ADDR_STRLEN];
-			ss_addr_ntop(&s->addr, a, sizeof(a));
-			if (s->has_soa) {
-				append(&n->perf, &n->perflen, &n->perfcap, " 'serial_%s'=%u", a,
-				       s->soa.serial);
-			}
+			fprintf(n->perf, " 'serial_%s'=%u", ss_addr_ntop(&s->addr, a, sizeof(a)),
+			        s->soa.serial);
 		}
 	}
 	for (size_t i = 0; i < res->nfindings; i++) {
@@ -459,11 +437,11 @@ void render_nagios_add(nagios_t *n, const ss_zone_result_t *res)
 		if (f->severity == SS_SEV_INFO) {
 			continue;
 		}
-		append(&n->problems, &n->plen, &n->pcap, "%s %s %s: %s\n", o->zone_str,
-		       ss_severity_name(f->severity), f->code, f->message);
-		if (n->slen < 200) {
-			append(&n->summary, &n->slen, &n->scap, "%s%s %s", n->slen ? ", " : "",
-			       o->zone_str, f->code);
+		fprintf(n->problems, "%s %s %s: %s\n", o->zone_str, ss_severity_name(f->severity),
+		        f->code, f->message);
+		long at = ftell(n->summary);
+		if (at < SUMMARY_MAX) {
+			fprintf(n->summary, "%s%s %s", at > 0 ? ", " : "", o->zone_str, f->code);
 		}
 	}
 }
@@ -471,12 +449,14 @@ void render_nagios_add(nagios_t *n, const ss_zone_result_t *res)
 int render_nagios_print(FILE *f, nagios_t *n)
 {
 	int worst = 0;
-	for (int st = 3; st > 0; st--) {
-		if (n->count[st] > 0) {
-			worst = st;
-			break;
-		}
+	for (int st = 3; st > 0 && worst == 0; st--) {
+		worst = n->count[st] > 0 ? st : 0;
 	}
+	nagios_open(n);
+	bool more = n->summary != NULL && ftell(n->summary) >= SUMMARY_MAX;
+	fflush(n->problems);
+	fflush(n->summary);
+	fflush(n->perf);
 	static const char *label[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 	fprintf(f, "SOA %s - ", label[worst]);
 	if (n->nzones == 1 && worst == 0) {
@@ -484,7 +464,7 @@ int render_nagios_print(FILE *f, nagios_t *n)
 	} else if (worst == 0) {
 		fprintf(f, "%zu zones in sync", n->nzones);
 	} else {
-		fprintf(f, "%s%s", n->summary ? n->summary : "", n->slen >= 200 ? ", ..." : "");
+		fprintf(f, "%s%s", n->summary_s ? n->summary_s : "", more ? ", ..." : "");
 		if (n->nzones > 1) {
 			fprintf(f, " (%u critical, %u warning, %u unknown of %zu zones)", n->count[2],
 			        n->count[1], n->count[3], n->nzones);
@@ -493,17 +473,23 @@ int render_nagios_print(FILE *f, nagios_t *n)
 	fprintf(f, " | zones=%zu ok=%u warning=%u critical=%u unknown=%u servers=%u answered=%u "
 	           "rtt_max=%.3fms%s\n",
 	        n->nzones, n->count[0], n->count[1], n->count[2], n->count[3], n->servers,
-	        n->answered, n->max_rtt_ms, n->nzones == 1 && n->perf ? n->perf : "");
-	if (n->problems) {
-		fputs(n->problems, f);
+	        n->answered, n->max_rtt_ms, n->nzones == 1 && n->perf_s ? n->perf_s : "");
+	if (n->problems_s) {
+		fputs(n->problems_s, f);
 	}
 	return worst;
 }
 
 void render_nagios_free(nagios_t *n)
 {
-	free(n->problems);
-	free(n->summary);
-	free(n->perf);
+	FILE *streams[] = {n->problems, n->summary, n->perf};
+	for (size_t i = 0; i < 3; i++) {
+		if (streams[i] != NULL) {
+			fclose(streams[i]);
+		}
+	}
+	free(n->problems_s);
+	free(n->summary_s);
+	free(n->perf_s);
 	memset(n, 0, sizeof(*n));
 }

@@ -160,6 +160,21 @@ static const char *acl_hint(ss_vendor_t v)
 	}
 }
 
+long ss_zone_reference_server(const ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	for (int pass = 0; res->has_reference && pass < 2; pass++) {
+		for (size_t i = 0; i < o->nservers; i++) {
+			const ss_server_obs_t *s = &o->servers[i];
+			if (s->has_soa && s->soa.serial == res->reference_serial &&
+			    (pass == 1 || s->is_primary)) {
+				return (long)i;
+			}
+		}
+	}
+	return -1;
+}
+
 /* ---- results ----------------------------------------------------------- */
 
 void ss_server_obs_clear(ss_server_obs_t *s)
@@ -583,7 +598,6 @@ static int report_ns_sets(ss_zone_result_t *res)
 static void soa_diff(ss_strbuf_t *b, const ss_soa_t *a, const ss_soa_t *r)
 {
 	char x[KNOT_DNAME_TXT_MAXLEN + 1], y[KNOT_DNAME_TXT_MAXLEN + 1];
-	size_t n0 = b->len;
 	if (!knot_dname_is_case_equal(a->mname, r->mname)) {
 		ss_strbuf_printf(b, " mname %s (not %s)", knot_dname_to_str(x, a->mname, sizeof(x)),
 		                 knot_dname_to_str(y, r->mname, sizeof(y)));
@@ -601,7 +615,6 @@ static void soa_diff(ss_strbuf_t *b, const ss_soa_t *a, const ss_soa_t *r)
 	FIELD(expire)
 	FIELD(minimum)
 #undef FIELD
-	(void)n0;
 }
 
 static bool soa_same(const ss_soa_t *a, const ss_soa_t *b)

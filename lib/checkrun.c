@@ -165,14 +165,15 @@ static void take_soa(ss_server_obs_t *s, const knot_rrset_t *soa)
 	}
 }
 
-static void set_detail(ss_server_obs_t *s, const char *fmt, const knot_dname_t *name)
+/* What the answer said, in words: text, with the referral's target when given. */
+static void set_detail(ss_server_obs_t *s, const char *text, const knot_dname_t *referral)
 {
-	char txt[KNOT_DNAME_TXT_MAXLEN + 1] = "";
-	if (name != NULL) {
-		knot_dname_to_str(txt, name, sizeof(txt));
-	}
+	char txt[KNOT_DNAME_TXT_MAXLEN + 1];
 	free(s->detail);
-	if (asprintf(&s->detail, fmt, txt) < 0) {
+	if (referral == NULL) {
+		s->detail = strdup(text);
+	} else if (knot_dname_to_str(txt, referral, sizeof(txt)) == NULL ||
+	           asprintf(&s->detail, "referral to %s (%s)", txt, text) < 0) {
 		s->detail = NULL;
 	}
 }
@@ -194,17 +195,17 @@ static void classify_noerror(ss_server_obs_t *s, const knot_dname_t *zone, const
 		const knot_rrset_t *ns = section_find(pkt, KNOT_AUTHORITY, KNOT_RRTYPE_NS, NULL);
 		if (ns != NULL && soa == NULL) {
 			s->kind = SS_ANS_REFERRAL;
-			set_detail(s, "referral to %s (it serves a parent zone, not this one)", ns->owner);
+			set_detail(s, "it serves a parent zone, not this one", ns->owner);
 			return;
 		}
 		s->kind = SS_ANS_NOT_AUTH;
-		set_detail(s, soa ? "answer without AA (a recursive or caching server)%s"
-		                  : "answer without AA%s",
+		set_detail(s, soa ? "answer without AA (a recursive or caching server)"
+		                  : "answer without AA",
 		           NULL);
 		return;
 	}
 	s->kind = SS_ANS_NO_SOA;
-	set_detail(s, "authoritative answer without the zone's SOA (NODATA)%s", NULL);
+	set_detail(s, "authoritative answer without the zone's SOA (NODATA)", NULL);
 }
 
 void ss_obs_from_soa_response(ss_server_obs_t *s, const knot_dname_t *zone,
@@ -230,7 +231,7 @@ void ss_obs_from_soa_response(ss_server_obs_t *s, const knot_dname_t *zone,
 		break;
 	case KNOT_RCODE_NXDOMAIN:
 		s->kind = s->aa ? SS_ANS_NO_SOA : SS_ANS_NOT_AUTH;
-		set_detail(s, "NXDOMAIN%s", NULL);
+		set_detail(s, "NXDOMAIN", NULL);
 		break;
 	default:
 		s->kind = SS_ANS_NOT_AUTH;

@@ -148,23 +148,6 @@ static void start_candidate(content_t *c, size_t idx)
 	start_transfer(c, idx, true);
 }
 
-/* The server whose data is the reference: the primary, else the first one
- * serving the reference serial. -1 when none answered. */
-static long reference_index(const ss_zone_result_t *res)
-{
-	const ss_zone_obs_t *o = &res->obs;
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < o->nservers; i++) {
-			const ss_server_obs_t *s = &o->servers[i];
-			if (s->has_soa && res->has_reference && s->soa.serial == res->reference_serial &&
-			    (pass == 1 || s->is_primary)) {
-				return (long)i;
-			}
-		}
-	}
-	return -1;
-}
-
 static bool behind(const ss_zone_result_t *res, const ss_server_obs_t *s)
 {
 	return s->has_soa && res->has_reference &&
@@ -199,7 +182,7 @@ static void phase_transfers(content_t *c)
 {
 	ss_zone_result_t *res = c->res;
 	ss_zone_obs_t *o = &res->obs;
-	long ref = reference_index(res);
+	long ref = ss_zone_reference_server(res);
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		bool want = s->has_soa && (c->o.all || (c->o.zonefile && (long)i == ref) ||
@@ -499,7 +482,7 @@ static void compare_zonefile(content_t *c, long ref, const ss_zone_t *served)
 static void phase_compare(content_t *c)
 {
 	ss_zone_result_t *res = c->res;
-	long ref = reference_index(res);
+	long ref = ss_zone_reference_server(res);
 	const ss_zone_t *refz = ref >= 0 ? c->zones[ref] : NULL;
 	/* A zone file stands in for served data only at the very serial served. */
 	bool file_current = c->file != NULL && res->obs.has_zonefile_serial &&

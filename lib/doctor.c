@@ -32,7 +32,7 @@ bool ss_zone_converged(const ss_zone_result_t *res, bool content)
 	return true;
 }
 
-size_t ss_zone_laggards(const ss_zone_result_t *res, ss_addr_t *out, size_t cap)
+size_t ss_zone_laggards(const ss_zone_result_t *res, bool all, ss_addr_t *out, size_t cap)
 {
 	const ss_zone_obs_t *o = &res->obs;
 	size_t n = 0;
@@ -44,7 +44,8 @@ size_t ss_zone_laggards(const ss_zone_result_t *res, ss_addr_t *out, size_t cap)
 		ss_serial_order_t ord = s->has_soa && res->has_reference
 		                                ? ss_serial_cmp(s->soa.serial, res->reference_serial)
 		                                : SS_SERIAL_EQUAL;
-		if (ord == SS_SERIAL_LESS || ord == SS_SERIAL_UNDEFINED || s->kind == SS_ANS_SERVFAIL) {
+		if (all || ord == SS_SERIAL_LESS || ord == SS_SERIAL_UNDEFINED ||
+		    s->kind == SS_ANS_SERVFAIL) {
 			out[n++] = s->addr;
 		}
 	}

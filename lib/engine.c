@@ -556,6 +556,17 @@ static void engine_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)e->rbuf, sizeof(e->rbuf));
 }
 
+/* The pinned source address for a family (any port), if one was given. */
+static bool source_for(const ss_engine_t *e, int fam, ss_addr_t *out)
+{
+	bool has = fam == AF_INET ? e->opts.has_source4 : e->opts.has_source6;
+	if (has) {
+		*out = fam == AF_INET ? e->opts.source4 : e->opts.source6;
+		ss_addr_set_port(out, 0);
+	}
+	return has;
+}
+
 /* Room for every answer in flight to this server, even while the loop is
  * busy rendering: the default buffer (about 200 KB) overflows at a few
  * hundred queries in flight. Best effort: root may exceed rmem_max. */
@@ -581,18 +592,10 @@ static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 	s->h.data = s;
 	s->e = e;
 	s->srv = srv;
-	int fam = ss_addr_family(&srv->addr);
-	const ss_addr_t *src = NULL;
-	if (fam == AF_INET && e->opts.has_source4) {
-		src = &e->opts.source4;
-	} else if (fam == AF_INET6 && e->opts.has_source6) {
-		src = &e->opts.source6;
-	}
+	ss_addr_t src;
 	int ret = 0;
-	if (src != NULL) {
-		ss_addr_t any = *src;
-		ss_addr_set_port(&any, 0);
-		ret = uv_udp_bind(&s->h, ss_addr_sa(&any), 0);
+	if (source_for(e, ss_addr_family(&srv->addr), &src)) {
+		ret = uv_udp_bind(&s->h, ss_addr_sa(&src), 0);
 	}
 	if (ret == 0) {
 		ret = uv_udp_connect(&s->h, ss_addr_sa(&srv->addr));
@@ -923,18 +926,8 @@ static void tcp_connected(uv_connect_t *req, int status)
 
 static int tcp_bind_source(ss_engine_t *e, tconn_t *c, int fam)
 {
-	const ss_addr_t *src = NULL;
-	if (fam == AF_INET && e->opts.has_source4) {
-		src = &e->opts.source4;
-	} else if (fam == AF_INET6 && e->opts.has_source6) {
-		src = &e->opts.source6;
-	}
-	if (src == NULL) {
-		return 0;
-	}
-	ss_addr_t any = *src;
-	ss_addr_set_port(&any, 0);
-	return uv_tcp_bind(&c->tcp, ss_addr_sa(&any), 0);
+	ss_addr_t src;
+	return source_for(e, fam, &src) ? uv_tcp_bind(&c->tcp, ss_addr_sa(&src), 0) : 0;
 }
 
 static void tcp_start(query_t *q)

@@ -259,6 +259,11 @@ SS_API int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_sev
                                  const ss_addr_t *servers, size_t nservers, const char *fix,
                                  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
+/* The server whose data is the reference: the primary when it serves the
+ * reference serial, else the first server that does; -1 when none (after
+ * ss_check_analyze). */
+SS_API long ss_zone_reference_server(const ss_zone_result_t *res);
+
 /* The SOA of an observation as a libknot RRset (caller frees with
  * knot_rrset_free), or NULL (no SOA, out of memory). */
 SS_API knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa);
