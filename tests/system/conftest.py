@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import time
 import sys
@@ -112,7 +113,7 @@ def sanitizer_report(err: str) -> list:
 
 @dataclass
 class SoasyncResult:
-    """Outcome of one soasync run."""
+    """Outcome of one soasync run (``elapsed`` in seconds)."""
     argv: list
     rc: int
     out: str
@@ -131,47 +132,107 @@ class SoasyncResult:
             try:
                 out.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise AssertionError(f"stdout line {i} is not JSON: {line!r} ({exc})") from None
+                raise AssertionError(f"stdout line {i} is not JSON: {line!r} ({exc})\n{self}") \
+                    from None
         return out
 
+    lines = json_lines
+
+    def zone(self) -> dict:
+        """The one JSON object of a one-zone ``--json`` run: stdout must be
+        exactly one line (nothing else may share stdout with the report)."""
+        rows = self.out.splitlines()
+        assert len(rows) == 1, f"expected exactly one line of JSON on stdout\n{self}"
+        return self.json_lines()[0]
+
+    doc = zone
+
     def __str__(self):
-        return (f"$ {' '.join(self.argv)}\nrc={self.rc}{' (timed out)' if self.timed_out else ''}\n"
+        return (f"$ {shlex.join(self.argv)}\nrc={self.rc} in {self.elapsed:.2f}s"
+                f"{' (timed out)' if self.timed_out else ''}\n"
                 f"--- stdout:\n{self.out}--- stderr:\n{self.err}")
+
+    __repr__ = __str__
+
+
+def _text(data) -> str:
+    """Output decoded leniently: garbage bytes must show in an assertion, not
+    as a UnicodeDecodeError."""
+    return data.decode(errors="backslashreplace") if isinstance(data, bytes) else (data or "")
+
+
+def checked(r: SoasyncResult) -> SoasyncResult:
+    """What every run must show: no sanitizer report (always checked here)."""
+    bad = sanitizer_report(r.err)
+    assert not bad, f"sanitizer report ({', '.join(bad)}):\n{r}"
+    return r
 
 
 @pytest.fixture
 def run_soasync(soasync_bin):
-    """``run_soasync(*args, timeout=60, input=None)`` runs the binary and
-    returns a :class:`SoasyncResult` with its wall time in ``elapsed`` (a
-    timeout gives rc=-9, timed_out=True). Every run must be free of sanitizer
-    reports: one fails the test at once."""
+    """``run_soasync(*args, timeout=60, input=None, env=None)`` runs the
+    binary and returns a :class:`SoasyncResult` with its wall time in
+    ``elapsed`` (a timeout gives rc=-9, timed_out=True). Every run must be
+    free of sanitizer reports: one fails the test at once."""
 
-    def run(*args, timeout: float = 60, input: str | None = None) -> SoasyncResult:
+    def run(*args, timeout: float = 60, input: str | None = None,
+            env: dict | None = None) -> SoasyncResult:
         argv = [soasync_bin, *map(str, args)]
         t0 = time.monotonic()
         try:
-            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                               input=input, stdin=None if input is not None else subprocess.DEVNULL)
-            res = SoasyncResult(argv, r.returncode, r.stdout, r.stderr)
+            r = subprocess.run(argv, capture_output=True, timeout=timeout, env=env,
+                               input=input.encode() if input is not None else None,
+                               stdin=None if input is not None else subprocess.DEVNULL)
+            res = SoasyncResult(argv, r.returncode, _text(r.stdout), _text(r.stderr))
         except subprocess.TimeoutExpired as exc:
-            def s(x):
-                return x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
-            res = SoasyncResult(argv, -9, s(exc.stdout), s(exc.stderr), timed_out=True)
+            res = SoasyncResult(argv, -9, _text(exc.stdout), _text(exc.stderr), timed_out=True)
         res.elapsed = time.monotonic() - t0
-        bad = sanitizer_report(res.err)
-        assert not bad, f"sanitizer report ({', '.join(bad)}):\n{res}"
-        return res
+        return checked(res)
 
     return run
 
 
 @pytest.fixture
-def soa(run_soasync):
-    """run_soasync that must also finish within its timeout."""
+def soasync(run_soasync):
+    """``run_soasync`` for runs that must end on their own, with one of
+    soasync's exit statuses (0-3): no hang, no crash."""
 
-    def run(*args, timeout=60):
-        r = run_soasync(*args, timeout=timeout)
-        assert not r.timed_out, str(r)
+    def run(*args, **kw) -> SoasyncResult:
+        r = run_soasync(*args, **kw)
+        assert not r.timed_out, f"soasync hung\n{r}"
+        assert r.rc in (0, 1, 2, 3), f"soasync died (rc {r.rc})\n{r}"
         return r
 
     return run
+
+
+# --------------------------------------------------------------------------
+# reading --json results
+
+
+def findings(z: dict) -> dict:
+    """``{code: finding}``; each code at most once, each finding with
+    exactly the documented keys."""
+    codes = [fd["code"] for fd in z["findings"]]
+    assert len(codes) == len(set(codes)), f"a finding code appears twice: {codes}\n{z}"
+    for fd in z["findings"]:
+        assert set(fd) == {"code", "severity", "servers", "message", "fix"}, fd
+    return {fd["code"]: fd for fd in z["findings"]}
+
+
+def by_addr(z: dict) -> dict:
+    """``{address: server object}``; each address must appear once."""
+    seen = [s["address"] for s in z["servers"]]
+    assert len(seen) == len(set(seen)), f"an address appears twice: {seen}"
+    return {s["address"]: s for s in z["servers"]}
+
+
+def named(fd: dict) -> list:
+    """The addresses a finding names, sorted (no duplicates allowed)."""
+    assert len(fd["servers"]) == len(set(fd["servers"])), fd
+    return sorted(fd["servers"])
+
+
+def addrs(*servers) -> list:
+    """The addresses of harness servers, sorted (to compare with named())."""
+    return sorted(s.addr for s in servers)

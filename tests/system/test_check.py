@@ -41,7 +41,8 @@ if str(HERE) not in sys.path:
 
 import harness  # noqa: E402
 
-from conftest import SANITIZER_MARKERS  # noqa: E402  (one list for every file)
+from conftest import (SoasyncResult, by_addr, checked, findings,  # noqa: E402
+                      named)
 NO_EXPIRE = ("--expire-warn", "0")
 FAST = ("--timeout", "300", "--tries", "2")
 
@@ -56,82 +57,19 @@ RETRANSFER = {
 # running soasync
 
 
-class Run:
-    """One soasync run: ``argv``, ``rc``, ``out``, ``err``, ``elapsed`` (s)."""
-
-    def __init__(self, argv, rc, out, err, elapsed, timed_out=False):
-        self.argv, self.rc, self.out, self.err = argv, rc, out, err
-        self.elapsed, self.timed_out = elapsed, timed_out
-
-    def lines(self) -> list:
-        """stdout as JSON Lines (every line must parse)."""
-        out = []
-        for i, line in enumerate(self.out.splitlines(), 1):
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise AssertionError(f"stdout line {i} is not JSON: {line!r} ({exc})\n{self}") \
-                    from None
-        return out
-
-    def zone(self) -> dict:
-        """The single zone object of a one-zone ``--json`` run."""
-        rows = self.lines()
-        assert len(rows) == 1, f"expected one JSON line\n{self}"
-        return rows[0]
-
-    def __str__(self):
-        return (f"$ {' '.join(self.argv)}\nrc={self.rc} in {self.elapsed:.2f}s"
-                f"{' (timed out)' if self.timed_out else ''}\n"
-                f"--- stdout:\n{self.out}--- stderr:\n{self.err}")
-
-    __repr__ = __str__
-
-
-def _clean(r: Run) -> Run:
-    """Assertions every run must pass: no hang, no crash, no sanitizer report."""
-    assert not r.timed_out, f"soasync hung\n{r}"
-    bad = [m for m in SANITIZER_MARKERS if m in r.err]
-    assert not bad, f"sanitizer report ({', '.join(bad)})\n{r}"
-    assert r.rc in (0, 1, 2, 3), f"soasync died (rc {r.rc})\n{r}"
-    return r
-
-
-@pytest.fixture
-def soasync(soasync_bin):
-    """``soasync(*args, timeout=60, input=None, env=None) -> Run`` (the
-    ``check`` subcommand is not implied)."""
-
-    def run(*args, timeout: float = 60, input: str | None = None, env: dict | None = None) -> Run:
-        argv = [soasync_bin, *map(str, args)]
-        t0 = time.monotonic()
-        try:
-            p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input,
-                               stdin=None if input is not None else subprocess.DEVNULL,
-                               env=env)
-        except subprocess.TimeoutExpired as exc:
-            def s(x):
-                return x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
-            return _clean(Run(argv, -9, s(exc.stdout), s(exc.stderr),
-                              time.monotonic() - t0, timed_out=True))
-        return _clean(Run(argv, p.returncode, p.stdout, p.stderr, time.monotonic() - t0))
-
-    return run
-
-
 @pytest.fixture
 def check(soasync):
     """``check(fleet, *args, **kw)``: ``soasync check --resolver R --source
     CHECKER *args`` through the fleet's real delegation."""
 
-    def run(f: harness.Fleet, *args, **kw) -> Run:
+    def run(f: harness.Fleet, *args, **kw) -> SoasyncResult:
         return soasync("check", "--resolver", f.resolver.addr, "--source", f.checker_addr,
                        *args, **kw)
 
     return run
 
 
-def run_on_pty(argv, env, timeout=30.0) -> Run:
+def run_on_pty(argv, env, timeout=30.0) -> SoasyncResult:
     """Run with stdout on a pseudo-terminal (what ``--color auto`` looks at)."""
     master, slave = pty.openpty()
     t0 = time.monotonic()
@@ -163,18 +101,12 @@ def run_on_pty(argv, env, timeout=30.0) -> Run:
         os.close(master)
         p.stderr.close()
     out = b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
-    return _clean(Run(argv, rc, out, err, time.monotonic() - t0, timed_out))
+    return _clean(SoasyncResult(argv, rc, out, err, timed_out=timed_out,
+                                elapsed=time.monotonic() - t0))
 
 
 # --------------------------------------------------------------------------
 # reading results
-
-
-def findings(z: dict) -> dict:
-    """``{code: finding}``; each code must appear at most once."""
-    codes = [f["code"] for f in z["findings"]]
-    assert len(codes) == len(set(codes)), f"a finding code appears twice: {codes}\n{z}"
-    return {f["code"]: f for f in z["findings"]}
 
 
 def serious(z: dict) -> dict:
@@ -182,21 +114,8 @@ def serious(z: dict) -> dict:
     return {c: f for c, f in findings(z).items() if f["severity"] != "info"}
 
 
-def by_addr(z: dict) -> dict:
-    """``{address: server object}``; each address must appear once."""
-    addrs = [s["address"] for s in z["servers"]]
-    assert len(addrs) == len(set(addrs)), f"an address appears twice: {addrs}"
-    return {s["address"]: s for s in z["servers"]}
-
-
 def names_of(server: dict) -> set:
     return set((server["name"] or "").split(",")) - {""}
-
-
-def named(finding: dict) -> list:
-    """The addresses a finding names, sorted (and without duplicates)."""
-    assert len(finding["servers"]) == len(set(finding["servers"])), finding
-    return sorted(finding["servers"])
 
 
 def nozone(zone: str) -> str:
@@ -820,15 +739,23 @@ def many(tmp_path_factory, soasync_bin):
             try:
                 p = subprocess.run(argv, capture_output=True, text=True, timeout=180, input=stdin,
                                    stdin=None if stdin is not None else subprocess.DEVNULL)
-                r = Run(argv, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
+                r = SoasyncResult(argv, p.returncode, p.stdout, p.stderr,
+                                  elapsed=time.monotonic() - t0)
             except subprocess.TimeoutExpired:
-                r = Run(argv, -9, "", "", time.monotonic() - t0, timed_out=True)
+                r = SoasyncResult(argv, -9, "", "", timed_out=True, elapsed=time.monotonic() - t0)
             setattr(m, attr, r)
         m.setup_s = mz.timings["total"]
     return m
 
 
-def _check_many(r: Run, mz) -> None:
+def _clean(r: SoasyncResult) -> SoasyncResult:
+    """A run made outside the fixtures (the module-scoped 2,000-zone one)."""
+    checked(r)
+    assert not r.timed_out and r.rc in (0, 1, 2, 3), f"soasync hung or died\n{r}"
+    return r
+
+
+def _check_many(r: SoasyncResult, mz) -> None:
     _clean(r)
     rows = r.lines()
     assert len(rows) == 2000, f"{len(rows)} lines\n{r.err}"

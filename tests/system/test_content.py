@@ -60,7 +60,7 @@ if str(HERE) not in sys.path:
 
 import harness  # noqa: E402
 
-from conftest import SANITIZER_MARKERS  # noqa: E402  (one list for every file)
+from conftest import addrs, by_addr, findings, named  # noqa: E402
 QUIET = ("--expire-warn", "0", "--no-vendor")
 KINDS = ("bind", "nsd", "knot")
 #: the rcode of an unsigned AXFR from outside the transfer ACL
@@ -74,51 +74,6 @@ DIGEST_HEX = 96                     # SHA-384
 
 # --------------------------------------------------------------------------
 # running soasync
-
-
-class Run:
-    """One soasync run: ``argv``, ``rc``, ``out``, ``err``, ``elapsed`` (s)."""
-
-    def __init__(self, argv, rc, out, err, elapsed, timed_out=False):
-        self.argv, self.rc, self.out, self.err = argv, rc, out, err
-        self.elapsed, self.timed_out = elapsed, timed_out
-
-    def zone(self) -> dict:
-        """The single zone object of a one-zone ``--json`` run."""
-        lines = [line for line in self.out.splitlines() if line.strip()]
-        assert len(lines) == 1, f"expected one JSON line\n{self}"
-        try:
-            return json.loads(lines[0])
-        except json.JSONDecodeError as exc:
-            raise AssertionError(f"stdout is not JSON ({exc})\n{self}") from None
-
-    def __str__(self):
-        return (f"$ {' '.join(self.argv)}\nrc={self.rc} in {self.elapsed:.2f}s"
-                f"{' (timed out)' if self.timed_out else ''}\n"
-                f"--- stdout:\n{self.out}--- stderr:\n{self.err}")
-
-    __repr__ = __str__
-
-
-def _clean(r: Run) -> Run:
-    """Assertions every run must pass: no hang, no crash, no sanitizer report."""
-    assert not r.timed_out, f"soasync hung\n{r}"
-    bad = [m for m in SANITIZER_MARKERS if m in r.err]
-    assert not bad, f"sanitizer report ({', '.join(bad)})\n{r}"
-    assert r.rc in (0, 1, 2, 3), f"soasync died (rc {r.rc})\n{r}"
-    return r
-
-
-@pytest.fixture
-def soasync(run_soasync):
-    """``soasync(*args, timeout=60) -> Run`` (no subcommand implied)."""
-
-    def run(*args, timeout: float = 60) -> Run:
-        t0 = time.monotonic()
-        r = run_soasync(*args, timeout=timeout)
-        return _clean(Run(r.argv, r.rc, r.out, r.err, time.monotonic() - t0, r.timed_out))
-
-    return run
 
 
 @pytest.fixture
@@ -136,30 +91,6 @@ def check(soasync):
 
 # --------------------------------------------------------------------------
 # reading results
-
-
-def findings(z: dict) -> dict:
-    """``{code: finding}``; each code must appear at most once."""
-    codes = [fd["code"] for fd in z["findings"]]
-    assert len(codes) == len(set(codes)), f"a finding code appears twice: {codes}\n{z}"
-    return {fd["code"]: fd for fd in z["findings"]}
-
-
-def by_addr(z: dict) -> dict:
-    """``{address: server object}``; each address must appear once."""
-    addrs = [s["address"] for s in z["servers"]]
-    assert len(addrs) == len(set(addrs)), f"an address appears twice: {addrs}"
-    return {s["address"]: s for s in z["servers"]}
-
-
-def named(fd: dict) -> list:
-    """The addresses a finding names, sorted (no duplicates allowed)."""
-    assert len(fd["servers"]) == len(set(fd["servers"])), fd
-    return sorted(fd["servers"])
-
-
-def addrs(*servers) -> list:
-    return sorted(s.addr for s in servers)
 
 
 def content_state(s: dict) -> tuple:

@@ -205,16 +205,18 @@ def test_origin_option(tmp_path):
                                      "+ www.example.org. 3600 IN A 192.0.2.2"]
 
 
-def test_axfr_source_is_an_error_for_now(zones):
+def test_axfr_source_errors(zones):
     a, _, _ = zones
-    # Port 1 on loopback: nothing listens, with or without the transfer client.
+    # Port 1 on loopback: nothing listens; the transfer fails with a reason.
     r = run("diff", a, "@127.0.0.1#1")
     assert r.returncode == 2
-    assert r.stderr.startswith("soasync: @127.0.0.1#1")
+    assert r.stderr == "soasync: @127.0.0.1#1: AXFR failed: connection refused\n", r.stderr
     # Two transfers and no file: the zone's name must be given.
     r = run("diff", "@127.0.0.1#1", "@127.0.0.1#2")
     assert r.returncode == 2
     assert "--origin" in r.stderr
+    r = run("diff", a, "@not-an-address")
+    assert r.returncode == 2 and "expected @ADDR or @ADDR#PORT" in r.stderr, r.stderr
 
 
 def test_help():

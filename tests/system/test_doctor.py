@@ -41,7 +41,6 @@ Vendor facts measured here (Debian 12):
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 import subprocess
@@ -65,7 +64,8 @@ ZONE = "example.test."
 RECORDS = ["www IN A 192.0.2.1", '@ IN TXT "soasync doctor test"']
 EDITED = ["www IN A 192.0.2.2", '@ IN TXT "soasync doctor test"', "new IN A 192.0.2.99"]
 KINDS = ("bind", "nsd", "knot")
-from conftest import SANITIZER_MARKERS  # noqa: E402  (one list for every file)
+from conftest import (SoasyncResult, addrs, by_addr, checked,  # noqa: E402
+                      findings, named)
 STEP_NAMES = ("serials", "published", "serial-raised", "direction", "source", "notify",
               "transfer", "converge", "guard")
 STATUSES = ("ok", "problem", "fixed", "failed", "skipped", "advice")
@@ -92,59 +92,6 @@ SOURCE_HINT = {
 # running soasync
 
 
-class Run:
-    """One soasync run: ``argv``, ``rc``, ``out``, ``err``, ``elapsed`` (s)."""
-
-    def __init__(self, argv, rc, out, err, elapsed, timed_out=False):
-        self.argv, self.rc, self.out, self.err = argv, rc, out, err
-        self.elapsed, self.timed_out = elapsed, timed_out
-
-    def doc(self) -> dict:
-        """stdout as the single JSON object of a ``--json`` run (exactly one
-        line: nothing else may share stdout with the report)."""
-        lines = self.out.splitlines()
-        assert len(lines) == 1, f"expected exactly one line of JSON on stdout\n{self}"
-        try:
-            return json.loads(lines[0])
-        except json.JSONDecodeError as exc:
-            raise AssertionError(f"stdout is not JSON ({exc})\n{self}") from None
-
-    def __str__(self):
-        return (f"$ {shlex.join(self.argv)}\nrc={self.rc} in {self.elapsed:.2f}s"
-                f"{' (timed out)' if self.timed_out else ''}\n"
-                f"--- stdout:\n{self.out}--- stderr:\n{self.err}")
-
-    __repr__ = __str__
-
-
-@pytest.fixture
-def soasync(soasync_bin):
-    """``soasync(*args, timeout=60) -> Run``.  stdin is /dev/null (never a
-    terminal), output is decoded leniently (garbage bytes must show up in an
-    assertion, not as a UnicodeDecodeError), and every run must be free of
-    hangs, crashes and sanitizer reports."""
-
-    def run(*args, timeout: float = 60) -> Run:
-        argv = [soasync_bin, *map(str, args)]
-        t0 = time.monotonic()
-        try:
-            p = subprocess.run(argv, capture_output=True, timeout=timeout,
-                               stdin=subprocess.DEVNULL)
-            r = Run(argv, p.returncode, p.stdout.decode(errors="backslashreplace"),
-                    p.stderr.decode(errors="backslashreplace"), time.monotonic() - t0)
-        except subprocess.TimeoutExpired as exc:
-            r = Run(argv, -9, (exc.stdout or b"").decode(errors="backslashreplace"),
-                    (exc.stderr or b"").decode(errors="backslashreplace"),
-                    time.monotonic() - t0, True)
-        assert not r.timed_out, f"soasync hung\n{r}"
-        bad = [m for m in SANITIZER_MARKERS if m in r.err]
-        assert not bad, f"sanitizer report ({', '.join(bad)})\n{r}"
-        assert r.rc in (0, 1, 2, 3), f"soasync died (rc {r.rc})\n{r}"
-        return r
-
-    return run
-
-
 def net(f: harness.Fleet) -> list:
     return ["--resolver", f.resolver.addr, "--source", f.checker_addr]
 
@@ -154,7 +101,7 @@ def doctor(soasync):
     """``doctor(fleet, *args) -> Run``: ``soasync doctor --resolver R --source
     CHECKER *args ZONE`` (add ``--json`` yourself; ``zone=`` to change it)."""
 
-    def run(f: harness.Fleet, *args, zone: str = ZONE, timeout: float = 60) -> Run:
+    def run(f: harness.Fleet, *args, zone: str = ZONE, timeout: float = 60) -> SoasyncResult:
         return soasync("doctor", *net(f), *args, zone, timeout=timeout)
 
     return run
@@ -194,7 +141,7 @@ def statuses(doc: dict) -> list:
 TEXT_STEP = re.compile(r"^  ([1-9]) (\S+) +(" + "|".join(STATUSES) + r") +(\S.*)$")
 
 
-def text_steps(r: Run, zone: str = ZONE) -> dict:
+def text_steps(r: SoasyncResult, zone: str = ZONE) -> dict:
     """The step table of a text run: ``{number: (status, observed)}``."""
     lines = r.out.splitlines()
     assert f"doctor {zone}" in lines, f"no 'doctor ZONE' header\n{r}"
@@ -208,40 +155,16 @@ def text_steps(r: Run, zone: str = ZONE) -> dict:
     return out
 
 
-def last_line(r: Run) -> str:
+def last_line(r: SoasyncResult) -> str:
     lines = r.out.splitlines()
     assert lines, f"no output\n{r}"
     return lines[-1]
-
-
-def findings(doc: dict) -> dict:
-    """``{code: finding}``; each code at most once."""
-    codes = [fd["code"] for fd in doc["findings"]]
-    assert len(codes) == len(set(codes)), f"a finding code appears twice: {codes}\n{doc}"
-    for fd in doc["findings"]:
-        assert set(fd) == {"code", "severity", "servers", "message", "fix"}, fd
-    return {fd["code"]: fd for fd in doc["findings"]}
-
-
-def named(fd: dict) -> list:
-    assert len(fd["servers"]) == len(set(fd["servers"])), fd
-    return sorted(fd["servers"])
-
-
-def addrs(*servers) -> list:
-    return sorted(s.addr for s in servers)
 
 
 def actions(doc: dict) -> list:
     for a in doc["actions"]:
         assert set(a) == {"action", "target", "result"}, a
     return [(a["action"], a["target"], a["result"]) for a in doc["actions"]]
-
-
-def by_addr(doc: dict) -> dict:
-    addrs_ = [s["address"] for s in doc["servers"]]
-    assert len(addrs_) == len(set(addrs_)), f"an address appears twice: {addrs_}"
-    return {s["address"]: s for s in doc["servers"]}
 
 
 # --------------------------------------------------------------------------
@@ -563,8 +486,6 @@ def test_vendor_hints_survive_bind_chaos_rate_limit(fleet, soasync_bin):
     BIND's commands.  Here other queries from the checker's /24 (the
     harness's address) keep the limit busy once doctor's first probe is
     done, as any monitoring from the same network would."""
-    import subprocess
-
     f = fleet(delegation=True)
     p = f.nsd("ns1.example.test.")
     p.primary(ZONE, 100, RECORDS)
@@ -595,9 +516,9 @@ def test_vendor_hints_survive_bind_chaos_rate_limit(fleet, soasync_bin):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    r = Run(argv, proc.returncode, out.decode(errors="backslashreplace"),
-            err.decode(errors="backslashreplace"), time.monotonic() - t0)
-    assert not [m for m in SANITIZER_MARKERS if m in r.err], r
+    r = checked(SoasyncResult(argv, proc.returncode, out.decode(errors="backslashreplace"),
+                              err.decode(errors="backslashreplace"),
+                              elapsed=time.monotonic() - t0))
     assert dropped > 0, "BIND's CHAOS rate limit never dropped a version.bind query"
     assert r.rc == 2, r
     fs = findings(r.doc())

@@ -47,7 +47,7 @@ if str(HERE) not in sys.path:
 import harness  # noqa: E402
 
 ZONE = "example.test."
-from conftest import SANITIZER_MARKERS  # noqa: E402  (one list for every file)
+from conftest import sanitizer_report  # noqa: E402
 COMMON = ("--no-vendor", "--expire-warn", "0")
 
 OLD = [
@@ -89,40 +89,6 @@ RICH = [
 
 # --------------------------------------------------------------------------
 # helpers
-
-
-def assert_no_sanitizer(text: str, what) -> None:
-    for marker in SANITIZER_MARKERS:
-        assert marker not in text, f"sanitizer report ({marker}) in stderr of:\n{what}"
-
-
-class Shown:
-    """A conftest ``SoasyncResult`` whose repr is its full text (argv, rc,
-    stdout, stderr), so assertion messages show the whole run."""
-
-    def __init__(self, r):
-        self.r = r
-        self.argv, self.rc, self.out, self.err = r.argv, r.rc, r.out, r.err
-        self.timed_out = r.timed_out
-
-    def json_lines(self) -> list:
-        return self.r.json_lines()
-
-    def __repr__(self):
-        return "\n" + str(self.r)
-
-    __str__ = __repr__
-
-
-@pytest.fixture
-def soasync(run_soasync):
-    """``run_soasync`` that also fails the test on any sanitizer report."""
-    def run(*args, **kw):
-        r = Shown(run_soasync(*args, **kw))
-        assert not r.timed_out, r
-        assert_no_sanitizer(r.err, r)
-        return r
-    return run
 
 
 def check(soasync, f, *args, zone=ZONE, json_out=True):
@@ -702,7 +668,7 @@ def test_wait_expect_converges_when_laggard_transfers(fleet, soasync_bin, target
         if proc.p.poll() is None:
             proc.p.kill()
             proc.p.wait()
-    assert_no_sanitizer(err, proc.argv)
+    assert not sanitizer_report(err), f"sanitizer report in stderr of {proc.argv}:\n{err}"
     assert rc == 0, (rc, out, err)
     m = re.fullmatch(rf"{re.escape(ZONE)}: every server serves {serial} or later "
                      r"\(\d+\.\d s, (\d+) rounds?\)\n", out)
@@ -737,7 +703,7 @@ def test_wait_expect_deadline_names_the_laggard(fleet, soasync_bin):
                 p.kill()
                 p.wait()
         took = time.monotonic() - t0
-        assert_no_sanitizer(err, argv)
+        assert not sanitizer_report(err), f"sanitizer report in stderr of {argv}:\n{err}"
         assert p.returncode == 2, (argv, p.returncode, out, err)
         assert 2.5 <= took < 15, took
         assert out == "", out

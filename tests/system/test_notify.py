@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
@@ -131,10 +130,10 @@ def knot_refresh_not_scheduled(srv) -> None:
 
 
 @pytest.mark.parametrize("laggard_kind", ["knot", "nsd", "bind"])
-def test_notify_laggard_accepts_and_catches_up(fleet, soa, laggard_kind):
+def test_notify_laggard_accepts_and_catches_up(fleet, soasync, laggard_kind):
     f = fleet(delegation=True)
     b = Behind(f, laggard_kind, accept_checker="address")
-    r = soa("notify", "--resolver", f.resolver.addr, "--source", f.checker_addr, ZONE)
+    r = soasync("notify", "--resolver", f.resolver.addr, "--source", f.checker_addr, ZONE)
     assert r.rc == 0, r
     assert r.err == "", r
     got = rows(r.out)
@@ -150,7 +149,7 @@ def test_notify_laggard_accepts_and_catches_up(fleet, soa, laggard_kind):
     }[laggard_kind]
     wait_log(b.laggard, pattern)
     # afterwards nobody is behind any more
-    r2 = soa("notify", "--resolver", f.resolver.addr, "--source", f.checker_addr, ZONE)
+    r2 = soasync("notify", "--resolver", f.resolver.addr, "--source", f.checker_addr, ZONE)
     assert r2.rc == 0 and r2.out == "", r2
     assert r2.err == (f"soasync: {ZONE}: every server serves the reference serial {b.new}: "
                       f"nothing to notify (--all notifies every secondary)\n"), r2
@@ -163,10 +162,10 @@ REFUSAL = {"knot": "NOTAUTH", "nsd": "REFUSED", "bind": "REFUSED"}
 
 
 @pytest.mark.parametrize("laggard_kind", ["knot", "nsd", "bind"])
-def test_notify_refused_by_laggard(fleet, soa, laggard_kind):
+def test_notify_refused_by_laggard(fleet, soasync, laggard_kind):
     f = fleet()
     b = Behind(f, laggard_kind, accept_checker=None)
-    r = soa("notify", *b.ns_args(), "--json", ZONE)
+    r = soasync("notify", *b.ns_args(), "--json", ZONE)
     assert r.rc == 2, r
     assert r.err == "", r
     doc = json.loads(r.out)
@@ -174,7 +173,7 @@ def test_notify_refused_by_laggard(fleet, soa, laggard_kind):
         "address": b.laggard.addr, "port": 53, "status": "refused",
         "rcode": REFUSAL[laggard_kind], "error": None, "attempts": 1}]}, r
     # the text form says the same
-    r = soa("notify", *b.ns_args(), ZONE)
+    r = soasync("notify", *b.ns_args(), ZONE)
     assert r.rc == 2, r
     assert rows(r.out) == {b.laggard.addr: f"refused ({REFUSAL[laggard_kind]})"}, r
     chk = re.escape(f.checker_addr)
@@ -193,13 +192,13 @@ def test_notify_refused_by_laggard(fleet, soa, laggard_kind):
 # 3. targets: --to (closed, silent, port), --all, nothing behind, JSON shape
 
 
-def test_notify_to_closed_port_no_answer_within_deadline(fleet, soa):
+def test_notify_to_closed_port_no_answer_within_deadline(fleet, soasync):
     f = fleet()
     zs = harness.standard_zone(f, ZONE, primary="knot", secondaries=("nsd",))
     closed = f.closed_address()
     args = ["--ns", ",".join(s.addr for s in zs.servers), "--primary", zs.primary.addr,
             "--source", f.checker_addr]
-    r = soa("notify", *args, "--to", closed, "--deadline", "2", ZONE)
+    r = soasync("notify", *args, "--to", closed, "--deadline", "2", ZONE)
     assert r.rc == 2, r
     assert r.err == "", r
     got = rows(r.out)
@@ -209,7 +208,7 @@ def test_notify_to_closed_port_no_answer_within_deadline(fleet, soa):
     assert int(m.group(1)) >= 2, f"a refused port is retried until the deadline: {r}"
     assert 1.5 <= r.elapsed < 3.0, f"took {r.elapsed:.2f}s with --deadline 2: {r}"
     # JSON, with a port given as ADDR#PORT (nothing listens on 5353 there either)
-    r = soa("notify", *args, "--to", f"{zs.secondaries[0].addr}#5353", "--deadline", "1",
+    r = soasync("notify", *args, "--to", f"{zs.secondaries[0].addr}#5353", "--deadline", "1",
             "--json", ZONE)
     assert r.rc == 2, r
     doc = json.loads(r.out)
@@ -220,13 +219,13 @@ def test_notify_to_closed_port_no_answer_within_deadline(fleet, soa):
     assert r.elapsed < 2.0, r
 
 
-def test_notify_to_silent_server_honours_deadline(fleet, soa):
+def test_notify_to_silent_server_honours_deadline(fleet, soasync):
     """A server that never answers: give up when --deadline passes, not a
     whole query timeout (1.5 s x tries) later."""
     f = fleet()
     zs = harness.standard_zone(f, ZONE, primary="knot", secondaries=("nsd",))
     silent = f.silent_address()
-    r = soa("notify", "--ns", ",".join(s.addr for s in zs.servers), "--primary",
+    r = soasync("notify", "--ns", ",".join(s.addr for s in zs.servers), "--primary",
             zs.primary.addr, "--source", f.checker_addr, "--to", silent, "--deadline", "1",
             "--json", ZONE)
     assert r.rc == 2, r
@@ -236,13 +235,13 @@ def test_notify_to_silent_server_honours_deadline(fleet, soa):
     assert r.elapsed < 1.6, f"--deadline 1 but the command took {r.elapsed:.2f}s: {r}"
 
 
-def test_notify_to_explicit_targets_mixed(fleet, soa):
+def test_notify_to_explicit_targets_mixed(fleet, soasync):
     """--to with several addresses (comma list and repeated option): each gets
     its own row, in the given order; exit 2 because one is refused."""
     f = fleet()
     b = Behind(f, "knot", accept_checker="address")        # primary bind, other nsd
     closed = f.closed_address()
-    r = soa("notify", *b.ns_args(), "--to", f"{b.laggard.addr},{b.other.addr}",
+    r = soasync("notify", *b.ns_args(), "--to", f"{b.laggard.addr},{b.other.addr}",
             "--to", closed, "--deadline", "1", "--json", ZONE)
     assert r.rc == 2, r
     doc = json.loads(r.out)
@@ -254,7 +253,7 @@ def test_notify_to_explicit_targets_mixed(fleet, soa):
     b.laggard.wait_serial(ZONE, b.new, timeout=10)
 
 
-def test_notify_all_secondaries(fleet, soa):
+def test_notify_all_secondaries(fleet, soasync):
     """--all notifies every secondary, also those already current, never the
     primary; the default (without --all) only the one behind."""
     f = fleet(delegation=True)
@@ -272,7 +271,7 @@ def test_notify_all_secondaries(fleet, soa):
     bs.wait_serial(ZONE, new)
     assert k.serial(ZONE) == 1
     disc = ["--resolver", f.resolver.addr, "--source", f.checker_addr]
-    r = soa("notify", *disc, "--all", "--json", ZONE)
+    r = soasync("notify", *disc, "--all", "--json", ZONE)
     assert r.rc == 2, r                                     # BIND refuses
     doc = json.loads(r.out)
     got = {t["address"]: (t["status"], t["rcode"], t["error"], t["port"])
@@ -283,33 +282,33 @@ def test_notify_all_secondaries(fleet, soa):
     assert doc["serial"] == new and doc["zone"] == ZONE, r
     k.wait_serial(ZONE, new, timeout=10)
     # now everyone is current: the default has nothing to do; --all still works
-    r = soa("notify", *disc, "--json", ZONE)
+    r = soasync("notify", *disc, "--json", ZONE)
     assert r.rc == 0, r
     assert json.loads(r.out) == {"zone": ZONE, "serial": new, "targets": []}, r
     assert "nothing to notify" in r.err, r
-    r = soa("notify", *disc, "--all", "--to", k.addr, ZONE)
+    r = soasync("notify", *disc, "--all", "--to", k.addr, ZONE)
     assert r.rc == 3 and "exclude each other" in r.err, r
 
 
-def test_notify_nothing_behind(fleet, soa):
+def test_notify_nothing_behind(fleet, soasync):
     f = fleet()
     zs = harness.standard_zone(f, ZONE, primary="nsd", secondaries=("knot", "bind"), serial=41)
     args = ["--ns", ",".join(s.addr for s in zs.servers), "--primary", zs.primary.addr,
             "--source", f.checker_addr]
-    r = soa("notify", *args, ZONE)
+    r = soasync("notify", *args, ZONE)
     assert r.rc == 0, r
     assert r.out == "", r
     assert r.err == (f"soasync: {ZONE}: every server serves the reference serial 41: nothing "
                      f"to notify (--all notifies every secondary)\n"), r
-    r = soa("notify", *args, "--json", ZONE)
+    r = soasync("notify", *args, "--json", ZONE)
     assert r.rc == 0, r
     assert json.loads(r.out) == {"zone": ZONE, "serial": 41, "targets": []}, r
 
 
-def test_notify_json_shape(fleet, soa):
+def test_notify_json_shape(fleet, soasync):
     f = fleet()
     b = Behind(f, "nsd", accept_checker="address")          # primary knot, other bind
-    r = soa("notify", *b.ns_args(), "--all", "--json", ZONE)
+    r = soasync("notify", *b.ns_args(), "--all", "--json", ZONE)
     assert r.rc == 2, r                                      # BIND refuses the checker
     assert r.out.count("\n") == 1, r                         # one JSON object, one line
     doc = json.loads(r.out)
@@ -332,7 +331,7 @@ def test_notify_json_shape(fleet, soa):
 
 
 @pytest.mark.parametrize("laggard_kind", ["knot", "nsd", "bind"])
-def test_notify_tsig(fleet, soa, laggard_kind):
+def test_notify_tsig(fleet, soasync, laggard_kind):
     """A secondary that accepts NOTIFY from the checker only with the key:
     unsigned and unknown-key NOTIFYs are refused, the signed one is
     acknowledged and the secondary transfers."""
@@ -343,23 +342,23 @@ def test_notify_tsig(fleet, soa, laggard_kind):
     args = [*b.ns_args(), "--deadline", "3", ZONE]
 
     # unsigned: the ACL wants the key
-    r = soa("notify", "--json", *args)
+    r = soasync("notify", "--json", *args)
     assert r.rc == 2, r
     assert json.loads(r.out)["targets"] == [{
         "address": b.laggard.addr, "port": 53, "status": "refused",
         "rcode": REFUSAL[laggard_kind], "error": None, "attempts": 1}], r
     # a key name the server does not know: NOTAUTH + TSIG error BADKEY
-    r = soa("notify", "-y", ynotify(unknown), "--json", *args)
+    r = soasync("notify", "-y", ynotify(unknown), "--json", *args)
     assert r.rc == 2, r
     (t,) = json.loads(r.out)["targets"]
     assert (t["address"], t["status"]) == (b.laggard.addr, "refused"), r
     assert t["rcode"] in ("BADKEY", "NOTAUTH"), r
-    r = soa("notify", "-y", ynotify(unknown), *args)
+    r = soasync("notify", "-y", ynotify(unknown), *args)
     assert r.rc == 2, r
     assert list(rows(r.out)) == [b.laggard.addr] and "BADKEY" in r.out, r
     assert b.laggard.serial(ZONE) == b.old
     # the right key: acknowledged, and the secondary transfers (with the key)
-    r = soa("notify", "-y", ynotify(key), "--json", *args)
+    r = soasync("notify", "-y", ynotify(key), "--json", *args)
     assert r.rc == 0, r
     (t,) = json.loads(r.out)["targets"]
     assert (t["address"], t["status"], t["rcode"], t["error"]) == \
@@ -368,7 +367,7 @@ def test_notify_tsig(fleet, soa, laggard_kind):
 
 
 @pytest.mark.parametrize("laggard_kind", ["knot", "nsd", "bind"])
-def test_notify_tsig_badsig_named(fleet, soa, laggard_kind):
+def test_notify_tsig_badsig_named(fleet, soasync, laggard_kind):
     """The right key name with another secret: every vendor answers NOTAUTH
     with TSIG error BADSIG (16).  soasync must call it BADSIG (or NOTAUTH),
     not BADVERS, the EDNS meaning of the same extended RCODE value."""
@@ -377,12 +376,12 @@ def test_notify_tsig_badsig_named(fleet, soa, laggard_kind):
     f = fleet()
     b = Behind(f, laggard_kind, accept_checker="key", tsig=key)
     args = [*b.ns_args(), "--deadline", "3", "-y", ynotify(key, other_secret), ZONE]
-    r = soa("notify", *args)
+    r = soasync("notify", *args)
     assert r.rc == 2, r
     got = rows(r.out)
     assert list(got) == [b.laggard.addr] and got[b.laggard.addr].startswith("refused ("), r
     assert "BADSIG" in r.out and "BADVERS" not in r.out, r
-    r = soa("notify", "--json", *args)
+    r = soasync("notify", "--json", *args)
     assert r.rc == 2, r
     (t,) = json.loads(r.out)["targets"]
     assert (t["address"], t["status"]) == (b.laggard.addr, "refused"), r
@@ -390,7 +389,7 @@ def test_notify_tsig_badsig_named(fleet, soa, laggard_kind):
     assert b.laggard.serial(ZONE) == b.old
 
 
-def test_notify_tsig_key_file(fleet, soa, tmp_path):
+def test_notify_tsig_key_file(fleet, soasync, tmp_path):
     """--tsig-key FILE (BIND key-file syntax, as tsig-keygen writes it)."""
     key = harness.TsigKey.generate("file-key.")
     f = fleet()
@@ -398,7 +397,7 @@ def test_notify_tsig_key_file(fleet, soa, tmp_path):
     kf = tmp_path / "notify.key"
     kf.write_text(f'key "{key.name.rstrip(".")}" {{\n\talgorithm {key.algorithm};\n'
                   f'\tsecret "{key.secret}";\n}};\n')
-    r = soa("notify", *b.ns_args(), "--tsig-key", kf, ZONE)
+    r = soasync("notify", *b.ns_args(), "--tsig-key", kf, ZONE)
     assert r.rc == 0, r
     got = rows(r.out)
     assert list(got) == [b.laggard.addr] and ACK_RE.match(got[b.laggard.addr]), r

@@ -205,19 +205,19 @@ def test_wait_converges_json(fleet, background):
 # 7. timing out
 
 
-def test_wait_times_out_naming_the_laggard(fleet, soa):
+def test_wait_times_out_naming_the_laggard(fleet, soasync):
     f = fleet(delegation=True)
     zs = harness.scenario_behind(f, ZONE, primary="knot", secondaries=("nsd", "knot"),
                                  laggard=0)
     lag, old, new = zs.laggard, zs.notes["old"], zs.notes["new"]
     disc = ["--resolver", f.resolver.addr, "--source", f.checker_addr]
-    r = soa("wait", *disc, "--timeout", "3", ZONE)
+    r = soasync("wait", *disc, "--timeout", "3", ZONE)
     assert r.rc == 2, r
     assert r.out == "", r
     assert r.err == (f"soasync: {ZONE}: deadline passed after 3 s: not at {new}: "
                      f"{lag.name} ({lag.addr}) serves {old}\n"), r
     assert 3.0 <= r.elapsed < 5.0, f"--timeout 3 took {r.elapsed:.2f}s"
-    r = soa("wait", *disc, "--timeout", "1", "--json", ZONE)
+    r = soasync("wait", *disc, "--timeout", "1", "--json", ZONE)
     assert r.rc == 2, r
     doc = json.loads(r.out)
     assert (doc["zone"], doc["converged"], doc["serial"]) == (ZONE, False, new), r
@@ -233,13 +233,13 @@ def test_wait_times_out_naming_the_laggard(fleet, soa):
 # 8. --serial, --dead
 
 
-def test_wait_explicit_serial_then_primary_bumped(fleet, background, soa):
+def test_wait_explicit_serial_then_primary_bumped(fleet, background, soasync):
     f = fleet()
     zs = harness.standard_zone(f, ZONE, primary="nsd", secondaries=("knot", "bind"), serial=10)
     ns = ["--ns", ",".join(s.addr for s in zs.servers), "--primary", zs.primary.addr,
           "--source", f.checker_addr]
     # a target below the current serial is reached at once
-    r = soa("wait", *ns, "--serial", "7", "--timeout", "5", ZONE)
+    r = soasync("wait", *ns, "--serial", "7", "--timeout", "5", ZONE)
     assert r.rc == 0, r
     assert r.out == f"{ZONE}: every server serves 7 or later (0.0 s, 1 round)\n", r
     b = background("wait", *ns, "--serial", "15", "--timeout", "30", ZONE, tty=True)
@@ -268,18 +268,18 @@ def dead_fleet(f):
     return zs, closed, ns
 
 
-def test_wait_dead_ignore(fleet, soa):
+def test_wait_dead_ignore(fleet, soasync):
     f = fleet()
     zs, closed, ns = dead_fleet(f)
     lag, old, new = zs.laggard, zs.notes["old"], zs.notes["new"]
     # behind is not dead: --dead ignore still waits for the laggard
-    r = soa("wait", *ns, "--dead", "ignore", "--timeout", "1", ZONE)
+    r = soasync("wait", *ns, "--dead", "ignore", "--timeout", "1", ZONE)
     assert r.rc == 2, r
     assert r.err == (f"soasync: {ZONE}: deadline passed after 1 s: not at {new}: "
                      f"{lag.addr} serves {old}; {closed}: connection refused\n"), r
     lag.refresh(ZONE)
     lag.wait_serial(ZONE, new)
-    r = soa("wait", *ns, "--dead", "ignore", "--timeout", "10", "--json", ZONE)
+    r = soasync("wait", *ns, "--dead", "ignore", "--timeout", "10", "--json", ZONE)
     assert r.rc == 0, r
     doc = json.loads(r.out)
     assert (doc["converged"], doc["serial"], doc["rounds"]) == (True, new, 1), r
@@ -288,42 +288,42 @@ def test_wait_dead_ignore(fleet, soa):
     assert r.elapsed < 2, r
 
 
-def test_wait_dead_quorum(fleet, soa):
+def test_wait_dead_quorum(fleet, soasync):
     f = fleet()
     zs, closed, ns = dead_fleet(f)
     lag, old, new = zs.laggard, zs.notes["old"], zs.notes["new"]
     # primary + NSD serve the target: a quorum of 2 is there at once
-    r = soa("wait", *ns, "--dead", "quorum=2", "--timeout", "10", ZONE)
+    r = soasync("wait", *ns, "--dead", "quorum=2", "--timeout", "10", ZONE)
     assert r.rc == 0, r
     assert re.fullmatch(rf"{re.escape(ZONE)}: 2 of 4 servers serve {new} or later "
                         rf"\(quorum 2 reached\) \(\d\.\d s, 1 round\)\n", r.out), r
     assert r.elapsed < 2, r
     # 3 need the laggard too
-    r = soa("wait", *ns, "--dead", "quorum=3", "--timeout", "1", ZONE)
+    r = soasync("wait", *ns, "--dead", "quorum=3", "--timeout", "1", ZONE)
     assert r.rc == 2, r
     assert r.err == (f"soasync: {ZONE}: deadline passed after 1 s: not at {new}: "
                      f"{lag.addr} serves {old}; {closed}: connection refused\n"), r
     assert r.elapsed < 2.5, r
     lag.refresh(ZONE)
     lag.wait_serial(ZONE, new)
-    r = soa("wait", *ns, "--dead", "quorum=3", "--timeout", "10", "--json", ZONE)
+    r = soasync("wait", *ns, "--dead", "quorum=3", "--timeout", "10", "--json", ZONE)
     assert r.rc == 0, r
     doc = json.loads(r.out)
     assert (doc["converged"], doc["serial"]) == (True, new), r
     # 4 can never be reached with a dead server
-    r = soa("wait", *ns, "--dead", "quorum=4", "--timeout", "1", "--json", ZONE)
+    r = soasync("wait", *ns, "--dead", "quorum=4", "--timeout", "1", "--json", ZONE)
     assert r.rc == 2, r
     assert json.loads(r.out)["converged"] is False, r
 
 
-def test_wait_dead_fail_closed_port(fleet, soa):
+def test_wait_dead_fail_closed_port(fleet, soasync):
     f = fleet()
     zs, closed, ns = dead_fleet(f)
     lag, new = zs.laggard, zs.notes["new"]
     lag.refresh(ZONE)
     lag.wait_serial(ZONE, new)
     for policy in ([], ["--dead", "fail"]):              # fail is the default
-        r = soa("wait", *ns, *policy, "--timeout", "1", ZONE)
+        r = soasync("wait", *ns, *policy, "--timeout", "1", ZONE)
         assert r.rc == 2, r
         assert r.out == "", r
         assert r.err == (f"soasync: {ZONE}: deadline passed after 1 s: not at {new}: "
@@ -331,7 +331,7 @@ def test_wait_dead_fail_closed_port(fleet, soa):
         assert 1.0 <= r.elapsed < 2.5, r
 
 
-def test_wait_dead_fail_silent_server_honours_timeout(fleet, soa):
+def test_wait_dead_fail_silent_server_honours_timeout(fleet, soasync):
     """--timeout is the overall deadline: a server that never answers must
     not stretch a 3 s wait (the first probe and the last one count)."""
     f = fleet()
@@ -340,13 +340,13 @@ def test_wait_dead_fail_silent_server_honours_timeout(fleet, soa):
     ns = ["--ns", ",".join([s.addr for s in zs.servers] + [silent]), "--primary",
           zs.primary.addr, "--source", f.checker_addr]
     # ignoring it converges (after the one query timeout it takes to call it dead)
-    r = soa("wait", *ns, "--dead", "ignore", "--timeout", "10", "--json", ZONE)
+    r = soasync("wait", *ns, "--dead", "ignore", "--timeout", "10", "--json", ZONE)
     assert r.rc == 0, r
     doc = json.loads(r.out)
     assert doc["converged"] is True and doc["serial"] == 1, r
     assert {s["address"]: s["at_target"] for s in doc["servers"]} == {
         **{s.addr: True for s in zs.servers}, silent: False}, r
-    r = soa("wait", *ns, "--dead", "fail", "--timeout", "3", ZONE)
+    r = soasync("wait", *ns, "--dead", "fail", "--timeout", "3", ZONE)
     assert r.rc == 2, r
     m = re.fullmatch(rf"soasync: {re.escape(ZONE)}: deadline passed after (\d+) s: not at 1: "
                      rf"{re.escape(silent)}: timed out\n", r.err)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 
 import pytest
 
@@ -129,7 +128,7 @@ def kdig_axfr_count(srv, zone, key: harness.TsigKey | None = None) -> int:
 # 4. open primary, secondaries that refuse the checker
 
 
-def test_open_primary_and_refusing_secondaries(fleet, soa):
+def test_open_primary_and_refusing_secondaries(fleet, soasync):
     f = fleet(delegation=True)
     p = f.bind("ns1.example.test.")
     p.primary(ZONE, 3, RECORDS)                               # allow-transfer any
@@ -140,7 +139,7 @@ def test_open_primary_and_refusing_secondaries(fleet, soa):
         secs.append(s)
     f.start()
     disc = ["--resolver", f.resolver.addr, "--source", f.checker_addr]
-    r = soa("xfr-check", *disc, "--json", ZONE)
+    r = soasync("xfr-check", *disc, "--json", ZONE)
     assert r.rc == 1, r
     doc = xfr_json(r)
     assert doc["zone"] == ZONE and doc["status"] == "warning", r
@@ -173,7 +172,7 @@ def test_open_primary_and_refusing_secondaries(fleet, soa):
     assert p.addr not in ref["servers"]
 
     # the table says the same
-    r = soa("xfr-check", *disc, "--color", "never", ZONE)
+    r = soasync("xfr-check", *disc, "--color", "never", ZONE)
     assert r.rc == 1, r
     lines = r.out.splitlines()
     assert lines[0] == f"{ZONE} warning", r
@@ -198,7 +197,7 @@ def test_open_primary_and_refusing_secondaries(fleet, soa):
         except Exception:                  # refused until NSD applied the new ACL
             return None
     harness.wait_until(allowed, 10, what="nsd to allow the checker")
-    doc = xfr_json(soa("xfr-check", *disc, "--no-ixfr", "--json", ZONE))
+    doc = xfr_json(soasync("xfr-check", *disc, "--no-ixfr", "--json", ZONE))
     got = by_addr(doc)
     assert got[secs[0].addr]["axfr"] == "allowed" and got[secs[0].addr]["ixfr"] == "skipped"
     assert findings(doc)["transfer-refused"]["servers"] == sorted(
@@ -215,13 +214,13 @@ def tsig_fleet(f, key):
                                  serial=5, records=RECORDS, tsig=key)
 
 
-def test_tsig_allowed_no_warning(fleet, soa, tmp_path):
+def test_tsig_allowed_no_warning(fleet, soasync, tmp_path):
     key = harness.TsigKey.generate("xfr-key.")
     f = fleet()
     zs = tsig_fleet(f, key)
     args = ["--ns", ",".join(s.addr for s in zs.servers), "--primary", zs.primary.addr,
             "--source", f.checker_addr]
-    r = soa("xfr-check", *args, "-y", ykey(key), "--json", ZONE)
+    r = soasync("xfr-check", *args, "-y", ykey(key), "--json", ZONE)
     assert r.rc == 0, r
     doc = xfr_json(r)
     assert doc["status"] == "ok" and doc["findings"] == [], r
@@ -234,14 +233,14 @@ def test_tsig_allowed_no_warning(fleet, soa, tmp_path):
     kf = tmp_path / "xfr.key"
     kf.write_text(f'key "{key.name}" {{\n\talgorithm {key.algorithm};\n'
                   f'\tsecret "{key.secret}";\n}};\n')
-    r = soa("xfr-check", *args, "--tsig-key", kf, "--no-ixfr", "--json", ZONE)
+    r = soasync("xfr-check", *args, "--tsig-key", kf, "--no-ixfr", "--json", ZONE)
     assert r.rc == 0, r
     doc = xfr_json(r)
     assert doc["status"] == "ok" and doc["findings"] == [], r
     assert {s["address"]: (s["axfr"], s["axfr_tsig"], s["ixfr"]) for s in doc["servers"]} == \
         {s.addr: ("refused", "allowed", "skipped") for s in zs.servers}, r
     # without the key: everyone refuses, which is only "info"
-    r = soa("xfr-check", *args, "--json", ZONE)
+    r = soasync("xfr-check", *args, "--json", ZONE)
     assert r.rc == 0, r
     doc = xfr_json(r)
     assert doc["status"] == "ok", r
@@ -257,7 +256,7 @@ def test_tsig_allowed_no_warning(fleet, soa, tmp_path):
 
 
 @pytest.mark.parametrize("which", ["other-secret", "unknown-name"])
-def test_tsig_wrong_key_refused_with_tsig_error(fleet, soa, which):
+def test_tsig_wrong_key_refused_with_tsig_error(fleet, soasync, which):
     key = harness.TsigKey.generate("xfr-key.")
     if which == "other-secret":
         wrong, terr = harness.TsigKey.generate("xfr-key."), "BADSIG"
@@ -269,7 +268,7 @@ def test_tsig_wrong_key_refused_with_tsig_error(fleet, soa, which):
     zs = tsig_fleet(f, key)
     args = ["--ns", ",".join(s.addr for s in zs.servers), "--primary", zs.primary.addr,
             "--source", f.checker_addr]
-    r = soa("xfr-check", *args, "-y", ykey(wrong), "--json", ZONE)
+    r = soasync("xfr-check", *args, "-y", ykey(wrong), "--json", ZONE)
     assert r.rc == 1, r
     doc = xfr_json(r)
     assert doc["status"] == "warning", r
@@ -292,7 +291,7 @@ def test_tsig_wrong_key_refused_with_tsig_error(fleet, soa, which):
 
 
 @pytest.mark.parametrize("refusing_kind", ["bind", "nsd", "knot"])
-def test_primary_refusing_the_key(fleet, soa, refusing_kind):
+def test_primary_refusing_the_key(fleet, soasync, refusing_kind):
     """Three servers with identical zone data; the primary wants another
     secret for the key name than the two others: only it is named, with
     BADSIG in the message; no transfer-open (every server needs a key)."""
@@ -310,7 +309,7 @@ def test_primary_refusing_the_key(fleet, soa, refusing_kind):
         srv.append(s)
     f.start()
     prim = srv[0]
-    r = soa("xfr-check", "--ns", ",".join(s.addr for s in srv), "--primary", prim.addr,
+    r = soasync("xfr-check", "--ns", ",".join(s.addr for s in srv), "--primary", prim.addr,
             "--source", f.checker_addr, "-y", ykey(key), "--json", zone)
     assert r.rc == 1, r
     doc = xfr_json(r)
@@ -342,7 +341,7 @@ IXFR_EXTRA = {"bind": "ixfr-from-differences yes;", "knot": "    zonefile-load: 
 
 
 @pytest.mark.parametrize("primary_kind", ["bind", "knot", "nsd"])
-def test_ixfr_per_vendor(fleet, soa, primary_kind):
+def test_ixfr_per_vendor(fleet, soasync, primary_kind):
     f = fleet()
     zone = f"{primary_kind}p.test."
     p = f.server(primary_kind, f"ns1.{zone}")
@@ -356,7 +355,7 @@ def test_ixfr_per_vendor(fleet, soa, primary_kind):
     args = ["--ns", ",".join(s.addr for s in [p] + secs), "--primary", p.addr,
             "--source", f.checker_addr, "--json", zone]
     # no history yet: the whole zone in AXFR form everywhere
-    r = soa("xfr-check", *args)
+    r = soasync("xfr-check", *args)
     assert r.rc == 1, r                                       # transfer-open
     assert {s["address"]: (s["soa_serial"], s["ixfr"], s["error"])
             for s in xfr_json(r)["servers"]} == \
@@ -365,7 +364,7 @@ def test_ixfr_per_vendor(fleet, soa, primary_kind):
     p.write_zone(zone, 2, ["www IN A 192.0.2.2", "new IN A 192.0.2.3"])
     for s in secs:
         s.wait_serial(zone, 2)
-    r = soa("xfr-check", *args)
+    r = soasync("xfr-check", *args)
     assert r.rc == 1, r
     assert r.elapsed < 5, f"xfr-check took {r.elapsed:.1f}s: {r}"
     incremental_primary = primary_kind != "nsd"
@@ -377,7 +376,7 @@ def test_ixfr_per_vendor(fleet, soa, primary_kind):
            for s in xfr_json(r)["servers"]}
     assert got == {a: (2, "allowed", k, None) for a, k in want.items()}, r
     # --no-ixfr skips it
-    r = soa("xfr-check", "--no-ixfr", *args)
+    r = soasync("xfr-check", "--no-ixfr", *args)
     assert {s["ixfr"] for s in xfr_json(r)["servers"]} == {"skipped"}, r
 
 
@@ -385,14 +384,14 @@ def test_ixfr_per_vendor(fleet, soa, primary_kind):
 # a primary that refuses one secondary (scenario_refused_transfer)
 
 
-def test_refused_transfer_scenario_seen_from_the_checker(fleet, soa):
+def test_refused_transfer_scenario_seen_from_the_checker(fleet, soasync):
     """The primary denies the victim (NSD) only; the checker itself is allowed
     everywhere, so xfr-check sees every server open, the victim one serial
     behind (critical serial-behind), and no transfer refusal."""
     f = fleet(delegation=True)
     zs = harness.scenario_refused_transfer(f, ZONE)
     victim = zs.laggard
-    r = soa("xfr-check", "--resolver", f.resolver.addr, "--source", f.checker_addr,
+    r = soasync("xfr-check", "--resolver", f.resolver.addr, "--source", f.checker_addr,
             "--json", ZONE)
     assert r.rc == 2, r
     doc = xfr_json(r)
@@ -415,7 +414,7 @@ def test_refused_transfer_scenario_seen_from_the_checker(fleet, soa):
 BIG = 20000
 
 
-def test_large_zone_multi_message_axfr(fleet, soa):
+def test_large_zone_multi_message_axfr(fleet, soasync):
     key = harness.TsigKey.generate("big-key.")
     recs = [f"h{i} IN A 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}" for i in range(BIG)]
     recs += [f"t{i} IN TXT \"record {i} {'x' * 40}\"" for i in range(0, BIG // 10)]
@@ -433,7 +432,7 @@ def test_large_zone_multi_message_axfr(fleet, soa):
 
     # unsigned, from all three vendors
     args = ["--source", f.checker_addr, "--json"]
-    r = soa("xfr-check", "--ns", ",".join(s.addr for s in open_zs.servers),
+    r = soasync("xfr-check", "--ns", ",".join(s.addr for s in open_zs.servers),
             "--primary", open_zs.primary.addr, *args, "big.test.")
     assert r.rc == 1, r                                       # transfer-open only
     doc = xfr_json(r)
@@ -444,7 +443,7 @@ def test_large_zone_multi_message_axfr(fleet, soa):
     assert [fd["code"] for fd in doc["findings"]] == ["transfer-open"], r
     assert r.elapsed < 10, r
     # signed, from all three vendors (every message of the stream is verified)
-    r = soa("xfr-check", "--ns", ",".join(s.addr for s in signed_zs.servers),
+    r = soasync("xfr-check", "--ns", ",".join(s.addr for s in signed_zs.servers),
             "--primary", signed_zs.primary.addr, "-y", ykey(key), *args, "bigt.test.")
     assert r.rc == 0, r
     doc = xfr_json(r)
