@@ -106,10 +106,10 @@ static int live_query(const cli_bump_t *b, live_t *l)
 	eo.timeout_ms = b->timeout_ms;
 	ss_engine_t *e = ss_engine_new(&loop, &eo);
 	ss_query_t q = {
-	        .server = b->live,
-	        .qname = l->zone,
-	        .qtype = KNOT_RRTYPE_SOA,
-	        .flags = SS_QF_EDNS,
+	    .server = b->live,
+	    .qname = l->zone,
+	    .qtype = KNOT_RRTYPE_SOA,
+	    .flags = SS_QF_EDNS,
 	};
 	l->error = SS_ENOMEM;
 	if (e != NULL && ss_engine_query(e, &q, live_answered, l) == 0) {
@@ -133,8 +133,9 @@ static int live_serial(const cli_bump_t *b, const ss_serial_loc_t *loc, const ch
 	} else if (loc->owner_known) {
 		knot_dname_copy_lower(zone, loc->owner);
 	} else {
-		cli_zerr(path, "--live: cannot tell the zone's name (relative SOA owner, no $ORIGIN, "
-		               "file name gives none); use --origin");
+		cli_zerr(path,
+		         "--live: cannot tell the zone's name (relative SOA owner, no $ORIGIN, "
+		         "file name gives none); use --origin");
 		return -1;
 	}
 	char addr[SS_ADDR_STRLEN], name[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -142,7 +143,8 @@ static int live_serial(const cli_bump_t *b, const ss_serial_loc_t *loc, const ch
 	knot_dname_to_str(name, zone, sizeof(name));
 	live_t l = {.zone = zone};
 	if (live_query(b, &l) != 0) {
-		cli_zerr(path, "--live %s: no answer to %s SOA: %s", addr, name, ss_strerror(l.error));
+		cli_zerr(path, "--live %s: no answer to %s SOA: %s", addr, name,
+		         ss_strerror(l.error));
 		return -1;
 	}
 	if (l.rcode != KNOT_RCODE_NOERROR || !l.aa || !l.found) {
@@ -186,7 +188,8 @@ int cli_bump_file(const cli_bump_t *b, const char *path, uint32_t *old_out, uint
 	ss_zone_error_t err = {0};
 	int ret = -1;
 	if (ss_file_read(path, &data, &len, &st) != 0) {
-		cli_zerr(path, "cannot read: %s", errno == EINVAL ? "not a regular file" : strerror(errno));
+		cli_zerr(path, "cannot read: %s",
+		         errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto fail;
 	}
 	int r = ss_serial_locate(data, len, path, b->origin, 0, &loc, &err);
@@ -204,9 +207,12 @@ int cli_bump_file(const cli_bump_t *b, const char *path, uint32_t *old_out, uint
 		fprintf(stderr, "soasync: %s:%llu: %s\n", path, (unsigned long long)loc.line, why);
 		goto fail;
 	}
-	if (o.has_live && next == o.live + 1 && ss_serial_cmp(o.live, loc.serial) == SS_SERIAL_GREATER) {
-		cli_zerr(path, "the server serves %" PRIu32 ", ahead of the file's %" PRIu32
-		               ": going past it", o.live, loc.serial);
+	if (o.has_live && next == o.live + 1 &&
+	    ss_serial_cmp(o.live, loc.serial) == SS_SERIAL_GREATER) {
+		cli_zerr(path,
+		         "the server serves %" PRIu32 ", ahead of the file's %" PRIu32
+		         ": going past it",
+		         o.live, loc.serial);
 	}
 	if (!b->dry_run && write_back(path, data, len, &loc, next, &st) != 0) {
 		goto fail;

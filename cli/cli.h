@@ -62,19 +62,24 @@ enum {
 
 /* The struct option entries for the shared options (NULL-terminated list
  * to splice into a command's table); see CLI_NET_LONGOPTS. */
-#define CLI_NET_LONGOPTS                                                                   \
-	{"resolver", required_argument, NULL, OPT_RESOLVER},                               \
-	        {"ns", required_argument, NULL, OPT_NS},                                   \
-	        {"primary", required_argument, NULL, OPT_PRIMARY},                         \
-	        {"query-timeout", required_argument, NULL, OPT_TIMEOUT},                   \
-	        {"tries", required_argument, NULL, OPT_TRIES},                             \
-	        {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},               \
-	        {"per-server", required_argument, NULL, OPT_PER_SERVER},                   \
-	        {"source", required_argument, NULL, OPT_SOURCE}
+#define CLI_NET_LONGOPTS                                                                           \
+	{"resolver", required_argument, NULL, OPT_RESOLVER},                                       \
+	    {"ns", required_argument, NULL, OPT_NS},                                               \
+	    {"primary", required_argument, NULL, OPT_PRIMARY},                                     \
+	    {"query-timeout", required_argument, NULL, OPT_TIMEOUT},                               \
+	    {"tries", required_argument, NULL, OPT_TRIES},                                         \
+	    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},                           \
+	    {"per-server", required_argument, NULL, OPT_PER_SERVER},                               \
+	{                                                                                          \
+		"source", required_argument, NULL, OPT_SOURCE                                      \
+	}
 
 /* Commands where --timeout is the per-query wait add this entry; wait and
  * doctor use --timeout for their overall deadline and --query-timeout only. */
-#define CLI_QUERY_TIMEOUT_LONGOPT {"timeout", required_argument, NULL, OPT_TIMEOUT}
+#define CLI_QUERY_TIMEOUT_LONGOPT                                                                  \
+	{                                                                                          \
+		"timeout", required_argument, NULL, OPT_TIMEOUT                                    \
+	}
 
 /* Short options of the shared set: -4 -6 -b ADDR. */
 #define CLI_NET_SHORTOPTS "46b:"
@@ -107,10 +112,12 @@ typedef struct {
 
 enum { OPT_EXPECT = 900, OPT_EXPECT_FILE, OPT_EXPECT_ABSENT };
 
-#define CLI_EXPECT_LONGOPTS                                                                \
-	{"expect", required_argument, NULL, OPT_EXPECT},                                   \
-	        {"expect-file", required_argument, NULL, OPT_EXPECT_FILE},                 \
-	        {"expect-absent", required_argument, NULL, OPT_EXPECT_ABSENT}
+#define CLI_EXPECT_LONGOPTS                                                                        \
+	{"expect", required_argument, NULL, OPT_EXPECT},                                           \
+	    {"expect-file", required_argument, NULL, OPT_EXPECT_FILE},                             \
+	{                                                                                          \
+		"expect-absent", required_argument, NULL, OPT_EXPECT_ABSENT                        \
+	}
 
 extern const char cli_expect_help[];
 
@@ -134,9 +141,18 @@ typedef struct {
 
 enum { OPT_TSIG = 950, OPT_JSON, OPT_COLOR };
 
-#define CLI_TSIG_LONGOPT  {"tsig-key", required_argument, NULL, OPT_TSIG}
-#define CLI_JSON_LONGOPT  {"json", no_argument, NULL, OPT_JSON}
-#define CLI_COLOR_LONGOPT {"color", required_argument, NULL, OPT_COLOR}
+#define CLI_TSIG_LONGOPT                                                                           \
+	{                                                                                          \
+		"tsig-key", required_argument, NULL, OPT_TSIG                                      \
+	}
+#define CLI_JSON_LONGOPT                                                                           \
+	{                                                                                          \
+		"json", no_argument, NULL, OPT_JSON                                                \
+	}
+#define CLI_COLOR_LONGOPT                                                                          \
+	{                                                                                          \
+		"color", required_argument, NULL, OPT_COLOR                                        \
+	}
 
 /*
  * getopt_long() with the shared options handled. Returns the next option for
@@ -161,7 +177,7 @@ typedef struct {
 	ss_addr_t live;
 	unsigned timeout_ms; /* for --live */
 	bool dry_run;
-	bool quiet;          /* no "FILE: OLD -> NEW" line (doctor reports it itself) */
+	bool quiet; /* no "FILE: OLD -> NEW" line (doctor reports it itself) */
 } cli_bump_t;
 
 void cli_bump_init(cli_bump_t *b);

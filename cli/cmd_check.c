@@ -24,38 +24,38 @@ typedef struct {
 } check_ctx_t;
 
 static const char check_help[] =
-        "Usage: soasync check [options] ZONE...\n"
-        "\n"
-        "Ask every authoritative server address of each ZONE for its SOA and compare the\n"
-        "serials (RFC 1982): who is behind, who is ahead, who does not answer, and the fix.\n"
-        "The primary's serial is the reference; without a primary, the highest serial.\n"
-        "\n"
-        "Zones:\n"
-        "  --zones-from FILE        read zones from FILE, one a line, '#' comments, '-' stdin\n"
-        "Same serial, same data?\n"
-        "  --content                also transfer the zone from every server (AXFR) and\n"
-        "                           compare the data (servers refusing the transfer are\n"
-        "                           asked RRset by RRset)\n"
-        "  --zonefile FILE          the source of truth: is it what the primary serves?\n"
-        "  --candidate-primary ADDR[#PORT]  a server a secondary might be pulling from\n"
-        "                           (an old provider, a stale copy); repeatable\n"
-        "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign the transfers (ALG default\n"
-        "                           hmac-sha256)\n"
-        "  --query-limit N          RRsets asked of a server refusing transfers (5000)\n"
-        "%s"
-        "%s"
-        "Output:\n"
-        "  --json                   JSON Lines: one object per zone\n"
-        "  --nagios                 monitoring-plugin output (first line SOA STATUS - ...)\n"
-        "  --color WHEN             auto (default), always, never; NO_COLOR is honored\n"
-        "  --no-vendor              do not ask servers for their version (CHAOS TXT)\n"
-        "  --expire-warn S          warn when a secondary's copy expires in less than S\n"
-        "                           seconds (EDNS EXPIRE; default 86400, critical below\n"
-        "                           3600; 0 turns it off)\n"
-        "  -h, --help               this help\n"
-        "\n"
-        "Exit status: the worst zone status: 0 ok, 1 warning, 2 critical, 3 unknown\n"
-        "(also for usage errors).\n";
+    "Usage: soasync check [options] ZONE...\n"
+    "\n"
+    "Ask every authoritative server address of each ZONE for its SOA and compare the\n"
+    "serials (RFC 1982): who is behind, who is ahead, who does not answer, and the fix.\n"
+    "The primary's serial is the reference; without a primary, the highest serial.\n"
+    "\n"
+    "Zones:\n"
+    "  --zones-from FILE        read zones from FILE, one a line, '#' comments, '-' stdin\n"
+    "Same serial, same data?\n"
+    "  --content                also transfer the zone from every server (AXFR) and\n"
+    "                           compare the data (servers refusing the transfer are\n"
+    "                           asked RRset by RRset)\n"
+    "  --zonefile FILE          the source of truth: is it what the primary serves?\n"
+    "  --candidate-primary ADDR[#PORT]  a server a secondary might be pulling from\n"
+    "                           (an old provider, a stale copy); repeatable\n"
+    "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign the transfers (ALG default\n"
+    "                           hmac-sha256)\n"
+    "  --query-limit N          RRsets asked of a server refusing transfers (5000)\n"
+    "%s"
+    "%s"
+    "Output:\n"
+    "  --json                   JSON Lines: one object per zone\n"
+    "  --nagios                 monitoring-plugin output (first line SOA STATUS - ...)\n"
+    "  --color WHEN             auto (default), always, never; NO_COLOR is honored\n"
+    "  --no-vendor              do not ask servers for their version (CHAOS TXT)\n"
+    "  --expire-warn S          warn when a secondary's copy expires in less than S\n"
+    "                           seconds (EDNS EXPIRE; default 86400, critical below\n"
+    "                           3600; 0 turns it off)\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "Exit status: the worst zone status: 0 ok, 1 warning, 2 critical, 3 unknown\n"
+    "(also for usage errors).\n";
 
 enum {
 	OPT_ZONES_FROM = OPT_NET_LAST + 1,
@@ -88,7 +88,8 @@ static void on_zone(ss_zone_result_t *res, void *arg)
 	}
 	if (res->obs.discovery_error != 0 && res->obs.nservers == 0 && ctx->mode == OUT_JSON) {
 		cli_zerr(res->obs.zone_str, "%s",
-		         res->obs.discovery_detail ? res->obs.discovery_detail : "discovery failed");
+		         res->obs.discovery_detail ? res->obs.discovery_detail
+		                                   : "discovery failed");
 	}
 }
 
@@ -135,29 +136,34 @@ static int validate_zonefile(const char *path, const char *zone)
 static int parse_args(check_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        CLI_NET_LONGOPTS,
-	        CLI_QUERY_TIMEOUT_LONGOPT,
-	        CLI_EXPECT_LONGOPTS,
-	        CLI_TSIG_LONGOPT,
-	        CLI_JSON_LONGOPT,
-	        CLI_COLOR_LONGOPT,
-	        {"zones-from", required_argument, NULL, OPT_ZONES_FROM},
-	        {"nagios", no_argument, NULL, OPT_NAGIOS},
-	        {"no-vendor", no_argument, NULL, OPT_NO_VENDOR},
-	        {"expire-warn", required_argument, NULL, OPT_EXPIRE_WARN},
-	        {"content", no_argument, NULL, OPT_CONTENT},
-	        {"zonefile", required_argument, NULL, OPT_ZONEFILE},
-	        {"candidate-primary", required_argument, NULL, OPT_CANDIDATE},
-	        {"query-limit", required_argument, NULL, OPT_QUERY_LIMIT},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	    CLI_NET_LONGOPTS,
+	    CLI_QUERY_TIMEOUT_LONGOPT,
+	    CLI_EXPECT_LONGOPTS,
+	    CLI_TSIG_LONGOPT,
+	    CLI_JSON_LONGOPT,
+	    CLI_COLOR_LONGOPT,
+	    {"zones-from", required_argument, NULL, OPT_ZONES_FROM},
+	    {"nagios", no_argument, NULL, OPT_NAGIOS},
+	    {"no-vendor", no_argument, NULL, OPT_NO_VENDOR},
+	    {"expire-warn", required_argument, NULL, OPT_EXPIRE_WARN},
+	    {"content", no_argument, NULL, OPT_CONTENT},
+	    {"zonefile", required_argument, NULL, OPT_ZONEFILE},
+	    {"candidate-primary", required_argument, NULL, OPT_CANDIDATE},
+	    {"query-limit", required_argument, NULL, OPT_QUERY_LIMIT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool json = false;
-	cli_shared_t sh = {.cmd = "check", .net = &a->net, .tsig = &a->tsig, .expect = &a->expect,
-	                   .json = &json, .color = &a->color};
+	cli_shared_t sh = {.cmd = "check",
+	                   .net = &a->net,
+	                   .tsig = &a->tsig,
+	                   .expect = &a->expect,
+	                   .json = &json,
+	                   .color = &a->color};
 	int opt = 0, r = 0;
 	unsigned v = 0;
-	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
+	while (r == 0 &&
+	       (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(check_help, cli_net_help, cli_expect_help);
@@ -182,7 +188,8 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 			                        &a->ncandidates);
 			break;
 		case OPT_QUERY_LIMIT:
-			r = cli_parse_uint("--query-limit", optarg, 1, 10000000, &a->content.query_limit);
+			r = cli_parse_uint("--query-limit", optarg, 1, 10000000,
+			                   &a->content.query_limit);
 			break;
 		case OPT_EXPIRE_WARN:
 			r = cli_parse_uint("--expire-warn", optarg, 0, UINT32_MAX - 1, &v);
@@ -279,18 +286,18 @@ static int run(check_args_t *a, const zone_list_t *zones)
 	uv_loop_init(&loop);
 	ss_engine_t *e = ss_engine_new(&loop, &a->net.eng);
 	ss_check_opts_t copts = {
-	        .resolver = a->net.resolver,
-	        .only4 = a->net.only4,
-	        .only6 = a->net.only6,
-	        .ns = a->net.ns,
-	        .nns = a->net.nns,
-	        .primary = a->net.primary,
-	        .nprimary = a->net.nprimary,
-	        .no_vendor = a->no_vendor,
-	        .expire = true,
-	        .expire_warn_s = a->expire_warn_s,
-	        .expect = a->expect_set.n ? &a->expect_set : NULL,
-	        .content = a->content,
+	    .resolver = a->net.resolver,
+	    .only4 = a->net.only4,
+	    .only6 = a->net.only6,
+	    .ns = a->net.ns,
+	    .nns = a->net.nns,
+	    .primary = a->net.primary,
+	    .nprimary = a->net.nprimary,
+	    .no_vendor = a->no_vendor,
+	    .expire = true,
+	    .expire_warn_s = a->expire_warn_s,
+	    .expect = a->expect_set.n ? &a->expect_set : NULL,
+	    .content = a->content,
 	};
 	ss_check_t *c = e ? ss_check_new(e, &copts, on_zone, &a->ctx) : NULL;
 	int ret = c ? 0 : -1;

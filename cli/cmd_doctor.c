@@ -25,44 +25,44 @@
 #include "session.h"
 
 static const char doctor_help[] =
-        "Usage: soasync doctor [options] ZONE\n"
-        "\n"
-        "Walk the troubleshooting path for ZONE and report what each step observed:\n"
-        "  1 serials      the SOA serial on every authoritative address\n"
-        "  2 published    --zonefile: was the file loaded on the primary?\n"
-        "  3 serial-raised --zonefile/--content: was the serial raised with the data?\n"
-        "  4 direction    serial direction and sanity (a regression gets a plan)\n"
-        "  5 source       --candidate-primary: does a secondary pull from a stale copy?\n"
-        "  6 notify       NOTIFY the servers that are behind (--fix)\n"
-        "  7 transfer     did they move after the NOTIFY? if not, why not\n"
-        "  8 converge     every server serves the same serial (and data with --content)\n"
-        "  9 guard        keep it from drifting again\n"
-        "\n"
-        "Repairs (--fix; each asked first unless --yes):\n"
-        "  --fix                    reload a zone file ahead of what is served (with\n"
-        "                           --reload-cmd), raise its serial when the data changed\n"
-        "                           without it, NOTIFY the laggards, then wait and re-check\n"
-        "  --yes                    do not ask\n"
-        "  --reload-cmd CMD         how to load the zone file on the primary (run with sh -c;\n"
-        "                           SOASYNC_ZONE and SOASYNC_ZONEFILE set), e.g.\n"
-        "                           'rndc reload example.com'\n"
-        "  --zonefile FILE          the source of truth for the zone\n"
-        "  --policy P               how to raise the serial: increment (default), date,\n"
-        "                           unixtime\n"
-        "  --content                compare the data too (zone transfers)\n"
-        "  --candidate-primary ADDR[#PORT]  a server a secondary might pull from\n"
-        "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign transfers and NOTIFY (ALG default\n"
-        "                           hmac-sha256)\n"
-        "  --notify-wait S          how long a secondary may take to move after a NOTIFY\n"
-        "                           (default 15)\n"
-        "  --timeout S              how long to wait for convergence at the end (120)\n"
-        "%s"
-        "Output:\n"
-        "  --json                   one JSON object: steps, findings, actions\n"
-        "  -h, --help               this help\n"
-        "\n"
-        "Exit status: 0 when every server serves the same serial (and data with --content)\n"
-        "at the end, 2 otherwise, 3 on usage or lookup errors.\n";
+    "Usage: soasync doctor [options] ZONE\n"
+    "\n"
+    "Walk the troubleshooting path for ZONE and report what each step observed:\n"
+    "  1 serials      the SOA serial on every authoritative address\n"
+    "  2 published    --zonefile: was the file loaded on the primary?\n"
+    "  3 serial-raised --zonefile/--content: was the serial raised with the data?\n"
+    "  4 direction    serial direction and sanity (a regression gets a plan)\n"
+    "  5 source       --candidate-primary: does a secondary pull from a stale copy?\n"
+    "  6 notify       NOTIFY the servers that are behind (--fix)\n"
+    "  7 transfer     did they move after the NOTIFY? if not, why not\n"
+    "  8 converge     every server serves the same serial (and data with --content)\n"
+    "  9 guard        keep it from drifting again\n"
+    "\n"
+    "Repairs (--fix; each asked first unless --yes):\n"
+    "  --fix                    reload a zone file ahead of what is served (with\n"
+    "                           --reload-cmd), raise its serial when the data changed\n"
+    "                           without it, NOTIFY the laggards, then wait and re-check\n"
+    "  --yes                    do not ask\n"
+    "  --reload-cmd CMD         how to load the zone file on the primary (run with sh -c;\n"
+    "                           SOASYNC_ZONE and SOASYNC_ZONEFILE set), e.g.\n"
+    "                           'rndc reload example.com'\n"
+    "  --zonefile FILE          the source of truth for the zone\n"
+    "  --policy P               how to raise the serial: increment (default), date,\n"
+    "                           unixtime\n"
+    "  --content                compare the data too (zone transfers)\n"
+    "  --candidate-primary ADDR[#PORT]  a server a secondary might pull from\n"
+    "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign transfers and NOTIFY (ALG default\n"
+    "                           hmac-sha256)\n"
+    "  --notify-wait S          how long a secondary may take to move after a NOTIFY\n"
+    "                           (default 15)\n"
+    "  --timeout S              how long to wait for convergence at the end (120)\n"
+    "%s"
+    "Output:\n"
+    "  --json                   one JSON object: steps, findings, actions\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "Exit status: 0 when every server serves the same serial (and data with --content)\n"
+    "at the end, 2 otherwise, 3 on usage or lookup errors.\n";
 
 enum {
 	OPT_FIX = OPT_NET_LAST + 1,
@@ -100,15 +100,15 @@ typedef struct {
 
 	cli_session_t s;
 	cli_probe_where_t where;
-	ss_zone_result_t cur;     /* the latest probe */
+	ss_zone_result_t cur; /* the latest probe */
 	step_t steps[NSTEPS];
 	json_t *actions;
-	ss_finding_t *extra;      /* doctor's own findings, kept across probes */
+	ss_finding_t *extra; /* doctor's own findings, kept across probes */
 	size_t nextra;
 	ss_zone_result_t scratch; /* where doctor's findings are built */
 } doctor_t;
 
-static const char *step_names[NSTEPS] = {"serials",  "published", "serial-raised",
+static const char *step_names[NSTEPS] = {"serials",   "published", "serial-raised",
                                          "direction", "source",    "notify",
                                          "transfer",  "converge",  "guard"};
 
@@ -117,24 +117,25 @@ static const char *step_names[NSTEPS] = {"serials",  "published", "serial-raised
 static int parse_args(doctor_t *d, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        CLI_NET_LONGOPTS,
-	        CLI_TSIG_LONGOPT,
-	        CLI_JSON_LONGOPT,
-	        {"fix", no_argument, NULL, OPT_FIX},
-	        {"yes", no_argument, NULL, OPT_YES},
-	        {"reload-cmd", required_argument, NULL, OPT_RELOAD},
-	        {"zonefile", required_argument, NULL, OPT_ZONEFILE},
-	        {"policy", required_argument, NULL, OPT_POLICY},
-	        {"content", no_argument, NULL, OPT_CONTENT},
-	        {"candidate-primary", required_argument, NULL, OPT_CANDIDATE},
-	        {"notify-wait", required_argument, NULL, OPT_NOTIFY_WAIT},
-	        {"timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	    CLI_NET_LONGOPTS,
+	    CLI_TSIG_LONGOPT,
+	    CLI_JSON_LONGOPT,
+	    {"fix", no_argument, NULL, OPT_FIX},
+	    {"yes", no_argument, NULL, OPT_YES},
+	    {"reload-cmd", required_argument, NULL, OPT_RELOAD},
+	    {"zonefile", required_argument, NULL, OPT_ZONEFILE},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"content", no_argument, NULL, OPT_CONTENT},
+	    {"candidate-primary", required_argument, NULL, OPT_CANDIDATE},
+	    {"notify-wait", required_argument, NULL, OPT_NOTIFY_WAIT},
+	    {"timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	cli_shared_t sh = {.cmd = "doctor", .net = &d->net, .tsig = &d->tsig, .json = &d->json};
 	int opt = 0, r = 0;
-	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
+	while (r == 0 &&
+	       (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(doctor_help, cli_net_help);
@@ -153,7 +154,8 @@ static int parse_args(doctor_t *d, int argc, char **argv)
 			break;
 		case OPT_POLICY:
 			if (ss_bump_policy_parse(optarg, &d->policy) != 0) {
-				cli_err("--policy: expected increment, date or unixtime, got '%s'", optarg);
+				cli_err("--policy: expected increment, date or unixtime, got '%s'",
+				        optarg);
 				r = -1;
 			}
 			break;
@@ -185,7 +187,7 @@ static int parse_args(doctor_t *d, int argc, char **argv)
 /* ---- steps, actions, findings ----------------------------------------------- */
 
 static void step(doctor_t *d, int i, step_status_t st, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void step(doctor_t *d, int i, step_status_t st, const char *fmt, ...)
 {
@@ -204,7 +206,8 @@ static void action(doctor_t *d, const char *what, const char *target, const char
 	json_array_append_new(d->actions, json_pack("{s:s, s:s, s:s}", "action", what, "target",
 	                                            target, "result", result));
 	if (!d->json) {
-		fprintf(stderr, "soasync: %s: %s %s: %s\n", d->cur.obs.zone_str, what, target, result);
+		fprintf(stderr, "soasync: %s: %s %s: %s\n", d->cur.obs.zone_str, what, target,
+		        result);
 	}
 }
 
@@ -286,8 +289,8 @@ static void step_serials(doctor_t *d)
 		at += r->obs.servers[i].has_soa &&
 		      r->obs.servers[i].soa.serial == r->reference_serial;
 	}
-	step(d, 0, problems ? ST_PROBLEM : ST_OK, "%zu of %zu addresses serve the reference %u (%s)",
-	     at, total, r->reference_serial,
+	step(d, 0, problems ? ST_PROBLEM : ST_OK,
+	     "%zu of %zu addresses serve the reference %u (%s)", at, total, r->reference_serial,
 	     r->has_primary ? ss_addr_format(&r->primary, pa, sizeof(pa)) : "highest, no primary");
 }
 
@@ -324,8 +327,7 @@ static int run_reload(doctor_t *d)
 static bool primary_at(const ss_zone_result_t *r, void *arg)
 {
 	const uint32_t *want = arg;
-	return r->has_reference &&
-	       ss_serial_cmp(r->reference_serial, *want) != SS_SERIAL_LESS;
+	return r->has_reference && ss_serial_cmp(r->reference_serial, *want) != SS_SERIAL_LESS;
 }
 
 /* After a reload: poll until the primary serves the file's serial. */
@@ -458,7 +460,8 @@ static bool all_moved(const ss_zone_result_t *r, void *arg)
 	const moved_t *m = arg;
 	for (size_t i = 0; i < m->n; i++) {
 		const ss_server_obs_t *s = server_at(r, &m->acked[i]);
-		if (s == NULL || !s->has_soa || ss_serial_cmp(s->soa.serial, m->serial) == SS_SERIAL_LESS) {
+		if (s == NULL || !s->has_soa ||
+		    ss_serial_cmp(s->soa.serial, m->serial) == SS_SERIAL_LESS) {
 			return false;
 		}
 	}
@@ -471,7 +474,8 @@ static size_t notify_laggards(doctor_t *d, const ss_addr_t *lag, size_t n, ss_ad
 {
 	const ss_zone_result_t *r = &d->cur;
 	long ref = ss_zone_reference_server(r);
-	knot_rrset_t *soa = ref >= 0 ? ss_soa_to_rrset(r->obs.zone, &r->obs.servers[ref].soa) : NULL;
+	knot_rrset_t *soa =
+	    ref >= 0 ? ss_soa_to_rrset(r->obs.zone, &r->obs.servers[ref].soa) : NULL;
 	notified_t nt = {calloc(n + 1, sizeof(*nt.res)), 0};
 	for (size_t i = 0; soa != NULL && nt.res != NULL && i < n; i++) {
 		char a[SS_ADDR_STRLEN], what[128];
@@ -492,7 +496,8 @@ static size_t notify_laggards(doctor_t *d, const ss_addr_t *lag, size_t n, ss_ad
 		if (nt.res[i].status == SS_NOTIFY_ACKED) {
 			acked[nacked++] = nt.res[i].target;
 		} else if (nt.res[i].status == SS_NOTIFY_REFUSED && s != NULL) {
-			ss_doctor_notify_refused(&d->scratch, s, nt.res[i].rcode, nt.res[i].tsig_error);
+			ss_doctor_notify_refused(&d->scratch, s, nt.res[i].rcode,
+			                         nt.res[i].tsig_error);
 		}
 	}
 	keep_findings(d);
@@ -528,21 +533,22 @@ static void step_notify_transfer(doctor_t *d)
 	     nacked, sent);
 	moved_t m = {acked, nacked, d->cur.reference_serial};
 	uint64_t deadline = uv_hrtime() + (uint64_t)d->notify_wait_s * 1000000000u;
-	bool moved = nacked == 0 ||
-	             cli_probe_until(&d->s, &d->net, &d->where, d->zone, deadline, all_moved, NULL,
-	                             &m, &d->cur) == 1;
+	bool moved = nacked == 0 || cli_probe_until(&d->s, &d->net, &d->where, d->zone, deadline,
+	                                            all_moved, NULL, &m, &d->cur) == 1;
 	size_t stuck = 0;
 	for (size_t i = 0; !moved && i < nacked; i++) {
 		const ss_server_obs_t *s = server_at(&d->cur, &acked[i]);
-		if (s != NULL && s->has_soa && ss_serial_cmp(s->soa.serial, m.serial) == SS_SERIAL_LESS) {
+		if (s != NULL && s->has_soa &&
+		    ss_serial_cmp(s->soa.serial, m.serial) == SS_SERIAL_LESS) {
 			ss_doctor_not_transferring(&d->scratch, s, d->notify_wait_s);
 			stuck++;
 		}
 	}
 	keep_findings(d);
 	if (stuck > 0) {
-		step(d, 6, ST_PROBLEM, "%zu server%s acknowledged the NOTIFY but did not transfer "
-		                       "within %u s (see secondary-not-transferring)",
+		step(d, 6, ST_PROBLEM,
+		     "%zu server%s acknowledged the NOTIFY but did not transfer "
+		     "within %u s (see secondary-not-transferring)",
 		     stuck, stuck > 1 ? "s" : "", d->notify_wait_s);
 	} else if (nacked > 0) {
 		step(d, 6, ST_FIXED, "%zu notified server%s transferred the zone", nacked,
@@ -570,8 +576,8 @@ static void step_converge(doctor_t *d)
 	}
 	step(d, 7, ok ? ST_OK : ST_PROBLEM,
 	     ok ? "every server serves %u%s" : "not converged: the reference is %u%s",
-	     d->cur.reference_serial, content ? (ok ? " with the same data" : " (data compared)")
-	                                      : "");
+	     d->cur.reference_serial,
+	     content ? (ok ? " with the same data" : " (data compared)") : "");
 }
 
 static void step_guard(doctor_t *d)
@@ -582,8 +588,9 @@ static void step_guard(doctor_t *d)
 		     "repository of %s; and monitor: soasync check --nagios %s",
 		     d->zonefile, d->cur.obs.zone_str);
 	} else {
-		step(d, 8, ST_ADVICE, "monitor: soasync check --nagios %s (add --content to compare "
-		                      "data); keep zone files under soasync guard",
+		step(d, 8, ST_ADVICE,
+		     "monitor: soasync check --nagios %s (add --content to compare "
+		     "data); keep zone files under soasync guard",
 		     d->cur.obs.zone_str);
 	}
 }
@@ -608,25 +615,25 @@ static void print(const doctor_t *d, bool converged)
 		json_t *steps = json_array();
 		for (int i = 0; i < NSTEPS; i++) {
 			json_array_append_new(
-			        steps, json_pack("{s:i, s:s, s:s, s:s}", "step", i + 1, "name",
-			                         step_names[i], "status", status_name[d->steps[i].status],
-			                         "observed",
-			                         d->steps[i].observed ? d->steps[i].observed : ""));
+			    steps,
+			    json_pack("{s:i, s:s, s:s, s:s}", "step", i + 1, "name", step_names[i],
+			              "status", status_name[d->steps[i].status], "observed",
+			              d->steps[i].observed ? d->steps[i].observed : ""));
 		}
 		json_incref(d->actions);
-		render_json_line(stdout,
-		                 json_pack("{s:s, s:b, s:o, s:o, s:o, s:o}", "zone",
-		                           d->cur.obs.zone_str, "converged", converged,
-		                           "reference_serial",
-		                           d->cur.has_reference ? json_integer(d->cur.reference_serial)
-		                                                : json_null(),
-		                           "steps", steps, "findings", all_findings_json(d),
-		                           "actions", d->actions));
+		render_json_line(
+		    stdout, json_pack("{s:s, s:b, s:o, s:o, s:o, s:o}", "zone", d->cur.obs.zone_str,
+		                      "converged", converged, "reference_serial",
+		                      d->cur.has_reference ? json_integer(d->cur.reference_serial)
+		                                           : json_null(),
+		                      "steps", steps, "findings", all_findings_json(d), "actions",
+		                      d->actions));
 		return;
 	}
 	printf("doctor %s\n", d->cur.obs.zone_str);
 	for (int i = 0; i < NSTEPS; i++) {
-		printf("  %d %-14s %-8s %s\n", i + 1, step_names[i], status_name[d->steps[i].status],
+		printf("  %d %-14s %-8s %s\n", i + 1, step_names[i],
+		       status_name[d->steps[i].status],
 		       d->steps[i].observed ? d->steps[i].observed : "");
 	}
 	render_check_table(stdout, &d->cur, false);

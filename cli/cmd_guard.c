@@ -34,34 +34,34 @@ enum { GUARD_OK = 0, GUARD_REFUSED = 1, GUARD_ERROR = 2 };
 #define HOOK_MARK "# soasync-guard-hook"
 
 static const char guard_help[] =
-        "Usage: soasync guard [--origin ZONE] OLD NEW\n"
-        "       soasync guard --git [--fix [--policy P]] [--pattern GLOB]...\n"
-        "       soasync guard --install-hook [--force] [--fix [--policy P]] [--pattern GLOB]...\n"
-        "\n"
-        "Refuse a zone-file change that secondaries would never load: the records\n"
-        "changed but the SOA serial did not increase (RFC 1982), or the serial went\n"
-        "down. Comments, blanks and record order are not changes.\n"
-        "\n"
-        "  OLD NEW             compare two zone files\n"
-        "  --origin ZONE       their zone (default: $ORIGIN, the SOA owner, the file name)\n"
-        "  --git               check each staged zone file (index) against HEAD: the\n"
-        "                      pre-commit mode; a new file is fine\n"
-        "  --fix               with --git: raise the serial of refused files in the work\n"
-        "                      tree and stage them again (refused when the work-tree file\n"
-        "                      has unstaged changes)\n"
-        "  --policy P          for --fix: increment (default), date, unixtime (see\n"
-        "                      'soasync serial bump --help')\n"
-        "  --pattern GLOB      which files are zones, on the base name (repeatable);\n"
-        "                      default: git config soasync.pattern (multi-valued), else\n"
-        "                      *.zone, db.*, *.db\n"
-        "  --install-hook      write the git pre-commit hook (git rev-parse --git-path\n"
-        "                      hooks, so core.hooksPath and worktrees are respected) that\n"
-        "                      runs 'soasync guard --git' with the options given here\n"
-        "  --force             replace a pre-commit hook soasync did not write\n"
-        "  -h, --help          this help\n"
-        "\n"
-        "Exit status: 0 fine, 1 refused (the records and serials are named on stderr),\n"
-        "2 error (a file does not parse, not a git repository, ...).\n";
+    "Usage: soasync guard [--origin ZONE] OLD NEW\n"
+    "       soasync guard --git [--fix [--policy P]] [--pattern GLOB]...\n"
+    "       soasync guard --install-hook [--force] [--fix [--policy P]] [--pattern GLOB]...\n"
+    "\n"
+    "Refuse a zone-file change that secondaries would never load: the records\n"
+    "changed but the SOA serial did not increase (RFC 1982), or the serial went\n"
+    "down. Comments, blanks and record order are not changes.\n"
+    "\n"
+    "  OLD NEW             compare two zone files\n"
+    "  --origin ZONE       their zone (default: $ORIGIN, the SOA owner, the file name)\n"
+    "  --git               check each staged zone file (index) against HEAD: the\n"
+    "                      pre-commit mode; a new file is fine\n"
+    "  --fix               with --git: raise the serial of refused files in the work\n"
+    "                      tree and stage them again (refused when the work-tree file\n"
+    "                      has unstaged changes)\n"
+    "  --policy P          for --fix: increment (default), date, unixtime (see\n"
+    "                      'soasync serial bump --help')\n"
+    "  --pattern GLOB      which files are zones, on the base name (repeatable);\n"
+    "                      default: git config soasync.pattern (multi-valued), else\n"
+    "                      *.zone, db.*, *.db\n"
+    "  --install-hook      write the git pre-commit hook (git rev-parse --git-path\n"
+    "                      hooks, so core.hooksPath and worktrees are respected) that\n"
+    "                      runs 'soasync guard --git' with the options given here\n"
+    "  --force             replace a pre-commit hook soasync did not write\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: 0 fine, 1 refused (the records and serials are named on stderr),\n"
+    "2 error (a file does not parse, not a git repository, ...).\n";
 
 typedef struct {
 	const char *origin;
@@ -131,8 +131,7 @@ static void list_changes(const char *name, const ss_zone_t *old, const ss_zone_t
  * The verdict on nz against old (NULL: a new file); why goes to stderr.
  * *old_serial gets old's serial (for --fix).
  */
-static int judge(const char *name, const ss_zone_t *old, const ss_zone_t *nz,
-                 uint32_t *old_serial)
+static int judge(const char *name, const ss_zone_t *old, const ss_zone_t *nz, uint32_t *old_serial)
 {
 	uint32_t so = 0, sn = 0;
 	uint8_t da[SS_DIGEST_LEN], db[SS_DIGEST_LEN];
@@ -220,8 +219,9 @@ static int git(const char *const args[], bool quiet, char **out, size_t *outlen)
 	if (quiet) {
 		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	}
-	int r = (out != NULL && fds[0] < 0) ? -1
-	        : posix_spawnp(&pid, "git", &fa, NULL, (char *const *)args, environ);
+	int r = (out != NULL && fds[0] < 0)
+	            ? -1
+	            : posix_spawnp(&pid, "git", &fa, NULL, (char *const *)args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (fds[1] >= 0) {
 		close(fds[1]);
@@ -295,8 +295,7 @@ static bool is_zone(const guard_args_t *a, const char *path)
 static int load_patterns(guard_args_t *a, char **cfg)
 {
 	static const char *defaults[] = {"*.zone", "db.*", "*.db"};
-	static const char *const args[] = {"git", "config", "--get-all", "soasync.pattern",
-	                                   NULL};
+	static const char *const args[] = {"git", "config", "--get-all", "soasync.pattern", NULL};
 	size_t len = 0;
 	*cfg = NULL;
 	if (a->npatterns > 0) {
@@ -348,8 +347,8 @@ static char *blob_of(const char *rev, const char *path, size_t *len)
 
 /* One staged file: its index and HEAD versions and the verdict. */
 typedef struct {
-	const char *path;   /* relative to the top of the work tree */
-	bool added;         /* not in HEAD */
+	const char *path; /* relative to the top of the work tree */
+	bool added;       /* not in HEAD */
 	uint32_t old_serial;
 	bool has_old;
 } staged_t;
@@ -408,8 +407,8 @@ static int fix_staged(const guard_args_t *a, const staged_t *s, const char *top)
 	}
 	/* git's own comparison, so clean/smudge filters and autocrlf count as
 	 * they do for git. */
-	const char *const unstaged[] = {"git", "diff", "--quiet", "--no-ext-diff", "--",
-	                                s->path, NULL};
+	const char *const unstaged[] = {"git", "diff",  "--quiet", "--no-ext-diff",
+	                                "--",  s->path, NULL};
 	if (git(unstaged, true, NULL, NULL) != 0) {
 		cli_zerr(s->path, "not fixed: the work-tree file differs from the staged one "
 		                  "(partly staged?); --fix would commit unstaged changes. Stage "
@@ -441,8 +440,9 @@ fail:
 /* The staged zone files: "A\0path\0M\0path\0..." from git diff. */
 static staged_t *staged_files(const guard_args_t *a, char **raw, size_t *n)
 {
-	static const char *const args[] = {"git", "diff", "--cached", "--name-status", "-z",
-	                                   "--no-renames", "--diff-filter=AM", NULL};
+	static const char *const args[] = {
+	    "git", "diff",         "--cached",         "--name-status",
+	    "-z",  "--no-renames", "--diff-filter=AM", NULL};
 	size_t len = 0;
 	*n = 0;
 	if (git(args, false, raw, &len) != 0) {
@@ -564,23 +564,24 @@ static char *hook_text(const guard_args_t *a)
 	int r = 0;
 	if (a->fix) {
 		r |= append_word(&cmd, "--fix");
-		r |= a->policy != NULL ? append_word(&cmd, "--policy") | append_word(&cmd, a->policy)
-		                       : 0;
+		r |= a->policy != NULL
+		         ? append_word(&cmd, "--policy") | append_word(&cmd, a->policy)
+		         : 0;
 	}
 	for (size_t i = 0; i < a->npatterns; i++) {
 		r |= append_word(&cmd, "--pattern") | append_word(&cmd, a->patterns[i]);
 	}
-	if (r != 0 || asprintf(&text,
-	                       "#!/bin/sh\n" HOOK_MARK
-	                       ": written by 'soasync guard --install-hook'.\n"
-	                       "# Refuses commits that change a zone file's records without\n"
-	                       "# raising its SOA serial. Delete this file to remove it.\n"
-	                       "soasync=%s\n"
-	                       "if [ ! -x \"$soasync\" ]; then\n"
-	                       "\tsoasync=soasync\n"
-	                       "fi\n"
-	                       "%s\n",
-	                       qself, cmd) < 0) {
+	if (r != 0 ||
+	    asprintf(&text,
+	             "#!/bin/sh\n" HOOK_MARK ": written by 'soasync guard --install-hook'.\n"
+	             "# Refuses commits that change a zone file's records without\n"
+	             "# raising its SOA serial. Delete this file to remove it.\n"
+	             "soasync=%s\n"
+	             "if [ ! -x \"$soasync\" ]; then\n"
+	             "\tsoasync=soasync\n"
+	             "fi\n"
+	             "%s\n",
+	             qself, cmd) < 0) {
 		text = NULL;
 	}
 fail:
@@ -729,15 +730,15 @@ static int guard_option(guard_args_t *a, int opt, const char *arg)
 static int parse_args(guard_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        {"git", no_argument, NULL, OPT_GIT},
-	        {"fix", no_argument, NULL, OPT_FIX},
-	        {"policy", required_argument, NULL, OPT_POLICY},
-	        {"pattern", required_argument, NULL, OPT_PATTERN},
-	        {"install-hook", no_argument, NULL, OPT_INSTALL},
-	        {"force", no_argument, NULL, OPT_FORCE},
-	        {"origin", required_argument, NULL, OPT_ORIGIN},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	    {"git", no_argument, NULL, OPT_GIT},
+	    {"fix", no_argument, NULL, OPT_FIX},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"pattern", required_argument, NULL, OPT_PATTERN},
+	    {"install-hook", no_argument, NULL, OPT_INSTALL},
+	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"origin", required_argument, NULL, OPT_ORIGIN},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 	opterr = 0;

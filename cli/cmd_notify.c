@@ -18,24 +18,24 @@
 #include "session.h"
 
 static const char notify_help[] =
-        "Usage: soasync notify [options] ZONE\n"
-        "\n"
-        "Send a NOTIFY (RFC 1996, with the current SOA in the answer section) for ZONE,\n"
-        "by default to the servers whose serial is behind the reference, and retry each\n"
-        "until it is acknowledged or the deadline passes.\n"
-        "\n"
-        "Targets:\n"
-        "  --to ADDR[#PORT][,...]   notify these addresses (repeatable)\n"
-        "  --all                    notify every secondary (all but the primary)\n"
-        "  --deadline S             give up on a target after S seconds (default 10)\n"
-        "  --tsig-key FILE          sign with the key in FILE (BIND key file syntax)\n"
-        "  -y [ALG:]NAME:SECRET     sign with this key (ALG default hmac-sha256)\n"
-        "%s"
-        "Output:\n"
-        "  --json                   one JSON object: zone, serial, targets\n"
-        "  -h, --help               this help\n"
-        "\n"
-        "Exit status: 0 every target acknowledged, 2 otherwise, 3 usage or lookup error.\n";
+    "Usage: soasync notify [options] ZONE\n"
+    "\n"
+    "Send a NOTIFY (RFC 1996, with the current SOA in the answer section) for ZONE,\n"
+    "by default to the servers whose serial is behind the reference, and retry each\n"
+    "until it is acknowledged or the deadline passes.\n"
+    "\n"
+    "Targets:\n"
+    "  --to ADDR[#PORT][,...]   notify these addresses (repeatable)\n"
+    "  --all                    notify every secondary (all but the primary)\n"
+    "  --deadline S             give up on a target after S seconds (default 10)\n"
+    "  --tsig-key FILE          sign with the key in FILE (BIND key file syntax)\n"
+    "  -y [ALG:]NAME:SECRET     sign with this key (ALG default hmac-sha256)\n"
+    "%s"
+    "Output:\n"
+    "  --json                   one JSON object: zone, serial, targets\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "Exit status: 0 every target acknowledged, 2 otherwise, 3 usage or lookup error.\n";
 
 enum { OPT_TO = OPT_NET_LAST + 1, OPT_ALL, OPT_DEADLINE };
 
@@ -52,19 +52,20 @@ typedef struct {
 static int parse_args(notify_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        CLI_NET_LONGOPTS,
-	        CLI_QUERY_TIMEOUT_LONGOPT,
-	        CLI_TSIG_LONGOPT,
-	        CLI_JSON_LONGOPT,
-	        {"to", required_argument, NULL, OPT_TO},
-	        {"all", no_argument, NULL, OPT_ALL},
-	        {"deadline", required_argument, NULL, OPT_DEADLINE},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	    CLI_NET_LONGOPTS,
+	    CLI_QUERY_TIMEOUT_LONGOPT,
+	    CLI_TSIG_LONGOPT,
+	    CLI_JSON_LONGOPT,
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"all", no_argument, NULL, OPT_ALL},
+	    {"deadline", required_argument, NULL, OPT_DEADLINE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	cli_shared_t sh = {.cmd = "notify", .net = &a->net, .tsig = &a->tsig, .json = &a->json};
 	int opt = 0, r = 0;
-	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
+	while (r == 0 &&
+	       (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(notify_help, cli_net_help);
@@ -125,22 +126,23 @@ static void print_results(const notify_args_t *a, const ss_zone_result_t *zr,
 			char addr[SS_ADDR_STRLEN];
 			ss_addr_ntop(&res[i].target, addr, sizeof(addr));
 			json_array_append_new(
-			        targets,
-			        json_pack("{s:s, s:i, s:s, s:o, s:o, s:i}", "address", addr, "port",
-			                  (int)ss_addr_port(&res[i].target), "status",
-			                  ss_notify_status_name(res[i].status), "rcode",
-			                  res[i].rcode < 0 ? json_null()
-			                                   : json_string(render_rcode(res[i].rcode)),
-			                  "error",
-			                  res[i].status == SS_NOTIFY_NOANSWER
-			                          ? json_string(ss_strerror(res[i].error))
-			                          : json_null(),
-			                  "attempts", (int)res[i].attempts));
+			    targets,
+			    json_pack("{s:s, s:i, s:s, s:o, s:o, s:i}", "address", addr, "port",
+			              (int)ss_addr_port(&res[i].target), "status",
+			              ss_notify_status_name(res[i].status), "rcode",
+			              res[i].rcode < 0 ? json_null()
+			                               : json_string(render_rcode(res[i].rcode)),
+			              "error",
+			              res[i].status == SS_NOTIFY_NOANSWER
+			                  ? json_string(ss_strerror(res[i].error))
+			                  : json_null(),
+			              "attempts", (int)res[i].attempts));
 			if (res[i].tsig_error != 0) {
-				json_object_set_new(json_array_get(targets, i), "tsig_error",
-				                    json_string(ss_tsig_error_name(res[i].tsig_error)
-				                                        ? ss_tsig_error_name(res[i].tsig_error)
-				                                        : "error"));
+				json_object_set_new(
+				    json_array_get(targets, i), "tsig_error",
+				    json_string(ss_tsig_error_name(res[i].tsig_error)
+				                    ? ss_tsig_error_name(res[i].tsig_error)
+				                    : "error"));
 			}
 		}
 		json_t *o = json_pack("{s:s, s:I, s:o}", "zone", zr->obs.zone_str, "serial",
@@ -160,7 +162,8 @@ static void print_results(const notify_args_t *a, const ss_zone_result_t *zr,
 		       ss_notify_status_name(r->status));
 		if (r->status == SS_NOTIFY_REFUSED) {
 			const char *te = ss_tsig_error_name(r->tsig_error);
-			printf(" (%s%s%s)", render_rcode(r->rcode), te ? ", TSIG " : "", te ? te : "");
+			printf(" (%s%s%s)", render_rcode(r->rcode), te ? ", TSIG " : "",
+			       te ? te : "");
 		} else if (r->status == SS_NOTIFY_NOANSWER) {
 			printf(" (%s after %u attempts)", ss_strerror(r->error), r->attempts);
 		} else {
@@ -174,10 +177,11 @@ static int notify_all(cli_session_t *s, const notify_args_t *a, const ss_zone_re
                       const ss_addr_t *targets, size_t n)
 {
 	long ref = ss_zone_reference_server(zr);
-	knot_rrset_t *soa = ref >= 0 ? ss_soa_to_rrset(zr->obs.zone, &zr->obs.servers[ref].soa)
-	                             : NULL;
+	knot_rrset_t *soa =
+	    ref >= 0 ? ss_soa_to_rrset(zr->obs.zone, &zr->obs.servers[ref].soa) : NULL;
 	if (soa == NULL) {
-		cli_zerr(zr->obs.zone_str, "no server answered with the zone's SOA: nothing to notify");
+		cli_zerr(zr->obs.zone_str,
+		         "no server answered with the zone's SOA: nothing to notify");
 		return EXIT_UNKNOWN;
 	}
 	ss_notify_result_t *res = calloc(n, sizeof(*res));
@@ -186,8 +190,9 @@ static int notify_all(cli_session_t *s, const notify_args_t *a, const ss_zone_re
 		res[i].target = targets[i];
 		res[i].status = SS_NOTIFY_NOANSWER;
 		res[i].rcode = -1;
-		if (ss_notify_send(s->e, zr->obs.zone, soa, &targets[i], a->tsig.have ? &a->tsig.key : NULL,
-		                   a->deadline_s * 1000, collected, &c) != 0) {
+		if (ss_notify_send(s->e, zr->obs.zone, soa, &targets[i],
+		                   a->tsig.have ? &a->tsig.key : NULL, a->deadline_s * 1000,
+		                   collected, &c) != 0) {
 			res[i].error = SS_ENOMEM;
 			c.done++;
 		}
@@ -225,10 +230,12 @@ static int run(notify_args_t *a)
 	if (targets == NULL) {
 		cli_err("out of memory");
 	} else if (!zr.has_reference) {
-		cli_zerr(zr.obs.zone_str, "no server answered with the zone's SOA: nothing to notify");
+		cli_zerr(zr.obs.zone_str,
+		         "no server answered with the zone's SOA: nothing to notify");
 	} else if (n == 0) {
-		fprintf(stderr, "soasync: %s: every server serves the reference serial %u: nothing "
-		                "to notify (--all notifies every secondary)\n",
+		fprintf(stderr,
+		        "soasync: %s: every server serves the reference serial %u: nothing "
+		        "to notify (--all notifies every secondary)\n",
 		        zr.obs.zone_str, zr.reference_serial);
 		code = EXIT_OK_;
 		if (a->json) {

@@ -14,55 +14,55 @@
 enum { SERIAL_ERROR = 2 };
 
 static const char serial_help[] =
-        "Usage: soasync serial bump [options] FILE...\n"
-        "       soasync serial compare A B\n"
-        "       soasync serial plan [--zone ZONE] FROM TO\n"
-        "\n"
-        "Zone-file serial tools (RFC 1982 serial arithmetic).\n"
-        "  bump     raise the SOA serial in zone files in place, byte-exact\n"
-        "  compare  print less, equal, greater or undefined: A relative to B\n"
-        "  plan     the serials to publish to get from FROM to TO safely\n"
-        "\n"
-        "Run 'soasync serial COMMAND --help' for details; see soasync(1).\n";
+    "Usage: soasync serial bump [options] FILE...\n"
+    "       soasync serial compare A B\n"
+    "       soasync serial plan [--zone ZONE] FROM TO\n"
+    "\n"
+    "Zone-file serial tools (RFC 1982 serial arithmetic).\n"
+    "  bump     raise the SOA serial in zone files in place, byte-exact\n"
+    "  compare  print less, equal, greater or undefined: A relative to B\n"
+    "  plan     the serials to publish to get from FROM to TO safely\n"
+    "\n"
+    "Run 'soasync serial COMMAND --help' for details; see soasync(1).\n";
 
 static const char bump_help[] =
-        "Usage: soasync serial bump [options] FILE...\n"
-        "\n"
-        "Raise the SOA serial of each zone FILE in place: only the serial's digits\n"
-        "change, every other byte (comments, blanks, parentheses, CR LF) stays. The\n"
-        "file is replaced atomically, mode and owner kept. Prints 'FILE: OLD -> NEW'.\n"
-        "\n"
-        "  --policy P          increment (default): OLD + 1;\n"
-        "                      date: YYYYMMDD00 of today (UTC) when greater, else OLD + 1;\n"
-        "                      unixtime: the current Unix time when greater, else OLD + 1\n"
-        "  --at-least N        never below N\n"
-        "  --live ADDR[#PORT]  also greater than the serial this server serves for the\n"
-        "                      zone now (it must answer authoritatively)\n"
-        "  --timeout MS        wait for --live this long per try (1500)\n"
-        "  --origin ZONE       the zone name (default: $ORIGIN, an absolute SOA owner,\n"
-        "                      or the file name: example.com.zone, db.example.com)\n"
-        "  -n, --dry-run       print old and new serial, change nothing\n"
-        "  -h, --help          this help\n"
-        "\n"
-        "A file with no SOA, more than one, or that does not parse is refused and left\n"
-        "untouched. Environment: SOASYNC_NOW=SECONDS takes that Unix time as now (a\n"
-        "testing aid). Exit status: 0 all files bumped, 2 any error.\n";
+    "Usage: soasync serial bump [options] FILE...\n"
+    "\n"
+    "Raise the SOA serial of each zone FILE in place: only the serial's digits\n"
+    "change, every other byte (comments, blanks, parentheses, CR LF) stays. The\n"
+    "file is replaced atomically, mode and owner kept. Prints 'FILE: OLD -> NEW'.\n"
+    "\n"
+    "  --policy P          increment (default): OLD + 1;\n"
+    "                      date: YYYYMMDD00 of today (UTC) when greater, else OLD + 1;\n"
+    "                      unixtime: the current Unix time when greater, else OLD + 1\n"
+    "  --at-least N        never below N\n"
+    "  --live ADDR[#PORT]  also greater than the serial this server serves for the\n"
+    "                      zone now (it must answer authoritatively)\n"
+    "  --timeout MS        wait for --live this long per try (1500)\n"
+    "  --origin ZONE       the zone name (default: $ORIGIN, an absolute SOA owner,\n"
+    "                      or the file name: example.com.zone, db.example.com)\n"
+    "  -n, --dry-run       print old and new serial, change nothing\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "A file with no SOA, more than one, or that does not parse is refused and left\n"
+    "untouched. Environment: SOASYNC_NOW=SECONDS takes that Unix time as now (a\n"
+    "testing aid). Exit status: 0 all files bumped, 2 any error.\n";
 
 static const char compare_help[] =
-        "Usage: soasync serial compare A B\n"
-        "\n"
-        "Print one word, A relative to B in RFC 1982 serial arithmetic: less, equal,\n"
-        "greater, or undefined (exactly 2^31 apart). Exit 0; 2 when A or B is not a\n"
-        "number from 0 to 4294967295.\n";
+    "Usage: soasync serial compare A B\n"
+    "\n"
+    "Print one word, A relative to B in RFC 1982 serial arithmetic: less, equal,\n"
+    "greater, or undefined (exactly 2^31 apart). Exit 0; 2 when A or B is not a\n"
+    "number from 0 to 4294967295.\n";
 
 static const char plan_help[] =
-        "Usage: soasync serial plan [--zone ZONE] FROM TO\n"
-        "\n"
-        "Print, one per line, the serials to publish to move a zone from FROM to TO so\n"
-        "that secondaries follow: each is greater (RFC 1982) than the one before, at most\n"
-        "2^31 - 1 ahead; the last line is TO. One line when TO is already greater.\n"
-        "Between steps, wait until every secondary serves the step. The explanation\n"
-        "goes to stderr; --zone names the zone in it.\n";
+    "Usage: soasync serial plan [--zone ZONE] FROM TO\n"
+    "\n"
+    "Print, one per line, the serials to publish to move a zone from FROM to TO so\n"
+    "that secondaries follow: each is greater (RFC 1982) than the one before, at most\n"
+    "2^31 - 1 ahead; the last line is TO. One line when TO is already greater.\n"
+    "Between steps, wait until every secondary serves the step. The explanation\n"
+    "goes to stderr; --zone names the zone in it.\n";
 
 enum { OPT_POLICY = 2000, OPT_AT_LEAST, OPT_LIVE, OPT_TIMEOUT_MS, OPT_ORIGIN, OPT_ZONE };
 
@@ -108,14 +108,14 @@ static int bump_option(cli_bump_t *b, int opt, const char *arg)
 static int serial_bump(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        {"policy", required_argument, NULL, OPT_POLICY},
-	        {"at-least", required_argument, NULL, OPT_AT_LEAST},
-	        {"live", required_argument, NULL, OPT_LIVE},
-	        {"timeout", required_argument, NULL, OPT_TIMEOUT_MS},
-	        {"origin", required_argument, NULL, OPT_ORIGIN},
-	        {"dry-run", no_argument, NULL, 'n'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"at-least", required_argument, NULL, OPT_AT_LEAST},
+	    {"live", required_argument, NULL, OPT_LIVE},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT_MS},
+	    {"origin", required_argument, NULL, OPT_ORIGIN},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	cli_bump_t b;
 	cli_bump_init(&b);

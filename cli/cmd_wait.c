@@ -17,26 +17,26 @@
 #include "session.h"
 
 static const char wait_help[] =
-        "Usage: soasync wait [options] ZONE\n"
-        "\n"
-        "Query every authoritative server address of ZONE again and again (with backoff)\n"
-        "until each serves at least the target serial, or the deadline passes.\n"
-        "\n"
-        "  --serial N               the serial to wait for (default: the reference serial\n"
-        "                           at the start: the primary's, else the highest)\n"
-        "  --timeout S              deadline in seconds (default 300)\n"
-        "  --dead POLICY            servers that do not answer at all: fail (default: they\n"
-        "                           keep the wait going), ignore, or quorum=N (done when N\n"
-        "                           servers serve the target)\n"
-        "%s"
-        "%s"
-        "Output:\n"
-        "  --json                   one JSON object at the end\n"
-        "  -q, --quiet              no progress line (it is shown only on a terminal)\n"
-        "  -h, --help               this help\n"
-        "\n"
-        "Exit status: 0 converged, 2 deadline passed (the servers still behind are named),\n"
-        "3 usage or lookup error.\n";
+    "Usage: soasync wait [options] ZONE\n"
+    "\n"
+    "Query every authoritative server address of ZONE again and again (with backoff)\n"
+    "until each serves at least the target serial, or the deadline passes.\n"
+    "\n"
+    "  --serial N               the serial to wait for (default: the reference serial\n"
+    "                           at the start: the primary's, else the highest)\n"
+    "  --timeout S              deadline in seconds (default 300)\n"
+    "  --dead POLICY            servers that do not answer at all: fail (default: they\n"
+    "                           keep the wait going), ignore, or quorum=N (done when N\n"
+    "                           servers serve the target)\n"
+    "%s"
+    "%s"
+    "Output:\n"
+    "  --json                   one JSON object at the end\n"
+    "  -q, --quiet              no progress line (it is shown only on a terminal)\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "Exit status: 0 converged, 2 deadline passed (the servers still behind are named),\n"
+    "3 usage or lookup error.\n";
 
 enum { OPT_SERIAL = OPT_NET_LAST + 1, OPT_WAIT_TIMEOUT, OPT_DEAD, OPT_QUIET };
 
@@ -72,19 +72,20 @@ static int parse_dead(wait_args_t *a, const char *arg)
 static int parse_args(wait_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        CLI_NET_LONGOPTS,
-	        CLI_EXPECT_LONGOPTS,
-	        CLI_JSON_LONGOPT,
-	        {"serial", required_argument, NULL, OPT_SERIAL},
-	        {"timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
-	        {"dead", required_argument, NULL, OPT_DEAD},
-	        {"quiet", no_argument, NULL, OPT_QUIET},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	    CLI_NET_LONGOPTS,
+	    CLI_EXPECT_LONGOPTS,
+	    CLI_JSON_LONGOPT,
+	    {"serial", required_argument, NULL, OPT_SERIAL},
+	    {"timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
+	    {"dead", required_argument, NULL, OPT_DEAD},
+	    {"quiet", no_argument, NULL, OPT_QUIET},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	cli_shared_t sh = {.cmd = "wait", .net = &a->net, .expect = &a->expect, .json = &a->json};
 	int opt = 0, r = 0;
-	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hq", longopts, &sh)) >= 0) {
+	while (r == 0 &&
+	       (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hq", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(wait_help, cli_expect_help, cli_net_help);
@@ -208,9 +209,10 @@ static void describe_laggards(FILE *f, const ss_zone_result_t *r, const target_t
 		} else if (s->has_soa) {
 			fprintf(f, " serves %u", s->soa.serial);
 		} else {
-			fprintf(f, ": %s", s->kind == SS_ANS_NONE || s->kind == SS_ANS_MALFORMED
-			                           ? ss_strerror(s->error)
-			                           : (s->detail ? s->detail : render_rcode(s->rcode)));
+			fprintf(f, ": %s",
+			        s->kind == SS_ANS_NONE || s->kind == SS_ANS_MALFORMED
+			            ? ss_strerror(s->error)
+			            : (s->detail ? s->detail : render_rcode(s->rcode)));
 		}
 	}
 }
@@ -227,8 +229,8 @@ static void progress(const wait_args_t *a, const ss_zone_result_t *r, const targ
 	fflush(stderr);
 }
 
-static void report(const wait_args_t *a, const ss_zone_result_t *r, const target_t *target,
-                   bool ok, double elapsed, unsigned rounds)
+static void report(const wait_args_t *a, const ss_zone_result_t *r, const target_t *target, bool ok,
+                   double elapsed, unsigned rounds)
 {
 	if (!a->quiet && !a->json && isatty(STDERR_FILENO)) {
 		fputs("\r\033[K", stderr);
@@ -240,25 +242,26 @@ static void report(const wait_args_t *a, const ss_zone_result_t *r, const target
 			char addr[SS_ADDR_STRLEN];
 			const char *name = s->name;
 			json_array_append_new(
-			        servers,
-			        json_pack("{s:o, s:s, s:i, s:o, s:b}", "name",
-			                  name ? json_string(name) : json_null(), "address",
-			                  ss_addr_ntop(&s->addr, addr, sizeof(addr)), "port",
-			                  (int)ss_addr_port(&s->addr), "serial",
-			                  s->has_soa ? json_integer(s->soa.serial) : json_null(),
-			                  "at_target", at_target(s, target)));
+			    servers,
+			    json_pack("{s:o, s:s, s:i, s:o, s:b}", "name",
+			              name ? json_string(name) : json_null(), "address",
+			              ss_addr_ntop(&s->addr, addr, sizeof(addr)), "port",
+			              (int)ss_addr_port(&s->addr), "serial",
+			              s->has_soa ? json_integer(s->soa.serial) : json_null(),
+			              "at_target", at_target(s, target)));
 		}
-		render_json_line(stdout,
-		                 json_pack("{s:s, s:b, s:I, s:f, s:i, s:o}", "zone", r->obs.zone_str,
-		                           "converged", ok, "serial", (json_int_t)target->serial,
-		                           "elapsed_s",
-		                           (double)(long long)(elapsed * 1000) / 1000.0, "rounds", (int)rounds, "servers", servers));
+		render_json_line(stdout, json_pack("{s:s, s:b, s:I, s:f, s:i, s:o}", "zone",
+		                                   r->obs.zone_str, "converged", ok, "serial",
+		                                   (json_int_t)target->serial, "elapsed_s",
+		                                   (double)(long long)(elapsed * 1000) / 1000.0,
+		                                   "rounds", (int)rounds, "servers", servers));
 		return;
 	}
 	if (ok) {
 		tally_t t = tally(r, target);
 		if (t.ok == t.total) {
-			printf("%s: every server serves %u or later", r->obs.zone_str, target->serial);
+			printf("%s: every server serves %u or later", r->obs.zone_str,
+			       target->serial);
 		} else if (a->dead == DEAD_QUORUM) {
 			printf("%s: %zu of %zu servers serve %u or later (quorum %u reached)",
 			       r->obs.zone_str, t.ok, t.total, target->serial, a->quorum);
@@ -311,8 +314,8 @@ static int wait_loop(wait_args_t *a, cli_session_t *s, ss_zone_result_t *cur,
 	}
 	loop_t l = {a, target, start, 1};
 	uint64_t deadline = start + (uint64_t)a->timeout_s * 1000000000u;
-	int ret = cli_probe_until(s, &a->net, &where, a->zone, deadline, loop_done, loop_round, &l,
-	                          cur);
+	int ret =
+	    cli_probe_until(s, &a->net, &where, a->zone, deadline, loop_done, loop_round, &l, cur);
 	if (ret >= 0) {
 		report(a, cur, target, ret == 1, (uv_hrtime() - start) / 1e9, l.rounds);
 	}

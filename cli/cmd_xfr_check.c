@@ -17,25 +17,25 @@
 #include "session.h"
 
 static const char xfr_help[] =
-        "Usage: soasync xfr-check [options] ZONE\n"
-        "\n"
-        "For every authoritative server address of ZONE: the SOA answer, whether AXFR is\n"
-        "allowed (from this host's address, without and with the TSIG key), and what an\n"
-        "IXFR from an older serial gives.\n"
-        "\n"
-        "  --tsig-key FILE          also try AXFR signed with the key in FILE (BIND syntax)\n"
-        "  -y [ALG:]NAME:SECRET     also try AXFR signed with this key (ALG default\n"
-        "                           hmac-sha256)\n"
-        "  --no-ixfr                do not try IXFR\n"
-        "  --xfr-timeout S          longest transfer (default 600)\n"
-        "%s"
-        "Output:\n"
-        "  --json                   one JSON object per zone\n"
-        "  --color WHEN             auto (default), always, never\n"
-        "  -h, --help               this help\n"
-        "\n"
-        "Findings: transfer-open (AXFR without a key works: warning), transfer-refused,\n"
-        "transfer-failed. Exit status as check: 0 ok, 1 warning, 2 critical, 3 unknown.\n";
+    "Usage: soasync xfr-check [options] ZONE\n"
+    "\n"
+    "For every authoritative server address of ZONE: the SOA answer, whether AXFR is\n"
+    "allowed (from this host's address, without and with the TSIG key), and what an\n"
+    "IXFR from an older serial gives.\n"
+    "\n"
+    "  --tsig-key FILE          also try AXFR signed with the key in FILE (BIND syntax)\n"
+    "  -y [ALG:]NAME:SECRET     also try AXFR signed with this key (ALG default\n"
+    "                           hmac-sha256)\n"
+    "  --no-ixfr                do not try IXFR\n"
+    "  --xfr-timeout S          longest transfer (default 600)\n"
+    "%s"
+    "Output:\n"
+    "  --json                   one JSON object per zone\n"
+    "  --color WHEN             auto (default), always, never\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "Findings: transfer-open (AXFR without a key works: warning), transfer-refused,\n"
+    "transfer-failed. Exit status as check: 0 ok, 1 warning, 2 critical, 3 unknown.\n";
 
 enum { OPT_NO_IXFR = OPT_NET_LAST + 1, OPT_XFR_TIMEOUT };
 
@@ -51,20 +51,24 @@ typedef struct {
 static int parse_args(xfr_args_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	        CLI_NET_LONGOPTS,
-	        CLI_QUERY_TIMEOUT_LONGOPT,
-	        CLI_TSIG_LONGOPT,
-	        CLI_JSON_LONGOPT,
-	        CLI_COLOR_LONGOPT,
-	        {"no-ixfr", no_argument, NULL, OPT_NO_IXFR},
-	        {"xfr-timeout", required_argument, NULL, OPT_XFR_TIMEOUT},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	    CLI_NET_LONGOPTS,
+	    CLI_QUERY_TIMEOUT_LONGOPT,
+	    CLI_TSIG_LONGOPT,
+	    CLI_JSON_LONGOPT,
+	    CLI_COLOR_LONGOPT,
+	    {"no-ixfr", no_argument, NULL, OPT_NO_IXFR},
+	    {"xfr-timeout", required_argument, NULL, OPT_XFR_TIMEOUT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	cli_shared_t sh = {.cmd = "xfr-check", .net = &a->net, .tsig = &a->tsig, .json = &a->json,
+	cli_shared_t sh = {.cmd = "xfr-check",
+	                   .net = &a->net,
+	                   .tsig = &a->tsig,
+	                   .json = &a->json,
 	                   .color = &a->color};
 	int opt = 0, r = 0;
-	while (r == 0 && (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
+	while (r == 0 &&
+	       (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
 			printf(xfr_help, cli_net_help);
@@ -110,20 +114,20 @@ static json_t *server_json(const ss_server_obs_t *s)
 	if (!s->has_soa) {
 		err = s->detail ? s->detail : ss_strerror(s->error);
 	}
-	json_t *o = json_pack("{s:o, s:s, s:i, s:o, s:s, s:s, s:s, s:o, s:o}", "name",
-	                 s->name ? json_string(s->name) : json_null(), "address", addr, "port",
-	                 (int)ss_addr_port(&s->addr), "soa_serial",
-	                 s->has_soa ? json_integer(s->soa.serial) : json_null(), "axfr",
-	                 ss_xfr_state_name(s->axfr), "axfr_tsig", ss_xfr_state_name(s->axfr_tsig),
-	                 "ixfr", ixfr_text(s), "error", err ? json_string(err) : json_null(),
-	                 "vendor",
-	                 ss_vendor_name(s->vendor) ? json_string(ss_vendor_name(s->vendor))
-	                                           : json_null());
+	json_t *o = json_pack(
+	    "{s:o, s:s, s:i, s:o, s:s, s:s, s:s, s:o, s:o}", "name",
+	    s->name ? json_string(s->name) : json_null(), "address", addr, "port",
+	    (int)ss_addr_port(&s->addr), "soa_serial",
+	    s->has_soa ? json_integer(s->soa.serial) : json_null(), "axfr",
+	    ss_xfr_state_name(s->axfr), "axfr_tsig", ss_xfr_state_name(s->axfr_tsig), "ixfr",
+	    ixfr_text(s), "error", err ? json_string(err) : json_null(), "vendor",
+	    ss_vendor_name(s->vendor) ? json_string(ss_vendor_name(s->vendor)) : json_null());
 	if (o != NULL) {
 		bool got = s->axfr == SS_XFR_ALLOWED || s->axfr_tsig == SS_XFR_ALLOWED;
 		json_object_set_new(o, "axfr_records",
 		                    got ? json_integer((json_int_t)s->xfr_records) : json_null());
-		json_object_set_new(o, "axfr_serial", got ? json_integer(s->xfr_serial) : json_null());
+		json_object_set_new(o, "axfr_serial",
+		                    got ? json_integer(s->xfr_serial) : json_null());
 	}
 	return o;
 }
@@ -179,15 +183,15 @@ static int run(xfr_args_t *a)
 	}
 	char src[SS_ADDR_STRLEN];
 	if (a->net.eng.has_source4 || a->net.eng.has_source6) {
-		zr.obs.source = strdup(ss_addr_ntop(a->net.eng.has_source4 ? &a->net.eng.source4
-		                                                          : &a->net.eng.source6,
-		                                    src, sizeof(src)));
+		zr.obs.source = strdup(
+		    ss_addr_ntop(a->net.eng.has_source4 ? &a->net.eng.source4 : &a->net.eng.source6,
+		                 src, sizeof(src)));
 	}
 	ss_xfr_plan_t plan = {
-	        .axfr = true,
-	        .tsig = a->tsig.have ? &a->tsig.key : NULL,
-	        .ixfr = !a->no_ixfr,
-	        .limit_ms = a->xfr_timeout_s * 1000,
+	    .axfr = true,
+	    .tsig = a->tsig.have ? &a->tsig.key : NULL,
+	    .ixfr = !a->no_ixfr,
+	    .limit_ms = a->xfr_timeout_s * 1000,
 	};
 	bool done = false;
 	if (ss_check_transfers(s.e, &zr, &plan, transfers_done, &done) == 0) {

@@ -189,20 +189,20 @@ void cli_net_free(cli_net_t *n)
 }
 
 const char cli_net_help[] =
-        "Servers and discovery:\n"
-        "  --resolver ADDR[#PORT]   recursive resolver for discovery (default: first\n"
-        "                           nameserver of /etc/resolv.conf)\n"
-        "  --ns ADDR[#PORT][,...]   check exactly these addresses, no discovery (repeatable)\n"
-        "  --primary ADDR[#PORT]    the primary (hidden or not); its serial is the reference\n"
-        "  -4, -6                   only IPv4 / only IPv6 server addresses\n"
-        "Queries:\n"
-        "  -b, --source ADDR        send queries from this source address\n"
-        "  --query-timeout MS       wait per try, and after the last one (default 1500);\n"
-        "                           check, notify, xfr-check and diff also take --timeout MS\n"
-        "  --tries N                UDP tries per query (default 3); lost queries are\n"
-        "                           retried after an adaptive timeout well below MS\n"
-        "  --max-inflight N         queries in flight in all (default 1000)\n"
-        "  --per-server N           queries in flight per server address (default 100)\n";
+    "Servers and discovery:\n"
+    "  --resolver ADDR[#PORT]   recursive resolver for discovery (default: first\n"
+    "                           nameserver of /etc/resolv.conf)\n"
+    "  --ns ADDR[#PORT][,...]   check exactly these addresses, no discovery (repeatable)\n"
+    "  --primary ADDR[#PORT]    the primary (hidden or not); its serial is the reference\n"
+    "  -4, -6                   only IPv4 / only IPv6 server addresses\n"
+    "Queries:\n"
+    "  -b, --source ADDR        send queries from this source address\n"
+    "  --query-timeout MS       wait per try, and after the last one (default 1500);\n"
+    "                           check, notify, xfr-check and diff also take --timeout MS\n"
+    "  --tries N                UDP tries per query (default 3); lost queries are\n"
+    "                           retried after an adaptive timeout well below MS\n"
+    "  --max-inflight N         queries in flight in all (default 1000)\n"
+    "  --per-server N           queries in flight per server address (default 100)\n";
 
 int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), void *arg)
 {
@@ -280,13 +280,13 @@ void cli_tsig_free(cli_tsig_t *t)
 }
 
 const char cli_expect_help[] =
-        "Expected records (one zone):\n"
-        "  --expect 'NAME [TTL] TYPE RDATA'  every server must serve this (repeatable; the\n"
-        "                           same NAME and TYPE given again form one RRset; NAME\n"
-        "                           relative to the zone or absolute; TTL compared only\n"
-        "                           when given)\n"
-        "  --expect-file FILE       the same, from a file in zone-file syntax\n"
-        "  --expect-absent 'NAME TYPE'  no server may serve this any more (a deletion)\n";
+    "Expected records (one zone):\n"
+    "  --expect 'NAME [TTL] TYPE RDATA'  every server must serve this (repeatable; the\n"
+    "                           same NAME and TYPE given again form one RRset; NAME\n"
+    "                           relative to the zone or absolute; TTL compared only\n"
+    "                           when given)\n"
+    "  --expect-file FILE       the same, from a file in zone-file syntax\n"
+    "  --expect-absent 'NAME TYPE'  no server may serve this any more (a deletion)\n";
 
 static int push_str(const char ***arr, size_t *n, const char *s)
 {
@@ -404,9 +404,10 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 			return -1;
 		}
 		if (opt == '?' || opt == ':') {
-			cli_err("%s: unknown option, or one without its value: '%s'; see 'soasync %s "
-			        "--help'",
-			        sh->cmd, argv[optind - 1], sh->cmd);
+			cli_err(
+			    "%s: unknown option, or one without its value: '%s'; see 'soasync %s "
+			    "--help'",
+			    sh->cmd, argv[optind - 1], sh->cmd);
 			return -2;
 		}
 		int r = shared_option(sh, opt, optarg);

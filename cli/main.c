@@ -18,14 +18,14 @@ typedef struct {
 } command_t;
 
 static const command_t commands[] = {
-        {"check", cmd_check, "compare the SOA serial on every authoritative server address"},
-        {"notify", cmd_notify, "send NOTIFY to the servers that are behind"},
-        {"xfr-check", cmd_xfr_check, "may each server transfer the zone (AXFR, TSIG, IXFR)?"},
-        {"wait", cmd_wait, "re-query until every server serves the target serial"},
-        {"doctor", cmd_doctor, "the troubleshooting path, step by step; --fix repairs"},
-        {"diff", cmd_diff, "compare two zones (files or transfers) record by record"},
-        {"serial", cmd_serial, "zone-file serials: bump in place, compare, plan a rollover"},
-        {"guard", cmd_guard, "refuse zone-file changes without a higher serial (git pre-commit)"},
+    {"check", cmd_check, "compare the SOA serial on every authoritative server address"},
+    {"notify", cmd_notify, "send NOTIFY to the servers that are behind"},
+    {"xfr-check", cmd_xfr_check, "may each server transfer the zone (AXFR, TSIG, IXFR)?"},
+    {"wait", cmd_wait, "re-query until every server serves the target serial"},
+    {"doctor", cmd_doctor, "the troubleshooting path, step by step; --fix repairs"},
+    {"diff", cmd_diff, "compare two zones (files or transfers) record by record"},
+    {"serial", cmd_serial, "zone-file serials: bump in place, compare, plan a rollover"},
+    {"guard", cmd_guard, "refuse zone-file changes without a higher serial (git pre-commit)"},
 };
 
 static void usage(FILE *f)

@@ -47,11 +47,11 @@ static void add_content_json(json_t *o, const ss_server_obs_t *s)
 	char hex[2 * SS_DIGEST_LEN + 1];
 	ss_xfr_state_t st = s->axfr_tsig != SS_XFR_SKIPPED ? s->axfr_tsig : s->axfr;
 	json_object_set_new(o, "axfr", json_string(ss_xfr_state_name(st)));
-	json_object_set_new(o, "digest",
-	                    s->has_digest ? json_string(ss_digest_hex(s->digest, hex)) : json_null());
-	json_object_set_new(o, "content", content_name(s->content)
-	                                          ? json_string(content_name(s->content))
-	                                          : json_null());
+	json_object_set_new(
+	    o, "digest", s->has_digest ? json_string(ss_digest_hex(s->digest, hex)) : json_null());
+	json_object_set_new(o, "content",
+	                    content_name(s->content) ? json_string(content_name(s->content))
+	                                             : json_null());
 	json_object_set_new(o, "content_differs", json_boolean(s->content_differs));
 	if (s->has_digest) {
 		json_object_set_new(o, "xfr_serial", json_integer(s->xfr_serial));
@@ -69,17 +69,14 @@ static json_t *server_json(const ss_server_obs_t *s)
 	} else if (!s->has_soa) {
 		err = s->detail ? s->detail : render_rcode(s->rcode);
 	}
-	json_t *o = json_pack("{s:o, s:s, s:i, s:o, s:b, s:o, s:o, s:o, s:o, s:o}",
-	                      "name", str_or_null(s->name),
-	                      "address", addr,
-	                      "port", (int)ss_addr_port(&s->addr),
-	                      "rcode", s->rcode < 0 ? json_null() : json_string(render_rcode(s->rcode)),
-	                      "aa", s->aa,
-	                      "serial", s->has_soa ? json_integer(s->soa.serial) : json_null(),
-	                      "rtt_ms", s->rcode < 0 ? json_null() : json_real((double)s->rtt_us / 1000.0),
-	                      "nsid", str_or_null(s->nsid),
-	                      "vendor", str_or_null(ss_vendor_name(s->vendor)),
-	                      "error", str_or_null(err));
+	json_t *o =
+	    json_pack("{s:o, s:s, s:i, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "name",
+	              str_or_null(s->name), "address", addr, "port", (int)ss_addr_port(&s->addr),
+	              "rcode", s->rcode < 0 ? json_null() : json_string(render_rcode(s->rcode)),
+	              "aa", s->aa, "serial", s->has_soa ? json_integer(s->soa.serial) : json_null(),
+	              "rtt_ms", s->rcode < 0 ? json_null() : json_real((double)s->rtt_us / 1000.0),
+	              "nsid", str_or_null(s->nsid), "vendor",
+	              str_or_null(ss_vendor_name(s->vendor)), "error", str_or_null(err));
 	if (o == NULL) {
 		return NULL;
 	}
@@ -129,7 +126,8 @@ static json_t *finding_json(const ss_finding_t *f)
 	json_t *servers = json_array();
 	for (size_t i = 0; servers && i < f->nservers; i++) {
 		char a[SS_ADDR_STRLEN];
-		json_array_append_new(servers, json_string(ss_addr_format(&f->servers[i], a, sizeof(a))));
+		json_array_append_new(servers,
+		                      json_string(ss_addr_format(&f->servers[i], a, sizeof(a))));
 	}
 	return json_pack("{s:s, s:s, s:o, s:s, s:o}", "code", f->code, "severity",
 	                 ss_severity_name(f->severity), "servers", servers, "message",
@@ -141,7 +139,8 @@ static json_t *names_json(knot_dname_t *const *names, size_t n)
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < n; i++) {
 		char txt[KNOT_DNAME_TXT_MAXLEN + 1];
-		json_array_append_new(a, json_string(knot_dname_to_str(txt, names[i], sizeof(txt))));
+		json_array_append_new(a,
+		                      json_string(knot_dname_to_str(txt, names[i], sizeof(txt))));
 	}
 	return a;
 }
@@ -165,21 +164,22 @@ json_t *render_check_json_obj(const ss_zone_result_t *res)
 		add_expect_json(sj, o, &o->servers[i]);
 		json_array_append_new(servers, sj);
 	}
-	json_t *obj = json_pack(
-	        "{s:s, s:s, s:o, s:o, s:o, s:o}", "zone", o->zone_str ? o->zone_str : "", "status",
-	        ss_status_name(res->status), "primary",
-	        res->has_primary ? json_string(ss_addr_format(&res->primary, pa, sizeof(pa)))
-	                         : json_null(),
-	        "reference_serial",
-	        res->has_reference ? json_integer(res->reference_serial) : json_null(), "servers",
-	        servers, "findings", findings);
+	json_t *obj =
+	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "zone", o->zone_str ? o->zone_str : "",
+	              "status", ss_status_name(res->status), "primary",
+	              res->has_primary ? json_string(ss_addr_format(&res->primary, pa, sizeof(pa)))
+	                               : json_null(),
+	              "reference_serial",
+	              res->has_reference ? json_integer(res->reference_serial) : json_null(),
+	              "servers", servers, "findings", findings);
 	if (obj != NULL && o->zonefile != NULL) {
-		json_object_set_new(
-		        obj, "zonefile",
-		        json_pack("{s:s, s:o, s:b, s:i}", "path", o->zonefile, "serial",
-		                  o->has_zonefile_serial ? json_integer(o->zonefile_serial) : json_null(),
-		                  "differs", o->zonefile_differs, "records_differing",
-		                  (int)o->zonefile_ndiff));
+		json_object_set_new(obj, "zonefile",
+		                    json_pack("{s:s, s:o, s:b, s:i}", "path", o->zonefile, "serial",
+		                              o->has_zonefile_serial
+		                                  ? json_integer(o->zonefile_serial)
+		                                  : json_null(),
+		                              "differs", o->zonefile_differs, "records_differing",
+		                              (int)o->zonefile_ndiff));
 	}
 	if (obj != NULL && o->ncandidates > 0) {
 		json_t *cands = json_array();
@@ -189,9 +189,10 @@ json_t *render_check_json_obj(const ss_zone_result_t *res)
 		json_object_set_new(obj, "candidates", cands);
 	}
 	if (obj != NULL && o->have_ns_sets) {
-		json_object_set_new(obj, "ns", json_pack("{s:o, s:o}", "parent",
-		                                         names_json(o->parent_ns, o->nparent_ns),
-		                                         "child", names_json(o->child_ns, o->nchild_ns)));
+		json_object_set_new(obj, "ns",
+		                    json_pack("{s:o, s:o}", "parent",
+		                              names_json(o->parent_ns, o->nparent_ns), "child",
+		                              names_json(o->child_ns, o->nchild_ns)));
 	}
 	return obj;
 }
@@ -276,7 +277,7 @@ static void diff_text(const ss_zone_result_t *res, const ss_server_obs_t *s, cha
 
 typedef struct {
 	char name[256], addr[SS_ADDR_STRLEN], vendor[16], rcode[16], aa[4], serial[16], diff[16],
-	        rtt[24];
+	    rtt[24];
 	bool bad;
 } row_t;
 
@@ -288,9 +289,10 @@ static void make_row(const ss_zone_result_t *res, const ss_server_obs_t *s, row_
 	snprintf(r->vendor, sizeof(r->vendor), "%s",
 	         ss_vendor_name(s->vendor) ? ss_vendor_name(s->vendor) : "-");
 	snprintf(r->rcode, sizeof(r->rcode), "%s",
-	         s->rcode < 0 ? (s->error == SS_ETIMEOUT ? "timeout"
+	         s->rcode < 0 ? (s->error == SS_ETIMEOUT       ? "timeout"
 	                         : s->error == SS_ECONNREFUSED ? "refused"
-	                         : s->error ? "error" : "-")
+	                         : s->error                    ? "error"
+	                                                       : "-")
 	                      : render_rcode(s->rcode));
 	snprintf(r->aa, sizeof(r->aa), "%s", s->rcode < 0 ? "-" : s->aa ? "aa" : "no");
 	if (s->has_soa) {
@@ -302,7 +304,8 @@ static void make_row(const ss_zone_result_t *res, const ss_server_obs_t *s, row_
 	if (s->rcode < 0) {
 		snprintf(r->rtt, sizeof(r->rtt), "-");
 	} else {
-		snprintf(r->rtt, sizeof(r->rtt), "%.1f ms%s", s->rtt_us / 1000.0, s->tcp ? " tcp" : "");
+		snprintf(r->rtt, sizeof(r->rtt), "%.1f ms%s", s->rtt_us / 1000.0,
+		         s->tcp ? " tcp" : "");
 	}
 	r->bad = !s->has_soa || !res->has_reference || s->soa.serial != res->reference_serial;
 }
@@ -333,26 +336,35 @@ void render_check_table(FILE *f, const ss_zone_result_t *res, bool color)
 	} wd = {4, 7, 6, 5, 2, 6, 4, 3};
 	for (size_t i = 0; i < o->nservers; i++) {
 		make_row(res, &o->servers[i], &rows[i]);
-#define WIDEN(fl)                                                                          \
-	if (strlen(rows[i].fl) > wd.fl)                                                    \
-		wd.fl = strlen(rows[i].fl);
-		WIDEN(name) WIDEN(addr) WIDEN(vendor) WIDEN(rcode) WIDEN(aa) WIDEN(serial)
-		WIDEN(diff) WIDEN(rtt)
+#define WIDEN(fl)                                                                                  \
+	do {                                                                                       \
+		if (strlen(rows[i].fl) > wd.fl) {                                                  \
+			wd.fl = strlen(rows[i].fl);                                                \
+		}                                                                                  \
+	} while (0)
+		WIDEN(name);
+		WIDEN(addr);
+		WIDEN(vendor);
+		WIDEN(rcode);
+		WIDEN(aa);
+		WIDEN(serial);
+		WIDEN(diff);
+		WIDEN(rtt);
 #undef WIDEN
 	}
 	if (o->nservers > 0) {
 		fprintf(f, "  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s\n", (int)wd.name, "NAME",
 		        (int)wd.addr, "ADDRESS", (int)wd.vendor, "VENDOR", (int)wd.rcode, "RCODE",
-		        (int)wd.aa, "AA", (int)wd.serial, "SERIAL", (int)wd.diff, "DIFF", (int)wd.rtt,
-		        "RTT");
+		        (int)wd.aa, "AA", (int)wd.serial, "SERIAL", (int)wd.diff, "DIFF",
+		        (int)wd.rtt, "RTT");
 	}
 	for (size_t i = 0; i < o->nservers; i++) {
 		const row_t *r = &rows[i];
 		const char *ron = color ? (r->bad ? C_RED : "") : "";
 		fprintf(f, "  %s%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s%s\n", ron, (int)wd.name,
 		        r->name, (int)wd.addr, r->addr, (int)wd.vendor, r->vendor, (int)wd.rcode,
-		        r->rcode, (int)wd.aa, r->aa, (int)wd.serial, r->serial, (int)wd.diff, r->diff,
-		        (int)wd.rtt, r->rtt, color && r->bad ? C_OFF : "");
+		        r->rcode, (int)wd.aa, r->aa, (int)wd.serial, r->serial, (int)wd.diff,
+		        r->diff, (int)wd.rtt, r->rtt, color && r->bad ? C_OFF : "");
 	}
 	free(rows);
 	render_expect_text(f, res);
@@ -466,12 +478,13 @@ int render_nagios_print(FILE *f, nagios_t *n)
 	} else {
 		fprintf(f, "%s%s", n->summary_s ? n->summary_s : "", more ? ", ..." : "");
 		if (n->nzones > 1) {
-			fprintf(f, " (%u critical, %u warning, %u unknown of %zu zones)", n->count[2],
-			        n->count[1], n->count[3], n->nzones);
+			fprintf(f, " (%u critical, %u warning, %u unknown of %zu zones)",
+			        n->count[2], n->count[1], n->count[3], n->nzones);
 		}
 	}
-	fprintf(f, " | zones=%zu ok=%u warning=%u critical=%u unknown=%u servers=%u answered=%u "
-	           "rtt_max=%.3fms%s\n",
+	fprintf(f,
+	        " | zones=%zu ok=%u warning=%u critical=%u unknown=%u servers=%u answered=%u "
+	        "rtt_max=%.3fms%s\n",
 	        n->nzones, n->count[0], n->count[1], n->count[2], n->count[3], n->servers,
 	        n->answered, n->max_rtt_ms, n->nzones == 1 && n->perf_s ? n->perf_s : "");
 	if (n->problems_s) {

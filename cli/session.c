@@ -46,7 +46,8 @@ void cli_session_close(cli_session_t *s)
 
 cli_probe_where_t cli_probe_where(const cli_net_t *net)
 {
-	cli_probe_where_t w = {net->ns, net->nns, NULL, net->primary, net->nprimary, false, NULL, NULL};
+	cli_probe_where_t w = {net->ns,       net->nns, NULL, net->primary,
+	                       net->nprimary, false,    NULL, NULL};
 	return w;
 }
 
@@ -108,18 +109,18 @@ int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *w
 {
 	probe_ctx_t p = {out, false};
 	ss_check_opts_t o = {
-	        .resolver = net->resolver,
-	        .only4 = net->only4,
-	        .only6 = net->only6,
-	        .ns = where->ns,
-	        .nns = where->nns,
-	        .ns_names = where->ns_names,
-	        .primary = where->primary,
-	        .nprimary = where->nprimary,
-	        .no_vendor = where->no_vendor,
-	        .vendors = s->vendors,
-	        .expire = true,
-	        .expect = where->expect,
+	    .resolver = net->resolver,
+	    .only4 = net->only4,
+	    .only6 = net->only6,
+	    .ns = where->ns,
+	    .nns = where->nns,
+	    .ns_names = where->ns_names,
+	    .primary = where->primary,
+	    .nprimary = where->nprimary,
+	    .no_vendor = where->no_vendor,
+	    .vendors = s->vendors,
+	    .expire = true,
+	    .expect = where->expect,
 	};
 	if (where->content != NULL) {
 		o.content = *where->content;
@@ -168,8 +169,8 @@ void cli_session_fit(cli_session_t *s, const cli_net_t *net, uint64_t deadline)
 }
 
 int cli_probe_until(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *where,
-                    const char *zone, uint64_t deadline, cli_probe_pred pred,
-                    cli_probe_round round, void *arg, ss_zone_result_t *last)
+                    const char *zone, uint64_t deadline, cli_probe_pred pred, cli_probe_round round,
+                    void *arg, ss_zone_result_t *last)
 {
 	unsigned backoff = 200;
 	for (;;) {

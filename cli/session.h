@@ -31,7 +31,7 @@ typedef struct {
 	const ss_addr_t *primary;
 	size_t nprimary;
 	bool no_vendor;
-	const ss_expect_set_t *expect; /* also ask for these (may be NULL) */
+	const ss_expect_set_t *expect;    /* also ask for these (may be NULL) */
 	const ss_content_opts_t *content; /* and compare content (may be NULL) */
 } cli_probe_where_t;
 
@@ -75,7 +75,7 @@ typedef void (*cli_probe_round)(const ss_zone_result_t *res, void *arg);
  * cleared). Returns 1 when pred held, 0 at the deadline, -1 on error.
  */
 int cli_probe_until(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *where,
-                    const char *zone, uint64_t deadline, cli_probe_pred pred,
-                    cli_probe_round round, void *arg, ss_zone_result_t *last);
+                    const char *zone, uint64_t deadline, cli_probe_pred pred, cli_probe_round round,
+                    void *arg, ss_zone_result_t *last);
 
 #endif

@@ -19,8 +19,7 @@ bool ss_answer_matches(const ss_qkey_t *k, const knot_pkt_t *pkt)
 	       knot_dname_is_case_equal(knot_pkt_qname(pkt), k->qname);
 }
 
-ss_answer_verdict_t ss_answer_parse(const ss_qkey_t *k, uint8_t *wire, size_t len,
-                                    knot_pkt_t **out)
+ss_answer_verdict_t ss_answer_parse(const ss_qkey_t *k, uint8_t *wire, size_t len, knot_pkt_t **out)
 {
 	*out = NULL;
 	if (len < KNOT_WIRE_HEADER_SIZE || len > KNOT_WIRE_MAX_PKTSIZE) {

@@ -99,7 +99,8 @@ const char *ss_fix_retransfer(ss_vendor_t v, char *buf, size_t len, const char *
 		snprintf(buf, len, "pdns_control retrieve %s", z);
 		break;
 	default:
-		snprintf(buf, len, "soasync notify %s --to %s", z, ss_addr_format(addr, a, sizeof(a)));
+		snprintf(buf, len, "soasync notify %s --to %s", z,
+		         ss_addr_format(addr, a, sizeof(a)));
 		break;
 	}
 	return buf;
@@ -152,7 +153,8 @@ static const char *acl_hint(ss_vendor_t v)
 	case SS_VENDOR_NSD:
 		return "provide-xfr: ADDRESS KEY in the zone (nsd.conf)";
 	case SS_VENDOR_KNOT:
-		return "an acl with action: transfer (address, key) referenced by the zone (knot.conf)";
+		return "an acl with action: transfer (address, key) referenced by the zone "
+		       "(knot.conf)";
 	case SS_VENDOR_POWERDNS:
 		return "allow-axfr-ips / the zone's ALLOW-AXFR-FROM metadata";
 	default:
@@ -369,8 +371,8 @@ static int report_behind(ss_zone_result_t *res, const group_t *g)
 		return 0;
 	}
 	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
-	ss_strbuf_printf(&msg, "%zu server%s behind %s serial %u: ", g->n, g->n > 1 ? "s are" : " is",
-	                 ref_word(res), res->reference_serial);
+	ss_strbuf_printf(&msg, "%zu server%s behind %s serial %u: ", g->n,
+	                 g->n > 1 ? "s are" : " is", ref_word(res), res->reference_serial);
 	for (size_t i = 0; i < g->n; i++) {
 		const ss_server_obs_t *s = g->srv[i];
 		char cmd[512];
@@ -382,14 +384,16 @@ static int report_behind(ss_zone_result_t *res, const group_t *g)
 		char a[SS_ADDR_STRLEN];
 		ss_strbuf_printf(&fix, "%son %s%s%s%s: %s", i ? "; " : "",
 		                 ss_addr_format(&s->addr, a, sizeof(a)), s->vendor ? " (" : "",
-		                 s->vendor ? ss_vendor_name(s->vendor) : "", s->vendor ? ")" : "", cmd);
+		                 s->vendor ? ss_vendor_name(s->vendor) : "", s->vendor ? ")" : "",
+		                 cmd);
 	}
-	ss_strbuf_printf(&fix, "; if it does not catch up, check that the primary notifies it "
-	                       "and allows it to transfer (soasync doctor %s)",
+	ss_strbuf_printf(&fix,
+	                 "; if it does not catch up, check that the primary notifies it "
+	                 "and allows it to transfer (soasync doctor %s)",
 	                 res->obs.zone_str);
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? add_group_finding(res, SS_F_SERIAL_BEHIND, SS_SEV_CRITICAL, g, fix.s, msg.s)
-	                  : SS_ENOMEM;
+	              ? add_group_finding(res, SS_F_SERIAL_BEHIND, SS_SEV_CRITICAL, g, fix.s, msg.s)
+	              : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
 	return ret;
@@ -413,22 +417,25 @@ static int report_ahead(ss_zone_result_t *res, const group_t *g)
 		ss_strbuf_printf(&msg, "%s%u on ", i ? ", " : "", s->soa.serial);
 		label(&msg, s);
 	}
-	ss_strbuf_printf(&msg, ": the primary went backwards, and secondaries keep the newer serial "
-	                       "until the primary's is greater again (RFC 1982)");
+	ss_strbuf_printf(&msg,
+	                 ": the primary went backwards, and secondaries keep the newer serial "
+	                 "until the primary's is greater again (RFC 1982)");
 	uint32_t steps[3];
 	int n = ss_serial_plan(top, res->reference_serial, steps, 3);
-	ss_strbuf_printf(&fix,
-	                 "raise the primary's serial above %u (soasync serial bump --at-least %u "
-	                 "ZONEFILE), reload and notify; to really go back to %u, publish in RFC 1982 "
-	                 "steps (soasync serial plan %u %u:",
-	                 top, top + 1, res->reference_serial, top, res->reference_serial);
+	ss_strbuf_printf(
+	    &fix,
+	    "raise the primary's serial above %u (soasync serial bump --at-least %u "
+	    "ZONEFILE), reload and notify; to really go back to %u, publish in RFC 1982 "
+	    "steps (soasync serial plan %u %u:",
+	    top, top + 1, res->reference_serial, top, res->reference_serial);
 	for (int i = 0; i < n; i++) {
 		ss_strbuf_printf(&fix, " %u", steps[i]);
 	}
 	ss_strbuf_printf(&fix, "), waiting for every secondary between steps");
-	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? add_group_finding(res, SS_F_PRIMARY_BEHIND, SS_SEV_CRITICAL, g, fix.s, msg.s)
-	                  : SS_ENOMEM;
+	int ret =
+	    ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+	        ? add_group_finding(res, SS_F_PRIMARY_BEHIND, SS_SEV_CRITICAL, g, fix.s, msg.s)
+	        : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
 	return ret;
@@ -445,18 +452,21 @@ static int report_undefined(ss_zone_result_t *res, const group_t *g)
 		label(&msg, g->srv[i]);
 		ss_strbuf_printf(&msg, " serves %u", g->srv[i]->soa.serial);
 	}
-	ss_strbuf_printf(&msg, ": exactly 2^31 from %s serial %u, so neither is newer (RFC 1982); "
-	                       "BIND does not transfer, Knot and NSD do",
+	ss_strbuf_printf(&msg,
+	                 ": exactly 2^31 from %s serial %u, so neither is newer (RFC 1982); "
+	                 "BIND does not transfer, Knot and NSD do",
 	                 ref_word(res), res->reference_serial);
 	uint32_t s = g->srv[0]->soa.serial;
 	uint32_t mid = s + SS_SERIAL_MAX_STEP;
-	ss_strbuf_printf(&fix,
-	                 "publish serial %u on the primary (greater than %u by 2^31-1), wait until "
-	                 "every server serves it, then continue upwards (soasync serial plan %u %u)",
-	                 mid, s, s, res->reference_serial);
-	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? add_group_finding(res, SS_F_SERIAL_UNDEFINED, SS_SEV_CRITICAL, g, fix.s, msg.s)
-	                  : SS_ENOMEM;
+	ss_strbuf_printf(
+	    &fix,
+	    "publish serial %u on the primary (greater than %u by 2^31-1), wait until "
+	    "every server serves it, then continue upwards (soasync serial plan %u %u)",
+	    mid, s, s, res->reference_serial);
+	int ret =
+	    ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+	        ? add_group_finding(res, SS_F_SERIAL_UNDEFINED, SS_SEV_CRITICAL, g, fix.s, msg.s)
+	        : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
 	return ret;
@@ -474,8 +484,8 @@ static const char *server_problem(const ss_server_obs_t *s)
 }
 
 /* Findings about servers that gave no serial: one finding per code. */
-static int report_list(ss_zone_result_t *res, const group_t *g, const char *code,
-                       ss_severity_t sev, const char *what, const char *fix)
+static int report_list(ss_zone_result_t *res, const group_t *g, const char *code, ss_severity_t sev,
+                       const char *what, const char *fix)
 {
 	if (g->n == 0) {
 		return 0;
@@ -514,10 +524,10 @@ static int report_unreachable(ss_zone_result_t *res, const group_t *g, bool any_
 	}
 	const char *fix = "check that each server is up and answers on port 53 over UDP and TCP "
 	                  "(firewalls, ACLs, routing), and that every NS name has an address";
-	int ret = ss_strbuf_ok(&msg) ? add_group_finding(res, SS_F_UNREACHABLE,
-	                                                 any_soa ? SS_SEV_WARNING : SS_SEV_CRITICAL,
-	                                                 g, fix, msg.s)
-	                             : SS_ENOMEM;
+	int ret = ss_strbuf_ok(&msg)
+	              ? add_group_finding(res, SS_F_UNREACHABLE,
+	                                  any_soa ? SS_SEV_WARNING : SS_SEV_CRITICAL, g, fix, msg.s)
+	              : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	return ret;
 }
@@ -535,13 +545,13 @@ static int report_servfail(ss_zone_result_t *res, const group_t *g)
 		char cmd[512], a[SS_ADDR_STRLEN];
 		ss_fix_retransfer(g->srv[i]->vendor, cmd, sizeof(cmd), res->obs.zone_str,
 		                  &g->srv[i]->addr);
-		ss_strbuf_printf(&fix, "; on %s: %s", ss_addr_format(&g->srv[i]->addr, a, sizeof(a)),
-		                 cmd);
+		ss_strbuf_printf(&fix, "; on %s: %s",
+		                 ss_addr_format(&g->srv[i]->addr, a, sizeof(a)), cmd);
 	}
-	int ret = ss_strbuf_ok(&fix) ? report_list(res, g, SS_F_SERVFAIL, SS_SEV_CRITICAL,
-	                                           "SERVFAIL (the zone is broken or expired there)",
-	                                           fix.s)
-	                             : SS_ENOMEM;
+	int ret = ss_strbuf_ok(&fix)
+	              ? report_list(res, g, SS_F_SERVFAIL, SS_SEV_CRITICAL,
+	                            "SERVFAIL (the zone is broken or expired there)", fix.s)
+	              : SS_ENOMEM;
 	ss_strbuf_free(&fix);
 	return ret;
 }
@@ -581,14 +591,14 @@ static int report_ns_sets(ss_zone_result_t *res)
 	int ret = 0;
 	if (np + nc > 0) {
 		ret = ss_strbuf_ok(&p) && ss_strbuf_ok(&c)
-		              ? ss_result_add_finding(
-		                        res, SS_F_NS_SET_MISMATCH, SS_SEV_WARNING, NULL, 0,
-		                        "make the zone's own NS RRset and the delegation in the parent "
-		                        "zone (at the registrar) list the same names",
-		                        "the parent's delegation and the zone's NS set differ: only at "
-		                        "the parent: %s; only in the zone: %s",
-		                        np ? p.s : "(none)", nc ? c.s : "(none)")
-		              : SS_ENOMEM;
+		          ? ss_result_add_finding(
+		                res, SS_F_NS_SET_MISMATCH, SS_SEV_WARNING, NULL, 0,
+		                "make the zone's own NS RRset and the delegation in the parent "
+		                "zone (at the registrar) list the same names",
+		                "the parent's delegation and the zone's NS set differ: only at "
+		                "the parent: %s; only in the zone: %s",
+		                np ? p.s : "(none)", nc ? c.s : "(none)")
+		          : SS_ENOMEM;
 	}
 	ss_strbuf_free(&p);
 	ss_strbuf_free(&c);
@@ -606,9 +616,9 @@ static void soa_diff(ss_strbuf_t *b, const ss_soa_t *a, const ss_soa_t *r)
 		ss_strbuf_printf(b, " rname %s (not %s)", knot_dname_to_str(x, a->rname, sizeof(x)),
 		                 knot_dname_to_str(y, r->rname, sizeof(y)));
 	}
-#define FIELD(f)                                                                           \
-	if (a->f != r->f) {                                                                \
-		ss_strbuf_printf(b, " " #f " %u (not %u)", a->f, r->f);                    \
+#define FIELD(f)                                                                                   \
+	if (a->f != r->f) {                                                                        \
+		ss_strbuf_printf(b, " " #f " %u (not %u)", a->f, r->f);                            \
 	}
 	FIELD(refresh)
 	FIELD(retry)
@@ -645,7 +655,8 @@ static int report_soa_fields(ss_zone_result_t *res)
 	                 ss_addr_format(&ref->addr, rl, sizeof(rl)));
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
-		if (s->has_soa && s->soa.serial == ref->soa.serial && !soa_same(&s->soa, &ref->soa)) {
+		if (s->has_soa && s->soa.serial == ref->soa.serial &&
+		    !soa_same(&s->soa, &ref->soa)) {
 			group_add(&g, s);
 			ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
 			label(&msg, s);
@@ -656,13 +667,13 @@ static int report_soa_fields(ss_zone_result_t *res)
 	int ret = 0;
 	if (g.n > 0) {
 		ret = ss_strbuf_ok(&msg)
-		              ? add_group_finding(res, SS_F_SOA_FIELDS_DIFFER, SS_SEV_WARNING, &g,
-		                                  "the zone was changed without raising its serial: "
-		                                  "raise the serial on the primary (soasync serial "
-		                                  "bump ZONEFILE), reload it and let the secondaries "
-		                                  "transfer",
-		                                  msg.s)
-		              : SS_ENOMEM;
+		          ? add_group_finding(res, SS_F_SOA_FIELDS_DIFFER, SS_SEV_WARNING, &g,
+		                              "the zone was changed without raising its serial: "
+		                              "raise the serial on the primary (soasync serial "
+		                              "bump ZONEFILE), reload it and let the secondaries "
+		                              "transfer",
+		                              msg.s)
+		          : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
 	return ret;
@@ -676,17 +687,18 @@ static int report_primary(ss_zone_result_t *res)
 	}
 	if (o->primary_given) {
 		return ss_result_add_finding(
-		        res, SS_F_PRIMARY_NOT_FOUND, SS_SEV_WARNING, NULL, 0,
-		        "check the address given with --primary and that it serves the zone",
-		        "the primary given with --primary gave no authoritative SOA; the highest serial "
-		        "is the reference");
+		    res, SS_F_PRIMARY_NOT_FOUND, SS_SEV_WARNING, NULL, 0,
+		    "check the address given with --primary and that it serves the zone",
+		    "the primary given with --primary gave no authoritative SOA; the highest "
+		    "serial "
+		    "is the reference");
 	}
 	return ss_result_add_finding(
-	        res, SS_F_PRIMARY_NOT_FOUND, SS_SEV_INFO, NULL, 0,
-	        "name the primary with --primary ADDR (a hidden primary is fine)",
-	        "the SOA MNAME %s does not resolve to a server that answers authoritatively; the "
-	        "highest serial is the reference",
-	        o->mname);
+	    res, SS_F_PRIMARY_NOT_FOUND, SS_SEV_INFO, NULL, 0,
+	    "name the primary with --primary ADDR (a hidden primary is fine)",
+	    "the SOA MNAME %s does not resolve to a server that answers authoritatively; the "
+	    "highest serial is the reference",
+	    o->mname);
 }
 
 /* One finding per transfer outcome, each server with its vendor's ACL hint. */
@@ -712,8 +724,8 @@ static int report_xfr_group(ss_zone_result_t *res, const group_t *g, const char 
 		                 ss_addr_format(&s->addr, a, sizeof(a)), acl_hint(s->vendor));
 	}
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-	                  ? add_group_finding(res, code, sev, g, fix.s, msg.s)
-	                  : SS_ENOMEM;
+	              ? add_group_finding(res, code, sev, g, fix.s, msg.s)
+	              : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
 	return ret;
@@ -753,21 +765,23 @@ static int report_transfers(ss_zone_result_t *res)
 	/* Refusing strangers is the norm; refusing the key, or a data check the
 	 * user asked for, is not. */
 	ss_severity_t sev = (o->have_tsig || o->content_check) ? SS_SEV_WARNING : SS_SEV_INFO;
-	int ret = report_xfr_group(res, &refused, SS_F_TRANSFER_REFUSED, sev,
-	                           o->have_tsig ? "these servers refuse the transfer signed with "
-	                                          "the given key"
-	                                        : "these servers refuse AXFR",
-	                           o->have_tsig ? "give the key transfer rights:"
-	                                        : "if this host should transfer the zone, allow it:");
+	int ret =
+	    report_xfr_group(res, &refused, SS_F_TRANSFER_REFUSED, sev,
+	                     o->have_tsig ? "these servers refuse the transfer signed with "
+	                                    "the given key"
+	                                  : "these servers refuse AXFR",
+	                     o->have_tsig ? "give the key transfer rights:"
+	                                  : "if this host should transfer the zone, allow it:");
 	ret = ret ? ret
 	          : report_xfr_group(res, &failed, SS_F_TRANSFER_FAILED, SS_SEV_WARNING,
 	                             "the transfer failed", "check the server and its logs:");
-	ret = ret ? ret
-	          : report_xfr_group(res, &open, SS_F_TRANSFER_OPEN, SS_SEV_WARNING,
-	                             "these servers give the whole zone to anyone who asks, without "
-	                             "a key",
-	                             "restrict transfers to the secondaries' addresses and a TSIG "
-	                             "key:");
+	ret =
+	    ret ? ret
+	        : report_xfr_group(res, &open, SS_F_TRANSFER_OPEN, SS_SEV_WARNING,
+	                           "these servers give the whole zone to anyone who asks, without "
+	                           "a key",
+	                           "restrict transfers to the secondaries' addresses and a TSIG "
+	                           "key:");
 	return ret;
 }
 
@@ -802,10 +816,10 @@ static int report_expire(ss_zone_result_t *res)
 	int ret = 0;
 	if (g.n > 0) {
 		ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-		              ? add_group_finding(res, SS_F_EXPIRING_SOON,
-		                                  critical ? SS_SEV_CRITICAL : SS_SEV_WARNING, &g, fix.s,
-		                                  msg.s)
-		              : SS_ENOMEM;
+		          ? add_group_finding(res, SS_F_EXPIRING_SOON,
+		                              critical ? SS_SEV_CRITICAL : SS_SEV_WARNING, &g,
+		                              fix.s, msg.s)
+		          : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
@@ -848,29 +862,35 @@ static void expect_cause(ss_strbuf_t *msg, ss_strbuf_t *fix, const ss_zone_resul
 		primary_lacks = primary_lacks || s->is_primary;
 	}
 	if (primary_lacks || g->n == answering) {
-		ss_strbuf_printf(msg, "; %s: the %s never reached the primary (it was not saved, "
-		                      "or not published/loaded)",
-		                 g->n == answering ? (deletion ? "every server that answered still "
-		                                                 "serves it"
-		                                               : "every server that answered lacks it")
-		                                   : (deletion ? "the primary still serves it too"
-		                                               : "the primary lacks it too"),
+		ss_strbuf_printf(msg,
+		                 "; %s: the %s never reached the primary (it was not saved, "
+		                 "or not published/loaded)",
+		                 g->n == answering
+		                     ? (deletion ? "every server that answered still "
+		                                   "serves it"
+		                                 : "every server that answered lacks it")
+		                     : (deletion ? "the primary still serves it too"
+		                                 : "the primary lacks it too"),
 		                 what);
-		ss_strbuf_printf(fix, "make the %s on the primary (save and publish it at the "
-		                      "provider, or edit the zone file, raise the serial and reload), "
-		                      "then wait for it (soasync wait %s --expect ...)",
+		ss_strbuf_printf(fix,
+		                 "make the %s on the primary (save and publish it at the "
+		                 "provider, or edit the zone file, raise the serial and reload), "
+		                 "then wait for it (soasync wait %s --expect ...)",
 		                 what, res->obs.zone_str);
 	} else if (all_behind) {
-		ss_strbuf_printf(msg, "; those servers are also behind the primary's serial %u: the "
-		                      "%s is on the primary and has not been transferred to them",
+		ss_strbuf_printf(msg,
+		                 "; those servers are also behind the primary's serial %u: the "
+		                 "%s is on the primary and has not been transferred to them",
 		                 res->reference_serial, what);
-		ss_strbuf_printf(fix, "make the lagging secondaries transfer (see serial-behind; "
-		                      "soasync notify %s), then soasync wait %s --expect ...",
+		ss_strbuf_printf(fix,
+		                 "make the lagging secondaries transfer (see serial-behind; "
+		                 "soasync notify %s), then soasync wait %s --expect ...",
 		                 res->obs.zone_str, res->obs.zone_str);
 	} else {
-		ss_strbuf_printf(fix, "the servers that lack the %s serve the same serial as those "
-		                      "that have it: the zone was changed without raising the serial; "
-		                      "raise it on the primary and reload",
+		ss_strbuf_printf(fix,
+		                 "the servers that lack the %s serve the same serial as those "
+		                 "that have it: the zone was changed without raising the serial; "
+		                 "raise it on the primary and reload",
 		                 what);
 	}
 }
@@ -922,11 +942,11 @@ static int report_one_expect(ss_zone_result_t *res, size_t k)
 		}
 		expect_cause(&msg, &fix, res, &bad, answering, e->absent);
 		ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
-		              ? add_group_finding(res,
-		                                  e->absent ? SS_F_RECORD_STILL_PRESENT
-		                                            : SS_F_RECORD_NOT_PUBLISHED,
-		                                  SS_SEV_CRITICAL, &bad, fix.s, msg.s)
-		              : SS_ENOMEM;
+		          ? add_group_finding(res,
+		                              e->absent ? SS_F_RECORD_STILL_PRESENT
+		                                        : SS_F_RECORD_NOT_PUBLISHED,
+		                              SS_SEV_CRITICAL, &bad, fix.s, msg.s)
+		          : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
@@ -948,7 +968,8 @@ static const char *reference_label(const ss_zone_result_t *res, char *buf, size_
 {
 	if (res->has_primary) {
 		char a[SS_ADDR_STRLEN];
-		snprintf(buf, len, "the primary's (%s)", ss_addr_format(&res->primary, a, sizeof(a)));
+		snprintf(buf, len, "the primary's (%s)",
+		         ss_addr_format(&res->primary, a, sizeof(a)));
 	} else {
 		snprintf(buf, len, "the reference server's");
 	}
@@ -961,8 +982,9 @@ static int report_content(ss_zone_result_t *res)
 	group_t g = {.n = 0};
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	char ref[SS_ADDR_STRLEN + 32];
-	ss_strbuf_printf(&msg, "same serial %u, other data than %s (- only there, + only on "
-	                       "the server named): ",
+	ss_strbuf_printf(&msg,
+	                 "same serial %u, other data than %s (- only there, + only on "
+	                 "the server named): ",
 	                 res->reference_serial, reference_label(res, ref, sizeof(ref)));
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
@@ -980,15 +1002,15 @@ static int report_content(ss_zone_result_t *res)
 	int ret = 0;
 	if (g.n > 0) {
 		ret = ss_strbuf_ok(&msg)
-		              ? add_group_finding(
-		                        res, SS_F_SAME_SERIAL_DIFFERENT_DATA, SS_SEV_CRITICAL, &g,
-		                        "the zone was changed without raising its serial, so "
-		                        "secondaries kept the old data: raise the serial on the "
-		                        "primary (soasync serial bump ZONEFILE), reload it and notify "
-		                        "(soasync notify ZONE --all); a forced retransfer on each "
-		                        "secondary also works",
-		                        msg.s)
-		              : SS_ENOMEM;
+		          ? add_group_finding(
+		                res, SS_F_SAME_SERIAL_DIFFERENT_DATA, SS_SEV_CRITICAL, &g,
+		                "the zone was changed without raising its serial, so "
+		                "secondaries kept the old data: raise the serial on the "
+		                "primary (soasync serial bump ZONEFILE), reload it and notify "
+		                "(soasync notify ZONE --all); a forced retransfer on each "
+		                "secondary also works",
+		                msg.s)
+		          : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
 	return ret;
@@ -1010,21 +1032,22 @@ static int report_zonemd(ss_zone_result_t *res)
 			continue;
 		}
 		group_add(&g, s);
-		ss_strbuf_printf(&msg, "%s", g.n > 1 || o->zonefile_zonemd == SS_ZONEMD_INVALID
-		                                     ? "; " : "");
+		ss_strbuf_printf(&msg, "%s",
+		                 g.n > 1 || o->zonefile_zonemd == SS_ZONEMD_INVALID ? "; " : "");
 		label(&msg, s);
 		ss_strbuf_printf(&msg, " (%s)", s->zonemd_detail ? s->zonemd_detail : "");
 	}
 	int ret = 0;
 	if (g.n > 0 || o->zonefile_zonemd == SS_ZONEMD_INVALID) {
-		ret = ss_strbuf_ok(&msg)
-		              ? add_group_finding(res, SS_F_ZONEMD_INVALID, SS_SEV_CRITICAL, &g,
-		                                  "recompute the ZONEMD after every change (e.g. "
-		                                  "ldns-signzone -z, dnssec-signzone -z, or Knot's "
-		                                  "zonemd-generate) and serve the zone again; validating "
-		                                  "resolvers and RFC 8976 consumers reject it as it is",
-		                                  msg.s)
-		              : SS_ENOMEM;
+		ret =
+		    ss_strbuf_ok(&msg)
+		        ? add_group_finding(res, SS_F_ZONEMD_INVALID, SS_SEV_CRITICAL, &g,
+		                            "recompute the ZONEMD after every change (e.g. "
+		                            "ldns-signzone -z, dnssec-signzone -z, or Knot's "
+		                            "zonemd-generate) and serve the zone again; validating "
+		                            "resolvers and RFC 8976 consumers reject it as it is",
+		                            msg.s)
+		        : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
 	return ret;
@@ -1048,23 +1071,24 @@ static int report_zonefile(ss_zone_result_t *res)
 	switch (ss_serial_cmp(file, served)) {
 	case SS_SERIAL_GREATER:
 		return ss_result_add_finding(
-		        res, SS_F_ZONEFILE_NOT_PUBLISHED, SS_SEV_CRITICAL, &res->primary,
-		        res->has_primary, "load the file on the primary (rndc reload ZONE, "
-		                          "nsd-control reload ZONE, knotc zone-reload ZONE) or run "
-		                          "the publish step that was skipped",
-		        "the zone file %s has serial %u, but %s serial is %u: the edit was never "
-		        "loaded or published",
-		        o->zonefile, file, ref, served);
+		    res, SS_F_ZONEFILE_NOT_PUBLISHED, SS_SEV_CRITICAL, &res->primary,
+		    res->has_primary,
+		    "load the file on the primary (rndc reload ZONE, "
+		    "nsd-control reload ZONE, knotc zone-reload ZONE) or run "
+		    "the publish step that was skipped",
+		    "the zone file %s has serial %u, but %s serial is %u: the edit was never "
+		    "loaded or published",
+		    o->zonefile, file, ref, served);
 	case SS_SERIAL_LESS:
 	case SS_SERIAL_UNDEFINED:
 		return ss_result_add_finding(
-		        res, SS_F_ZONEFILE_BEHIND, SS_SEV_WARNING, &res->primary, res->has_primary,
-		        "find where the zone was changed (a dynamic update, another copy of the "
-		        "file, the provider's panel) and bring the file up to date before editing "
-		        "it, or the next reload will publish older data",
-		        "%s serial %u is ahead of the zone file %s (serial %u): the zone was changed "
-		        "elsewhere, or the file is stale",
-		        ref, served, o->zonefile, file);
+		    res, SS_F_ZONEFILE_BEHIND, SS_SEV_WARNING, &res->primary, res->has_primary,
+		    "find where the zone was changed (a dynamic update, another copy of the "
+		    "file, the provider's panel) and bring the file up to date before editing "
+		    "it, or the next reload will publish older data",
+		    "%s serial %u is ahead of the zone file %s (serial %u): the zone was changed "
+		    "elsewhere, or the file is stale",
+		    ref, served, o->zonefile, file);
 	case SS_SERIAL_EQUAL:
 		break;
 	}
@@ -1072,13 +1096,12 @@ static int report_zonefile(ss_zone_result_t *res)
 		return 0;
 	}
 	return ss_result_add_finding(
-	        res, SS_F_SERIAL_NOT_BUMPED, SS_SEV_CRITICAL, &res->primary, res->has_primary,
-	        "raise the serial in the file (soasync serial bump FILE), then reload the zone on "
-	        "the primary",
-	        "the zone file %s and %s data differ at the same serial %u (%zu records; - only "
-	        "served, + only in the file: %s): the file was edited without raising the serial",
-	        o->zonefile, ref, file, o->zonefile_ndiff,
-	        o->zonefile_diff ? o->zonefile_diff : "");
+	    res, SS_F_SERIAL_NOT_BUMPED, SS_SEV_CRITICAL, &res->primary, res->has_primary,
+	    "raise the serial in the file (soasync serial bump FILE), then reload the zone on "
+	    "the primary",
+	    "the zone file %s and %s data differ at the same serial %u (%zu records; - only "
+	    "served, + only in the file: %s): the file was edited without raising the serial",
+	    o->zonefile, ref, file, o->zonefile_ndiff, o->zonefile_diff ? o->zonefile_diff : "");
 }
 
 /* A secondary behind the primary that holds exactly a candidate's copy. */
@@ -1103,22 +1126,25 @@ static int report_wrong_source(ss_zone_result_t *res)
 			ss_addr_format(&c->addr, ca, sizeof(ca));
 			ss_strbuf_t msg = SS_STRBUF_INIT;
 			label(&msg, s);
-			ss_strbuf_printf(&msg, " serves serial %u with exactly the data of candidate %s, "
-			                       "not the primary's serial %u: it is pulling from %s",
+			ss_strbuf_printf(&msg,
+			                 " serves serial %u with exactly the data of candidate %s, "
+			                 "not the primary's serial %u: it is pulling from %s",
 			                 s->soa.serial, ca, res->reference_serial, ca);
 			char fix[768];
-			snprintf(fix, sizeof(fix),
-			         "point %s at the primary%s%s (BIND: primaries { ... }; in the zone; "
-			         "NSD: request-xfr; Knot: master/remote), reload its configuration, "
-			         "then retransfer; and stop %s from serving the zone if it is retired",
-			         a, res->has_primary ? " " : "",
-			         res->has_primary ? ss_addr_format(&res->primary, pa, sizeof(pa)) : "",
-			         ca);
+			snprintf(
+			    fix, sizeof(fix),
+			    "point %s at the primary%s%s (BIND: primaries { ... }; in the zone; "
+			    "NSD: request-xfr; Knot: master/remote), reload its configuration, "
+			    "then retransfer; and stop %s from serving the zone if it is retired",
+			    a, res->has_primary ? " " : "",
+			    res->has_primary ? ss_addr_format(&res->primary, pa, sizeof(pa)) : "",
+			    ca);
 			ss_addr_t addrs[1] = {s->addr};
-			ret = ss_strbuf_ok(&msg)
-			              ? ss_result_add_finding(res, SS_F_SECONDARY_WRONG_SOURCE,
-			                                      SS_SEV_CRITICAL, addrs, 1, fix, "%s", msg.s)
-			              : SS_ENOMEM;
+			ret =
+			    ss_strbuf_ok(&msg)
+			        ? ss_result_add_finding(res, SS_F_SECONDARY_WRONG_SOURCE,
+			                                SS_SEV_CRITICAL, addrs, 1, fix, "%s", msg.s)
+			        : SS_ENOMEM;
 			ss_strbuf_free(&msg);
 			break;
 		}
@@ -1140,27 +1166,29 @@ static int report_sanity(ss_zone_result_t *res)
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		char why[160] = "";
-		if (!s->has_soa || !ss_serial_sanity(s->soa.serial, (time_t)o->now, why, sizeof(why))) {
+		if (!s->has_soa ||
+		    !ss_serial_sanity(s->soa.serial, (time_t)o->now, why, sizeof(why))) {
 			continue;
 		}
 		bool repeat = g.n > 0 && s->soa.serial == last;
 		group_add(&g, s);
 		if (!repeat) {
-			ss_strbuf_printf(&msg, "%sserial %u: %s", g.n > 1 ? "; " : "", s->soa.serial, why);
+			ss_strbuf_printf(&msg, "%sserial %u: %s", g.n > 1 ? "; " : "",
+			                 s->soa.serial, why);
 		}
 		last = s->soa.serial;
 	}
 	int ret = 0;
 	if (g.n > 0) {
 		ret = ss_strbuf_ok(&msg)
-		              ? add_group_finding(
-		                        res, SS_F_SERIAL_SANITY, SS_SEV_WARNING, &g,
-		                        "publish a sane serial that is still greater (RFC 1982): soasync "
-		                        "serial plan OLD NEW gives the safe steps when the right value "
-		                        "is lower; soasync serial bump --policy date FILE keeps dates "
-		                        "right",
-		                        msg.s)
-		              : SS_ENOMEM;
+		          ? add_group_finding(
+		                res, SS_F_SERIAL_SANITY, SS_SEV_WARNING, &g,
+		                "publish a sane serial that is still greater (RFC 1982): soasync "
+		                "serial plan OLD NEW gives the safe steps when the right value "
+		                "is lower; soasync serial bump --policy date FILE keeps dates "
+		                "right",
+		                msg.s)
+		          : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
 	return ret;
@@ -1221,16 +1249,16 @@ int ss_check_analyze(ss_zone_result_t *res)
 	res->reference_serial = 0;
 	if (o->not_found) {
 		return ss_result_add_finding(
-		        res, SS_F_ZONE_NOT_FOUND, SS_SEV_CRITICAL, NULL, 0,
-		        "check the zone name; if it is new, have it delegated in its parent zone",
-		        "%s", o->discovery_detail ? o->discovery_detail : "the zone does not exist");
+		    res, SS_F_ZONE_NOT_FOUND, SS_SEV_CRITICAL, NULL, 0,
+		    "check the zone name; if it is new, have it delegated in its parent zone", "%s",
+		    o->discovery_detail ? o->discovery_detail : "the zone does not exist");
 	}
 	if (o->nservers == 0) {
-		return ss_result_add_finding(
-		        res, SS_F_DISCOVERY_FAILED, SS_SEV_UNKNOWN, NULL, 0,
-		        "check --resolver, or name the servers with --ns",
-		        "no server address found: %s",
-		        o->discovery_detail ? o->discovery_detail : ss_strerror(o->discovery_error));
+		return ss_result_add_finding(res, SS_F_DISCOVERY_FAILED, SS_SEV_UNKNOWN, NULL, 0,
+		                             "check --resolver, or name the servers with --ns",
+		                             "no server address found: %s",
+		                             o->discovery_detail ? o->discovery_detail
+		                                                 : ss_strerror(o->discovery_error));
 	}
 	pick_reference(res);
 	sort_t st;
@@ -1249,12 +1277,13 @@ int ss_check_analyze(ss_zone_result_t *res)
 	ret = ret ? ret : report_behind(res, &st.behind);
 	ret = ret ? ret : report_undefined(res, &st.undefined);
 	ret = ret ? ret : report_servfail(res, &st.servfail);
-	ret = ret ? ret
-	          : report_list(res, &st.notauth, SS_F_NOT_AUTHORITATIVE, SS_SEV_CRITICAL,
-	                        "these addresses do not serve the zone authoritatively; their serial "
-	                        "does not count",
-	                        "configure the zone on those servers, or remove their names from "
-	                        "the zone's NS set and from the parent's delegation");
+	ret =
+	    ret ? ret
+	        : report_list(res, &st.notauth, SS_F_NOT_AUTHORITATIVE, SS_SEV_CRITICAL,
+	                      "these addresses do not serve the zone authoritatively; their serial "
+	                      "does not count",
+	                      "configure the zone on those servers, or remove their names from "
+	                      "the zone's NS set and from the parent's delegation");
 	ret = ret ? ret : report_unreachable(res, &st.unreach, st.any_soa);
 	ret = ret ? ret : report_ns_sets(res);
 	ret = ret ? ret : report_primary(res);

@@ -12,7 +12,7 @@
 #include "rrcheck.h"
 #include "strbuf.h"
 
-#define VENDOR_BUCKETS 1024u
+#define VENDOR_BUCKETS    1024u
 #define DEFAULT_MAX_ZONES 512u
 
 typedef struct zstate zstate_t;
@@ -52,8 +52,8 @@ struct ss_check {
 	ss_check_cb cb;
 	void *arg;
 	ss_resolver_t *resolver;
-	char **names;       /* zones not started yet (owned), NULL once started */
-	zstate_t **zones;   /* started zones, NULL before and after */
+	char **names;     /* zones not started yet (owned), NULL once started */
+	zstate_t **zones; /* started zones, NULL before and after */
 	size_t nzones, cap, next_start, next_deliver;
 	unsigned running;
 	bool aborted;
@@ -199,8 +199,9 @@ static void classify_noerror(ss_server_obs_t *s, const knot_dname_t *zone, const
 			return;
 		}
 		s->kind = SS_ANS_NOT_AUTH;
-		set_detail(s, soa ? "answer without AA (a recursive or caching server)"
-		                  : "answer without AA",
+		set_detail(s,
+		           soa ? "answer without AA (a recursive or caching server)"
+		               : "answer without AA",
 		           NULL);
 		return;
 	}
@@ -283,7 +284,8 @@ static void vendor_answered(const ss_response_t *resp, void *arg)
 {
 	ventry_t *v = arg;
 	if (resp->error == 0 && resp->rcode == KNOT_RCODE_NOERROR) {
-		const knot_rrset_t *txt = section_find(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_TXT, NULL);
+		const knot_rrset_t *txt =
+		    section_find(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_TXT, NULL);
 		if (txt != NULL && txt->rrs.count > 0) {
 			v->version = txt_first(txt);
 		}
@@ -303,14 +305,14 @@ static void vendor_query(ventry_t *v, const char *qname)
 	/* The vendor only improves the fix text: never wait long for it (BIND
 	 * rate-limits its CHAOS answers and drops the rest). */
 	ss_query_t q = {
-	        .server = v->addr,
-	        .qname = name,
-	        .qtype = KNOT_RRTYPE_TXT,
-	        .qclass = KNOT_CLASS_CH,
-	        .timeout_ms = ss_engine_get_opts(v->e)->timeout_ms < 750
-	                              ? ss_engine_get_opts(v->e)->timeout_ms
-	                              : 750,
-	        .tries = 1,
+	    .server = v->addr,
+	    .qname = name,
+	    .qtype = KNOT_RRTYPE_TXT,
+	    .qclass = KNOT_CLASS_CH,
+	    .timeout_ms = ss_engine_get_opts(v->e)->timeout_ms < 750
+	                      ? ss_engine_get_opts(v->e)->timeout_ms
+	                      : 750,
+	    .tries = 1,
 	};
 	if (ss_engine_query(v->e, &q, vendor_answered, v) != 0) {
 		vendor_finish(v);
@@ -456,10 +458,10 @@ static void query_expect(zstate_t *z, size_t i)
 		}
 		*req = (soareq_t){z, i, k};
 		ss_query_t q = {
-		        .server = s->addr,
-		        .qname = set->items[k].owner,
-		        .qtype = set->items[k].type,
-		        .flags = SS_QF_EDNS,
+		    .server = s->addr,
+		    .qname = set->items[k].owner,
+		    .qtype = set->items[k].type,
+		    .flags = SS_QF_EDNS,
 		};
 		z->pending++;
 		if (ss_engine_query(c->e, &q, expect_answered, req) != 0) {
@@ -483,10 +485,10 @@ static void query_servers(zstate_t *z)
 		req->z = z;
 		req->idx = i;
 		ss_query_t q = {
-		        .server = o->servers[i].addr,
-		        .qname = o->zone,
-		        .qtype = KNOT_RRTYPE_SOA,
-		        .flags = SS_QF_NSID | (c->opts.expire ? SS_QF_EXPIRE : 0),
+		    .server = o->servers[i].addr,
+		    .qname = o->zone,
+		    .qtype = KNOT_RRTYPE_SOA,
+		    .flags = SS_QF_NSID | (c->opts.expire ? SS_QF_EXPIRE : 0),
 		};
 		z->pending++;
 		if (ss_engine_query(c->e, &q, soa_answered, req) != 0) {
@@ -519,8 +521,8 @@ static void given_servers(zstate_t *z)
 		ss_obs_add_server(o, &c->opts.ns[i], name, SS_ORIGIN_GIVEN);
 	}
 	for (size_t i = 0; i < c->opts.nprimary; i++) {
-		ss_server_obs_t *s = ss_obs_add_server(o, &c->opts.primary[i], NULL,
-		                                       SS_ORIGIN_PRIMARY);
+		ss_server_obs_t *s =
+		    ss_obs_add_server(o, &c->opts.primary[i], NULL, SS_ORIGIN_PRIMARY);
 		if (s != NULL) {
 			s->is_primary = true;
 		}
@@ -546,10 +548,10 @@ static int zone_start(ss_check_t *c, zstate_t *z, char *name)
 		return 0;
 	}
 	ss_discover_opts_t dopts = {
-	        .only4 = c->opts.only4,
-	        .only6 = c->opts.only6,
-	        .primary = c->opts.primary,
-	        .nprimary = c->opts.nprimary,
+	    .only4 = c->opts.only4,
+	    .only6 = c->opts.only6,
+	    .primary = c->opts.primary,
+	    .nprimary = c->opts.nprimary,
 	};
 	return ss_discover(c->resolver, c->e, o, &dopts, discovered, z);
 }

@@ -39,8 +39,8 @@ static const char *kind_name[] = {"AXFR", "AXFR with the key", "IXFR"};
 
 static void note_error(run_t *run, size_t idx, kind_t kind, const ss_xfr_result_t *r)
 {
-	if (run->errors != NULL && asprintf(&run->errors[idx][kind], "%s: %s", kind_name[kind],
-	                                    r->detail) < 0) {
+	if (run->errors != NULL &&
+	    asprintf(&run->errors[idx][kind], "%s: %s", kind_name[kind], r->detail) < 0) {
 		run->errors[idx][kind] = NULL;
 	}
 }
@@ -121,14 +121,13 @@ static void start_job(ss_engine_t *e, run_t *run, size_t idx, kind_t kind)
 	j->idx = idx;
 	j->kind = kind;
 	ss_xfr_opts_t o = {
-	        .server = s->addr,
-	        .zone = run->res->obs.zone,
-	        .type = kind == KIND_IXFR ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR,
-	        .ixfr_serial = s->soa.serial - 1,
-	        .tsig = kind == KIND_AXFR_TSIG || (kind == KIND_IXFR && run->plan.tsig)
-	                        ? run->plan.tsig
-	                        : NULL,
-	        .limit_ms = run->plan.limit_ms,
+	    .server = s->addr,
+	    .zone = run->res->obs.zone,
+	    .type = kind == KIND_IXFR ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR,
+	    .ixfr_serial = s->soa.serial - 1,
+	    .tsig = kind == KIND_AXFR_TSIG || (kind == KIND_IXFR && run->plan.tsig) ? run->plan.tsig
+	                                                                            : NULL,
+	    .limit_ms = run->plan.limit_ms,
 	};
 	run->pending++;
 	if (ss_xfr_start(e, &o, NULL, xfr_done, j) != 0) {

@@ -33,8 +33,8 @@ struct content {
 	ss_zone_t **zones;  /* per server */
 	ss_zone_t **czones; /* per candidate */
 	ss_zone_t *file;
-	char *text;         /* SS_RR_TEXT_MAX scratch for presentation form */
-	bool *compared;     /* per server: its content was compared with the reference */
+	char *text;     /* SS_RR_TEXT_MAX scratch for presentation form */
+	bool *compared; /* per server: its content was compared with the reference */
 };
 
 typedef struct {
@@ -71,7 +71,7 @@ static void transferred(ss_zone_t *zone, const ss_xfr_result_t *r, void *arg)
 	job_t *j = arg;
 	content_t *c = j->c;
 	ss_server_obs_t *s = obs_of(c, j->idx, j->candidate);
-	ss_xfr_state_t st = r->error == 0 ? SS_XFR_ALLOWED
+	ss_xfr_state_t st = r->error == 0             ? SS_XFR_ALLOWED
 	                    : r->error == SS_EREFUSED ? SS_XFR_REFUSED
 	                                              : SS_XFR_FAILED;
 	if (c->o.tsig != NULL) {
@@ -110,10 +110,10 @@ static void start_transfer(content_t *c, size_t idx, bool candidate)
 	}
 	*j = (job_t){c, idx, candidate};
 	ss_xfr_opts_t o = {
-	        .server = obs_of(c, idx, candidate)->addr,
-	        .zone = c->res->obs.zone,
-	        .tsig = c->o.tsig,
-	        .limit_ms = c->o.limit_ms,
+	    .server = obs_of(c, idx, candidate)->addr,
+	    .zone = c->res->obs.zone,
+	    .tsig = c->o.tsig,
+	    .limit_ms = c->o.limit_ms,
 	};
 	c->pending++;
 	if (ss_zone_transfer(c->e, &o, transferred, j) != 0) {
@@ -185,8 +185,9 @@ static void phase_transfers(content_t *c)
 	long ref = ss_zone_reference_server(res);
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
-		bool want = s->has_soa && (c->o.all || (c->o.zonefile && (long)i == ref) ||
-		                           (c->o.ncandidates > 0 && (behind(res, s) || (long)i == ref)));
+		bool want =
+		    s->has_soa && (c->o.all || (c->o.zonefile && (long)i == ref) ||
+		                   (c->o.ncandidates > 0 && (behind(res, s) || (long)i == ref)));
 		if (want) {
 			start_transfer(c, i, false);
 		}
@@ -266,7 +267,8 @@ static void qcmp_done(qcmp_t *q)
 	if (q->server >= 0) {
 		ss_server_obs_t *s = &o->servers[q->server];
 		if (s->content != SS_CONTENT_DIGEST) {
-			s->content = q->compared + q->ndiff > 0 ? SS_CONTENT_QUERIED : SS_CONTENT_FAILED;
+			s->content =
+			    q->compared + q->ndiff > 0 ? SS_CONTENT_QUERIED : SS_CONTENT_FAILED;
 		}
 		c->compared[q->server] = q->compared + q->ndiff > 0;
 		s->content_compared = q->compared + q->ndiff;
@@ -298,8 +300,8 @@ static void qone_answered(const ss_response_t *r, void *arg)
 			char n[KNOT_DNAME_TXT_MAXLEN + 1], t[32];
 			knot_dname_to_str(n, one->e.owner, sizeof(n));
 			knot_rrtype_to_string(one->e.type, t, sizeof(t));
-			ss_strbuf_printf(&q->text, "%s%s %s: %sserves %s", q->ndiff > 1 ? "; " : "", n,
-			                 t, q->who, x.nserved ? "" : "nothing");
+			ss_strbuf_printf(&q->text, "%s%s %s: %sserves %s", q->ndiff > 1 ? "; " : "",
+			                 n, t, q->who, x.nserved ? "" : "nothing");
 			for (size_t i = 0; i < x.nserved && i < 3; i++) {
 				ss_strbuf_printf(&q->text, "%s%.*s", i ? " | " : "", (int)TEXT_CUT,
 				                 x.served[i]);
@@ -336,8 +338,8 @@ static void ask_rrset(qcmp_t *q, const ss_addr_t *addr, const ss_zone_t *z, size
 		knot_rdata_init(rd, rr.rdlen, rr.rdata);
 		knot_rdataset_add(&one->e.rrs, rd, NULL);
 	}
-	ss_query_t qq = {.server = *addr, .qname = one->e.owner, .qtype = one->e.type,
-	                 .flags = SS_QF_EDNS};
+	ss_query_t qq = {
+	    .server = *addr, .qname = one->e.owner, .qtype = one->e.type, .flags = SS_QF_EDNS};
 	q->pending++;
 	if (ss_engine_query(q->c->e, &qq, qone_answered, one) != 0) {
 		q->pending--;
@@ -485,8 +487,8 @@ static void phase_compare(content_t *c)
 	long ref = ss_zone_reference_server(res);
 	const ss_zone_t *refz = ref >= 0 ? c->zones[ref] : NULL;
 	/* A zone file stands in for served data only at the very serial served. */
-	bool file_current = c->file != NULL && res->obs.has_zonefile_serial &&
-	                    res->has_reference && res->obs.zonefile_serial == res->reference_serial;
+	bool file_current = c->file != NULL && res->obs.has_zonefile_serial && res->has_reference &&
+	                    res->obs.zonefile_serial == res->reference_serial;
 	c->pending = 1; /* guard */
 	c->next = finish;
 	if (refz != NULL) {

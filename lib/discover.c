@@ -15,14 +15,14 @@
 #include "rrcheck.h"
 #include "strbuf.h"
 
-#define MAX_NAMES     64
-#define MAX_ADDRS     32 /* per name */
-#define PARENT_TRIES  4
-#define CHILD_TRIES   4
+#define MAX_NAMES    64
+#define MAX_ADDRS    32 /* per name */
+#define PARENT_TRIES 4
+#define CHILD_TRIES  4
 
 typedef struct {
 	knot_dname_t *name;
-	unsigned origin;  /* SS_ORIGIN_PARENT, CHILD, PRIMARY */
+	unsigned origin;    /* SS_ORIGIN_PARENT, CHILD, PRIMARY */
 	bool parent_server; /* a server of the parent zone */
 	ss_addr_t addrs[MAX_ADDRS];
 	size_t naddrs;
@@ -43,13 +43,13 @@ struct disc {
 	int pending;
 	phase_fn next;
 
-	bool zone_soa_seen;      /* the resolver returned the zone's SOA */
-	knot_dname_t *parent;    /* apex of the parent zone */
+	bool zone_soa_seen;   /* the resolver returned the zone's SOA */
+	knot_dname_t *parent; /* apex of the parent zone */
 	nsname_t names[MAX_NAMES];
 	size_t nnames;
-	ss_addr_t pservers[MAX_NAMES];  /* addresses of the parent's servers */
+	ss_addr_t pservers[MAX_NAMES]; /* addresses of the parent's servers */
 	size_t npservers, ptry;
-	ss_addr_t dservers[MAX_NAMES];  /* addresses of the delegated servers */
+	ss_addr_t dservers[MAX_NAMES]; /* addresses of the delegated servers */
 	size_t ndservers, ctry;
 	bool delegation_seen, child_seen;
 };
@@ -66,7 +66,7 @@ static void phase_done(disc_t *d);
 /* ---- helpers ----------------------------------------------------------- */
 
 static void set_detail(disc_t *d, int error, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_detail(disc_t *d, int error, const char *fmt, ...)
 {
@@ -254,8 +254,8 @@ static void zone_soa_answered(const ss_lookup_t *res, void *arg)
 		set_detail(d, SS_ENOTFOUND, "%s is not a zone: it lies inside zone %s",
 		           dname_txt(zone, z, sizeof(z)), dname_txt(res->soa->owner, o, sizeof(o)));
 	} else if (res->rcode != KNOT_RCODE_NOERROR) {
-		set_detail(d, 0, "the resolver answered %s SOA with %s", dname_txt(zone, z, sizeof(z)),
-		           rcode_txt(res->rcode));
+		set_detail(d, 0, "the resolver answered %s SOA with %s",
+		           dname_txt(zone, z, sizeof(z)), rcode_txt(res->rcode));
 	}
 	phase_unref(d);
 }
@@ -411,7 +411,8 @@ static void take_glue(disc_t *d, const knot_pkt_t *pkt)
 		}
 		for (size_t j = 0; j < d->nnames; j++) {
 			nsname_t *n = &d->names[j];
-			if ((n->origin & SS_ORIGIN_PARENT) && knot_dname_is_case_equal(n->name, rr->owner)) {
+			if ((n->origin & SS_ORIGIN_PARENT) &&
+			    knot_dname_is_case_equal(n->name, rr->owner)) {
 				add_rr_addrs(d, n, rr);
 			}
 		}
@@ -463,10 +464,10 @@ static void parent_answered(const ss_response_t *resp, void *arg)
 static void ask_parent_next(disc_t *d)
 {
 	ss_query_t q = {
-	        .server = d->pservers[d->ptry++],
-	        .qname = d->obs->zone,
-	        .qtype = KNOT_RRTYPE_NS,
-	        .flags = SS_QF_EDNS,
+	    .server = d->pservers[d->ptry++],
+	    .qname = d->obs->zone,
+	    .qtype = KNOT_RRTYPE_NS,
+	    .flags = SS_QF_EDNS,
 	};
 	if (ss_engine_query(d->e, &q, parent_answered, d) != 0) {
 		set_detail(d, SS_ENOMEM, "out of memory");
@@ -533,7 +534,8 @@ static void child_answered(const ss_response_t *resp, void *arg)
 {
 	disc_t *d = arg;
 	if (resp->error == 0 && resp->aa && resp->rcode == KNOT_RCODE_NOERROR) {
-		knot_rrset_t *ns = ss_pkt_collect(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, d->obs->zone);
+		knot_rrset_t *ns =
+		    ss_pkt_collect(resp->pkt, KNOT_ANSWER, KNOT_RRTYPE_NS, d->obs->zone);
 		if (ns != NULL) {
 			take_ns_set(d, ns, SS_ORIGIN_CHILD);
 			knot_rrset_free(ns, NULL);
@@ -552,10 +554,10 @@ static void child_answered(const ss_response_t *resp, void *arg)
 static void ask_child_next(disc_t *d)
 {
 	ss_query_t q = {
-	        .server = d->dservers[d->ctry++],
-	        .qname = d->obs->zone,
-	        .qtype = KNOT_RRTYPE_NS,
-	        .flags = SS_QF_EDNS,
+	    .server = d->dservers[d->ctry++],
+	    .qname = d->obs->zone,
+	    .qtype = KNOT_RRTYPE_NS,
+	    .flags = SS_QF_EDNS,
 	};
 	if (ss_engine_query(d->e, &q, child_answered, d) != 0) {
 		set_detail(d, SS_ENOMEM, "out of memory");
@@ -621,10 +623,10 @@ static void mname_answered(const ss_response_t *resp, void *arg)
 static void ask_mname_next(disc_t *d)
 {
 	ss_query_t q = {
-	        .server = d->dservers[d->ctry++],
-	        .qname = d->obs->zone,
-	        .qtype = KNOT_RRTYPE_SOA,
-	        .flags = SS_QF_EDNS,
+	    .server = d->dservers[d->ctry++],
+	    .qname = d->obs->zone,
+	    .qtype = KNOT_RRTYPE_SOA,
+	    .flags = SS_QF_EDNS,
 	};
 	if (ss_engine_query(d->e, &q, mname_answered, d) != 0) {
 		phase_done(d);
@@ -698,7 +700,8 @@ static void publish_name(disc_t *d, const nsname_t *n)
 
 static int cmp_server(const void *a, const void *b)
 {
-	return ss_addr_cmp(&((const ss_server_obs_t *)a)->addr, &((const ss_server_obs_t *)b)->addr);
+	return ss_addr_cmp(&((const ss_server_obs_t *)a)->addr,
+	                   &((const ss_server_obs_t *)b)->addr);
 }
 
 static void phase_done(disc_t *d)
@@ -711,7 +714,7 @@ static void phase_done(disc_t *d)
 		}
 		for (size_t i = 0; i < d->opts.nprimary; i++) {
 			ss_server_obs_t *s =
-			        ss_obs_add_server(o, &d->opts.primary[i], NULL, SS_ORIGIN_PRIMARY);
+			    ss_obs_add_server(o, &d->opts.primary[i], NULL, SS_ORIGIN_PRIMARY);
 			if (s != NULL) {
 				s->is_primary = true;
 			}
@@ -745,7 +748,8 @@ ss_server_obs_t *ss_obs_add_server(ss_zone_obs_t *obs, const ss_addr_t *addr, co
 		}
 	}
 	if (s == NULL) {
-		ss_server_obs_t *grown = realloc(obs->servers, (obs->nservers + 1) * sizeof(*grown));
+		ss_server_obs_t *grown =
+		    realloc(obs->servers, (obs->nservers + 1) * sizeof(*grown));
 		if (grown == NULL) {
 			return NULL;
 		}

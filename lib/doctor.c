@@ -42,8 +42,8 @@ size_t ss_zone_laggards(const ss_zone_result_t *res, bool all, ss_addr_t *out, s
 			continue;
 		}
 		ss_serial_order_t ord = s->has_soa && res->has_reference
-		                                ? ss_serial_cmp(s->soa.serial, res->reference_serial)
-		                                : SS_SERIAL_EQUAL;
+		                            ? ss_serial_cmp(s->soa.serial, res->reference_serial)
+		                            : SS_SERIAL_EQUAL;
 		if (all || ord == SS_SERIAL_LESS || ord == SS_SERIAL_UNDEFINED ||
 		    s->kind == SS_ANS_SERVFAIL) {
 			out[n++] = s->addr;
@@ -74,12 +74,12 @@ int ss_doctor_notify_refused(ss_zone_result_t *res, const ss_server_obs_t *s, in
 	const char *te = ss_tsig_error_name(tsig_error);
 	ss_addr_format(&s->addr, a, sizeof(a));
 	return ss_result_add_finding(
-	        res, SS_F_NOTIFY_REFUSED, SS_SEV_WARNING, &s->addr, 1, allow_notify_hint(s->vendor),
-	        "%s%s%s%s refused the NOTIFY (%s%s%s): it will only catch up at its next refresh; "
-	        "check that it accepts NOTIFY from the primary (this host's address is not the "
-	        "primary's, so a refusal here is only a hint)",
-	        s->name ? s->name : "", s->name ? " (" : "", a, s->name ? ")" : "",
-	        l ? l->name : "error", te ? ", TSIG " : "", te ? te : "");
+	    res, SS_F_NOTIFY_REFUSED, SS_SEV_WARNING, &s->addr, 1, allow_notify_hint(s->vendor),
+	    "%s%s%s%s refused the NOTIFY (%s%s%s): it will only catch up at its next refresh; "
+	    "check that it accepts NOTIFY from the primary (this host's address is not the "
+	    "primary's, so a refusal here is only a hint)",
+	    s->name ? s->name : "", s->name ? " (" : "", a, s->name ? ")" : "",
+	    l ? l->name : "error", te ? ", TSIG " : "", te ? te : "");
 }
 
 /* Where each vendor is told whom to transfer from, and who may transfer. */
@@ -91,7 +91,8 @@ static const char *source_hint(ss_vendor_t v)
 	case SS_VENDOR_NSD:
 		return "on the secondary (NSD): request-xfr: ADDRESS KEY in the zone";
 	case SS_VENDOR_KNOT:
-		return "on the secondary (Knot): master: REMOTE in the zone, and the remote's address";
+		return "on the secondary (Knot): master: REMOTE in the zone, and the remote's "
+		       "address";
 	case SS_VENDOR_POWERDNS:
 		return "on the secondary (PowerDNS): the zone's masters (pdnsutil show-zone)";
 	default:
@@ -99,8 +100,7 @@ static const char *source_hint(ss_vendor_t v)
 	}
 }
 
-int ss_doctor_not_transferring(ss_zone_result_t *res, const ss_server_obs_t *s,
-                               unsigned waited_s)
+int ss_doctor_not_transferring(ss_zone_result_t *res, const ss_server_obs_t *s, unsigned waited_s)
 {
 	char a[SS_ADDR_STRLEN], fix[768];
 	ss_addr_format(&s->addr, a, sizeof(a));
@@ -111,9 +111,9 @@ int ss_doctor_not_transferring(ss_zone_result_t *res, const ss_server_obs_t *s,
 	         "responses: REFUSED', 'refused, no acl matches', 'NOTAUTH')",
 	         source_hint(s->vendor), a);
 	return ss_result_add_finding(
-	        res, SS_F_SECONDARY_NOT_TRANSFERRING, SS_SEV_CRITICAL, &s->addr, 1, fix,
-	        "%s%s%s%s acknowledged the NOTIFY but still serves %u after %u s: its transfers "
-	        "are probably refused by the primary, or it pulls from another primary",
-	        s->name ? s->name : "", s->name ? " (" : "", a, s->name ? ")" : "",
-	        s->soa.serial, waited_s);
+	    res, SS_F_SECONDARY_NOT_TRANSFERRING, SS_SEV_CRITICAL, &s->addr, 1, fix,
+	    "%s%s%s%s acknowledged the NOTIFY but still serves %u after %u s: its transfers "
+	    "are probably refused by the primary, or it pulls from another primary",
+	    s->name ? s->name : "", s->name ? " (" : "", a, s->name ? ")" : "", s->soa.serial,
+	    waited_s);
 }

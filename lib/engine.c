@@ -37,16 +37,16 @@ typedef struct tconn tconn_t;
 struct usock {
 	uv_udp_t h;
 	ss_engine_t *e;
-	server_t *srv;   /* NULL once detached for closing */
-	query_t *head;   /* queries in flight on this socket */
+	server_t *srv;            /* NULL once detached for closing */
+	query_t *head;            /* queries in flight on this socket */
 	query_t *ids[ID_BUCKETS]; /* the same queries by ID, for matching answers */
 	uint64_t idle_since;
 };
 
 struct server {
 	ss_addr_t addr;
-	server_t *hnext;  /* hash chain */
-	server_t *rnext;  /* ready ring (queued work and spare capacity) */
+	server_t *hnext; /* hash chain */
+	server_t *rnext; /* ready ring (queued work and spare capacity) */
 	bool in_ready;
 	query_t *qhead, *qtail; /* waiting */
 	unsigned inflight;
@@ -61,10 +61,10 @@ struct tconn {
 	uv_timer_t timer;
 	uv_connect_t creq;
 	uv_write_t wreq;
-	int handles;      /* open handles; freed when 0 */
-	query_t *q;       /* NULL once detached */
-	uint8_t *out;     /* length-prefixed query */
-	uint8_t *buf;     /* reassembly of length-prefixed messages */
+	int handles;  /* open handles; freed when 0 */
+	query_t *q;   /* NULL once detached */
+	uint8_t *out; /* length-prefixed query */
+	uint8_t *buf; /* reassembly of length-prefixed messages */
 	size_t have, cap;
 	uint64_t limit_at; /* stream: hrtime (ns) of the whole-stream deadline */
 };
@@ -75,10 +75,10 @@ struct query {
 	ss_engine_t *e;
 	server_t *srv;
 	enum qstate state;
-	query_t *next;               /* server wait queue */
-	query_t *aprev, *anext;      /* all unfinished queries of the engine */
-	query_t *sprev, *snext;      /* socket in-flight list */
-	query_t *idnext;             /* socket ID bucket chain */
+	query_t *next;          /* server wait queue */
+	query_t *aprev, *anext; /* all unfinished queries of the engine */
+	query_t *sprev, *snext; /* socket in-flight list */
+	query_t *idnext;        /* socket ID bucket chain */
 	usock_t *sock;
 	tconn_t *tconn;
 	uv_timer_t timer;
@@ -534,8 +534,9 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
 	e->st.received++;
 	ss_addr_t src;
 	memset(&src, 0, sizeof(src));
-	memcpy(&src.ss, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-	                                                  : sizeof(struct sockaddr_in));
+	memcpy(&src.ss, from,
+	       from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                   : sizeof(struct sockaddr_in));
 	if ((flags & UV_UDP_PARTIAL) || !ss_addr_equal(&src, &s->srv->addr) ||
 	    (size_t)n < KNOT_WIRE_HEADER_SIZE) {
 		e->st.dropped++;
@@ -779,8 +780,8 @@ static int stream_tsig(query_t *q, const knot_pkt_t *pkt)
 		wire = grown;
 		len = q->unsigned_len + pkt->size;
 	}
-	int ret = knot_tsig_client_check_next(pkt->tsig_rr, wire, len, q->mac, q->mac_len, q->tsig,
-	                                      0);
+	int ret =
+	    knot_tsig_client_check_next(pkt->tsig_rr, wire, len, q->mac, q->mac_len, q->tsig, 0);
 	q->unsigned_len = 0;
 	q->unsigned_msgs = 0;
 	return ret == KNOT_EOK ? 0 : SS_ETSIG;

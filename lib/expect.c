@@ -66,8 +66,8 @@ static int add_canonical(knot_rdataset_t *rrs, const knot_dname_t *owner, uint16
 	return ret == KNOT_EOK ? 0 : SS_ENOMEM;
 }
 
-static int take_record(ss_expect_set_t *set, const knot_dname_t *origin, zs_scanner_t *s,
-                       char *err, size_t errlen)
+static int take_record(ss_expect_set_t *set, const knot_dname_t *origin, zs_scanner_t *s, char *err,
+                       size_t errlen)
 {
 	knot_dname_storage_t owner;
 	knot_dname_copy_lower(owner, s->r_owner);
@@ -97,7 +97,8 @@ static void where(char *err, size_t errlen, const char *what, const zs_scanner_t
                   const char *why)
 {
 	if (*what) {
-		snprintf(err, errlen, "%s:%llu: %s", what, (unsigned long long)s->line_counter, why);
+		snprintf(err, errlen, "%s:%llu: %s", what, (unsigned long long)s->line_counter,
+		         why);
 	} else {
 		snprintf(err, errlen, "%s", why);
 	}
@@ -370,7 +371,7 @@ void ss_expect_judge(const ss_expect_t *e, const knot_pkt_t *pkt, const char *er
 		out->status = SS_EXPECT_MISSING;
 	} else {
 		out->status = served->type == e->type && same_data(e, served) ? SS_EXPECT_MATCH
-		                                                               : SS_EXPECT_DIFFERS;
+		                                                              : SS_EXPECT_DIFFERS;
 	}
 	knot_rrset_free(served, NULL);
 }

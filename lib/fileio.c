@@ -127,7 +127,8 @@ static char *temp_name(const char *target, char **dir)
 	char *a = strdup(target), *b = strdup(target), *tmp = NULL;
 	if (a != NULL && b != NULL) {
 		*dir = strdup(dirname(a));
-		if (*dir != NULL && asprintf(&tmp, "%s/.%s.soasync-XXXXXX", *dir, basename(b)) < 0) {
+		if (*dir != NULL &&
+		    asprintf(&tmp, "%s/.%s.soasync-XXXXXX", *dir, basename(b)) < 0) {
 			tmp = NULL;
 		}
 	}

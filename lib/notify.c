@@ -79,8 +79,8 @@ static void answered(const ss_response_t *r, void *arg)
 		/* A TSIG error rides in the extended RCODE; the header says NOTAUTH. */
 		n->res.tsig_error = r->pkt->tsig_rr ? knot_tsig_rdata_error(r->pkt->tsig_rr) : 0;
 		n->res.rcode = n->res.tsig_error ? knot_wire_get_rcode(r->pkt->wire) : r->rcode;
-		n->res.status = n->res.rcode == KNOT_RCODE_NOERROR ? SS_NOTIFY_ACKED
-		                                                   : SS_NOTIFY_REFUSED;
+		n->res.status =
+		    n->res.rcode == KNOT_RCODE_NOERROR ? SS_NOTIFY_ACKED : SS_NOTIFY_REFUSED;
 		finish(n);
 		return;
 	}
@@ -106,13 +106,13 @@ static int submit(notify_t *n)
 		per_try = (unsigned)(left_ms / eo->tries);
 	}
 	ss_query_t q = {
-	        .server = n->res.target,
-	        .qname = n->zone,
-	        .qtype = KNOT_RRTYPE_SOA,
-	        .opcode = KNOT_OPCODE_NOTIFY,
-	        .answer = n->soa,
-	        .tsig = n->tsig,
-	        .timeout_ms = per_try > 50 ? per_try : 50,
+	    .server = n->res.target,
+	    .qname = n->zone,
+	    .qtype = KNOT_RRTYPE_SOA,
+	    .opcode = KNOT_OPCODE_NOTIFY,
+	    .answer = n->soa,
+	    .tsig = n->tsig,
+	    .timeout_ms = per_try > 50 ? per_try : 50,
 	};
 	n->res.attempts++;
 	n->last_submit = uv_hrtime();

@@ -101,8 +101,8 @@ static void answered(const ss_response_t *resp, void *arg)
 	finish(x);
 }
 
-int ss_resolver_lookup(ss_resolver_t *r, const knot_dname_t *name, uint16_t type,
-                       ss_lookup_cb cb, void *arg)
+int ss_resolver_lookup(ss_resolver_t *r, const knot_dname_t *name, uint16_t type, ss_lookup_cb cb,
+                       void *arg)
 {
 	knot_dname_storage_t lower;
 	if (knot_dname_size(name) > sizeof(lower)) {
@@ -138,10 +138,10 @@ int ss_resolver_lookup(ss_resolver_t *r, const knot_dname_t *name, uint16_t type
 	x->type = type;
 	x->waiters = w;
 	ss_query_t q = {
-	        .server = r->addr,
-	        .qname = lower,
-	        .qtype = type,
-	        .flags = SS_QF_RD | SS_QF_EDNS,
+	    .server = r->addr,
+	    .qname = lower,
+	    .qtype = type,
+	    .flags = SS_QF_RD | SS_QF_EDNS,
 	};
 	int ret = ss_engine_query(r->e, &q, answered, x);
 	if (ret != 0) {
@@ -165,7 +165,8 @@ int ss_resolver_from_conf(const char *path, ss_addr_t *out)
 	int ret = SS_ENOTFOUND;
 	while (ret != 0 && fgets(line, sizeof(line), f) != NULL) {
 		char word[64], addr[128];
-		if (sscanf(line, " %63s %127s", word, addr) == 2 && strcmp(word, "nameserver") == 0) {
+		if (sscanf(line, " %63s %127s", word, addr) == 2 &&
+		    strcmp(word, "nameserver") == 0) {
 			char *pct = strchr(addr, '%'); /* link-local scope: not supported */
 			if (pct == NULL && ss_addr_parse(out, addr, 53) == 0) {
 				ret = 0;

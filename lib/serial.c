@@ -63,10 +63,10 @@ int ss_serial_plan(uint32_t from, uint32_t to, uint32_t *out, size_t cap)
 
 #define DAY 86400
 /* 2001-01-01 and 2100-01-01 00:00 UTC: the Unix-time serials we recognize. */
-#define UNIX_LOW INT64_C(978307200)
+#define UNIX_LOW  INT64_C(978307200)
 #define UNIX_HIGH INT64_C(4102444800)
 /* YYYYMMDDnn with YYYY in 1990..2100. */
-#define DATE_LOW UINT32_C(1990000000)
+#define DATE_LOW  UINT32_C(1990000000)
 #define DATE_HIGH UINT32_C(2100999999)
 
 static bool leap(unsigned y)

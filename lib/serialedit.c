@@ -30,9 +30,9 @@
 
 /* An origin nobody uses: a relative SOA owner that ends in it means no
  * origin was known. */
-#define SENTINEL "soasync-origin-unknown"
+#define SENTINEL          "soasync-origin-unknown"
 #define MAX_INCLUDE_DEPTH 10
-#define MAX_TOK 8
+#define MAX_TOK           8
 
 typedef struct {
 	size_t start, end;
@@ -53,9 +53,9 @@ typedef struct {
 	char first_file[512]; /* where the first SOA is */
 	uint64_t first_line;
 	bool first_in_main;
-	entry_t soa;          /* in the scanned main text: the SOA's entry */
-	bool soa_found;       /* the entry was found */
-	uint32_t serial;      /* the scanner's */
+	entry_t soa;     /* in the scanned main text: the SOA's entry */
+	bool soa_found;  /* the entry was found */
+	uint32_t serial; /* the scanner's */
 	uint8_t owner[KNOT_DNAME_MAXLEN];
 	size_t owner_len;
 } scan_t;
@@ -153,8 +153,8 @@ static int scan_entry(const char *t, size_t len, size_t pos, entry_t *e)
 typedef struct {
 	const char *t;
 	size_t len;
-	size_t pos;   /* start of the next entry to scan */
-	bool have;    /* e is scanned */
+	size_t pos; /* start of the next entry to scan */
+	bool have;  /* e is scanned */
 	entry_t e;
 } cursor_t;
 
@@ -366,9 +366,9 @@ static int scan_text(scan_t *sc, const char *t, size_t len, const char *name, co
 		return SS_ENOMEM;
 	}
 	if (zs_init(s, origin, KNOT_CLASS_IN, 3600) != 0) {
-		ret = s->error.code == ZS_ENOMEM ? SS_ENOMEM
-		                                 : fail(sc->err, SS_EINVAL, name, 0,
-		                                        "'%s' is not a valid origin", origin);
+		ret = s->error.code == ZS_ENOMEM
+		          ? SS_ENOMEM
+		          : fail(sc->err, SS_EINVAL, name, 0, "'%s' is not a valid origin", origin);
 		goto fail;
 	}
 	/* Relative $INCLUDEs are relative to the including file. */
@@ -478,7 +478,8 @@ int ss_serial_locate(const char *text, size_t len, const char *path, const char 
 	sc->err = err;
 	if (origin == NULL) {
 		origin = path != NULL && origin_from_name(path, guess, sizeof(guess)) ? guess
-		                                                                        : SENTINEL ".";
+		                                                                      : SENTINEL
+		             ".";
 	}
 	size_t slen = len;
 	bool nomem;

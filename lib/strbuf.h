@@ -15,7 +15,10 @@ typedef struct {
 	bool failed;
 } ss_strbuf_t;
 
-#define SS_STRBUF_INIT {NULL, 0, 0, false}
+#define SS_STRBUF_INIT                                                                             \
+	{                                                                                          \
+		NULL, 0, 0, false                                                                  \
+	}
 
 void ss_strbuf_printf(ss_strbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ss_strbuf_append(ss_strbuf_t *b, const char *data, size_t len);

@@ -41,7 +41,8 @@ static void skip_space(lexer_t *lx)
 			lx->p++;
 		} else if (isspace((unsigned char)*lx->p)) {
 			lx->p++;
-		} else if (*lx->p == '#' || (*lx->p == '/' && lx->p + 1 < lx->end && lx->p[1] == '/')) {
+		} else if (*lx->p == '#' ||
+		           (*lx->p == '/' && lx->p + 1 < lx->end && lx->p[1] == '/')) {
 			while (lx->p < lx->end && *lx->p != '\n') {
 				lx->p++;
 			}
@@ -72,8 +73,8 @@ static bool next_token(lexer_t *lx)
 		}
 		lx->p++;
 	} else {
-		while (lx->p < lx->end && !isspace((unsigned char)*lx->p) && !strchr("{};\"", *lx->p) &&
-		       n + 1 < sizeof(lx->tok)) {
+		while (lx->p < lx->end && !isspace((unsigned char)*lx->p) &&
+		       !strchr("{};\"", *lx->p) && n + 1 < sizeof(lx->tok)) {
 			lx->tok[n++] = *lx->p++;
 		}
 	}
@@ -122,8 +123,9 @@ static int parse_key(lexer_t *lx, char *name, char *alg, char *secret, char *err
 		         name);
 		return SS_EPARSE;
 	}
-	snprintf(err, errlen, "line %u: no complete key statement (key \"NAME\" { algorithm ALG; "
-	                      "secret \"BASE64\"; };)",
+	snprintf(err, errlen,
+	         "line %u: no complete key statement (key \"NAME\" { algorithm ALG; "
+	         "secret \"BASE64\"; };)",
 	         lx->line);
 	return SS_EPARSE;
 }
@@ -145,7 +147,8 @@ int ss_tsig_from_bind_file(const char *path, knot_tsig_key_t *key, char *err, si
 		return ret;
 	}
 	if (knot_tsig_key_init(key, alg, name, secret) != KNOT_EOK) {
-		snprintf(err, errlen, "key \"%s\": unknown algorithm '%s' or bad secret", name, alg);
+		snprintf(err, errlen, "key \"%s\": unknown algorithm '%s' or bad secret", name,
+		         alg);
 		return SS_EPARSE;
 	}
 	return 0;

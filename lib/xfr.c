@@ -77,8 +77,8 @@ static int later_soa(xfr_t *x, const knot_rrset_t *rr, bool second)
 	x->soas_after_first++;
 	if (!x->diff_mode) {
 		if (serial != x->res.serial) {
-			return fail(x, SS_EXFR, "the closing SOA has another serial than the first%s",
-			            NULL);
+			return fail(x, SS_EXFR,
+			            "the closing SOA has another serial than the first%s", NULL);
 		}
 		return 1;
 	}
@@ -130,8 +130,8 @@ int ss_xfr_stream_message(const knot_pkt_t *pkt, void *arg)
 			if (terr != 0) {
 				x->res.rcode = knot_wire_get_rcode(pkt->wire);
 			}
-			snprintf(x->res.detail, sizeof(x->res.detail), "%s%s", rcode_name(x->res.rcode),
-			         tsig_error_text(terr));
+			snprintf(x->res.detail, sizeof(x->res.detail), "%s%s",
+			         rcode_name(x->res.rcode), tsig_error_text(terr));
 			return SS_EREFUSED;
 		}
 	}
@@ -146,8 +146,9 @@ int ss_xfr_stream_message(const knot_pkt_t *pkt, void *arg)
 			return ret;
 		}
 		if (ret == 1) {
-			return i + 1 == an->count ? 1 : fail(x, SS_EXFR, "records after the closing SOA%s",
-			                                     NULL);
+			return i + 1 == an->count
+			           ? 1
+			           : fail(x, SS_EXFR, "records after the closing SOA%s", NULL);
 		}
 		if (x->rr_cb != NULL && (ret = x->rr_cb(rr, x->arg)) < 0) {
 			return fail(x, ret, "%s", ss_strerror(ret));
@@ -189,8 +190,7 @@ static knot_rrset_t *ixfr_soa(const knot_dname_t *zone, uint32_t serial)
 	return rr;
 }
 
-int ss_xfr_stream_init(ss_xfr_stream_t *x, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
-                       void *arg)
+int ss_xfr_stream_init(ss_xfr_stream_t *x, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb, void *arg)
 {
 	memset(x, 0, sizeof(*x));
 	if (opts->zone == NULL || (x->zone = knot_dname_copy(opts->zone, NULL)) == NULL) {
@@ -230,18 +230,19 @@ int ss_xfr_start(ss_engine_t *e, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
 	}
 	x->done_cb = done_cb;
 	x->start = uv_hrtime();
-	knot_rrset_t *auth = x->o.type == KNOT_RRTYPE_IXFR ? ixfr_soa(x->zone, opts->ixfr_serial) : NULL;
+	knot_rrset_t *auth =
+	    x->o.type == KNOT_RRTYPE_IXFR ? ixfr_soa(x->zone, opts->ixfr_serial) : NULL;
 	ss_query_t q = {
-	        .server = opts->server,
-	        .qname = x->zone,
-	        .qtype = x->o.type,
-	        .authority = auth,
-	        .tsig = opts->tsig,
+	    .server = opts->server,
+	    .qname = x->zone,
+	    .qtype = x->o.type,
+	    .authority = auth,
+	    .tsig = opts->tsig,
 	};
 	ss_stream_opts_t so = {.idle_ms = opts->idle_ms, .limit_ms = opts->limit_ms};
 	ret = (x->o.type == KNOT_RRTYPE_IXFR && auth == NULL)
-	              ? SS_ENOMEM
-	              : ss_engine_stream(e, &q, &so, ss_xfr_stream_message, on_done, x);
+	          ? SS_ENOMEM
+	          : ss_engine_stream(e, &q, &so, ss_xfr_stream_message, on_done, x);
 	knot_rrset_free(auth, NULL);
 	if (ret != 0) {
 		ss_xfr_stream_clear(x);

@@ -67,13 +67,13 @@ enum {
 
 /* What a server's answer to "ZONE SOA" (RD=0) amounted to. */
 typedef enum {
-	SS_ANS_NONE = 0,      /* no answer: see error */
-	SS_ANS_SOA,           /* AA, NOERROR, the zone's SOA: serial valid */
-	SS_ANS_NOT_AUTH,      /* REFUSED, NOTAUTH, no AA, other rcodes */
-	SS_ANS_REFERRAL,      /* no AA, NS records for the zone or a parent in authority */
-	SS_ANS_NO_SOA,        /* AA but no SOA for the zone (NODATA, NXDOMAIN, other owner) */
-	SS_ANS_SERVFAIL,      /* SERVFAIL */
-	SS_ANS_MALFORMED,     /* only malformed answers arrived */
+	SS_ANS_NONE = 0,  /* no answer: see error */
+	SS_ANS_SOA,       /* AA, NOERROR, the zone's SOA: serial valid */
+	SS_ANS_NOT_AUTH,  /* REFUSED, NOTAUTH, no AA, other rcodes */
+	SS_ANS_REFERRAL,  /* no AA, NS records for the zone or a parent in authority */
+	SS_ANS_NO_SOA,    /* AA but no SOA for the zone (NODATA, NXDOMAIN, other owner) */
+	SS_ANS_SERVFAIL,  /* SERVFAIL */
+	SS_ANS_MALFORMED, /* only malformed answers arrived */
 } ss_answer_kind_t;
 
 /* What a zone transfer attempt amounted to. */
@@ -98,29 +98,29 @@ typedef enum {
 typedef struct {
 	knot_dname_t *mname, *rname; /* owned */
 	uint32_t serial, refresh, retry, expire, minimum;
-	uint32_t ttl;                /* of the SOA record */
+	uint32_t ttl; /* of the SOA record */
 } ss_soa_t;
 
 typedef struct {
-	char *name;          /* NS name(s) for this address, comma separated; owned; may be NULL */
+	char *name; /* NS name(s) for this address, comma separated; owned; may be NULL */
 	ss_addr_t addr;
-	unsigned origin;     /* SS_ORIGIN_* */
-	bool is_primary;     /* this address is the primary (given or from the MNAME) */
+	unsigned origin; /* SS_ORIGIN_* */
+	bool is_primary; /* this address is the primary (given or from the MNAME) */
 
 	ss_answer_kind_t kind;
-	int error;           /* SS_E* when kind == SS_ANS_NONE or MALFORMED */
-	int rcode;           /* -1 when there was no answer */
+	int error; /* SS_E* when kind == SS_ANS_NONE or MALFORMED */
+	int rcode; /* -1 when there was no answer */
 	bool aa;
-	bool has_soa;        /* soa valid (kind == SS_ANS_SOA) */
+	bool has_soa; /* soa valid (kind == SS_ANS_SOA) */
 	ss_soa_t soa;
 	uint32_t rtt_us;
-	bool tcp;            /* the answer came over TCP */
-	char *nsid;          /* printable NSID; owned; may be NULL */
-	char *version;       /* CHAOS version string; owned; may be NULL */
+	bool tcp;      /* the answer came over TCP */
+	char *nsid;    /* printable NSID; owned; may be NULL */
+	char *version; /* CHAOS version string; owned; may be NULL */
 	ss_vendor_t vendor;
-	bool has_expire;     /* EDNS EXPIRE (RFC 7314) answered */
+	bool has_expire; /* EDNS EXPIRE (RFC 7314) answered */
 	uint32_t expire_s;
-	char *detail;        /* what the answer said, e.g. "referral to test."; owned */
+	char *detail; /* what the answer said, e.g. "referral to test."; owned */
 
 	/* Transfers (xfr-check, check --content); SKIPPED when not tried. */
 	ss_xfr_state_t axfr;      /* unsigned AXFR */
@@ -130,59 +130,59 @@ typedef struct {
 	char *xfr_error;          /* owned; why the transfer(s) failed or were refused */
 	uint32_t xfr_serial;      /* serial of the transferred copy */
 	size_t xfr_records;
-	bool has_digest;          /* content digest of the transferred copy */
+	bool has_digest; /* content digest of the transferred copy */
 	uint8_t digest[48];
 
 	/* Content (check --content, --zonefile, --candidate-primary). */
-	ss_content_t content;     /* how the content was learned */
-	bool content_differs;     /* other data than the reference, at the same serial */
-	size_t content_ndiff;     /* records (transfer) or RRsets (queries) that differ */
-	char *content_diff;       /* a few of them, in words; owned */
-	size_t content_compared;  /* RRsets compared by queries */
+	ss_content_t content;      /* how the content was learned */
+	bool content_differs;      /* other data than the reference, at the same serial */
+	size_t content_ndiff;      /* records (transfer) or RRsets (queries) that differ */
+	char *content_diff;        /* a few of them, in words; owned */
+	size_t content_compared;   /* RRsets compared by queries */
 	ss_zonemd_status_t zonemd; /* of the transferred copy */
-	char *zonemd_detail;      /* owned */
+	char *zonemd_detail;       /* owned */
 
 	/* Expected records (check --expect): one per item of obs.expect. */
-	ss_expect_obs_t *expect;  /* owned */
+	ss_expect_obs_t *expect; /* owned */
 	size_t nexpect;
 } ss_server_obs_t;
 
 typedef struct {
-	knot_dname_t *zone;  /* owned */
-	char *zone_str;      /* owned, presentation form with the trailing dot */
-	int discovery_error; /* 0, or why discovery failed */
+	knot_dname_t *zone;     /* owned */
+	char *zone_str;         /* owned, presentation form with the trailing dot */
+	int discovery_error;    /* 0, or why discovery failed */
 	char *discovery_detail; /* owned; what failed, in words */
-	bool not_found;      /* the zone does not exist or is not delegated */
+	bool not_found;         /* the zone does not exist or is not delegated */
 
 	ss_server_obs_t *servers; /* owned, sorted by address */
 	size_t nservers;
 
-	bool have_ns_sets;   /* parent and child NS sets were both learned */
+	bool have_ns_sets;                    /* parent and child NS sets were both learned */
 	knot_dname_t **parent_ns, **child_ns; /* owned arrays of owned names */
 	size_t nparent_ns, nchild_ns;
 	char **unresolved_ns; /* NS names with no address; owned */
 	size_t nunresolved_ns;
 
-	bool primary_given;   /* --primary: failures of the primary are findings */
-	char *mname;          /* the SOA MNAME when learned; owned */
+	bool primary_given; /* --primary: failures of the primary are findings */
+	char *mname;        /* the SOA MNAME when learned; owned */
 
-	bool xfr_check;       /* transfers were tried to judge transfer policy */
-	bool content_check;   /* transfers were tried to compare content */
-	bool have_tsig;       /* a TSIG key was given for the transfers */
-	uint32_t expire_warn_s; /* expiring-soon below this (0: 86400); UINT32_MAX: off */
+	bool xfr_check;                /* transfers were tried to judge transfer policy */
+	bool content_check;            /* transfers were tried to compare content */
+	bool have_tsig;                /* a TSIG key was given for the transfers */
+	uint32_t expire_warn_s;        /* expiring-soon below this (0: 86400); UINT32_MAX: off */
 	const ss_expect_set_t *expect; /* expected records; borrowed, may be NULL */
-	int64_t now;          /* when observed (Unix seconds) for serial sanity; 0: skip */
-	char *source;         /* our source address for transfers, if pinned; owned */
+	int64_t now;                   /* when observed (Unix seconds) for serial sanity; 0: skip */
+	char *source;                  /* our source address for transfers, if pinned; owned */
 
 	/* --zonefile: the source of truth, against what the reference serves. */
-	char *zonefile;          /* path; owned; NULL without --zonefile */
-	char *zonefile_error;    /* owned: why it could not be read or compared */
+	char *zonefile;       /* path; owned; NULL without --zonefile */
+	char *zonefile_error; /* owned: why it could not be read or compared */
 	bool has_zonefile_serial;
 	uint32_t zonefile_serial;
-	bool zonefile_compared;  /* the served content was available to compare */
+	bool zonefile_compared; /* the served content was available to compare */
 	bool zonefile_differs;
 	size_t zonefile_ndiff;
-	char *zonefile_diff;     /* a few differing records; owned */
+	char *zonefile_diff; /* a few differing records; owned */
 	ss_zonemd_status_t zonefile_zonemd;
 	char *zonefile_zonemd_detail; /* owned */
 
@@ -192,12 +192,12 @@ typedef struct {
 } ss_zone_obs_t;
 
 typedef struct {
-	const char *code;    /* static string, e.g. "serial-behind" */
+	const char *code; /* static string, e.g. "serial-behind" */
 	ss_severity_t severity;
-	ss_addr_t *servers;  /* owned */
+	ss_addr_t *servers; /* owned */
 	size_t nservers;
-	char *message;       /* owned */
-	char *fix;           /* owned; may be NULL */
+	char *message; /* owned */
+	char *fix;     /* owned; may be NULL */
 } ss_finding_t;
 
 typedef struct {
@@ -206,39 +206,39 @@ typedef struct {
 	bool has_reference;
 	uint32_t reference_serial;
 	bool reference_is_primary;
-	ss_addr_t primary;        /* valid when has_primary */
+	ss_addr_t primary; /* valid when has_primary */
 	bool has_primary;
-	ss_finding_t *findings;   /* owned */
+	ss_finding_t *findings; /* owned */
 	size_t nfindings;
 } ss_zone_result_t;
 
 /* Finding codes. */
-#define SS_F_SERIAL_BEHIND      "serial-behind"
-#define SS_F_PRIMARY_BEHIND     "primary-behind"
-#define SS_F_SERIAL_UNDEFINED   "serial-undefined"
-#define SS_F_NOT_AUTHORITATIVE  "not-authoritative"
-#define SS_F_UNREACHABLE        "unreachable"
-#define SS_F_SERVFAIL           "servfail"
-#define SS_F_NS_SET_MISMATCH    "ns-set-mismatch"
-#define SS_F_PRIMARY_NOT_FOUND  "primary-not-found"
-#define SS_F_SOA_FIELDS_DIFFER  "soa-fields-differ"
-#define SS_F_ZONE_NOT_FOUND     "zone-not-found"
-#define SS_F_DISCOVERY_FAILED   "discovery-failed"
-#define SS_F_TRANSFER_REFUSED   "transfer-refused"
-#define SS_F_TRANSFER_OPEN      "transfer-open"
-#define SS_F_TRANSFER_FAILED    "transfer-failed"
-#define SS_F_EXPIRING_SOON      "expiring-soon"
-#define SS_F_RECORD_NOT_PUBLISHED "record-not-published"
-#define SS_F_RECORD_STILL_PRESENT "record-still-present"
+#define SS_F_SERIAL_BEHIND              "serial-behind"
+#define SS_F_PRIMARY_BEHIND             "primary-behind"
+#define SS_F_SERIAL_UNDEFINED           "serial-undefined"
+#define SS_F_NOT_AUTHORITATIVE          "not-authoritative"
+#define SS_F_UNREACHABLE                "unreachable"
+#define SS_F_SERVFAIL                   "servfail"
+#define SS_F_NS_SET_MISMATCH            "ns-set-mismatch"
+#define SS_F_PRIMARY_NOT_FOUND          "primary-not-found"
+#define SS_F_SOA_FIELDS_DIFFER          "soa-fields-differ"
+#define SS_F_ZONE_NOT_FOUND             "zone-not-found"
+#define SS_F_DISCOVERY_FAILED           "discovery-failed"
+#define SS_F_TRANSFER_REFUSED           "transfer-refused"
+#define SS_F_TRANSFER_OPEN              "transfer-open"
+#define SS_F_TRANSFER_FAILED            "transfer-failed"
+#define SS_F_EXPIRING_SOON              "expiring-soon"
+#define SS_F_RECORD_NOT_PUBLISHED       "record-not-published"
+#define SS_F_RECORD_STILL_PRESENT       "record-still-present"
 #define SS_F_SAME_SERIAL_DIFFERENT_DATA "same-serial-different-data"
-#define SS_F_ZONEMD_INVALID     "zonemd-invalid"
-#define SS_F_ZONEFILE_NOT_PUBLISHED "zonefile-not-published"
-#define SS_F_SERIAL_NOT_BUMPED  "serial-not-bumped"
-#define SS_F_ZONEFILE_BEHIND    "zonefile-behind"
-#define SS_F_SECONDARY_WRONG_SOURCE "secondary-wrong-source"
-#define SS_F_ZONEFILE_ERROR     "zonefile-error"
-#define SS_F_SERIAL_SANITY      "serial-sanity"
-#define SS_F_NOTIFY_REFUSED     "notify-refused"
+#define SS_F_ZONEMD_INVALID             "zonemd-invalid"
+#define SS_F_ZONEFILE_NOT_PUBLISHED     "zonefile-not-published"
+#define SS_F_SERIAL_NOT_BUMPED          "serial-not-bumped"
+#define SS_F_ZONEFILE_BEHIND            "zonefile-behind"
+#define SS_F_SECONDARY_WRONG_SOURCE     "secondary-wrong-source"
+#define SS_F_ZONEFILE_ERROR             "zonefile-error"
+#define SS_F_SERIAL_SANITY              "serial-sanity"
+#define SS_F_NOTIFY_REFUSED             "notify-refused"
 #define SS_F_SECONDARY_NOT_TRANSFERRING "secondary-not-transferring"
 
 /*

@@ -32,21 +32,21 @@ SS_API ss_vendor_cache_t *ss_vendor_cache_new(void);
 SS_API void ss_vendor_cache_free(ss_vendor_cache_t *vc);
 
 typedef struct {
-	ss_addr_t resolver;      /* for discovery; unused with ns */
+	ss_addr_t resolver; /* for discovery; unused with ns */
 	bool only4, only6;
-	const ss_addr_t *ns;     /* --ns: skip discovery (borrowed for the run) */
+	const ss_addr_t *ns; /* --ns: skip discovery (borrowed for the run) */
 	size_t nns;
 	const char *const *ns_names; /* names of those addresses (entries may be NULL);
 	                              * NULL: none (borrowed) */
-	const ss_addr_t *primary; /* --primary (borrowed for the run) */
+	const ss_addr_t *primary;    /* --primary (borrowed for the run) */
 	size_t nprimary;
-	bool no_vendor;          /* skip the CHAOS version queries */
-	ss_vendor_cache_t *vendors; /* shared cache (borrowed); NULL: one for this run */
-	bool expire;             /* ask for EDNS EXPIRE */
-	uint32_t expire_warn_s;  /* see ss_zone_obs_t */
+	bool no_vendor;                /* skip the CHAOS version queries */
+	ss_vendor_cache_t *vendors;    /* shared cache (borrowed); NULL: one for this run */
+	bool expire;                   /* ask for EDNS EXPIRE */
+	uint32_t expire_warn_s;        /* see ss_zone_obs_t */
 	const ss_expect_set_t *expect; /* ask every server for these (borrowed) */
-	ss_content_opts_t content; /* --content, --zonefile, --candidate-primary */
-	unsigned max_zones;      /* zones in progress at once (default 512) */
+	ss_content_opts_t content;     /* --content, --zonefile, --candidate-primary */
+	unsigned max_zones;            /* zones in progress at once (default 512) */
 } ss_check_opts_t;
 
 /* A zone's result, borrowed for the duration of the call; the run clears it

@@ -19,9 +19,9 @@
 #include <soasync/resolver.h>
 
 typedef struct {
-	bool only4, only6;          /* keep only IPv4 / IPv6 addresses */
-	const ss_addr_t *primary;   /* --primary addresses (borrowed); when given the
-	                             * MNAME is not looked up */
+	bool only4, only6;        /* keep only IPv4 / IPv6 addresses */
+	const ss_addr_t *primary; /* --primary addresses (borrowed); when given the
+	                           * MNAME is not looked up */
 	size_t nprimary;
 } ss_discover_opts_t;
 

@@ -17,8 +17,7 @@ SS_API bool ss_zone_converged(const ss_zone_result_t *res, bool content);
 /* The servers a NOTIFY should reach: behind the reference (or exactly 2^31
  * away), or answering SERVFAIL (expired); with all, every secondary. Never
  * the primary. Writes at most cap addresses; returns how many. */
-SS_API size_t ss_zone_laggards(const ss_zone_result_t *res, bool all, ss_addr_t *out,
-                               size_t cap);
+SS_API size_t ss_zone_laggards(const ss_zone_result_t *res, bool all, ss_addr_t *out, size_t cap);
 
 /* notify-refused: the secondary s answered the NOTIFY with rcode (and the
  * TSIG error, or 0). Returns 0 or SS_ENOMEM. */

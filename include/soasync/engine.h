@@ -52,17 +52,17 @@ enum {
 
 typedef struct {
 	ss_addr_t server;
-	const knot_dname_t *qname;    /* copied by submit */
+	const knot_dname_t *qname; /* copied by submit */
 	uint16_t qtype;
-	uint16_t qclass;              /* 0 means IN */
-	uint8_t opcode;               /* KNOT_OPCODE_QUERY (0) or KNOT_OPCODE_NOTIFY */
-	unsigned flags;               /* SS_QF_* */
-	const knot_rrset_t *answer;   /* NOTIFY: SOA for the answer section; copied */
+	uint16_t qclass;               /* 0 means IN */
+	uint8_t opcode;                /* KNOT_OPCODE_QUERY (0) or KNOT_OPCODE_NOTIFY */
+	unsigned flags;                /* SS_QF_* */
+	const knot_rrset_t *answer;    /* NOTIFY: SOA for the answer section; copied */
 	const knot_rrset_t *authority; /* IXFR: the client's SOA; copied */
-	const knot_tsig_key_t *tsig;  /* sign the query, verify the answer; borrowed
-	                               * until the query completes */
-	unsigned timeout_ms;          /* 0: engine default */
-	unsigned tries;               /* 0: engine default */
+	const knot_tsig_key_t *tsig;   /* sign the query, verify the answer; borrowed
+	                                * until the query completes */
+	unsigned timeout_ms;           /* 0: engine default */
+	unsigned tries;                /* 0: engine default */
 } ss_query_t;
 
 typedef struct {
@@ -73,11 +73,11 @@ typedef struct {
 	                        * valid only during the callback */
 	uint16_t rcode;        /* extended RCODE of the answer */
 	bool aa, tc, ra;
-	bool tcp;              /* the answer came over TCP */
-	bool edns;             /* the answered query carried EDNS */
-	uint32_t rtt_us;       /* from the last send to the answer */
-	unsigned sends;        /* datagrams sent, plus TCP connections */
-	unsigned dropped;      /* responses dropped as forged, stray or malformed */
+	bool tcp;         /* the answer came over TCP */
+	bool edns;        /* the answered query carried EDNS */
+	uint32_t rtt_us;  /* from the last send to the answer */
+	unsigned sends;   /* datagrams sent, plus TCP connections */
+	unsigned dropped; /* responses dropped as forged, stray or malformed */
 } ss_response_t;
 
 /* Called exactly once per submitted query. */

@@ -17,16 +17,16 @@
 #include <soasync/api.h>
 
 typedef struct {
-	knot_dname_t *owner;  /* lower case; owned */
+	knot_dname_t *owner; /* lower case; owned */
 	uint16_t type;
-	bool absent;          /* --expect-absent: must not be served */
+	bool absent; /* --expect-absent: must not be served */
 	bool ttl_given;
 	uint32_t ttl;
-	knot_rdataset_t rrs;  /* canonical rdata, a set; empty when absent; owned */
+	knot_rdataset_t rrs; /* canonical rdata, a set; empty when absent; owned */
 } ss_expect_t;
 
 typedef struct {
-	ss_expect_t *items;   /* owned */
+	ss_expect_t *items; /* owned */
 	size_t n;
 } ss_expect_set_t;
 
@@ -41,8 +41,8 @@ SS_API int ss_expect_add_line(ss_expect_set_t *set, const knot_dname_t *origin, 
                               char *err, size_t errlen);
 
 /* Add "NAME TYPE" that must not be served. Returns as ss_expect_add_line. */
-SS_API int ss_expect_add_absent(ss_expect_set_t *set, const knot_dname_t *origin,
-                                const char *line, char *err, size_t errlen);
+SS_API int ss_expect_add_absent(ss_expect_set_t *set, const knot_dname_t *origin, const char *line,
+                                char *err, size_t errlen);
 
 /* Add every record of a file in zone-file syntax ($ORIGIN, $TTL allowed).
  * Returns as ss_expect_add_line; err names the line. */
@@ -66,9 +66,9 @@ SS_API const char *ss_expect_status_name(ss_expect_status_t st);
 
 typedef struct {
 	ss_expect_status_t status;
-	char **served;   /* presentation form of each served record; owned */
+	char **served; /* presentation form of each served record; owned */
 	size_t nserved;
-	char *error;     /* owned, when ERROR */
+	char *error; /* owned, when ERROR */
 } ss_expect_obs_t;
 
 /*

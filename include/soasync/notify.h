@@ -22,10 +22,10 @@ typedef enum {
 typedef struct {
 	ss_addr_t target;
 	ss_notify_status_t status;
-	int rcode;          /* when REFUSED: the RCODE (NOTAUTH for TSIG errors) */
-	int tsig_error;     /* when REFUSED: the server's TSIG error (BADSIG...), or 0 */
-	int error;          /* when NOANSWER: the last SS_E* */
-	unsigned attempts;  /* queries submitted (each with the engine's tries) */
+	int rcode;         /* when REFUSED: the RCODE (NOTAUTH for TSIG errors) */
+	int tsig_error;    /* when REFUSED: the server's TSIG error (BADSIG...), or 0 */
+	int error;         /* when NOANSWER: the last SS_E* */
+	unsigned attempts; /* queries submitted (each with the engine's tries) */
 	uint32_t rtt_us;
 } ss_notify_result_t;
 

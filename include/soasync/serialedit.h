@@ -82,11 +82,11 @@ typedef enum {
 
 typedef struct {
 	ss_bump_policy_t policy;
-	time_t now;         /* seconds since the epoch, for DATE and UNIXTIME */
-	bool has_at_least;  /* the new serial must be at_least or greater */
+	time_t now;        /* seconds since the epoch, for DATE and UNIXTIME */
+	bool has_at_least; /* the new serial must be at_least or greater */
 	uint32_t at_least;
-	bool has_live;      /* the new serial must be greater than live */
-	uint32_t live;      /* what a server serves now */
+	bool has_live; /* the new serial must be greater than live */
+	uint32_t live; /* what a server serves now */
 } ss_bump_opts_t;
 
 /* "increment", "date", "unixtime" to a policy; returns 0 or SS_EINVAL. */
@@ -118,7 +118,6 @@ SS_API int ss_file_read(const char *path, char **data, size_t *len, struct stat 
  * left alone and SS_ESTATE returned.
  * Returns 0, SS_EIO (errno tells why), SS_ESTATE, SS_ENOMEM.
  */
-SS_API int ss_file_replace(const char *path, const char *data, size_t len,
-                           const struct stat *orig);
+SS_API int ss_file_replace(const char *path, const char *data, size_t len, const struct stat *orig);
 
 #endif

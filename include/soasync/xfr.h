@@ -23,38 +23,38 @@
 
 typedef struct {
 	ss_addr_t server;
-	const knot_dname_t *zone;     /* copied */
-	uint16_t type;                /* KNOT_RRTYPE_AXFR (default when 0) or IXFR */
-	uint32_t ixfr_serial;         /* IXFR: the serial we claim to have */
-	const knot_tsig_key_t *tsig;  /* borrowed until done; NULL: unsigned */
-	size_t max_records;           /* 0: 50,000,000 */
-	size_t max_bytes;             /* 0: 4 GiB */
-	unsigned idle_ms;             /* longest silence (0: engine timeout) */
-	unsigned limit_ms;            /* whole transfer (0: 600,000) */
+	const knot_dname_t *zone;    /* copied */
+	uint16_t type;               /* KNOT_RRTYPE_AXFR (default when 0) or IXFR */
+	uint32_t ixfr_serial;        /* IXFR: the serial we claim to have */
+	const knot_tsig_key_t *tsig; /* borrowed until done; NULL: unsigned */
+	size_t max_records;          /* 0: 50,000,000 */
+	size_t max_bytes;            /* 0: 4 GiB */
+	unsigned idle_ms;            /* longest silence (0: engine timeout) */
+	unsigned limit_ms;           /* whole transfer (0: 600,000) */
 } ss_xfr_opts_t;
 
 typedef enum {
-	SS_IXFR_NONE = 0,      /* not an IXFR, or it failed */
-	SS_IXFR_INCREMENTAL,   /* difference sequences came */
-	SS_IXFR_AXFR,          /* the server sent the whole zone instead */
-	SS_IXFR_UP_TO_DATE,    /* one SOA, not newer than ours */
-	SS_IXFR_SINGLE_SOA,    /* one SOA, newer than ours: the server keeps no history */
+	SS_IXFR_NONE = 0,    /* not an IXFR, or it failed */
+	SS_IXFR_INCREMENTAL, /* difference sequences came */
+	SS_IXFR_AXFR,        /* the server sent the whole zone instead */
+	SS_IXFR_UP_TO_DATE,  /* one SOA, not newer than ours */
+	SS_IXFR_SINGLE_SOA,  /* one SOA, newer than ours: the server keeps no history */
 } ss_ixfr_kind_t;
 
 typedef struct {
-	int error;             /* 0, SS_EREFUSED (an error RCODE: see rcode),
-	                        * SS_ETIMEOUT, SS_ECONNREFUSED, SS_ECLOSED,
-	                        * SS_ENETWORK, SS_ETSIG, SS_EMALFORMED, SS_EXFR
-	                        * (a protocol violation: see detail), SS_ELIMIT */
-	int rcode;             /* RCODE of the first message, -1 if none */
-	uint32_t serial;       /* of the first SOA, when records > 0 */
-	size_t records;        /* records received (both SOAs included) */
+	int error;       /* 0, SS_EREFUSED (an error RCODE: see rcode),
+	                  * SS_ETIMEOUT, SS_ECONNREFUSED, SS_ECLOSED,
+	                  * SS_ENETWORK, SS_ETSIG, SS_EMALFORMED, SS_EXFR
+	                  * (a protocol violation: see detail), SS_ELIMIT */
+	int rcode;       /* RCODE of the first message, -1 if none */
+	uint32_t serial; /* of the first SOA, when records > 0 */
+	size_t records;  /* records received (both SOAs included) */
 	size_t messages;
-	size_t bytes;          /* rdata + owners, roughly the wire size */
+	size_t bytes; /* rdata + owners, roughly the wire size */
 	ss_ixfr_kind_t ixfr;
-	bool signed_ok;        /* TSIG was used and every message verified */
+	bool signed_ok; /* TSIG was used and every message verified */
 	uint64_t duration_us;
-	char detail[160];      /* one line when error != 0 */
+	char detail[160]; /* one line when error != 0 */
 } ss_xfr_result_t;
 
 /*
@@ -97,7 +97,6 @@ SS_API int ss_tsig_from_string(const char *spec, knot_tsig_key_t *key);
  * Returns 0, SS_EIO or SS_EPARSE (err gets "line N: why"); free with
  * knot_tsig_key_deinit().
  */
-SS_API int ss_tsig_from_bind_file(const char *path, knot_tsig_key_t *key, char *err,
-                                  size_t errlen);
+SS_API int ss_tsig_from_bind_file(const char *path, knot_tsig_key_t *key, char *err, size_t errlen);
 
 #endif

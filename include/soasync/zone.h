@@ -44,7 +44,7 @@ typedef struct {
 	uint16_t type;
 	uint16_t rclass;
 	uint32_t ttl;
-	const uint8_t *rdata;      /* canonical wire form */
+	const uint8_t *rdata; /* canonical wire form */
 	uint16_t rdlen;
 } ss_rr_t;
 
@@ -132,10 +132,10 @@ SS_API size_t ss_zone_out_of_zone(const ss_zone_t *z);
 
 /* Where the time of a load went, for benchmarks (seconds, wall clock). */
 typedef struct {
-	double parse_s;   /* scanning plus canonicalizing every record */
-	double sort_s;    /* ss_zone_finish: sort and dedupe */
-	size_t added;     /* records added, duplicates included */
-	size_t bytes;     /* arena bytes in use */
+	double parse_s; /* scanning plus canonicalizing every record */
+	double sort_s;  /* ss_zone_finish: sort and dedupe */
+	size_t added;   /* records added, duplicates included */
+	size_t bytes;   /* arena bytes in use */
 } ss_zone_stats_t;
 
 SS_API void ss_zone_stats(const ss_zone_t *z, ss_zone_stats_t *out);
@@ -167,10 +167,10 @@ SS_API const char *ss_digest_hex(const uint8_t d[SS_DIGEST_LEN], char *buf);
 SS_API int ss_zone_zonemd_compute(const ss_zone_t *z, uint8_t out[SS_DIGEST_LEN]);
 
 typedef enum {
-	SS_ZONEMD_ABSENT = 0,   /* no ZONEMD at the apex */
-	SS_ZONEMD_VALID,        /* a SIMPLE/SHA-384 (or SHA-512) ZONEMD matches, serial matches */
-	SS_ZONEMD_INVALID,      /* present but no supported one matches */
-	SS_ZONEMD_UNSUPPORTED,  /* present, only unsupported schemes/algorithms */
+	SS_ZONEMD_ABSENT = 0,  /* no ZONEMD at the apex */
+	SS_ZONEMD_VALID,       /* a SIMPLE/SHA-384 (or SHA-512) ZONEMD matches, serial matches */
+	SS_ZONEMD_INVALID,     /* present but no supported one matches */
+	SS_ZONEMD_UNSUPPORTED, /* present, only unsupported schemes/algorithms */
 } ss_zonemd_status_t;
 
 /* Verify the apex ZONEMD RRset (RFC 8976 4); detail (may be NULL) gets a

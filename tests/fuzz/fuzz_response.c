@@ -28,10 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	knot_pkt_t *pkt = NULL;
 	if (ss_answer_parse(&k, wire, size, &pkt) == SS_ANSWER_OK) {
 		ss_response_t r = {
-		        .pkt = pkt,
-		        .rcode = knot_pkt_ext_rcode(pkt),
-		        .aa = knot_wire_get_aa(pkt->wire),
-		        .tc = knot_wire_get_tc(pkt->wire),
+		    .pkt = pkt,
+		    .rcode = knot_pkt_ext_rcode(pkt),
+		    .aa = knot_wire_get_aa(pkt->wire),
+		    .tc = knot_wire_get_tc(pkt->wire),
 		};
 		ss_server_obs_t s;
 		memset(&s, 0, sizeof(s));

@@ -29,7 +29,7 @@
 #include <soasync/error.h>
 #include <soasync/serialedit.h>
 
-#define MAX_INPUT 65536
+#define MAX_INPUT   65536
 #define MAX_RECORDS 4096
 
 typedef struct {
@@ -240,9 +240,14 @@ static void put_one(out_t *o, bytes_t *b, const char *const *set, unsigned n)
 static void sep(out_t *o, bytes_t *b)
 {
 	static const char *const flat[] = {" ", "\t", "   ", " \t "};
-	static const char *const open[] = {
-	        " ", "\n  ", "\n", " ; 2024010101 ( \" ; x\n\t", "\n; a comment line\n  ",
-	        "\t; ünïcode ✓\n", "\n\n\t\t", " ;\n"};
+	static const char *const open[] = {" ",
+	                                   "\n  ",
+	                                   "\n",
+	                                   " ; 2024010101 ( \" ; x\n\t",
+	                                   "\n; a comment line\n  ",
+	                                   "\t; ünïcode ✓\n",
+	                                   "\n\n\t\t",
+	                                   " ;\n"};
 	if (o->open) {
 		PUT_ONE(o, b, open);
 	} else {
@@ -262,18 +267,18 @@ static void paren(out_t *o, bytes_t *b, bool opening)
 static void other_records(out_t *o, bytes_t *b)
 {
 	static const char *const recs[] = {
-	        "www IN A 192.0.2.1\n",
-	        "txt IN TXT \"a ( ; b\" \"2024010101\" c\\;d\n",
-	        "mx IN MX ( 10\n  mail )\n",
-	        "mx2 IN MX ( 10\n  mail\n )  ; residue\n",
-	        "; comment 2024010101 ( \" \n",
-	        "\n",
-	        "$TTL 1h\n",
-	        "$ORIGIN example.com.\n",
-	        "ns2024010101 3600 IN NS ns1\n",
-	        "a\\.b IN TXT \"x\\\"y\"\n",
-	        "  IN TXT \"no owner\"\n",
-	        "txt2 TXT ( \"multi\n line\" )\n",
+	    "www IN A 192.0.2.1\n",
+	    "txt IN TXT \"a ( ; b\" \"2024010101\" c\\;d\n",
+	    "mx IN MX ( 10\n  mail )\n",
+	    "mx2 IN MX ( 10\n  mail\n )  ; residue\n",
+	    "; comment 2024010101 ( \" \n",
+	    "\n",
+	    "$TTL 1h\n",
+	    "$ORIGIN example.com.\n",
+	    "ns2024010101 3600 IN NS ns1\n",
+	    "a\\.b IN TXT \"x\\\"y\"\n",
+	    "  IN TXT \"no owner\"\n",
+	    "txt2 TXT ( \"multi\n line\" )\n",
 	};
 	for (unsigned k = pick(b, 4); k > 0; k--) {
 		PUT_ONE(o, b, recs);
@@ -283,8 +288,8 @@ static void other_records(out_t *o, bytes_t *b)
 static void soa_head(out_t *o, bytes_t *b)
 {
 	static const char *const owners[] = {"@", "example.com.", "EXAMPLE.com.", "", "@\t"};
-	static const char *const ttlclass[] = {"", "IN", "3600", "IN 3600", "1h IN", "in 1H",
-	                                       "IN 1w2d"};
+	static const char *const ttlclass[] = {"",      "IN",    "3600",   "IN 3600",
+	                                       "1h IN", "in 1H", "IN 1w2d"};
 	static const char *const types[] = {"SOA", "soa", "Soa"};
 	put(o, owners[pick(b, 5)]);
 	sep(o, b);
@@ -298,8 +303,9 @@ static void soa_head(out_t *o, bytes_t *b)
 
 static void soa_fields(out_t *o, bytes_t *b)
 {
-	static const char *const names[] = {"ns1", "ns1.example.com.", "n\\0491.example.com.",
-	                                    "john\\.doe", "ns2024010101", "@", "h\\(x"};
+	static const char *const names[] = {
+	    "ns1",  "ns1.example.com.", "n\\0491.example.com.", "john\\.doe", "ns2024010101", "@",
+	    "h\\(x"};
 	static const char *const timers[] = {"3600", "1h", "1w2d", "0", "2024010101", "15M"};
 	unsigned open_at = pick(b, 8), close_at = open_at + pick(b, 8);
 	for (unsigned f = 0; f < 7; f++) {

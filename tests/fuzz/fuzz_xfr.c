@@ -26,8 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	knot_dname_storage_t origin;
 	knot_dname_from_str(origin, "example.test.", sizeof(origin));
 	ss_zone_t *zone = ss_zone_new(origin);
-	ss_xfr_opts_t o = {.zone = origin, .type = (data[0] & 1) ? KNOT_RRTYPE_IXFR : 0,
-	                   .ixfr_serial = 5, .max_records = 100000};
+	ss_xfr_opts_t o = {.zone = origin,
+	                   .type = (data[0] & 1) ? KNOT_RRTYPE_IXFR : 0,
+	                   .ixfr_serial = 5,
+	                   .max_records = 100000};
 	ss_xfr_stream_t x;
 	if (zone == NULL || ss_xfr_stream_init(&x, &o, add, zone) != 0) {
 		ss_zone_free(zone);

@@ -32,13 +32,13 @@ static inline void fx_soa(ss_server_obs_t *s, uint32_t serial)
 }
 
 /* Add a server answering with `serial`. */
-static inline ss_server_obs_t *fx_server(ss_zone_result_t *res, const char *addr,
-                                         const char *name, uint32_t serial, bool primary)
+static inline ss_server_obs_t *fx_server(ss_zone_result_t *res, const char *addr, const char *name,
+                                         uint32_t serial, bool primary)
 {
 	ss_addr_t a;
 	ss_addr_parse(&a, addr, 53);
-	ss_server_obs_t *s = ss_obs_add_server(&res->obs, &a, name,
-	                                       primary ? SS_ORIGIN_PRIMARY : SS_ORIGIN_CHILD);
+	ss_server_obs_t *s =
+	    ss_obs_add_server(&res->obs, &a, name, primary ? SS_ORIGIN_PRIMARY : SS_ORIGIN_CHILD);
 	s->is_primary = primary;
 	fx_soa(s, serial);
 	return s;

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <soasync/addr.h>
@@ -28,8 +29,8 @@ static void test_bad(void **state)
 {
 	(void)state;
 	ss_addr_t a;
-	const char *bad[] = {"", "#53", "1.2.3.4#", "1.2.3.4#0", "1.2.3.4#65536", "1.2.3.4#x",
-	                     "example.com", "1.2.3", "::1#-1", "1.2.3.4#53#53"};
+	const char *bad[] = {"",          "#53",         "1.2.3.4#", "1.2.3.4#0", "1.2.3.4#65536",
+	                     "1.2.3.4#x", "example.com", "1.2.3",    "::1#-1",    "1.2.3.4#53#53"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(ss_addr_parse(&a, bad[i], 53), SS_EADDR);
 	}
@@ -50,9 +51,9 @@ static void test_hash_equal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse),
-	        cmocka_unit_test(test_bad),
-	        cmocka_unit_test(test_hash_equal),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_hash_equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "obs_fixture.h"
@@ -365,22 +366,22 @@ static void test_vendor(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_in_sync),
-	        cmocka_unit_test(test_serial_behind),
-	        cmocka_unit_test(test_serial_behind_wrap),
-	        cmocka_unit_test(test_primary_behind),
-	        cmocka_unit_test(test_undefined),
-	        cmocka_unit_test(test_not_authoritative_never_counts),
-	        cmocka_unit_test(test_unreachable_and_servfail),
-	        cmocka_unit_test(test_ns_mismatch),
-	        cmocka_unit_test(test_primary_not_found),
-	        cmocka_unit_test(test_quiet_hidden_primary),
-	        cmocka_unit_test(test_soa_fields_differ),
-	        cmocka_unit_test(test_zone_not_found_and_discovery),
-	        cmocka_unit_test(test_expiring_soon),
-	        cmocka_unit_test(test_transfers),
-	        cmocka_unit_test(test_serial_sanity),
-	        cmocka_unit_test(test_vendor),
+	    cmocka_unit_test(test_in_sync),
+	    cmocka_unit_test(test_serial_behind),
+	    cmocka_unit_test(test_serial_behind_wrap),
+	    cmocka_unit_test(test_primary_behind),
+	    cmocka_unit_test(test_undefined),
+	    cmocka_unit_test(test_not_authoritative_never_counts),
+	    cmocka_unit_test(test_unreachable_and_servfail),
+	    cmocka_unit_test(test_ns_mismatch),
+	    cmocka_unit_test(test_primary_not_found),
+	    cmocka_unit_test(test_quiet_hidden_primary),
+	    cmocka_unit_test(test_soa_fields_differ),
+	    cmocka_unit_test(test_zone_not_found_and_discovery),
+	    cmocka_unit_test(test_expiring_soon),
+	    cmocka_unit_test(test_transfers),
+	    cmocka_unit_test(test_serial_sanity),
+	    cmocka_unit_test(test_vendor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

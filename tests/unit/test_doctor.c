@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <soasync/doctor.h>
@@ -42,9 +43,9 @@ static void test_laggards(void **state)
 	ss_zone_result_t r;
 	fx_zone(&r, "example.test.");
 	fx_server(&r, "192.0.2.1", NULL, 0x80000010u, true);
-	fx_server(&r, "192.0.2.2", NULL, 0x80000010u, false); /* in sync */
-	fx_server(&r, "192.0.2.3", NULL, 0x8000000fu, false); /* behind */
-	fx_server(&r, "192.0.2.4", NULL, 0x10u, false);       /* exactly 2^31 away */
+	fx_server(&r, "192.0.2.2", NULL, 0x80000010u, false);             /* in sync */
+	fx_server(&r, "192.0.2.3", NULL, 0x8000000fu, false);             /* behind */
+	fx_server(&r, "192.0.2.4", NULL, 0x10u, false);                   /* exactly 2^31 away */
 	fx_bad(&r, "192.0.2.5", SS_ANS_SERVFAIL, KNOT_RCODE_SERVFAIL, 0); /* expired */
 	fx_bad(&r, "192.0.2.6", SS_ANS_NONE, -1, SS_ETIMEOUT); /* dead: a NOTIFY cannot help */
 	assert_int_equal(ss_check_analyze(&r), 0);
@@ -112,10 +113,10 @@ static void test_doctor_findings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_reference_server),
-	        cmocka_unit_test(test_laggards),
-	        cmocka_unit_test(test_converged),
-	        cmocka_unit_test(test_doctor_findings),
+	    cmocka_unit_test(test_reference_server),
+	    cmocka_unit_test(test_laggards),
+	    cmocka_unit_test(test_converged),
+	    cmocka_unit_test(test_doctor_findings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,9 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include <soasync/engine.h>
 #include <soasync/error.h>
@@ -143,7 +144,8 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
 	R.udp_queries++;
 	bool edns = has_edns(wire, (size_t)n);
 	R.edns_queries += edns;
-	if (R.mode == R_SILENT || (R.mode == R_DROP_FIRST && !seen_before(knot_wire_get_id(wire)))) {
+	if (R.mode == R_SILENT ||
+	    (R.mode == R_DROP_FIRST && !seen_before(knot_wire_get_id(wire)))) {
 		return;
 	}
 	reply_t *rep = calloc(1, sizeof(*rep));
@@ -410,13 +412,13 @@ static void test_paced_per_server(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_normal),
-	        cmocka_unit_test(test_lost_query_retried_quickly),
-	        cmocka_unit_test(test_truncated_goes_tcp),
-	        cmocka_unit_test(test_formerr_retried_without_edns),
-	        cmocka_unit_test(test_forged_dropped),
-	        cmocka_unit_test(test_timeout_bounded),
-	        cmocka_unit_test(test_paced_per_server),
+	    cmocka_unit_test(test_normal),
+	    cmocka_unit_test(test_lost_query_retried_quickly),
+	    cmocka_unit_test(test_truncated_goes_tcp),
+	    cmocka_unit_test(test_formerr_retried_without_edns),
+	    cmocka_unit_test(test_forged_dropped),
+	    cmocka_unit_test(test_timeout_bounded),
+	    cmocka_unit_test(test_paced_per_server),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

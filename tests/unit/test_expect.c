@@ -3,10 +3,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include <soasync/error.h>
 #include <soasync/expect.h>
@@ -64,8 +65,9 @@ static void test_parse_and_merge(void **state)
 	ss_expect_set_t set = {0};
 	char err[256];
 	assert_int_equal(ss_expect_add_line(&set, o, "www A 192.0.2.1", err, sizeof(err)), 0);
-	assert_int_equal(ss_expect_add_line(&set, o, "WWW.example.test. 1h IN A 192.0.2.2", err,
-	                                    sizeof(err)), 0);
+	assert_int_equal(
+	    ss_expect_add_line(&set, o, "WWW.example.test. 1h IN A 192.0.2.2", err, sizeof(err)),
+	    0);
 	assert_int_equal(ss_expect_add_line(&set, o, "www A 192.0.2.1", err, sizeof(err)), 0);
 	assert_int_equal(set.n, 1); /* one RRset, case and form do not count */
 	assert_int_equal(set.items[0].rrs.count, 2);
@@ -81,8 +83,9 @@ static void test_parse_and_merge(void **state)
 	                 SS_EINVAL);
 	assert_int_equal(ss_expect_add_line(&set, o, "www A not-an-address", err, sizeof(err)),
 	                 SS_EPARSE);
-	assert_int_equal(ss_expect_add_line(&set, o, "www.other.test. A 192.0.2.1", err,
-	                                    sizeof(err)), SS_EINVAL);
+	assert_int_equal(
+	    ss_expect_add_line(&set, o, "www.other.test. A 192.0.2.1", err, sizeof(err)),
+	    SS_EINVAL);
 	assert_non_null(strstr(err, "outside the zone"));
 	assert_int_equal(ss_expect_add_absent(&set, o, "www", err, sizeof(err)), SS_EPARSE);
 	assert_int_equal(ss_expect_add_absent(&set, o, "www BOGUSTYPE", err, sizeof(err)),
@@ -185,9 +188,9 @@ static void test_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_parse_and_merge),
-	        cmocka_unit_test(test_judge),
-	        cmocka_unit_test(test_file),
+	    cmocka_unit_test(test_parse_and_merge),
+	    cmocka_unit_test(test_judge),
+	    cmocka_unit_test(test_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

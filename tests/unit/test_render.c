@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "obs_fixture.h"
@@ -29,8 +30,8 @@ static void test_json_shape(void **state)
 	json_t *servers = json_object_get(o, "servers");
 	assert_int_equal(json_array_size(servers), 3);
 	json_t *s0 = json_array_get(servers, 0);
-	const char *keys[] = {"name", "address", "port", "rcode", "aa", "serial",
-	                      "rtt_ms", "nsid", "vendor", "error"};
+	const char *keys[] = {"name",   "address", "port", "rcode",  "aa",
+	                      "serial", "rtt_ms",  "nsid", "vendor", "error"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		assert_non_null(json_object_get(s0, keys[i]));
 	}
@@ -58,7 +59,8 @@ static void test_json_shape(void **state)
 		if (strcmp(code, "serial-behind") == 0) {
 			saw_behind = true;
 			json_t *sv = json_object_get(f, "servers");
-			assert_string_equal(json_string_value(json_array_get(sv, 0)), "192.0.2.2#5300");
+			assert_string_equal(json_string_value(json_array_get(sv, 0)),
+			                    "192.0.2.2#5300");
 		}
 	}
 	assert_true(saw_behind);
@@ -116,9 +118,9 @@ static void test_nagios(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_json_shape),
-	        cmocka_unit_test(test_json_line),
-	        cmocka_unit_test(test_nagios),
+	    cmocka_unit_test(test_json_shape),
+	    cmocka_unit_test(test_json_line),
+	    cmocka_unit_test(test_nagios),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <soasync/error.h>
@@ -82,9 +83,9 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_four_answers), cmocka_unit_test(test_wrap),
-	        cmocka_unit_test(test_names),        cmocka_unit_test(test_plan),
-	        cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_four_answers), cmocka_unit_test(test_wrap),
+	    cmocka_unit_test(test_names),        cmocka_unit_test(test_plan),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
 #include <cmocka.h>
 
 #include <soasync/error.h>
@@ -98,8 +99,7 @@ static void test_locate_tricky(void **state)
 	expect_located("$ORIGIN example.com.\n"
 	               "txt TXT \"2024010101 ( ; )\" 2024010101\n"
 	               "@ SOA ns2024010101 2024010101.example.com. ( ; 2024010101\n"
-	               " ; 2024010101\n"
-	               MARK "\n"
+	               " ; 2024010101\n" MARK "\n"
 	               " 2024010101 2024010101 2024010101 2024010101 )\n",
 	               "2024010101", 2024010101u, 5);
 	/* Escaped RNAME, \DDD in MNAME, parenthesis glued to the serial. */
@@ -175,14 +175,14 @@ static void test_locate_refusals(void **state)
 	                            "00000004\n",
 	                            0, &err),
 	                 SS_ENOTFOUND);
-	assert_int_equal(locate_err("$INCLUDE other.zone\n@ SOA ns1 h 1 1 2 3 4\n",
-	                            SS_LOCATE_NO_INCLUDE, &err),
-	                 SS_EINVAL);
+	assert_int_equal(
+	    locate_err("$INCLUDE other.zone\n@ SOA ns1 h 1 1 2 3 4\n", SS_LOCATE_NO_INCLUDE, &err),
+	    SS_EINVAL);
 	assert_int_equal(err.line, 1);
 	ss_serial_loc_t loc;
-	assert_int_equal(ss_serial_locate("@ SOA ns1 h 1 1 2 3 4\n", 22, "x", "bad..name", 0, &loc,
-	                                  &err),
-	                 SS_EINVAL);
+	assert_int_equal(
+	    ss_serial_locate("@ SOA ns1 h 1 1 2 3 4\n", 22, "x", "bad..name", 0, &loc, &err),
+	    SS_EINVAL);
 }
 
 static void test_locate_origin(void **state)
@@ -195,11 +195,11 @@ static void test_locate_origin(void **state)
 	static const struct {
 		const char *path, *origin, *want;
 	} cases[] = {
-	        {"dir/example.com.zone", NULL, "example.com."},
-	        {"db.example.org", NULL, "example.org."},
-	        {"example.net.db", NULL, "example.net."},
-	        {"/x/example.info", NULL, "example.info."},
-	        {"zonefile", "Example.COM", "Example.COM."},
+	    {"dir/example.com.zone", NULL, "example.com."},
+	    {"db.example.org", NULL, "example.org."},
+	    {"example.net.db", NULL, "example.net."},
+	    {"/x/example.info", NULL, "example.info."},
+	    {"zonefile", "Example.COM", "Example.COM."},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(ss_serial_locate(rel, strlen(rel), cases[i].path, cases[i].origin,
@@ -312,8 +312,12 @@ static void test_policies(void **state)
 static int bounded(uint32_t old, bool has_min, uint32_t min, bool has_live, uint32_t live,
                    uint32_t *out)
 {
-	ss_bump_opts_t o = {.policy = SS_BUMP_INCREMENT, .now = NOW, .has_at_least = has_min,
-	                    .at_least = min, .has_live = has_live, .live = live};
+	ss_bump_opts_t o = {.policy = SS_BUMP_INCREMENT,
+	                    .now = NOW,
+	                    .has_at_least = has_min,
+	                    .at_least = min,
+	                    .has_live = has_live,
+	                    .live = live};
 	char why[256] = "";
 	int r = ss_serial_next(old, &o, out, why, sizeof(why));
 	if (r != 0) {
@@ -370,7 +374,7 @@ static void test_sanity(void **state)
 	assert_true(insane(2024023000u, JUNE));  /* Feb 30 */
 	assert_true(insane(2023022900u, JUNE));  /* not a leap year */
 	assert_false(insane(2024022999u, JUNE)); /* leap year */
-	assert_true(insane(2100022900u, JUNE)); /* 2100 is no leap year */
+	assert_true(insane(2100022900u, JUNE));  /* 2100 is no leap year */
 	assert_true(insane(2024130100u, JUNE));  /* month 13 */
 	assert_true(insane(2024000100u, JUNE));  /* month 0 */
 	assert_true(insane(2024060000u, JUNE));  /* day 0 */
@@ -471,11 +475,11 @@ static int teardown_tmp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_locate_styles),   cmocka_unit_test(test_locate_tricky),
-	        cmocka_unit_test(test_locate_crlf),     cmocka_unit_test(test_locate_refusals),
-	        cmocka_unit_test(test_locate_origin),   cmocka_unit_test(test_locate_include),
-	        cmocka_unit_test(test_policies),        cmocka_unit_test(test_bounds),
-	        cmocka_unit_test(test_sanity),          cmocka_unit_test(test_file_replace),
+	    cmocka_unit_test(test_locate_styles), cmocka_unit_test(test_locate_tricky),
+	    cmocka_unit_test(test_locate_crlf),   cmocka_unit_test(test_locate_refusals),
+	    cmocka_unit_test(test_locate_origin), cmocka_unit_test(test_locate_include),
+	    cmocka_unit_test(test_policies),      cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_sanity),        cmocka_unit_test(test_file_replace),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
