@@ -10,7 +10,8 @@
 #include <soasync/error.h>
 #include <soasync/serial.h>
 
-#include "cli.h"
+#include "bump.h"
+#include "opts.h"
 
 void cli_bump_init(cli_bump_t *b)
 {

@@ -10,7 +10,7 @@
 #include <soasync/error.h>
 #include <soasync/zone.h>
 
-#include "cli.h"
+#include "opts.h"
 #include "render.h"
 
 typedef enum { OUT_TABLE, OUT_JSON, OUT_NAGIOS } out_mode_t;

@@ -13,7 +13,7 @@
 #include <soasync/error.h>
 #include <soasync/zone.h>
 
-#include "cli.h"
+#include "opts.h"
 #include "session.h"
 
 enum { DIFF_SAME = 0, DIFF_DIFFERENT = 1, DIFF_ERROR = 2 };

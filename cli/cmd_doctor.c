@@ -20,7 +20,8 @@
 #include <soasync/serial.h>
 #include <soasync/zone.h>
 
-#include "cli.h"
+#include "bump.h"
+#include "opts.h"
 #include "render.h"
 #include "session.h"
 

@@ -21,7 +21,8 @@
 #include <soasync/serial.h>
 #include <soasync/zone.h>
 
-#include "cli.h"
+#include "bump.h"
+#include "opts.h"
 
 extern char **environ;
 

@@ -13,7 +13,7 @@
 #include <soasync/notify.h>
 #include <soasync/serial.h>
 
-#include "cli.h"
+#include "opts.h"
 #include "render.h"
 #include "session.h"
 

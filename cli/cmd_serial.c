@@ -8,7 +8,8 @@
 #include <soasync/error.h>
 #include <soasync/serial.h>
 
-#include "cli.h"
+#include "bump.h"
+#include "opts.h"
 
 /* Every error, usage errors included, exits 2: 1 is no verdict here. */
 enum { SERIAL_ERROR = 2 };

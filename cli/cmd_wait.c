@@ -12,7 +12,7 @@
 #include <soasync/error.h>
 #include <soasync/serial.h>
 
-#include "cli.h"
+#include "opts.h"
 #include "render.h"
 #include "session.h"
 

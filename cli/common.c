@@ -8,7 +8,7 @@
 #include <soasync/error.h>
 #include <soasync/resolver.h>
 
-#include "cli.h"
+#include "opts.h"
 
 void cli_err(const char *fmt, ...)
 {

@@ -11,7 +11,7 @@
 #include <soasync/content.h>
 #include <soasync/engine.h>
 
-#include "cli.h"
+#include "opts.h"
 
 typedef struct {
 	uv_loop_t loop;

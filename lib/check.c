@@ -25,87 +25,6 @@ const char *ss_status_name(ss_status_t st)
 	return (unsigned)st < 4 ? names[st] : "unknown";
 }
 
-const char *ss_vendor_name(ss_vendor_t v)
-{
-	switch (v) {
-	case SS_VENDOR_BIND:
-		return "bind";
-	case SS_VENDOR_NSD:
-		return "nsd";
-	case SS_VENDOR_KNOT:
-		return "knot";
-	case SS_VENDOR_POWERDNS:
-		return "powerdns";
-	case SS_VENDOR_UNBOUND:
-		return "unbound";
-	case SS_VENDOR_OTHER:
-		return "other";
-	case SS_VENDOR_UNKNOWN:
-		break;
-	}
-	return NULL;
-}
-
-ss_vendor_t ss_vendor_classify(const char *v)
-{
-	if (v == NULL || *v == '\0') {
-		return SS_VENDOR_UNKNOWN;
-	}
-	if (strncasecmp(v, "NSD", 3) == 0) {
-		return SS_VENDOR_NSD;
-	}
-	if (strncasecmp(v, "Knot", 4) == 0) {
-		return SS_VENDOR_KNOT;
-	}
-	if (strncasecmp(v, "PowerDNS", 8) == 0) {
-		return SS_VENDOR_POWERDNS;
-	}
-	if (strncasecmp(v, "unbound", 7) == 0) {
-		return SS_VENDOR_UNBOUND;
-	}
-	/* BIND answers its bare version: "9.18.28-1~deb12u2-Debian". */
-	if ((v[0] == '9' && v[1] == '.') || strncasecmp(v, "BIND", 4) == 0) {
-		return SS_VENDOR_BIND;
-	}
-	return SS_VENDOR_OTHER;
-}
-
-static void zone_for_cmd(const char *zone, char *out, size_t len)
-{
-	size_t n = strlen(zone);
-	if (n > 1 && zone[n - 1] == '.') {
-		n--;
-	}
-	snprintf(out, len, "%.*s", (int)n, zone);
-}
-
-const char *ss_fix_retransfer(ss_vendor_t v, char *buf, size_t len, const char *zone,
-                              const ss_addr_t *addr)
-{
-	char z[KNOT_DNAME_TXT_MAXLEN + 1];
-	char a[SS_ADDR_STRLEN];
-	zone_for_cmd(zone, z, sizeof(z));
-	switch (v) {
-	case SS_VENDOR_BIND:
-		snprintf(buf, len, "rndc retransfer %s", z);
-		break;
-	case SS_VENDOR_NSD:
-		snprintf(buf, len, "nsd-control force_transfer %s", z);
-		break;
-	case SS_VENDOR_KNOT:
-		snprintf(buf, len, "knotc zone-retransfer %s", z);
-		break;
-	case SS_VENDOR_POWERDNS:
-		snprintf(buf, len, "pdns_control retrieve %s", z);
-		break;
-	default:
-		snprintf(buf, len, "soasync notify %s --to %s", z,
-		         ss_addr_format(addr, a, sizeof(a)));
-		break;
-	}
-	return buf;
-}
-
 knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa)
 {
 	if (soa->mname == NULL || soa->rname == NULL) {
@@ -129,6 +48,33 @@ knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa)
 	return rr;
 }
 
+const char *ss_verdict_name(ss_verdict_t v)
+{
+	static const char *names[] = {
+	    [SS_VERDICT_NONE] = "none",
+	    [SS_VERDICT_AT_REFERENCE] = "at-reference",
+	    [SS_VERDICT_BEHIND] = "behind",
+	    [SS_VERDICT_AHEAD] = "ahead",
+	    [SS_VERDICT_UNDEFINED] = "undefined",
+	    [SS_VERDICT_NO_SOA] = "no-soa",
+	    [SS_VERDICT_NOT_AUTH] = "not-authoritative",
+	    [SS_VERDICT_SERVFAIL] = "servfail",
+	    [SS_VERDICT_UNREACHABLE] = "unreachable",
+	    [SS_VERDICT_HIDDEN_PRIMARY] = "hidden-primary",
+	};
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "none";
+}
+
+bool ss_verdict_current(ss_verdict_t v)
+{
+	return v == SS_VERDICT_AT_REFERENCE || v == SS_VERDICT_AHEAD;
+}
+
+bool ss_verdict_counts(ss_verdict_t v)
+{
+	return v != SS_VERDICT_NONE && v != SS_VERDICT_HIDDEN_PRIMARY;
+}
+
 const char *ss_xfr_state_name(ss_xfr_state_t st)
 {
 	switch (st) {
@@ -142,24 +88,6 @@ const char *ss_xfr_state_name(ss_xfr_state_t st)
 		break;
 	}
 	return "skipped";
-}
-
-/* Where a vendor's transfer ACL is configured. */
-static const char *acl_hint(ss_vendor_t v)
-{
-	switch (v) {
-	case SS_VENDOR_BIND:
-		return "allow-transfer { ...; }; in the zone statement (named.conf)";
-	case SS_VENDOR_NSD:
-		return "provide-xfr: ADDRESS KEY in the zone (nsd.conf)";
-	case SS_VENDOR_KNOT:
-		return "an acl with action: transfer (address, key) referenced by the zone "
-		       "(knot.conf)";
-	case SS_VENDOR_POWERDNS:
-		return "allow-axfr-ips / the zone's ALLOW-AXFR-FROM metadata";
-	default:
-		return "the server's transfer ACL";
-	}
 }
 
 long ss_zone_reference_server(const ss_zone_result_t *res)
@@ -721,7 +649,8 @@ static int report_xfr_group(ss_zone_result_t *res, const group_t *g, const char 
 			ss_strbuf_printf(&msg, ": %s", s->xfr_error);
 		}
 		ss_strbuf_printf(&fix, "%s%s: %s", i ? "; " : " ",
-		                 ss_addr_format(&s->addr, a, sizeof(a)), acl_hint(s->vendor));
+		                 ss_addr_format(&s->addr, a, sizeof(a)),
+		                 ss_fix_transfer_acl(s->vendor));
 	}
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
 	              ? add_group_finding(res, code, sev, g, fix.s, msg.s)
@@ -1199,42 +1128,70 @@ typedef struct {
 	bool any_soa;
 } sort_t;
 
-static void classify(ss_zone_result_t *res, sort_t *st)
+/* The one rule for a server's verdict (after pick_reference). */
+static ss_verdict_t server_verdict(const ss_zone_result_t *res, const ss_server_obs_t *s)
 {
 	const ss_zone_obs_t *o = &res->obs;
+	if (s->has_soa) {
+		switch (ss_serial_cmp(s->soa.serial, res->reference_serial)) {
+		case SS_SERIAL_EQUAL:
+			return SS_VERDICT_AT_REFERENCE;
+		case SS_SERIAL_LESS:
+			return SS_VERDICT_BEHIND;
+		case SS_SERIAL_UNDEFINED:
+			return SS_VERDICT_UNDEFINED;
+		case SS_SERIAL_GREATER:
+			/* Without a primary nothing can be ahead of the highest serial. */
+			return res->reference_is_primary ? SS_VERDICT_AHEAD : SS_VERDICT_BEHIND;
+		}
+	}
+	if (quiet_primary(o, s)) {
+		return SS_VERDICT_HIDDEN_PRIMARY;
+	}
+	switch (s->kind) {
+	case SS_ANS_SERVFAIL:
+		return SS_VERDICT_SERVFAIL;
+	case SS_ANS_NOT_AUTH:
+	case SS_ANS_REFERRAL:
+		return SS_VERDICT_NOT_AUTH;
+	case SS_ANS_NO_SOA:
+		return SS_VERDICT_NO_SOA;
+	default:
+		return SS_VERDICT_UNREACHABLE;
+	}
+}
+
+/* Each server's verdict, and the servers of each finding grouped. */
+static void classify(ss_zone_result_t *res, sort_t *st)
+{
+	ss_zone_obs_t *o = &res->obs;
 	for (size_t i = 0; i < o->nservers; i++) {
-		const ss_server_obs_t *s = &o->servers[i];
+		ss_server_obs_t *s = &o->servers[i];
+		s->verdict = server_verdict(res, s);
 		if (s->has_soa) {
 			st->any_soa = true;
-			switch (ss_serial_cmp(s->soa.serial, res->reference_serial)) {
-			case SS_SERIAL_LESS:
-				group_add(&st->behind, s);
-				break;
-			case SS_SERIAL_GREATER:
-				group_add(&st->ahead, s);
-				break;
-			case SS_SERIAL_UNDEFINED:
-				group_add(&st->undefined, s);
-				break;
-			case SS_SERIAL_EQUAL:
-				break;
-			}
-			continue;
 		}
-		if (quiet_primary(o, s)) {
-			continue;
-		}
-		switch (s->kind) {
-		case SS_ANS_SERVFAIL:
+		switch (s->verdict) {
+		case SS_VERDICT_BEHIND:
+			group_add(&st->behind, s);
+			break;
+		case SS_VERDICT_AHEAD:
+			group_add(&st->ahead, s);
+			break;
+		case SS_VERDICT_UNDEFINED:
+			group_add(&st->undefined, s);
+			break;
+		case SS_VERDICT_SERVFAIL:
 			group_add(&st->servfail, s);
 			break;
-		case SS_ANS_NOT_AUTH:
-		case SS_ANS_REFERRAL:
-		case SS_ANS_NO_SOA:
+		case SS_VERDICT_NOT_AUTH:
+		case SS_VERDICT_NO_SOA:
 			group_add(&st->notauth, s);
 			break;
-		default:
+		case SS_VERDICT_UNREACHABLE:
 			group_add(&st->unreach, s);
+			break;
+		default:
 			break;
 		}
 	}
@@ -1266,13 +1223,6 @@ int ss_check_analyze(ss_zone_result_t *res)
 	st.any_soa = false;
 	classify(res, &st);
 	int ret = 0;
-	if (!res->reference_is_primary) {
-		/* Without a primary nothing can be "ahead" of the highest serial. */
-		for (size_t i = 0; i < st.ahead.n; i++) {
-			group_add(&st.behind, st.ahead.srv[i]);
-		}
-		st.ahead.n = 0;
-	}
 	ret = ret ? ret : report_ahead(res, &st.ahead);
 	ret = ret ? ret : report_behind(res, &st.behind);
 	ret = ret ? ret : report_undefined(res, &st.undefined);

@@ -52,20 +52,6 @@ size_t ss_zone_laggards(const ss_zone_result_t *res, bool all, ss_addr_t *out, s
 	return n;
 }
 
-static const char *allow_notify_hint(ss_vendor_t v)
-{
-	switch (v) {
-	case SS_VENDOR_BIND:
-		return "BIND accepts NOTIFY from its primaries and from allow-notify { ...; };";
-	case SS_VENDOR_NSD:
-		return "NSD accepts NOTIFY per allow-notify: ADDRESS KEY in the zone";
-	case SS_VENDOR_KNOT:
-		return "Knot accepts NOTIFY only through an acl with action: notify";
-	default:
-		return "allow NOTIFY from the primary's address (and key) on that secondary";
-	}
-}
-
 int ss_doctor_notify_refused(ss_zone_result_t *res, const ss_server_obs_t *s, int rcode,
                              int tsig_error)
 {
@@ -74,30 +60,12 @@ int ss_doctor_notify_refused(ss_zone_result_t *res, const ss_server_obs_t *s, in
 	const char *te = ss_tsig_error_name(tsig_error);
 	ss_addr_format(&s->addr, a, sizeof(a));
 	return ss_result_add_finding(
-	    res, SS_F_NOTIFY_REFUSED, SS_SEV_WARNING, &s->addr, 1, allow_notify_hint(s->vendor),
+	    res, SS_F_NOTIFY_REFUSED, SS_SEV_WARNING, &s->addr, 1, ss_fix_allow_notify(s->vendor),
 	    "%s%s%s%s refused the NOTIFY (%s%s%s): it will only catch up at its next refresh; "
 	    "check that it accepts NOTIFY from the primary (this host's address is not the "
 	    "primary's, so a refusal here is only a hint)",
 	    s->name ? s->name : "", s->name ? " (" : "", a, s->name ? ")" : "",
 	    l ? l->name : "error", te ? ", TSIG " : "", te ? te : "");
-}
-
-/* Where each vendor is told whom to transfer from, and who may transfer. */
-static const char *source_hint(ss_vendor_t v)
-{
-	switch (v) {
-	case SS_VENDOR_BIND:
-		return "on the secondary (BIND): primaries { ...; }; in the zone statement";
-	case SS_VENDOR_NSD:
-		return "on the secondary (NSD): request-xfr: ADDRESS KEY in the zone";
-	case SS_VENDOR_KNOT:
-		return "on the secondary (Knot): master: REMOTE in the zone, and the remote's "
-		       "address";
-	case SS_VENDOR_POWERDNS:
-		return "on the secondary (PowerDNS): the zone's masters (pdnsutil show-zone)";
-	default:
-		return "on the secondary: the primaries it transfers from";
-	}
 }
 
 int ss_doctor_not_transferring(ss_zone_result_t *res, const ss_server_obs_t *s, unsigned waited_s)
@@ -109,7 +77,7 @@ int ss_doctor_not_transferring(ss_zone_result_t *res, const ss_server_obs_t *s, 
 	         "allow-transfer, NSD provide-xfr, Knot acl action: transfer), with its TSIG "
 	         "key; the secondary's log names the refusal (e.g. 'failed while receiving "
 	         "responses: REFUSED', 'refused, no acl matches', 'NOTAUTH')",
-	         source_hint(s->vendor), a);
+	         ss_fix_transfer_source(s->vendor), a);
 	return ss_result_add_finding(
 	    res, SS_F_SECONDARY_NOT_TRANSFERRING, SS_SEV_CRITICAL, &s->addr, 1, fix,
 	    "%s%s%s%s acknowledged the NOTIFY but still serves %u after %u s: its transfers "

@@ -6,10 +6,17 @@ set -eu
 PACKAGES=(
 	# build
 	gcc pkg-config meson ninja-build git
-	libknot-dev libuv1-dev libjansson-dev libssl-dev libcmocka-dev
+	libknot-dev libuv1-dev libjansson-dev libssl-dev libcmocka-dev clang-format
+	# the monitor: config, state, alerts, HTTP
+	libyaml-dev libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev sqlite3
 	# the peers of the system tests and the demo fleet
 	bind9 bind9-dnsutils nsd knot knot-dnsutils unbound ldnsutils iproute2
-	python3-pytest python3-dnspython
+	pdns-server pdns-backend-bind pdns-tools
+	python3-pytest python3-dnspython python3-yaml
+	# the monitor's peers: Prometheus (promtool), its blackbox exporter, a real
+	# browser for the dashboard, Prometheus's own exposition parser
+	prometheus prometheus-blackbox-exporter chromium chromium-driver
+	python3-selenium python3-prometheus-client
 )
 
 missing=()

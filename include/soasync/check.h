@@ -16,6 +16,7 @@
 #include <soasync/addr.h>
 #include <soasync/api.h>
 #include <soasync/expect.h>
+#include <soasync/vendor.h>
 #include <soasync/zone.h>
 
 /* Severity of a finding. Numerically ordered; INFO never raises a status. */
@@ -40,22 +41,6 @@ SS_API const char *ss_severity_name(ss_severity_t sev);
 
 /* "ok", "warning", "critical", "unknown". */
 SS_API const char *ss_status_name(ss_status_t st);
-
-typedef enum {
-	SS_VENDOR_UNKNOWN = 0,
-	SS_VENDOR_BIND,
-	SS_VENDOR_NSD,
-	SS_VENDOR_KNOT,
-	SS_VENDOR_POWERDNS,
-	SS_VENDOR_UNBOUND,
-	SS_VENDOR_OTHER, /* answered with a version string we do not know */
-} ss_vendor_t;
-
-/* "bind", "nsd", "knot", "powerdns", "unbound", "other", NULL for unknown. */
-SS_API const char *ss_vendor_name(ss_vendor_t v);
-
-/* Classify a CHAOS version.bind / version.server string (NULL: unknown). */
-SS_API ss_vendor_t ss_vendor_classify(const char *version);
 
 /* Where a server address came from (bit set). */
 enum {
@@ -95,6 +80,34 @@ typedef enum {
 	SS_CONTENT_FAILED,   /* neither worked */
 } ss_content_t;
 
+/* The check model's verdict on one server address, set by ss_check_analyze().
+ * Commands, renderers and the monitor read it; nothing recomputes it. */
+typedef enum {
+	SS_VERDICT_NONE = 0,       /* not analyzed */
+	SS_VERDICT_AT_REFERENCE,   /* serves the reference serial */
+	SS_VERDICT_BEHIND,         /* serves an older serial (RFC 1982) */
+	SS_VERDICT_AHEAD,          /* newer than the primary's: the primary went backwards */
+	SS_VERDICT_UNDEFINED,      /* exactly 2^31 from the reference: neither is newer */
+	SS_VERDICT_NO_SOA,         /* authoritative, but no SOA for the zone (NODATA, NXDOMAIN) */
+	SS_VERDICT_NOT_AUTH,       /* REFUSED, NOTAUTH, no AA, a referral */
+	SS_VERDICT_SERVFAIL,       /* SERVFAIL (e.g. an expired secondary) */
+	SS_VERDICT_UNREACHABLE,    /* no usable answer: time-out, connection refused, malformed */
+	SS_VERDICT_HIDDEN_PRIMARY, /* a primary known only from the MNAME, not answering: it does
+	                            * not count (commonly firewalled) */
+} ss_verdict_t;
+
+/* "at-reference", "behind", "ahead", "undefined", "no-soa", "not-authoritative",
+ * "servfail", "unreachable", "hidden-primary"; "none". */
+SS_API const char *ss_verdict_name(ss_verdict_t v);
+
+/* The verdict counts as serving the zone's current data: at the reference,
+ * or newer than a primary that went backwards. */
+SS_API bool ss_verdict_current(ss_verdict_t v);
+
+/* The verdict concerns a server that counts for the zone (all but a hidden
+ * primary and NONE). */
+SS_API bool ss_verdict_counts(ss_verdict_t v);
+
 typedef struct {
 	knot_dname_t *mname, *rname; /* owned */
 	uint32_t serial, refresh, retry, expire, minimum;
@@ -104,8 +117,9 @@ typedef struct {
 typedef struct {
 	char *name; /* NS name(s) for this address, comma separated; owned; may be NULL */
 	ss_addr_t addr;
-	unsigned origin; /* SS_ORIGIN_* */
-	bool is_primary; /* this address is the primary (given or from the MNAME) */
+	unsigned origin;      /* SS_ORIGIN_* */
+	bool is_primary;      /* this address is the primary (given or from the MNAME) */
+	ss_verdict_t verdict; /* set by ss_check_analyze() */
 
 	ss_answer_kind_t kind;
 	int error; /* SS_E* when kind == SS_ANS_NONE or MALFORMED */
@@ -267,9 +281,5 @@ SS_API long ss_zone_reference_server(const ss_zone_result_t *res);
 /* The SOA of an observation as a libknot RRset (caller frees with
  * knot_rrset_free), or NULL (no SOA, out of memory). */
 SS_API knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa);
-
-/* The vendor-specific command that makes a secondary transfer the zone now. */
-SS_API const char *ss_fix_retransfer(ss_vendor_t v, char *buf, size_t len, const char *zone,
-                                     const ss_addr_t *addr);
 
 #endif

@@ -363,9 +363,56 @@ static void test_vendor(void **state)
 	                    "soasync notify ex.test --to 192.0.2.1#5300");
 }
 
+/* One verdict per server, set by the analysis; the hidden primary does not count. */
+static void test_verdicts(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", "ns1.example.test.", 10, true);
+	fx_server(&r, "192.0.2.2", NULL, 9, false);
+	fx_server(&r, "192.0.2.3", NULL, 10, false);
+	fx_server(&r, "192.0.2.4", NULL, 11, false);
+	fx_server(&r, "192.0.2.5", NULL, 10u + 0x80000000u, false);
+	fx_bad(&r, "192.0.2.6", SS_ANS_SERVFAIL, KNOT_RCODE_SERVFAIL, 0);
+	fx_bad(&r, "192.0.2.7", SS_ANS_NOT_AUTH, KNOT_RCODE_REFUSED, 0);
+	fx_bad(&r, "192.0.2.8", SS_ANS_NO_SOA, 0, 0);
+	fx_bad(&r, "192.0.2.9", SS_ANS_NONE, -1, SS_ETIMEOUT);
+	ss_addr_t a;
+	ss_addr_parse(&a, "192.0.2.10", 53);
+	ss_server_obs_t *h = ss_obs_add_server(&r.obs, &a, NULL, SS_ORIGIN_PRIMARY);
+	h->kind = SS_ANS_NONE;
+	h->error = SS_ETIMEOUT;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	static const ss_verdict_t want[] = {
+	    SS_VERDICT_AT_REFERENCE,   SS_VERDICT_BEHIND,    SS_VERDICT_AT_REFERENCE,
+	    SS_VERDICT_AHEAD,          SS_VERDICT_UNDEFINED, SS_VERDICT_SERVFAIL,
+	    SS_VERDICT_NOT_AUTH,       SS_VERDICT_NO_SOA,    SS_VERDICT_UNREACHABLE,
+	    SS_VERDICT_HIDDEN_PRIMARY,
+	};
+	assert_int_equal(r.obs.nservers, 10);
+	for (size_t i = 0; i < r.obs.nservers; i++) {
+		assert_string_equal(ss_verdict_name(r.obs.servers[i].verdict),
+		                    ss_verdict_name(want[i]));
+	}
+	assert_true(ss_verdict_current(r.obs.servers[0].verdict));
+	assert_false(ss_verdict_counts(r.obs.servers[9].verdict));
+	ss_zone_result_clear(&r);
+
+	/* Without a primary the highest serial is the reference: nothing is ahead. */
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 3, false);
+	fx_server(&r, "192.0.2.2", NULL, 4, false);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.obs.servers[0].verdict, SS_VERDICT_BEHIND);
+	assert_int_equal(r.obs.servers[1].verdict, SS_VERDICT_AT_REFERENCE);
+	ss_zone_result_clear(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_verdicts),
 	    cmocka_unit_test(test_in_sync),
 	    cmocka_unit_test(test_serial_behind),
 	    cmocka_unit_test(test_serial_behind_wrap),
