@@ -248,10 +248,10 @@ static void keep_findings(doctor_t *d)
 	d->scratch.nfindings = 0;
 }
 
-static const ss_finding_t *find(const ss_zone_result_t *r, const char *code)
+static const ss_finding_t *find(const ss_zone_result_t *r, ss_fcode_t code)
 {
 	for (size_t i = 0; i < r->nfindings; i++) {
-		if (strcmp(r->findings[i].code, code) == 0) {
+		if (r->findings[i].id == code) {
 			return &r->findings[i];
 		}
 	}
@@ -273,8 +273,9 @@ static const ss_server_obs_t *server_at(const ss_zone_result_t *r, const ss_addr
 static void step_serials(doctor_t *d)
 {
 	const ss_zone_result_t *r = &d->cur;
-	const char *codes[] = {SS_F_SERIAL_BEHIND, SS_F_PRIMARY_BEHIND, SS_F_SERIAL_UNDEFINED,
-	                       SS_F_SERVFAIL,      SS_F_UNREACHABLE,    SS_F_NOT_AUTHORITATIVE};
+	const ss_fcode_t codes[] = {SS_F_SERIAL_BEHIND,    SS_F_PRIMARY_BEHIND,
+	                            SS_F_SERIAL_UNDEFINED, SS_F_SERVFAIL,
+	                            SS_F_UNREACHABLE,      SS_F_NOT_AUTHORITATIVE};
 	char pa[SS_ADDR_STRLEN];
 	if (!r->has_reference) {
 		step(d, 0, ST_PROBLEM, "no server answered with the zone's SOA");
@@ -411,7 +412,7 @@ static void step_raised(doctor_t *d)
 
 static void step_direction(doctor_t *d)
 {
-	const char *codes[] = {SS_F_PRIMARY_BEHIND, SS_F_SERIAL_UNDEFINED, SS_F_SERIAL_SANITY};
+	const ss_fcode_t codes[] = {SS_F_PRIMARY_BEHIND, SS_F_SERIAL_UNDEFINED, SS_F_SERIAL_SANITY};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		const ss_finding_t *f = find(&d->cur, codes[i]);
 		if (f != NULL) {

@@ -48,6 +48,34 @@ knot_rrset_t *ss_soa_to_rrset(const knot_dname_t *zone, const ss_soa_t *soa)
 	return rr;
 }
 
+static const struct {
+	const char *name, *meaning;
+} fcodes[] = {
+#define SS_F_ROW(id, name, meaning) [id] = {name, meaning},
+    SS_FINDINGS(SS_F_ROW)
+#undef SS_F_ROW
+};
+
+const char *ss_fcode_name(ss_fcode_t c)
+{
+	return (unsigned)c < SS_F_COUNT ? fcodes[c].name : "unknown";
+}
+
+const char *ss_fcode_meaning(ss_fcode_t c)
+{
+	return (unsigned)c < SS_F_COUNT ? fcodes[c].meaning : "";
+}
+
+ss_fcode_t ss_fcode_parse(const char *name)
+{
+	for (unsigned i = 0; name != NULL && i < SS_F_COUNT; i++) {
+		if (strcmp(fcodes[i].name, name) == 0) {
+			return (ss_fcode_t)i;
+		}
+	}
+	return SS_F_COUNT;
+}
+
 const char *ss_verdict_name(ss_verdict_t v)
 {
 	static const char *names[] = {
@@ -175,7 +203,7 @@ void ss_zone_result_clear(ss_zone_result_t *res)
 	memset(res, 0, sizeof(*res));
 }
 
-int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_severity_t sev,
+int ss_result_add_finding(ss_zone_result_t *res, ss_fcode_t id, ss_severity_t sev,
                           const ss_addr_t *servers, size_t nservers, const char *fix,
                           const char *fmt, ...)
 {
@@ -203,7 +231,8 @@ int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_severity_t
 		memcpy(f->servers, servers, nservers * sizeof(*servers));
 	}
 	f->fix = fix ? strdup(fix) : NULL;
-	f->code = code;
+	f->id = id;
+	f->code = ss_fcode_name(id);
 	f->severity = sev;
 	f->nservers = nservers;
 	res->nfindings++;
@@ -229,7 +258,7 @@ static void group_add(group_t *g, const ss_server_obs_t *s)
 }
 
 /* Add a finding about the servers of g. */
-static int add_group_finding(ss_zone_result_t *res, const char *code, ss_severity_t sev,
+static int add_group_finding(ss_zone_result_t *res, ss_fcode_t code, ss_severity_t sev,
                              const group_t *g, const char *fix, const char *msg)
 {
 	ss_addr_t *addrs = g->n ? malloc(g->n * sizeof(*addrs)) : NULL;
@@ -412,7 +441,7 @@ static const char *server_problem(const ss_server_obs_t *s)
 }
 
 /* Findings about servers that gave no serial: one finding per code. */
-static int report_list(ss_zone_result_t *res, const group_t *g, const char *code, ss_severity_t sev,
+static int report_list(ss_zone_result_t *res, const group_t *g, ss_fcode_t code, ss_severity_t sev,
                        const char *what, const char *fix)
 {
 	if (g->n == 0) {
@@ -630,7 +659,7 @@ static int report_primary(ss_zone_result_t *res)
 }
 
 /* One finding per transfer outcome, each server with its vendor's ACL hint. */
-static int report_xfr_group(ss_zone_result_t *res, const group_t *g, const char *code,
+static int report_xfr_group(ss_zone_result_t *res, const group_t *g, ss_fcode_t code,
                             ss_severity_t sev, const char *what, const char *fixlead)
 {
 	if (g->n == 0) {

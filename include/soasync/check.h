@@ -205,8 +205,87 @@ typedef struct {
 	size_t ncandidates;
 } ss_zone_obs_t;
 
+/*
+ * The one list of finding codes: X(ID, "code", "meaning"). README's and
+ * the man page's tables are checked against it.
+ */
+#define SS_FINDINGS(X)                                                                             \
+	X(SS_F_SERIAL_BEHIND, "serial-behind",                                                     \
+	  "a server serves an older serial than the reference")                                    \
+	X(SS_F_PRIMARY_BEHIND, "primary-behind",                                                   \
+	  "the primary went backwards: some servers have a newer serial")                          \
+	X(SS_F_SERIAL_UNDEFINED, "serial-undefined",                                               \
+	  "exactly 2^31 apart: neither is newer (BIND will not transfer)")                         \
+	X(SS_F_NOT_AUTHORITATIVE, "not-authoritative",                                             \
+	  "REFUSED, NOTAUTH, no AA, or a referral: that address does not serve the zone")          \
+	X(SS_F_UNREACHABLE, "unreachable",                                                         \
+	  "time-out, connection refused, network error, NS name without address")                  \
+	X(SS_F_SERVFAIL, "servfail", "SERVFAIL, e.g. a secondary whose copy expired")              \
+	X(SS_F_NS_SET_MISMATCH, "ns-set-mismatch",                                                 \
+	  "the parent's delegation and the zone's NS set differ")                                  \
+	X(SS_F_PRIMARY_NOT_FOUND, "primary-not-found",                                             \
+	  "no primary answered; the highest serial is the reference")                              \
+	X(SS_F_SOA_FIELDS_DIFFER, "soa-fields-differ",                                             \
+	  "same serial, other SOA fields: edited without a serial bump")                           \
+	X(SS_F_ZONE_NOT_FOUND, "zone-not-found",                                                   \
+	  "no such zone, not a zone apex, or not delegated")                                       \
+	X(SS_F_DISCOVERY_FAILED, "discovery-failed",                                               \
+	  "no server address could be found (resolver failure, no NS set)")                        \
+	X(SS_F_TRANSFER_REFUSED, "transfer-refused",                                               \
+	  "a server refuses a transfer it should allow")                                           \
+	X(SS_F_TRANSFER_OPEN, "transfer-open",                                                     \
+	  "a server gives the zone to anyone (unsigned AXFR from this host)")                      \
+	X(SS_F_TRANSFER_FAILED, "transfer-failed",                                                 \
+	  "a transfer broke off: time-out, closed, malformed, TSIG, limits")                       \
+	X(SS_F_TRANSFER_TOO_LARGE, "transfer-too-large",                                           \
+	  "a transfer exceeded --max-transfer-size (or the shared memory budget)")                 \
+	X(SS_F_EXPIRING_SOON, "expiring-soon",                                                     \
+	  "a secondary's copy expires soon (EDNS EXPIRE, RFC 7314)")                               \
+	X(SS_F_RECORD_NOT_PUBLISHED, "record-not-published",                                       \
+	  "--expect: a record that did not reach every server")                                    \
+	X(SS_F_RECORD_STILL_PRESENT, "record-still-present",                                       \
+	  "--expect-absent: a record still served")                                                \
+	X(SS_F_SAME_SERIAL_DIFFERENT_DATA, "same-serial-different-data",                           \
+	  "same serial, other data: an edit without a serial bump")                                \
+	X(SS_F_ZONEMD_INVALID, "zonemd-invalid", "the ZONEMD (RFC 8976) does not match the data")  \
+	X(SS_F_ZONEMD_UNSUPPORTED, "zonemd-unsupported",                                           \
+	  "ZONEMD records present, none with a scheme and hash this tool can verify")              \
+	X(SS_F_ZONEFILE_NOT_PUBLISHED, "zonefile-not-published",                                   \
+	  "the zone file's serial is newer than the primary's: not loaded")                        \
+	X(SS_F_SERIAL_NOT_BUMPED, "serial-not-bumped",                                             \
+	  "the zone file differs from the served data at the same serial")                         \
+	X(SS_F_ZONEFILE_BEHIND, "zonefile-behind",                                                 \
+	  "the primary serves a newer serial than the zone file")                                  \
+	X(SS_F_ZONEFILE_ERROR, "zonefile-error", "the zone file could not be read or compared")    \
+	X(SS_F_SECONDARY_WRONG_SOURCE, "secondary-wrong-source",                                   \
+	  "a secondary holds a candidate's (old provider's) copy, not the primary's")              \
+	X(SS_F_MNAME_NOT_PRIMARY, "mname-not-primary",                                             \
+	  "the SOA MNAME names a server that is evidently a secondary")                            \
+	X(SS_F_SERIAL_SANITY, "serial-sanity",                                                     \
+	  "serial 0, an impossible or future date, a Unix time far ahead")                         \
+	X(SS_F_NOTIFY_REFUSED, "notify-refused", "doctor: a secondary refused the NOTIFY")         \
+	X(SS_F_SECONDARY_NOT_TRANSFERRING, "secondary-not-transferring",                           \
+	  "doctor: a NOTIFY acknowledged, no transfer followed")
+
+typedef enum {
+#define SS_F_ENUM(id, name, meaning) id,
+	SS_FINDINGS(SS_F_ENUM)
+#undef SS_F_ENUM
+	    SS_F_COUNT
+} ss_fcode_t;
+
+/* The code's name ("serial-behind"); "unknown" out of range. */
+SS_API const char *ss_fcode_name(ss_fcode_t c);
+
+/* What the code means, one line (for tables and documentation). */
+SS_API const char *ss_fcode_meaning(ss_fcode_t c);
+
+/* The code named name; SS_F_COUNT when there is none. */
+SS_API ss_fcode_t ss_fcode_parse(const char *name);
+
 typedef struct {
-	const char *code; /* static string, e.g. "serial-behind" */
+	ss_fcode_t id;
+	const char *code; /* static: ss_fcode_name(id), e.g. "serial-behind" */
 	ss_severity_t severity;
 	ss_addr_t *servers; /* owned */
 	size_t nservers;
@@ -226,35 +305,6 @@ typedef struct {
 	size_t nfindings;
 } ss_zone_result_t;
 
-/* Finding codes. */
-#define SS_F_SERIAL_BEHIND              "serial-behind"
-#define SS_F_PRIMARY_BEHIND             "primary-behind"
-#define SS_F_SERIAL_UNDEFINED           "serial-undefined"
-#define SS_F_NOT_AUTHORITATIVE          "not-authoritative"
-#define SS_F_UNREACHABLE                "unreachable"
-#define SS_F_SERVFAIL                   "servfail"
-#define SS_F_NS_SET_MISMATCH            "ns-set-mismatch"
-#define SS_F_PRIMARY_NOT_FOUND          "primary-not-found"
-#define SS_F_SOA_FIELDS_DIFFER          "soa-fields-differ"
-#define SS_F_ZONE_NOT_FOUND             "zone-not-found"
-#define SS_F_DISCOVERY_FAILED           "discovery-failed"
-#define SS_F_TRANSFER_REFUSED           "transfer-refused"
-#define SS_F_TRANSFER_OPEN              "transfer-open"
-#define SS_F_TRANSFER_FAILED            "transfer-failed"
-#define SS_F_EXPIRING_SOON              "expiring-soon"
-#define SS_F_RECORD_NOT_PUBLISHED       "record-not-published"
-#define SS_F_RECORD_STILL_PRESENT       "record-still-present"
-#define SS_F_SAME_SERIAL_DIFFERENT_DATA "same-serial-different-data"
-#define SS_F_ZONEMD_INVALID             "zonemd-invalid"
-#define SS_F_ZONEFILE_NOT_PUBLISHED     "zonefile-not-published"
-#define SS_F_SERIAL_NOT_BUMPED          "serial-not-bumped"
-#define SS_F_ZONEFILE_BEHIND            "zonefile-behind"
-#define SS_F_SECONDARY_WRONG_SOURCE     "secondary-wrong-source"
-#define SS_F_ZONEFILE_ERROR             "zonefile-error"
-#define SS_F_SERIAL_SANITY              "serial-sanity"
-#define SS_F_NOTIFY_REFUSED             "notify-refused"
-#define SS_F_SECONDARY_NOT_TRANSFERRING "secondary-not-transferring"
-
 /*
  * Analyze the observations in res->obs and fill in the reference, the
  * findings and the status of res (replacing earlier findings, so it can run
@@ -269,7 +319,7 @@ SS_API void ss_zone_result_clear(ss_zone_result_t *res);
 SS_API void ss_server_obs_clear(ss_server_obs_t *s);
 
 /* Add a finding to res (message and fix printf-formatted). Returns 0 or SS_ENOMEM. */
-SS_API int ss_result_add_finding(ss_zone_result_t *res, const char *code, ss_severity_t sev,
+SS_API int ss_result_add_finding(ss_zone_result_t *res, ss_fcode_t id, ss_severity_t sev,
                                  const ss_addr_t *servers, size_t nservers, const char *fix,
                                  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 

@@ -57,10 +57,10 @@ static inline ss_server_obs_t *fx_bad(ss_zone_result_t *res, const char *addr,
 	return s;
 }
 
-static inline const ss_finding_t *fx_find(const ss_zone_result_t *res, const char *code)
+static inline const ss_finding_t *fx_find(const ss_zone_result_t *res, ss_fcode_t code)
 {
 	for (size_t i = 0; i < res->nfindings; i++) {
-		if (strcmp(res->findings[i].code, code) == 0) {
+		if (res->findings[i].id == code) {
 			return &res->findings[i];
 		}
 	}

@@ -409,10 +409,24 @@ static void test_verdicts(void **state)
 	ss_zone_result_clear(&r);
 }
 
+/* The one list of finding codes: every code has a name that parses back. */
+static void test_fcodes(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < SS_F_COUNT; i++) {
+		assert_int_equal(ss_fcode_parse(ss_fcode_name((ss_fcode_t)i)), i);
+		assert_true(strlen(ss_fcode_meaning((ss_fcode_t)i)) > 10);
+	}
+	assert_string_equal(ss_fcode_name(SS_F_SERIAL_BEHIND), "serial-behind");
+	assert_int_equal(ss_fcode_parse("no-such-code"), SS_F_COUNT);
+	assert_string_equal(ss_fcode_name(SS_F_COUNT), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_verdicts),
+	    cmocka_unit_test(test_fcodes),
 	    cmocka_unit_test(test_in_sync),
 	    cmocka_unit_test(test_serial_behind),
 	    cmocka_unit_test(test_serial_behind_wrap),
