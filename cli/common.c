@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include <soasync/error.h>
 #include <soasync/resolver.h>
+#include <soasync/units.h>
 
 #include "opts.h"
 
@@ -58,6 +60,42 @@ int cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max,
 	*out = (unsigned)v;
 	return 0;
 }
+
+int cli_parse_duration(const char *opt, const char *arg, uint64_t bare_unit_ms, uint64_t min_ms,
+                       uint64_t max_ms, uint64_t *ms)
+{
+	char lo[32], hi[32];
+	uint64_t v = 0;
+	if (ss_duration_parse(arg, bare_unit_ms, &v) != 0 || v < min_ms || v > max_ms) {
+		cli_err("%s: expected a duration from %s to %s (e.g. 1500ms, 2s, 5m; a bare number "
+		        "counts %s), got '%s'",
+		        opt, ss_duration_format(min_ms, lo, sizeof(lo)),
+		        ss_duration_format(max_ms, hi, sizeof(hi)),
+		        bare_unit_ms == 1000 ? "seconds" : "milliseconds", arg);
+		return -1;
+	}
+	*ms = v;
+	return 0;
+}
+
+int cli_parse_size(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *bytes)
+{
+	uint64_t v = 0;
+	if (ss_size_parse(arg, &v) != 0 || v < min || v > max) {
+		cli_err("%s: expected a size from %" PRIu64 " to %" PRIu64
+		        " bytes (with K, M or G: 64M, 1G), got '%s'",
+		        opt, min, max, arg);
+		return -1;
+	}
+	*bytes = v;
+	return 0;
+}
+
+const char cli_xfr_help[] =
+    "      --max-transfer-size SIZE  memory all zone transfers held at once may take\n"
+    "                                (K, M, G suffixes; default 1G); past it the\n"
+    "                                transfer fails as transfer-too-large\n"
+    "      --transfer-deadline DUR   longest whole transfer (e.g. 90s, 10m; default 10m)\n";
 
 int cli_parse_addr(const char *opt, const char *arg, ss_addr_t *out)
 {
@@ -390,6 +428,18 @@ static int shared_option(const cli_shared_t *sh, int opt, const char *arg)
 	}
 	if (sh->color && opt == OPT_COLOR) {
 		return parse_color(arg, sh->color) ? -1 : 1;
+	}
+	if (sh->xfr && opt == OPT_MAX_TRANSFER_SIZE) {
+		return cli_parse_size("--max-transfer-size", arg, 4096, UINT64_C(1) << 40,
+		                      &sh->xfr->max_bytes)
+		           ? -1
+		           : 1;
+	}
+	if (sh->xfr && opt == OPT_TRANSFER_DEADLINE) {
+		return cli_parse_duration("--transfer-deadline", arg, 1000, 1000, 86400000,
+		                          &sh->xfr->deadline_ms)
+		           ? -1
+		           : 1;
 	}
 	return 0;
 }

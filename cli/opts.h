@@ -19,6 +19,13 @@
 
 /* Parse helpers: return 0 or print a one-line error naming the option and return -1. */
 int cli_parse_uint(const char *opt, const char *arg, unsigned min, unsigned max, unsigned *out);
+/* A duration ("1500ms", "2s", "5m", "1h", "1d"; a bare number counts in
+ * bare_unit_ms milliseconds: 1 or 1000, as the option always meant) within
+ * [min_ms, max_ms]; *ms in milliseconds. */
+int cli_parse_duration(const char *opt, const char *arg, uint64_t bare_unit_ms, uint64_t min_ms,
+                       uint64_t max_ms, uint64_t *ms);
+/* A size ("64M", "1G", "512K", bytes when bare) within [min, max]. */
+int cli_parse_size(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *bytes);
 int cli_parse_addr(const char *opt, const char *arg, ss_addr_t *out);
 /* Comma-separated list, appended to *list (realloc'd). */
 int cli_parse_addr_list(const char *opt, const char *arg, ss_addr_t **list, size_t *n);
@@ -116,6 +123,23 @@ bool cli_expect_any(const cli_expect_t *x);
 int cli_expect_build(const cli_expect_t *x, const char *zone, ss_expect_set_t *set);
 void cli_expect_free(cli_expect_t *x);
 
+/* Limits of zone transfers: --max-transfer-size SIZE, --transfer-deadline
+ * DURATION (0: the library's defaults). */
+typedef struct {
+	uint64_t max_bytes;   /* all transfers held at once, bytes */
+	uint64_t deadline_ms; /* one whole transfer */
+} cli_xfr_t;
+
+enum { OPT_MAX_TRANSFER_SIZE = 970, OPT_TRANSFER_DEADLINE };
+
+#define CLI_XFR_LONGOPTS                                                                           \
+	{"max-transfer-size", required_argument, NULL, OPT_MAX_TRANSFER_SIZE},                     \
+	{                                                                                          \
+		"transfer-deadline", required_argument, NULL, OPT_TRANSFER_DEADLINE                \
+	}
+
+extern const char cli_xfr_help[];
+
 /* Options shared by several commands, handled by cli_getopt(). Each field
  * may be NULL: the command does not take that option. */
 typedef struct {
@@ -125,6 +149,7 @@ typedef struct {
 	cli_expect_t *expect; /* --expect, --expect-file, --expect-absent */
 	bool *json;           /* --json */
 	cli_color_t *color;   /* --color WHEN */
+	cli_xfr_t *xfr;       /* --max-transfer-size, --transfer-deadline */
 } cli_shared_t;
 
 enum { OPT_TSIG = 950, OPT_JSON, OPT_COLOR };
