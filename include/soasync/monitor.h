@@ -72,6 +72,7 @@ typedef struct {
 	size_t nns;
 	uint64_t content_ms; /* compare the data this often (check --content); 0: never */
 	unsigned line;       /* where it was configured; 0: from zones_from */
+	unsigned column;
 } ss_mon_zone_config_t;
 
 /*
