@@ -1,0 +1,480 @@
+/*
+ * /api/v1: the monitor's zones as JSON, in the vocabulary of check --json
+ * (zone, status, primary, reference_serial, servers with name, address,
+ * port, primary, serial; findings with code, severity, servers, message,
+ * fix) plus what the monitor adds in time (lag, since when, convergence).
+ * Keys are known ASCII: set without jansson's UTF-8 check; text that may
+ * carry a server's bytes goes through json_string's check.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "web.h"
+
+#define SET(o, k, v) json_object_set_new_nocheck((o), (k), (v))
+
+/* An ASCII string we produced (names in presentation form, addresses). */
+static json_t *ascii(const char *s)
+{
+	return s ? json_string_nocheck(s) : json_null();
+}
+
+/* Text that may hold anything: invalid UTF-8 shown as '?'. */
+static json_t *text(const char *s)
+{
+	if (s == NULL) {
+		return json_null();
+	}
+	json_t *v = json_string(s);
+	if (v != NULL) {
+		return v;
+	}
+	char *copy = strdup(s);
+	if (copy == NULL) {
+		return NULL;
+	}
+	for (char *p = copy; *p; p++) {
+		if ((unsigned char)*p >= 0x80) {
+			*p = '?';
+		}
+	}
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+static json_t *time_or_null(int64_t ms)
+{
+	char t[32];
+	return ms > 0 ? json_string_nocheck(web_time(ms, t, sizeof(t))) : json_null();
+}
+
+static json_t *seconds(int64_t ms)
+{
+	return json_real((double)ms / 1000.0);
+}
+
+static json_t *address(const ss_addr_t *a)
+{
+	char buf[SS_ADDR_STRLEN];
+	return json_string_nocheck(ss_addr_format(a, buf, sizeof(buf)));
+}
+
+json_t *render_api_findings(const ss_finding_t *f, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		json_t *servers = json_array(), *o = json_object();
+		for (size_t k = 0; servers != NULL && k < f[i].nservers; k++) {
+			json_array_append_new(servers, address(&f[i].servers[k]));
+		}
+		if (o == NULL || servers == NULL) {
+			json_decref(o);
+			json_decref(servers);
+			json_decref(arr);
+			return NULL;
+		}
+		SET(o, "code", ascii(ss_fcode_name(f[i].id)));
+		SET(o, "severity", ascii(ss_severity_name(f[i].severity)));
+		SET(o, "servers", servers);
+		SET(o, "message", text(f[i].message ? f[i].message : ""));
+		SET(o, "fix", text(f[i].fix));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static json_t *server_json(const ss_mon_server_t *s, int64_t now_ms)
+{
+	char a[SS_ADDR_STRLEN];
+	json_t *o = json_object();
+	if (o == NULL) {
+		return NULL;
+	}
+	SET(o, "name", ascii(s->name));
+	SET(o, "address", json_string_nocheck(ss_addr_ntop(&s->address, a, sizeof(a))));
+	SET(o, "port", json_integer(ss_addr_port(&s->address)));
+	SET(o, "primary", json_boolean(s->is_primary));
+	SET(o, "serial", s->has_serial ? json_integer(s->serial) : json_null());
+	SET(o, "verdict", ascii(ss_verdict_name(s->verdict)));
+	SET(o, "behind", json_boolean(s->behind));
+	SET(o, "lag_s", seconds(ss_mon_lag_ms(s, now_ms)));
+	SET(o, "behind_since", time_or_null(s->behind ? s->behind_since_ms : 0));
+	SET(o, "expire_s", s->has_expire ? json_integer(s->expire_s) : json_null());
+	SET(o, "unreachable_since", time_or_null(s->unreachable_since_ms));
+	SET(o, "last_converged", time_or_null(s->last_converged_ms));
+	SET(o, "last_lag_s",
+	    s->last_lag_ms >= 0 && s->last_converged_ms > 0 ? seconds(s->last_lag_ms)
+	                                                    : json_null());
+	return o;
+}
+
+json_t *render_api_zone(const ss_mon_zone_t *z, int64_t now_ms)
+{
+	json_t *o = json_object(), *servers = json_array();
+	json_t *findings = render_api_findings(z->findings, z->nfindings);
+	if (o == NULL || servers == NULL || findings == NULL) {
+		json_decref(o);
+		json_decref(servers);
+		json_decref(findings);
+		return NULL;
+	}
+	for (size_t i = 0; i < z->nservers; i++) {
+		json_array_append_new(servers, server_json(&z->servers[i], now_ms));
+	}
+	SET(o, "zone", ascii(z->name));
+	SET(o, "status", ascii(z->checked ? ss_status_name(z->status) : "unknown"));
+	SET(o, "status_since", time_or_null(z->status_since_ms));
+	SET(o, "checked", json_boolean(z->checked));
+	SET(o, "last_check", time_or_null(z->last_check_ms));
+	SET(o, "next_check", time_or_null(z->next_check_ms));
+	SET(o, "converging", json_boolean(z->converging));
+	SET(o, "primary", z->has_primary ? address(&z->primary) : json_null());
+	SET(o, "reference_serial",
+	    z->has_reference ? json_integer(z->reference_serial) : json_null());
+	SET(o, "reference_since", time_or_null(z->has_reference ? z->reference_since_ms : 0));
+	SET(o, "reference_via",
+	    z->has_reference ? ascii(ss_mon_via_name(z->reference_via)) : json_null());
+	SET(o, "servers", servers);
+	SET(o, "findings", findings);
+	json_t *conv = json_object();
+	if (conv != NULL) {
+		SET(conv, "count", json_integer((json_int_t)z->convergence.count));
+		SET(conv, "sum_s", json_real(z->convergence.sum));
+		SET(o, "convergence", conv);
+	}
+	SET(o, "checks", json_integer((json_int_t)z->checks));
+	return o;
+}
+
+/* ---- history ----------------------------------------------------------- */
+
+json_t *render_hist_serial_json(const ss_mon_hist_serial_t *s)
+{
+	json_t *o = json_object(), *servers = json_array();
+	if (o == NULL || servers == NULL) {
+		json_decref(o);
+		json_decref(servers);
+		return NULL;
+	}
+	for (size_t i = 0; i < s->nservers; i++) {
+		const ss_mon_hist_server_t *v = &s->servers[i];
+		json_t *so = json_object();
+		if (so == NULL) {
+			break;
+		}
+		SET(so, "address", ascii(v->address));
+		SET(so, "name", ascii(v->name));
+		SET(so, "converged_at", time_or_null(v->converged ? v->converged_ms : 0));
+		SET(so, "lag_s", v->converged ? seconds(v->lag_ms) : json_null());
+		json_array_append_new(servers, so);
+	}
+	SET(o, "zone", ascii(s->zone));
+	SET(o, "serial", json_integer(s->serial));
+	SET(o, "first_seen", time_or_null(s->first_seen_ms));
+	SET(o, "via", ascii(ss_mon_via_name(s->via)));
+	SET(o, "servers", servers);
+	return o;
+}
+
+json_t *render_hist_event_json(const ss_mon_event_t *ev)
+{
+	json_t *o = json_object();
+	if (o == NULL) {
+		return NULL;
+	}
+	SET(o, "zone", ascii(ev->zone));
+	SET(o, "time", time_or_null(ev->time_ms));
+	SET(o, "event", ascii(ss_mon_event_name(ev->kind)));
+	if (ev->has_serial) {
+		SET(o, "serial", json_integer(ev->serial));
+	}
+	if (ev->kind == SS_MON_EV_REGRESSION) {
+		SET(o, "old_serial", json_integer(ev->old_serial));
+	}
+	if (ev->kind == SS_MON_EV_SERIAL) {
+		SET(o, "via", ascii(ss_mon_via_name(ev->via)));
+	}
+	if (ev->has_address) {
+		SET(o, "address", address(&ev->address));
+		SET(o, "name", ascii(ev->name));
+	}
+	if (ev->lag_ms >= 0 &&
+	    (ev->kind == SS_MON_EV_CONVERGED || ev->kind == SS_MON_EV_REACHABLE)) {
+		SET(o, "lag_s", seconds(ev->lag_ms));
+	}
+	if (ev->kind == SS_MON_EV_STATUS) {
+		SET(o, "status", ascii(ss_status_name(ev->status)));
+		SET(o, "previous", ascii(ss_status_name(ev->previous)));
+	}
+	if (ev->kind == SS_MON_EV_FINDING_OPENED || ev->kind == SS_MON_EV_FINDING_CLOSED) {
+		SET(o, "code", ascii(ss_fcode_name(ev->code)));
+	}
+	if (ev->kind == SS_MON_EV_FINDING_OPENED) {
+		SET(o, "severity", ascii(ss_severity_name(ev->severity)));
+	}
+	if (ev->message != NULL) {
+		SET(o, "message", text(ev->message));
+	}
+	return o;
+}
+
+static int add_serial(const ss_mon_hist_serial_t *s, void *arg)
+{
+	return json_array_append_new(arg, render_hist_serial_json(s));
+}
+
+static int add_event(const ss_mon_event_t *ev, void *arg)
+{
+	return json_array_append_new(arg, render_hist_event_json(ev));
+}
+
+json_t *render_api_zone_full(const web_source_t *src, const ss_mon_zone_t *z, size_t last)
+{
+	json_t *o = render_api_zone(z, src->now_ms(src->ctx));
+	json_t *hist = json_array(), *events = json_array();
+	if (o == NULL || hist == NULL || events == NULL) {
+		goto fail;
+	}
+	const char *zones[] = {z->name};
+	ss_mon_hist_query_t q = {.zones = zones, .nzones = 1, .last = last};
+	if (src->serials != NULL && src->serials(src->ctx, &q, add_serial, hist) != 0) {
+		goto fail;
+	}
+	if (src->events != NULL && src->events(src->ctx, &q, add_event, events) != 0) {
+		goto fail;
+	}
+	SET(o, "history", hist);
+	SET(o, "events", events);
+	return o;
+fail:
+	json_decref(o);
+	json_decref(hist);
+	json_decref(events);
+	return NULL;
+}
+
+/* ---- the zone list, in steps ---------------------------------------------- */
+
+/*
+ * The list writes 100,000 zones per request: one zone object is built once
+ * and its values are changed in place from zone to zone (integers and
+ * strings set, enum names and booleans shared), so a zone costs no
+ * allocation but its strings' copies and its findings.
+ */
+#define TMPL_SERVERS 8 /* server objects kept; a zone with more gets fresh ones */
+
+typedef struct {
+	json_t *obj, *name, *address, *port, *serial, *lag, *zero;
+} srv_tmpl_t;
+
+struct api_tmpl {
+	json_t *obj, *zone, *primary, *ref, *last_check, *servers;
+	srv_tmpl_t srv[TMPL_SERVERS];
+	json_t *status[4], *verdict[SS_VERDICT_HIDDEN_PRIMARY + 1];
+};
+
+static void tmpl_free(api_tmpl_t *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	json_t **all[] = {&t->obj, &t->zone, &t->primary, &t->ref, &t->last_check, &t->servers};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		json_decref(*all[i]);
+	}
+	for (size_t i = 0; i < TMPL_SERVERS; i++) {
+		srv_tmpl_t *s = &t->srv[i];
+		json_t *v[] = {s->obj, s->name, s->address, s->port, s->serial, s->lag, s->zero};
+		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+			json_decref(v[k]);
+		}
+	}
+	for (size_t i = 0; i < 4; i++) {
+		json_decref(t->status[i]);
+	}
+	for (size_t i = 0; i <= SS_VERDICT_HIDDEN_PRIMARY; i++) {
+		json_decref(t->verdict[i]);
+	}
+	free(t);
+}
+
+static api_tmpl_t *tmpl_new(void)
+{
+	api_tmpl_t *t = calloc(1, sizeof(*t));
+	bool ok = t != NULL;
+	for (size_t i = 0; ok && i < 4; i++) {
+		ok = (t->status[i] = json_string_nocheck(ss_status_name((ss_status_t)i))) != NULL;
+	}
+	for (size_t i = 0; ok && i <= SS_VERDICT_HIDDEN_PRIMARY; i++) {
+		ok =
+		    (t->verdict[i] = json_string_nocheck(ss_verdict_name((ss_verdict_t)i))) != NULL;
+	}
+	for (size_t i = 0; ok && i < TMPL_SERVERS; i++) {
+		srv_tmpl_t *s = &t->srv[i];
+		s->obj = json_object();
+		s->name = json_string_nocheck("");
+		s->address = json_string_nocheck("");
+		s->port = json_integer(0);
+		s->serial = json_integer(0);
+		s->lag = json_real(0);
+		s->zero = json_integer(0);
+		ok = s->obj && s->name && s->address && s->port && s->serial && s->lag && s->zero;
+	}
+	if (ok) {
+		t->obj = json_object();
+		t->zone = json_string_nocheck("");
+		t->primary = json_string_nocheck("");
+		t->ref = json_integer(0);
+		t->last_check = json_string_nocheck("");
+		t->servers = json_array();
+		ok = t->obj && t->zone && t->primary && t->ref && t->last_check && t->servers;
+	}
+	if (!ok) {
+		tmpl_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Set key to v (borrowed: the template keeps its reference). */
+static void put(json_t *o, const char *key, json_t *v)
+{
+	json_object_set_nocheck(o, key, v);
+}
+
+static json_t *list_server(api_tmpl_t *t, size_t i, const ss_mon_server_t *s, int64_t now_ms)
+{
+	char a[SS_ADDR_STRLEN];
+	srv_tmpl_t *st = &t->srv[i];
+	ss_addr_ntop(&s->address, a, sizeof(a));
+	json_string_set_nocheck(st->address, a);
+	json_integer_set(st->port, ss_addr_port(&s->address));
+	int64_t lag = ss_mon_lag_ms(s, now_ms);
+	json_real_set(st->lag, (double)lag / 1000.0);
+	if (s->name != NULL) {
+		json_string_set_nocheck(st->name, s->name);
+	}
+	put(st->obj, "name", s->name ? st->name : json_null());
+	put(st->obj, "address", st->address);
+	put(st->obj, "port", st->port);
+	put(st->obj, "primary", json_boolean(s->is_primary));
+	if (s->has_serial) {
+		json_integer_set(st->serial, s->serial);
+	}
+	put(st->obj, "serial", s->has_serial ? st->serial : json_null());
+	put(st->obj, "verdict",
+	    t->verdict[s->verdict <= SS_VERDICT_HIDDEN_PRIMARY ? s->verdict : 0]);
+	put(st->obj, "behind", json_boolean(s->behind));
+	/* in sync (most servers): 0, an integer, dumps without printf's float path */
+	put(st->obj, "lag_s", lag != 0 ? st->lag : st->zero);
+	return st->obj;
+}
+
+json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t now_ms)
+{
+	char pa[SS_ADDR_STRLEN], t[32];
+	if (c->tmpl == NULL && (c->tmpl = tmpl_new()) == NULL) {
+		return NULL;
+	}
+	api_tmpl_t *tm = c->tmpl;
+	json_string_set_nocheck(tm->zone, z->name);
+	put(tm->obj, "zone", tm->zone);
+	put(tm->obj, "status", tm->status[z->checked ? z->status & 3 : SS_STATUS_UNKNOWN]);
+	if (z->has_primary) {
+		json_string_set_nocheck(tm->primary, ss_addr_format(&z->primary, pa, sizeof(pa)));
+	}
+	put(tm->obj, "primary", z->has_primary ? tm->primary : json_null());
+	if (z->has_reference) {
+		json_integer_set(tm->ref, z->reference_serial);
+	}
+	put(tm->obj, "reference_serial", z->has_reference ? tm->ref : json_null());
+	if (z->last_check_ms > 0) {
+		json_string_set_nocheck(tm->last_check, web_time(z->last_check_ms, t, sizeof(t)));
+	}
+	put(tm->obj, "last_check", z->last_check_ms > 0 ? tm->last_check : json_null());
+	json_array_clear(tm->servers);
+	for (size_t i = 0; i < z->nservers; i++) {
+		if (i < TMPL_SERVERS) {
+			json_array_append(tm->servers, list_server(tm, i, &z->servers[i], now_ms));
+		} else {
+			json_array_append_new(tm->servers, server_json(&z->servers[i], now_ms));
+		}
+	}
+	put(tm->obj, "servers", tm->servers);
+	json_t *findings = render_api_findings(z->findings, z->nfindings);
+	if (findings == NULL) {
+		return NULL;
+	}
+	json_object_set_new_nocheck(tm->obj, "findings", findings);
+	return tm->obj;
+}
+
+void api_cursor_init(api_cursor_t *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void api_cursor_clear(api_cursor_t *c)
+{
+	free(c->last);
+	c->last = NULL;
+	tmpl_free(c->tmpl);
+	c->tmpl = NULL;
+}
+
+static void head(const web_source_t *src, wbuf_t *out)
+{
+	const ss_mon_config_t *cfg = src->config(src->ctx);
+	json_t *site = cfg && cfg->site ? text(cfg->site) : json_null();
+	char t[32];
+	wbuf_puts(out, "{\"time\":\"");
+	wbuf_puts(out, web_time(src->now_ms(src->ctx), t, sizeof(t)));
+	wbuf_puts(out, "\",\"site\":");
+	wbuf_json(out, site);
+	wbuf_puts(out, ",\"zones\":[");
+}
+
+int render_api_zones_step(const web_source_t *src, api_cursor_t *c, wbuf_t *out, size_t budget)
+{
+	size_t start = out->len;
+	if (c->phase == 0) {
+		head(src, out);
+		c->phase = 1;
+	}
+	if (c->phase == 1) {
+		size_t n = src->zone_count(src->ctx), i = c->zone;
+		if (c->last != NULL &&
+		    (i == 0 || i > n || strcmp(src->zone(src->ctx, i - 1)->name, c->last) != 0)) {
+			i = web_zone_after(src, c->last);
+		}
+		int64_t now = src->now_ms(src->ctx);
+		const ss_mon_zone_t *z = NULL;
+		for (; i < n && out->len - start < budget; i++) {
+			z = src->zone(src->ctx, i);
+			if (c->written++ > 0) {
+				wbuf_putc(out, ',');
+			}
+			json_t *o = render_api_list_zone(c, z, now);
+			if (o == NULL || wbuf_json(out, json_incref(o)) != 0) {
+				return -1;
+			}
+		}
+		c->zone = i;
+		if (z != NULL) {
+			free(c->last);
+			c->last = strdup(z->name);
+			if (c->last == NULL) {
+				return -1;
+			}
+		}
+		if (i >= n) {
+			wbuf_puts(out, "]}\n");
+			c->phase = 2;
+		}
+	}
+	if (out->failed) {
+		return -1;
+	}
+	return c->phase == 2 ? 1 : 0;
+}
