@@ -4,6 +4,7 @@
  *
  *   web_serve render ZONES [per-zone] [metrics|api]  time the renderers, print sizes
  *   web_serve serve ZONES ADDR#PORT [per-zone]      serve until SIGTERM/SIGINT
+ *   web_serve dump ZONES [per-zone] [site]          the exposition on stdout (tests)
  *
  * Built into build/tests/unit/web_serve (see bench/web.sh).
  */
@@ -83,6 +84,22 @@ static int bench(fx_web_t *fx, const web_source_t *src)
 	return 0;
 }
 
+static int dump(const web_source_t *src)
+{
+	metrics_cursor_t m;
+	metrics_cursor_init(&m, "0.0-test");
+	wbuf_t b = {0};
+	int r = 0;
+	while (r == 0) {
+		b.len = 0;
+		r = render_metrics_step(src, &m, &b, 65536);
+		fwrite(b.s, 1, b.len, stdout);
+	}
+	metrics_cursor_clear(&m);
+	wbuf_free(&b);
+	return r == 1 ? 0 : 1;
+}
+
 static uv_signal_t sigs[2];
 static mon_http_t *server;
 
@@ -122,8 +139,9 @@ static int serve(const web_source_t *src, const char *addr_text)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: web_serve render ZONES [per-zone] | serve ZONES ADDR#PORT "
-		                "[per-zone]\n");
+		fprintf(stderr,
+		        "usage: web_serve render|dump ZONES [per-zone] [site] [metrics|api] | "
+		        "serve ZONES ADDR#PORT [per-zone]\n");
 		return 2;
 	}
 	fx_web_t fx;
@@ -136,12 +154,20 @@ int main(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "per-zone") == 0) {
 			fx.cfg.metrics_per_address = false;
+		} else if (strcmp(argv[i], "site") == 0) {
+			fx.cfg.site = "fra-1 \"edge\"";
 		} else if (strcmp(argv[i], "metrics") == 0 || strcmp(argv[i], "api") == 0) {
 			only = strcmp(argv[i], "api") == 0;
 		}
 	}
-	int ret =
-	    strcmp(argv[1], "serve") == 0 && argc >= 4 ? serve(&src, argv[3]) : bench(&fx, &src);
+	int ret = 0;
+	if (strcmp(argv[1], "serve") == 0 && argc >= 4) {
+		ret = serve(&src, argv[3]);
+	} else if (strcmp(argv[1], "dump") == 0) {
+		ret = dump(&src);
+	} else {
+		ret = bench(&fx, &src);
+	}
 	fx_web_free(&fx);
 	return ret;
 }
