@@ -45,4 +45,15 @@ const ss_addr_t *mon_http_address(const mon_http_t *h);
  * loop has closed the handles (run the loop afterwards). NULL is fine. */
 void mon_http_stop(mon_http_t *h);
 
+/* Where the monitor's web faces listen when the config has no listen.http. */
+#define MON_WEB_DEFAULT "127.0.0.1#9153"
+
+/*
+ * The web faces of the monitor m (soasync monitor): on listen.http, or on
+ * MON_WEB_DEFAULT when the config names none. Says on stderr where it
+ * listens. Returns 0 (*out NULL when the default address was busy: said,
+ * not fatal) or -1 when listen.http cannot be bound (said).
+ */
+int mon_web_start(uv_loop_t *loop, ss_monitor_t *m, mon_http_t **out);
+
 #endif

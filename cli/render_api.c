@@ -343,17 +343,26 @@ static void put(json_t *o, const char *key, json_t *v)
 	json_object_set_nocheck(o, key, v);
 }
 
+/* A template string to text: zones of a fleet share their servers, so the
+ * text is mostly the same as the last zone's and nothing is copied. */
+static void set_text(json_t *v, const char *text)
+{
+	if (strcmp(json_string_value(v), text) != 0) {
+		json_string_set_nocheck(v, text);
+	}
+}
+
 static json_t *list_server(api_tmpl_t *t, size_t i, const ss_mon_server_t *s, int64_t now_ms)
 {
 	char a[SS_ADDR_STRLEN];
 	srv_tmpl_t *st = &t->srv[i];
 	ss_addr_ntop(&s->address, a, sizeof(a));
-	json_string_set_nocheck(st->address, a);
+	set_text(st->address, a);
 	json_integer_set(st->port, ss_addr_port(&s->address));
 	int64_t lag = ss_mon_lag_ms(s, now_ms);
 	json_real_set(st->lag, (double)lag / 1000.0);
 	if (s->name != NULL) {
-		json_string_set_nocheck(st->name, s->name);
+		set_text(st->name, s->name);
 	}
 	put(st->obj, "name", s->name ? st->name : json_null());
 	put(st->obj, "address", st->address);
@@ -382,7 +391,7 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 	put(tm->obj, "zone", tm->zone);
 	put(tm->obj, "status", tm->status[z->checked ? z->status & 3 : SS_STATUS_UNKNOWN]);
 	if (z->has_primary) {
-		json_string_set_nocheck(tm->primary, ss_addr_format(&z->primary, pa, sizeof(pa)));
+		set_text(tm->primary, web_addr(&z->primary, pa, sizeof(pa)));
 	}
 	put(tm->obj, "primary", z->has_primary ? tm->primary : json_null());
 	if (z->has_reference) {

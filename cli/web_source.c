@@ -1,5 +1,14 @@
-/* The live monitor as the web layer's source: its read API, one to one. */
+/* The live monitor as the web layer's source (its read API, one to one),
+ * and the web faces started for the monitor command. */
+#include <stdlib.h>
+
+#include "cli.h"
+#include "mon_http.h"
 #include "web.h"
+
+#ifndef SOASYNC_VERSION
+#define SOASYNC_VERSION "0"
+#endif
 
 static size_t m_count(void *ctx)
 {
@@ -62,4 +71,34 @@ void web_source_monitor(web_source_t *src, ss_monitor_t *m)
 	    .serials = m_serials,
 	    .events = m_events,
 	};
+}
+
+int mon_web_start(uv_loop_t *loop, ss_monitor_t *m, mon_http_t **out)
+{
+	const ss_mon_config_t *cfg = ss_monitor_config(m);
+	ss_addr_t addr;
+	char err[300], a[SS_ADDR_STRLEN];
+	web_source_t src;
+	web_source_monitor(&src, m);
+	mon_http_opts_t o = {.version = SOASYNC_VERSION};
+	*out = NULL;
+	if (cfg->has_http) {
+		addr = cfg->http;
+	} else {
+		ss_addr_parse(&addr, MON_WEB_DEFAULT, 9153);
+	}
+	if (mon_http_start(loop, &addr, &src, &o, out, err, sizeof(err)) != 0) {
+		if (cfg->has_http) {
+			cli_err("monitor: %s", err);
+			return -1;
+		}
+		/* the default address is a convenience: busy, the monitor goes on */
+		cli_err("monitor: %s; metrics, API and dashboard off (set listen.http)", err);
+		return 0;
+	}
+	const ss_addr_t *bound = mon_http_address(*out);
+	bool v6 = ss_addr_family(bound) == AF_INET6;
+	cli_err("monitor: metrics, API and dashboard on http://%s%s%s:%u/", v6 ? "[" : "",
+	        ss_addr_ntop(bound, a, sizeof(a)), v6 ? "]" : "", ss_addr_port(bound));
+	return 0;
 }
