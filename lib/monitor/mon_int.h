@@ -23,6 +23,11 @@ int64_t mon_now_ms(void);
 void mon_error_set(ss_mon_error_t *err, const char *file, unsigned line, unsigned column,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* A diagnostic through a log callback (may be NULL). */
+typedef void (*mon_log_fn)(const char *zone, const char *message, void *arg);
+void mon_say(mon_log_fn log, void *arg, const char *zone, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ADDR, ADDR#PORT, IPV4:PORT, [IPV6]:PORT, [IPV6]. 0 or SS_EADDR. */
 int mon_addr_parse(const char *text, uint16_t default_port, ss_addr_t *out);
 
@@ -196,5 +201,34 @@ int mon_listener_bind(mon_listener_t *l, const ss_addr_t *addr, ss_mon_error_t *
 /* Close the sockets and connections; done(arg) once all are closed. */
 void mon_listener_close(mon_listener_t *l, void (*done)(void *arg), void *arg);
 void mon_listener_free(mon_listener_t *l);
+
+/* ---- alerts (mon_alert.c) ------------------------------------------------------- */
+
+typedef struct mon_alerts mon_alerts_t;
+
+int mon_alerts_new(uv_loop_t *loop, mon_log_fn log, void *arg, mon_alerts_t **out);
+/* The targets (copied): argv (NULL: none), a webhook URL (NULL: none). */
+int mon_alerts_configure(mon_alerts_t *a, char *const *command, const char *webhook);
+/* Deliver json to every target, retried with backoff. 0, SS_ELIMIT (queue
+ * full), SS_ENOMEM, SS_ESTATE (closing). */
+int mon_alerts_send(mon_alerts_t *a, const char *zone, const char *status, const char *json);
+void mon_alerts_counts(const mon_alerts_t *a, uint64_t *sent, uint64_t *failed);
+void mon_alerts_close(mon_alerts_t *a, void (*done)(void *arg), void *arg);
+void mon_alerts_free(mon_alerts_t *a);
+
+/* ---- JSON (mon_json.c) ------------------------------------------------------------ */
+
+/* An alert: the zone as it is now, the status it had before. */
+typedef struct {
+	const ss_mon_zone_t *zone;
+	ss_status_t previous;
+	bool repeat; /* re-sent while the problem lasts */
+	int64_t now_ms;
+	int64_t problem_since_ms; /* when the zone left ok; 0: unknown */
+	const char *site;         /* may be NULL */
+} mon_alert_t;
+
+/* The alert as one line of JSON (malloc'd) or NULL. */
+char *mon_alert_json(const mon_alert_t *al);
 
 #endif

@@ -20,8 +20,8 @@ BAD = dns.tsigkeyring.from_text({"mon-key.": ("hmac-sha256",
 
 def notify(zone="example.test.", rdtype="SOA", soa=True, opcode=dns.opcode.NOTIFY, key=None):
     m = dns.message.make_query(zone, rdtype)
+    m.flags = dns.flags.AA  # (the opcode lives in the flags: set it after)
     m.set_opcode(opcode)
-    m.flags = dns.flags.AA
     m.id = 0x4242
     if soa:
         m.answer.append(dns.rrset.from_text(
