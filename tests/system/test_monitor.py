@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -733,3 +734,39 @@ def test_privileged_port_then_user(fleet, monitor):
         assert os.stat(mon.db).st_uid == nobody
     finally:
         shutil.rmtree(state, ignore_errors=True)
+
+
+def test_demo(soasync_bin):
+    """README's first command ends with the monitor's view of one more change."""
+    if os.geteuid() != 0:
+        pytest.skip("the demo needs root")
+    demo = Path(__file__).resolve().parent / "demo.py"
+    r = subprocess.run(["/usr/bin/python3", str(demo), "--soasync", soasync_bin],
+                       capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert not sanitizer_report(out), out
+    m = re.search(r"demo: the monitor first saw serial (\d+) by notify; (.*) served it "
+                  r"([\d.]+) s later, (.*) served it ([\d.]+) s later", out)
+    assert m, out
+    assert float(m.group(5)) > float(m.group(3)), out  # the laggard, woken later
+    assert re.search(r"^  serial \d+ +first seen .* \(notify\)$", out, re.M), out
+
+
+def test_systemd_unit(soasync_bin, tmp_path):
+    """doc/soasync-monitor.service is a valid unit (systemd-analyze verify)."""
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        pytest.skip("systemd-analyze is not installed")
+    src = Path(__file__).resolve().parents[2] / "doc" / "soasync-monitor.service"
+    unit = tmp_path / "soasync-monitor.service"
+    unit.write_text(src.read_text().replace("/usr/local/bin/soasync", soasync_bin))
+    r = subprocess.run([tool, "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    complaints = [line for line in (r.stdout + r.stderr).splitlines()
+                  if line.strip() and "man soasync(1)" not in line]
+    assert not complaints, "\n".join(complaints)
+    text = src.read_text()
+    for opt in ("DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes",
+                "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "SystemCallFilter=@system-service",
+                "ExecReload=/bin/kill -HUP $MAINPID", "RestartPreventExitStatus=3"):
+        assert opt in text, opt
