@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render_history.h"
 #include "web.h"
 
 #define SET(o, k, v) json_object_set_new_nocheck((o), (k), (v))
@@ -147,86 +148,16 @@ json_t *render_api_zone(const ss_mon_zone_t *z, int64_t now_ms)
 	return o;
 }
 
-/* ---- history ----------------------------------------------------------- */
-
-json_t *render_hist_serial_json(const ss_mon_hist_serial_t *s)
-{
-	json_t *o = json_object(), *servers = json_array();
-	if (o == NULL || servers == NULL) {
-		json_decref(o);
-		json_decref(servers);
-		return NULL;
-	}
-	for (size_t i = 0; i < s->nservers; i++) {
-		const ss_mon_hist_server_t *v = &s->servers[i];
-		json_t *so = json_object();
-		if (so == NULL) {
-			break;
-		}
-		SET(so, "address", ascii(v->address));
-		SET(so, "name", ascii(v->name));
-		SET(so, "converged_at", time_or_null(v->converged ? v->converged_ms : 0));
-		SET(so, "lag_s", v->converged ? seconds(v->lag_ms) : json_null());
-		json_array_append_new(servers, so);
-	}
-	SET(o, "zone", ascii(s->zone));
-	SET(o, "serial", json_integer(s->serial));
-	SET(o, "first_seen", time_or_null(s->first_seen_ms));
-	SET(o, "via", ascii(ss_mon_via_name(s->via)));
-	SET(o, "servers", servers);
-	return o;
-}
-
-json_t *render_hist_event_json(const ss_mon_event_t *ev)
-{
-	json_t *o = json_object();
-	if (o == NULL) {
-		return NULL;
-	}
-	SET(o, "zone", ascii(ev->zone));
-	SET(o, "time", time_or_null(ev->time_ms));
-	SET(o, "event", ascii(ss_mon_event_name(ev->kind)));
-	if (ev->has_serial) {
-		SET(o, "serial", json_integer(ev->serial));
-	}
-	if (ev->kind == SS_MON_EV_REGRESSION) {
-		SET(o, "old_serial", json_integer(ev->old_serial));
-	}
-	if (ev->kind == SS_MON_EV_SERIAL) {
-		SET(o, "via", ascii(ss_mon_via_name(ev->via)));
-	}
-	if (ev->has_address) {
-		SET(o, "address", address(&ev->address));
-		SET(o, "name", ascii(ev->name));
-	}
-	if (ev->lag_ms >= 0 &&
-	    (ev->kind == SS_MON_EV_CONVERGED || ev->kind == SS_MON_EV_REACHABLE)) {
-		SET(o, "lag_s", seconds(ev->lag_ms));
-	}
-	if (ev->kind == SS_MON_EV_STATUS) {
-		SET(o, "status", ascii(ss_status_name(ev->status)));
-		SET(o, "previous", ascii(ss_status_name(ev->previous)));
-	}
-	if (ev->kind == SS_MON_EV_FINDING_OPENED || ev->kind == SS_MON_EV_FINDING_CLOSED) {
-		SET(o, "code", ascii(ss_fcode_name(ev->code)));
-	}
-	if (ev->kind == SS_MON_EV_FINDING_OPENED) {
-		SET(o, "severity", ascii(ss_severity_name(ev->severity)));
-	}
-	if (ev->message != NULL) {
-		SET(o, "message", text(ev->message));
-	}
-	return o;
-}
+/* ---- history: the objects of soasync history --json (render_history.c) ---- */
 
 static int add_serial(const ss_mon_hist_serial_t *s, void *arg)
 {
-	return json_array_append_new(arg, render_hist_serial_json(s));
+	return json_array_append_new(arg, render_history_serial_json(s));
 }
 
 static int add_event(const ss_mon_event_t *ev, void *arg)
 {
-	return json_array_append_new(arg, render_hist_event_json(ev));
+	return json_array_append_new(arg, render_history_event_json(ev));
 }
 
 json_t *render_api_zone_full(const web_source_t *src, const ss_mon_zone_t *z, size_t last)

@@ -536,41 +536,47 @@ static void zone_facts(wbuf_t *b, const ss_mon_zone_t *z, int64_t now)
 	wbuf_puts(b, "</dd></div></dl>\n");
 }
 
+/* A server's state cell on the zone page: words, and for how long. */
+static void state_cell(wbuf_t *b, const ss_mon_server_t *s, int64_t now, const ss_mon_config_t *cfg)
+{
+	char d[24];
+	int64_t lag = ss_mon_lag_ms(s, now);
+	web_cell_t st = web_cell_state(s, lag, cfg);
+	wbuf_printf(b, "<td class=\"cell %s\" data-state=\"%s\"><span class=\"state\">",
+	            web_cell_class(st), web_cell_class(st));
+	state_words(b, st, lag);
+	if (s->unreachable_since_ms > 0) {
+		wbuf_puts(b, " for ");
+		wbuf_puts(b, web_duration(now - s->unreachable_since_ms, d, sizeof(d)));
+	}
+	wbuf_puts(b, "</span></td>");
+}
+
+/* State first after the name: on a phone the table scrolls, and that is
+ * what one looks for. */
 static void server_rows(wbuf_t *b, const ss_mon_zone_t *z, int64_t now, const ss_mon_config_t *cfg)
 {
 	wbuf_puts(b, "<div class=\"scroll\"><table class=\"servers\">\n<thead><tr>"
-	             "<th scope=\"col\">Server</th><th scope=\"col\">Address</th>"
-	             "<th scope=\"col\">Role</th><th scope=\"col\">Serial</th>"
-	             "<th scope=\"col\">State</th><th scope=\"col\">Expires in</th>"
+	             "<th scope=\"col\">Server</th><th scope=\"col\">State</th>"
+	             "<th scope=\"col\">Serial</th><th scope=\"col\">Address</th>"
+	             "<th scope=\"col\">Role</th><th scope=\"col\">Expires in</th>"
 	             "<th scope=\"col\">Last converged</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < z->nservers; i++) {
 		const ss_mon_server_t *s = &z->servers[i];
 		char a[SS_ADDR_STRLEN], d[24];
-		int64_t lag = ss_mon_lag_ms(s, now);
-		web_cell_t st = web_cell_state(s, lag, cfg);
 		ss_addr_format(&s->address, a, sizeof(a));
 		wbuf_puts(b, "<tr data-address=\"");
 		wbuf_html(b, a);
 		wbuf_puts(b, "\"><th scope=\"row\">");
-		wbuf_html(b, s->name ? s->name : "—");
-		wbuf_puts(b, "</th><td class=\"mono\">");
+		wbuf_html(b, s->name ? s->name : a);
+		wbuf_puts(b, "</th>");
+		state_cell(b, s, now, cfg);
+		wbuf_puts(b, "<td class=\"mono\">");
+		serial_or_dash(b, s->has_serial, s->serial);
+		wbuf_puts(b, "</td><td class=\"mono\">");
 		wbuf_html(b, a);
-		wbuf_puts(b, s->is_primary ? "</td><td>primary</td><td class=\"mono\">"
-		                           : "</td><td>secondary</td><td class=\"mono\">");
-		if (s->has_serial) {
-			wbuf_u64(b, s->serial);
-		} else {
-			wbuf_puts(b, "—");
-		}
-		wbuf_printf(b,
-		            "</td><td class=\"cell %s\" data-state=\"%s\"><span class=\"state\">",
-		            web_cell_class(st), web_cell_class(st));
-		state_words(b, st, lag);
-		if (s->unreachable_since_ms > 0) {
-			wbuf_puts(b, " for ");
-			wbuf_puts(b, web_duration(now - s->unreachable_since_ms, d, sizeof(d)));
-		}
-		wbuf_puts(b, "</span></td><td class=\"num\">");
+		wbuf_puts(b, s->is_primary ? "</td><td>primary</td>" : "</td><td>secondary</td>");
+		wbuf_puts(b, "<td class=\"num\">");
 		wbuf_puts(b, s->has_expire ? web_duration((int64_t)s->expire_s * 1000, d, sizeof(d))
 		                           : "—");
 		wbuf_puts(b, "</td><td>");

@@ -185,9 +185,6 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 json_t *render_api_zone_full(const web_source_t *src, const ss_mon_zone_t *z, size_t last);
 /* The findings array, in check --json's vocabulary. */
 json_t *render_api_findings(const ss_finding_t *f, size_t n);
-/* A history line (soasync history --json) and a history event. */
-json_t *render_hist_serial_json(const ss_mon_hist_serial_t *s);
-json_t *render_hist_event_json(const ss_mon_event_t *ev);
 
 /* The dashboard: the zones x servers matrix (query: the filter text, may be
  * NULL; status: only zones of that status name, may be NULL) and a zone

@@ -144,6 +144,9 @@ SS_API int ss_mon_config_parse(const char *text, size_t len, const char *name,
 
 SS_API void ss_mon_config_free(ss_mon_config_t *cfg);
 
+/* RFC 3339 UTC with milliseconds ("2026-01-02T03:04:05.678Z") into buf. */
+SS_API const char *ss_mon_time_format(int64_t ms, char *buf, size_t len);
+
 /* ---- events ------------------------------------------------------------- */
 
 typedef enum {

@@ -22,11 +22,13 @@
 
 #define MAX_CONFIG_BYTES (64u << 20)
 #define MAX_ZONES        10000000u
+#define MAX_DEPTH        16
 
 typedef struct {
 	yaml_document_t doc;
 	const char *file;
 	const char *dir; /* for relative paths; NULL: as they are */
+	bool no_files;   /* do not read the files the config names (fuzzing) */
 	ss_mon_error_t *err;
 	ss_mon_config_t *cfg;
 	unsigned char *seen; /* node ids already walked */
@@ -597,7 +599,7 @@ static int k_notify_allow(walk_t *w, yaml_node_t *v)
 static int k_tsig(walk_t *w, yaml_node_t *v)
 {
 	int ret = path(w, v, "tsig", &w->cfg->tsig_path);
-	if (ret != 0) {
+	if (ret != 0 || w->no_files) {
 		return ret;
 	}
 	char why[256] = "";
@@ -849,23 +851,66 @@ static int walk(walk_t *w)
 		return SS_ENOMEM;
 	}
 	int ret = mapping(w, root, "config", top_keys, sizeof(top_keys) / sizeof(top_keys[0]));
-	if (ret == 0 && w->cfg->zones_from != NULL) {
+	if (ret == 0 && w->cfg->zones_from != NULL && !w->no_files) {
 		ret = mon_read_lines(w->cfg->zones_from, zones_from_add, w, w->err);
 	}
 	ret = ret ? ret : check_sense(w, root);
 	return ret ? ret : check_unique(w);
 }
 
-static int load_doc(yaml_parser_t *p, walk_t *w)
+static int yaml_error(const yaml_parser_t *p, walk_t *w)
 {
-	if (yaml_parser_load(p, &w->doc)) {
-		return 0;
-	}
 	const yaml_mark_t *m = p->problem ? &p->problem_mark : &p->context_mark;
 	mon_error_set(w->err, w->file, (unsigned)m->line + 1, (unsigned)m->column + 1,
 	              "not valid YAML: %s%s%s", p->problem ? p->problem : "error",
 	              p->context ? " " : "", p->context ? p->context : "");
 	return SS_EPARSE;
+}
+
+/* A first pass over the events, before the loader builds the tree: libyaml
+ * takes quadratic time on deep nesting, and an alias is best named where it
+ * is used. A config is four levels deep. */
+static int check_shape(const char *text, size_t len, walk_t *w)
+{
+	yaml_parser_t p;
+	if (!yaml_parser_initialize(&p)) {
+		return SS_ENOMEM;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	int ret = 0, depth = 0;
+	for (bool end = false; !end && ret == 0;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev)) {
+			ret = yaml_error(&p, w);
+			break;
+		}
+		unsigned line = (unsigned)ev.start_mark.line + 1,
+		         col = (unsigned)ev.start_mark.column + 1;
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			depth++;
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+		           ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		if (depth > MAX_DEPTH) {
+			mon_error_set(w->err, w->file, line, col, "nested more than %d levels deep",
+			              MAX_DEPTH);
+			ret = SS_EPARSE;
+		} else if (ev.type == YAML_ALIAS_EVENT) {
+			mon_error_set(w->err, w->file, line, col,
+			              "aliases (*name) are not supported in this config");
+			ret = SS_EPARSE;
+		}
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return ret;
+}
+
+static int load_doc(yaml_parser_t *p, walk_t *w)
+{
+	return yaml_parser_load(p, &w->doc) ? 0 : yaml_error(p, w);
 }
 
 /* Exactly one document. */
@@ -887,10 +932,10 @@ static int one_document(yaml_parser_t *p, walk_t *w)
 	return ret;
 }
 
-static int parse(const char *text, size_t len, const char *name, const char *dir,
+static int parse(const char *text, size_t len, const char *name, const char *dir, bool files,
                  ss_mon_config_t **out, ss_mon_error_t *err)
 {
-	walk_t w = {.file = name, .dir = dir, .err = err};
+	walk_t w = {.file = name, .dir = dir, .err = err, .no_files = !files};
 	yaml_parser_t p;
 	*out = NULL;
 	if ((w.cfg = calloc(1, sizeof(*w.cfg))) == NULL || !yaml_parser_initialize(&p)) {
@@ -899,7 +944,8 @@ static int parse(const char *text, size_t len, const char *name, const char *dir
 	}
 	defaults(w.cfg);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	int ret = load_doc(&p, &w);
+	int ret = check_shape(text, len, &w);
+	ret = ret ? ret : load_doc(&p, &w);
 	if (ret == 0) {
 		ret = walk(&w);
 		ret = ret ? ret : one_document(&p, &w);
@@ -924,7 +970,13 @@ static int parse(const char *text, size_t len, const char *name, const char *dir
 int ss_mon_config_parse(const char *text, size_t len, const char *name, ss_mon_config_t **out,
                         ss_mon_error_t *err)
 {
-	return parse(text, len, name ? name : "config", NULL, out, err);
+	return parse(text, len, name ? name : "config", NULL, true, out, err);
+}
+
+int mon_config_parse_nofiles(const char *text, size_t len, ss_mon_config_t **out,
+                             ss_mon_error_t *err)
+{
+	return parse(text, len, "config", NULL, false, out, err);
 }
 
 int ss_mon_config_load(const char *file, ss_mon_config_t **out, ss_mon_error_t *err)
@@ -941,7 +993,8 @@ int ss_mon_config_load(const char *file, ss_mon_config_t **out, ss_mon_error_t *
 	if (slash != NULL) {
 		*slash = '\0';
 	}
-	ret = dir ? parse(text, len, file, slash ? (*dir ? dir : "/") : NULL, out, err) : SS_ENOMEM;
+	ret = dir ? parse(text, len, file, slash ? (*dir ? dir : "/") : NULL, true, out, err)
+	          : SS_ENOMEM;
 	free(dir);
 	free(text);
 	return ret;

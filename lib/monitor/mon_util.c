@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,18 @@ int mon_read_lines(const char *path, int (*add)(const char *name, unsigned line,
 	}
 	free(text);
 	return ret;
+}
+
+void mon_say(mon_log_fn log, void *arg, const char *zone, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log != NULL) {
+		log(zone, msg, arg);
+	}
 }
 
 /* ---- histograms ----------------------------------------------------------- */

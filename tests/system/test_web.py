@@ -248,7 +248,8 @@ def test_prometheus_sees_exactly_the_laggard(web_fleet, monitor, tmp_path):
         got = harness.wait_until(behind_addresses, 30, 0.25, "PromQL: the laggard behind")
         assert got == {lag.addr}, got
         rows = prom.query(q)
-        assert [(m["zone"], m["server"]) for m, v in rows] == [(ZONE, "ns3.web.test.")], rows
+        name = by_addr(monitor.zones()[ZONE])[lag.addr]["name"] or ""   # "" drops the label
+        assert [(m["zone"], m.get("server", "")) for m, v in rows] == [(ZONE, name)], rows
         assert prom.query(f'soasync_serial{{zone="{ZONE}",address="{lag.addr}"}}')[0][1] \
             == new - 1
         assert prom.query(f'soasync_reference_serial{{zone="{ZONE}"}}')[0][1] == new
@@ -370,8 +371,8 @@ def test_bad_requests(web_fleet, monitor):
     assert re.match(rb"HTTP/1\.1 (431|413|414) ", raw(monitor.port, big)), "oversized headers"
     long_uri = b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
     assert re.match(rb"HTTP/1\.1 (414|431) ", raw(monitor.port, long_uri)), "oversized URI"
-    assert raw(monitor.port, b"\x16\x03\x01garbage\r\n\r\n").startswith(b"HTTP/1.1 400"), \
-        "garbage gets 400"
+    garbage = raw(monitor.port, b"\x16\x03\x01garbage\r\n\r\n")
+    assert garbage == b"" or garbage.startswith(b"HTTP/1.1 400"), garbage   # closed, or 400
     # the monitor answers and still checks
     before = checks_total(monitor)
     harness.wait_until(lambda: checks_total(monitor) > before, 20, 0.2, "more checks")
@@ -418,7 +419,7 @@ def test_many_idle_connections(web_fleet, monitor):
 # the dashboard in a real browser
 
 
-def browser(tmp_path, width=1280, height=900):
+def browser(tmp_path, width=1280, height=900, phone=False):
     pytest.importorskip("selenium")
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -433,6 +434,9 @@ def browser(tmp_path, width=1280, height=900):
               f"--user-data-dir={tmp_path / 'chromium-profile'}"):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if phone:   # headless chromium's windows are 500 px wide at least: emulate the screen
+        opts.add_experimental_option("mobileEmulation", {
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0}})
     return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
 
 
@@ -497,13 +501,15 @@ def test_dashboard_in_chromium(web_fleet, monitor, tmp_path):
         d.quit()
 
     # a phone
-    d = browser(tmp_path, 390, 844)
+    d = browser(tmp_path, 390, 844, phone=True)
     try:
         d.get(monitor.base + "/")
         width = d.execute_script("return document.documentElement.scrollWidth")
-        assert width <= 400, f"the page is {width}px wide on a 390px screen"
+        assert width <= 390, f"the page is {width}px wide on a 390px screen"
         d.save_screenshot(str(ARTIFACTS / "matrix-phone.png"))
         d.get(monitor.base + f"/zone/{ZONE}")
+        width = d.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, f"the zone page is {width}px wide on a 390px screen"
         d.save_screenshot(str(ARTIFACTS / "zone-phone.png"))
     finally:
         d.quit()

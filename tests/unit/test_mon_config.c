@@ -194,7 +194,9 @@ static void test_errors(void **state)
 	bad("database: x\ninterval: 1s\nfast_interval: 2s\n", 1, 1, "longer than interval");
 	bad("database: x\nlag_warning: 1h\nlag_critical: 5m\n", 1, 1, "lag_warning is longer");
 	bad("database: x\nsource: [192.0.2.1, 192.0.2.2]\n", 2, 9, "at most one IPv4");
-	bad("database: &d x\nuser: *d\n", 2, 1, "user: aliases");
+	bad("database: &d x\nuser: *d\n", 2, 7, "aliases");
+	bad("database: x\nzones: [[[[[[[[[[[[[[[[[[[[a]]]]]]]]]]]]]]]]]]]]\n", 2, 23,
+	    "nested more than 16 levels");
 	bad("database: x\n---\ndatabase: y\n", 3, 1, "a second YAML document");
 	bad("database: [x\n", 2, 1, "not valid YAML");
 	bad("- database\n", 1, 1, "expected a mapping");
