@@ -83,6 +83,7 @@ static void on_hup(uv_signal_t *h, int sig)
 		config_error(&err, "reload: keeping the config in force: ");
 		return;
 	}
+	mon_web_reload_note(ss_monitor_config(r->m), cfg);
 	ss_monitor_reload(r->m, cfg);
 }
 

@@ -56,4 +56,7 @@ void mon_http_stop(mon_http_t *h);
  */
 int mon_web_start(uv_loop_t *loop, ss_monitor_t *m, mon_http_t **out);
 
+/* On SIGHUP: say when the new config moves listen.http (it takes a restart). */
+void mon_web_reload_note(const ss_mon_config_t *old, const ss_mon_config_t *cfg);
+
 #endif

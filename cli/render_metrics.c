@@ -384,8 +384,9 @@ int render_metrics_step(const web_source_t *src, metrics_cursor_t *c, wbuf_t *ou
 	size_t start = out->len;
 	while (c->family < NFAMILIES && out->len - start < budget) {
 		const family_t *f = &families[c->family];
-		if (f->per_address && !per_address) {
+		if (f->per_address && !per_address) { /* also when a reload just said so */
 			c->family++;
+			c->in_family = false;
 			continue;
 		}
 		if (!c->in_family) {

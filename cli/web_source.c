@@ -102,3 +102,12 @@ int mon_web_start(uv_loop_t *loop, ss_monitor_t *m, mon_http_t **out)
 	        ss_addr_ntop(bound, a, sizeof(a)), v6 ? "]" : "", ss_addr_port(bound));
 	return 0;
 }
+
+void mon_web_reload_note(const ss_mon_config_t *old, const ss_mon_config_t *cfg)
+{
+	if (old->has_http != cfg->has_http ||
+	    (cfg->has_http && !ss_addr_equal(&old->http, &cfg->http))) {
+		cli_err("monitor: reload: listen.http changed; the web faces stay where they are "
+		        "until a restart");
+	}
+}

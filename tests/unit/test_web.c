@@ -80,6 +80,26 @@ static const char *families[] = {
 };
 #define NFAM (sizeof(families) / sizeof(families[0]))
 
+/* Every series belongs to the family whose TYPE came last (one group per
+ * family, as the format wants). */
+static void assert_grouped(const char *text)
+{
+	char family[128] = "";
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		if (strncmp(p, "# TYPE ", 7) == 0) {
+			snprintf(family, sizeof(family), "%.*s", (int)strcspn(p + 7, " "), p + 7);
+		} else if (p[0] != '#') {
+			if (family[0] == '\0' || strncmp(p, family, strlen(family)) != 0) {
+				fail_msg("a series outside its family (%s): %.*s", family, (int)n,
+				         p);
+			}
+		}
+		p = nl ? nl + 1 : p + n;
+	}
+}
+
 /* ---- /metrics ------------------------------------------------------------ */
 
 static void test_metrics_families(void **state)
@@ -163,6 +183,7 @@ static void test_metrics_steps(void **state)
 	char *parts = metrics_all(&src, 300, &steps);
 	assert_true(steps > 100);
 	assert_string_equal(whole, parts);
+	assert_grouped(whole);
 	free(whole);
 	free(parts);
 	fx_web_free(&fx);
@@ -192,6 +213,34 @@ static void test_metrics_reload(void **state)
 	assert_int_equal(occurrences(b.s, "soasync_zone_status{zone=\"z000090.example.\"}"), 1);
 	assert_int_equal(occurrences(b.s, "soasync_zone_status{zone=\"z000060.example.\"}"), 1);
 	assert_int_equal(occurrences(b.s, "soasync_zone_status{zone=\"z000001.example.\"}"), 1);
+	wbuf_free(&b);
+	fx_web_free(&fx);
+}
+
+/* metrics.per_address turned off by a reload in the middle of a scrape:
+ * the rest of the per-address family is left out, the next family still
+ * gets its HELP and TYPE. */
+static void test_metrics_reload_per_address(void **state)
+{
+	(void)state;
+	fx_web_t fx;
+	web_source_t src;
+	assert_int_equal(fx_web_init(&fx, 50), 0);
+	fx_web_source(&fx, &src);
+	metrics_cursor_t c;
+	metrics_cursor_init(&c, "x");
+	wbuf_t b = {0};
+	while (strstr(b.s ? b.s : "", "soasync_serial{zone=\"z000003") == NULL) {
+		assert_int_equal(render_metrics_step(&src, &c, &b, 200), 0);
+	}
+	fx.cfg.metrics_per_address = false;
+	while (render_metrics_step(&src, &c, &b, 200) == 0) {
+	}
+	metrics_cursor_clear(&c);
+	assert_grouped(b.s);
+	assert_null(strstr(b.s, "soasync_serial{zone=\"z000049"));
+	assert_int_equal(occurrences(b.s, "# TYPE soasync_reference_serial gauge"), 1);
+	assert_int_equal(occurrences(b.s, "# TYPE soasync_build_info gauge"), 1);
 	wbuf_free(&b);
 	fx_web_free(&fx);
 }
@@ -676,6 +725,7 @@ int main(void)
 	    cmocka_unit_test(test_metrics_families),
 	    cmocka_unit_test(test_metrics_steps),
 	    cmocka_unit_test(test_metrics_reload),
+	    cmocka_unit_test(test_metrics_reload_per_address),
 	    cmocka_unit_test(test_metrics_escape_site_per_zone),
 	    cmocka_unit_test(test_api_zones),
 	    cmocka_unit_test(test_api_zone_history),
