@@ -13,18 +13,23 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include <openssl/rand.h>
+
 #include <soasync/engine.h>
 #include <soasync/error.h>
 
 #include "answer.h"
+#include "engine_int.h"
+#include "pktutil.h"
+#include "xfr_tsig.h"
 
 #define EDNS_PAYLOAD    1232
 #define QWIRE_MAX       2048
 #define RTO_INITIAL_US  250000u
 #define RTO_MIN_US      50000u
 #define HASH_BUCKETS    4096u
+#define ID_BATCH        2048u
 #define SWEEP_MS        1000u
-#define MAC_MAX         64
 #define STREAM_LIMIT_MS 600000u
 
 typedef struct query query_t;
@@ -95,8 +100,9 @@ struct query {
 	bool edns_now;
 	uint8_t *wire;
 	size_t wire_len;
-	uint8_t mac[MAC_MAX];
+	uint8_t mac[SS_TSIG_MAC_MAX]; /* of the signed query */
 	size_t mac_len;
+	bool signed_ok; /* the answer's MAC verified */
 
 	unsigned sends, udp_sends;
 	uint64_t last_send;
@@ -108,9 +114,7 @@ struct query {
 	ss_stream_done_cb done_cb;
 	ss_stream_opts_t sopts;
 	unsigned msgs;
-	unsigned unsigned_msgs; /* TSIG: unsigned messages since the last signed */
-	uint8_t *unsigned_buf;
-	size_t unsigned_len;
+	ss_tsig_stream_t tstream; /* stream with a key */
 	void *arg;
 };
 
@@ -127,8 +131,8 @@ struct ss_engine {
 	int handles;
 	uint8_t rbuf[65536];
 	ss_engine_stats_t st;
-	uint64_t rng[2]; /* xorshift128+ for query IDs, seeded by getrandom() */
-	unsigned rng_uses;
+	uint16_t ids[ID_BATCH]; /* query IDs from the kernel's CSPRNG, used from the end */
+	unsigned ids_left;
 };
 
 static void dispatch(ss_engine_t *e);
@@ -222,20 +226,26 @@ static server_t *ready_pop(ss_engine_t *e)
 	return head;
 }
 
+unsigned ss_engine_try_wait_ms(uint64_t rto_us, unsigned try, unsigned tries, unsigned timeout_ms)
+{
+	if (try + 1 >= tries) {
+		return timeout_ms;
+	}
+	/* Doubled per try, but never past the cap: no shift overflows. */
+	uint64_t cap_us = (uint64_t)timeout_ms * 1000u;
+	uint64_t rto = rto_us < RTO_MIN_US ? RTO_MIN_US : rto_us;
+	for (unsigned i = 0; i < try && rto < cap_us; i++) {
+		rto *= 2;
+	}
+	return rto < cap_us ? (unsigned)((rto + 999) / 1000) : timeout_ms;
+}
+
 /* Retransmission timeout for try number `try` (0-based), in ms. */
 static unsigned try_wait_ms(const query_t *q, unsigned try)
 {
-	if (try + 1 >= q->tries) {
-		return q->timeout_ms;
-	}
 	const server_t *s = q->srv;
 	uint64_t rto = s->have_rtt ? (uint64_t)s->srtt_us + 4u * s->rttvar_us : RTO_INITIAL_US;
-	if (rto < RTO_MIN_US) {
-		rto = RTO_MIN_US;
-	}
-	rto <<= try;
-	uint64_t ms = (rto + 999) / 1000;
-	return ms < q->timeout_ms ? (unsigned)ms : q->timeout_ms;
+	return ss_engine_try_wait_ms(rto, try, q->tries, q->timeout_ms);
 }
 
 /* Jacobson/Karels smoothing, fed only by unambiguous (single-send) answers. */
@@ -348,23 +358,11 @@ static bool wants_fallback(const query_t *q, const knot_pkt_t *pkt)
 	return rc == KNOT_RCODE_FORMERR || rc == KNOT_RCODE_NOTIMPL || rc == KNOT_RCODE_BADVERS;
 }
 
-/* TSIG: a signed answer must verify; an unsigned error answer (BADKEY,
- * BADSIG come unsigned with NOTAUTH) is passed on as it is. */
-static int check_tsig(const query_t *q, const knot_pkt_t *pkt)
+/* TSIG: see xfr_tsig.h (only a verified MAC makes an answer signed). */
+static int check_tsig(const query_t *q, const knot_pkt_t *pkt, bool *verified)
 {
-	if (q->tsig == NULL) {
-		return 0;
-	}
-	if (pkt->tsig_rr == NULL) {
-		uint8_t rc = knot_wire_get_rcode(pkt->wire);
-		return rc != KNOT_RCODE_NOERROR && rc != KNOT_RCODE_NXDOMAIN ? 0 : SS_ETSIG;
-	}
-	if (knot_tsig_rdata_error(pkt->tsig_rr) != 0) {
-		return 0; /* the server rejects our key (BADSIG, BADKEY, BADTIME) */
-	}
-	int ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size, q->mac, q->mac_len,
-	                                 q->tsig, 0);
-	return ret == KNOT_EOK ? 0 : SS_ETSIG;
+	*verified = false;
+	return q->tsig ? ss_tsig_check_answer(q->tsig, q->mac, q->mac_len, pkt, verified) : 0;
 }
 
 static void restart_without_edns(query_t *q)
@@ -396,7 +394,7 @@ static bool take_answer(query_t *q, const knot_pkt_t *pkt, bool via_tcp)
 		tcp_start(q);
 		return true;
 	}
-	int ret = check_tsig(q, pkt);
+	int ret = check_tsig(q, pkt, &q->signed_ok);
 	if (ret != 0) {
 		q->last_error = ret;
 		q->dropped++;
@@ -617,32 +615,48 @@ static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 	return 0;
 }
 
-/* Query IDs must be unpredictable to off-path spoofers; a syscall per ID is
- * too slow at 100k queries/s, so a fast generator is reseeded from the kernel
- * every 4096 IDs. */
-static uint16_t random_id(ss_engine_t *e)
+/* Query IDs must be unpredictable, to off-path spoofers and to a server that
+ * sees many of them and would guess those sent to another: each comes from
+ * the kernel's CSPRNG, as resolvers take theirs, fetched ID_BATCH at a time
+ * so that the hot path makes one syscall per ID_BATCH queries. */
+static bool refill_ids(ss_engine_t *e)
 {
-	if (e->rng_uses++ % 4096 == 0 &&
-	    getrandom(e->rng, sizeof(e->rng), 0) != (ssize_t)sizeof(e->rng)) {
-		e->rng[0] ^= uv_hrtime();
-		e->rng[1] |= 1;
+	uint8_t *p = (uint8_t *)e->ids;
+	size_t want = sizeof(e->ids);
+	while (want > 0) {
+		ssize_t n = getrandom(p, want, 0);
+		if (n <= 0) {
+			break;
+		}
+		p += n;
+		want -= (size_t)n;
 	}
-	uint64_t s1 = e->rng[0];
-	const uint64_t s0 = e->rng[1];
-	e->rng[0] = s0;
-	s1 ^= s1 << 23;
-	e->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
-	return (uint16_t)((e->rng[1] + s0) >> 24);
+	if (want > 0 && RAND_bytes(p, (int)want) != 1) {
+		return false; /* no randomness: no query may go out */
+	}
+	e->ids_left = ID_BATCH;
+	return true;
 }
 
-static uint16_t fresh_id(usock_t *s)
+/* A fresh ID into *id; false only when no randomness can be had. */
+static bool random_id(ss_engine_t *e, uint16_t *id)
 {
-	for (;;) {
-		uint16_t id = random_id(s->e);
-		if (sock_find(s, id) == NULL) {
-			return id;
+	if (e->ids_left == 0 && !refill_ids(e)) {
+		return false;
+	}
+	*id = e->ids[--e->ids_left];
+	return true;
+}
+
+/* An ID no other query in flight on the socket has. */
+static bool fresh_id(usock_t *s, uint16_t *id)
+{
+	while (random_id(s->e, id)) {
+		if (sock_find(s, *id) == NULL) {
+			return true;
 		}
 	}
+	return false;
 }
 
 static void udp_timer_cb(uv_timer_t *t)
@@ -747,46 +761,6 @@ static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->buf + c->have, (unsigned)(c->cap - c->have));
 }
 
-/* TSIG over a stream (RFC 8945 5.3.1): every message after the first may be
- * unsigned, up to 99 in a row; the next signed one covers them all, so they
- * are kept and prepended when it is verified. */
-static int stream_tsig(query_t *q, const knot_pkt_t *pkt)
-{
-	if (q->msgs == 0) {
-		return check_tsig(q, pkt);
-	}
-	if (pkt->tsig_rr == NULL) {
-		if (++q->unsigned_msgs > 99) {
-			return SS_ETSIG;
-		}
-		uint8_t *grown = realloc(q->unsigned_buf, q->unsigned_len + pkt->size);
-		if (grown == NULL) {
-			return SS_ENOMEM;
-		}
-		memcpy(grown + q->unsigned_len, pkt->wire, pkt->size);
-		q->unsigned_buf = grown;
-		q->unsigned_len += pkt->size;
-		return 0;
-	}
-	const uint8_t *wire = pkt->wire;
-	size_t len = pkt->size;
-	if (q->unsigned_len > 0) {
-		uint8_t *grown = realloc(q->unsigned_buf, q->unsigned_len + pkt->size);
-		if (grown == NULL) {
-			return SS_ENOMEM;
-		}
-		memcpy(grown + q->unsigned_len, pkt->wire, pkt->size);
-		q->unsigned_buf = grown;
-		wire = grown;
-		len = q->unsigned_len + pkt->size;
-	}
-	int ret =
-	    knot_tsig_client_check_next(pkt->tsig_rr, wire, len, q->mac, q->mac_len, q->tsig, 0);
-	q->unsigned_len = 0;
-	q->unsigned_msgs = 0;
-	return ret == KNOT_EOK ? 0 : SS_ETSIG;
-}
-
 /* One whole message of a stream. Returns 0 to go on, 1 done, <0 error. */
 static int stream_message(query_t *q, knot_pkt_t *pkt)
 {
@@ -800,22 +774,17 @@ static int stream_message(query_t *q, knot_pkt_t *pkt)
 		return SS_EMALFORMED;
 	}
 	if (q->tsig != NULL) {
-		int ret = stream_tsig(q, pkt);
+		if (q->msgs == 0) {
+			ss_tsig_stream_init(&q->tstream, q->tsig, q->mac, q->mac_len);
+		}
+		int ret = ss_tsig_stream_next(&q->tstream, pkt);
 		if (ret != 0) {
 			return ret;
-		}
-		if (pkt->tsig_rr != NULL) {
-			size_t mlen = knot_tsig_rdata_mac_length(pkt->tsig_rr);
-			if (mlen > MAC_MAX) {
-				return SS_ETSIG;
-			}
-			memcpy(q->mac, knot_tsig_rdata_mac(pkt->tsig_rr), mlen);
-			q->mac_len = mlen;
 		}
 	}
 	q->msgs++;
 	int ret = q->msg_cb(pkt, q->arg);
-	if (ret == 1 && q->tsig != NULL && q->unsigned_msgs > 0) {
+	if (ret == 1 && q->tsig != NULL && ss_tsig_stream_end(&q->tstream) != 0) {
 		return SS_ETSIG; /* the last message must be signed */
 	}
 	return ret;
@@ -979,7 +948,7 @@ static void query_free_cb(uv_handle_t *h)
 	query_t *q = h->data;
 	free(q->qname);
 	free(q->wire);
-	free(q->unsigned_buf);
+	ss_tsig_stream_clear(&q->tstream);
 	knot_rrset_free(q->answer, NULL);
 	knot_rrset_free(q->authority, NULL);
 	free(q);
@@ -1028,7 +997,9 @@ static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
 		r.rtt_us = (uint32_t)((uv_hrtime() - q->last_send) / 1000);
 		if (error == 0 && pkt != NULL) {
 			r.pkt = pkt;
-			r.rcode = knot_pkt_ext_rcode(pkt);
+			r.rcode = ss_pkt_rcode(pkt);
+			r.tsig_error = ss_pkt_tsig_error(pkt);
+			r.signed_ok = q->signed_ok;
 			r.aa = knot_wire_get_aa(pkt->wire);
 			r.tc = knot_wire_get_tc(pkt->wire);
 			r.ra = knot_wire_get_ra(pkt->wire);
@@ -1052,10 +1023,11 @@ static void query_start(query_t *q)
 			return;
 		}
 	}
-	if (q->msg_cb == NULL && !(q->flags & SS_QF_TCP)) {
-		q->id = fresh_id(q->srv->sock);
-	} else {
-		q->id = random_id(e);
+	bool udp = q->msg_cb == NULL && !(q->flags & SS_QF_TCP);
+	if (!(udp ? fresh_id(q->srv->sock, &q->id) : random_id(e, &q->id))) {
+		q->state = Q_UDP;
+		query_finish(q, SS_EIO, NULL); /* no randomness: no query goes out */
+		return;
 	}
 	if (build_wire(q) != 0) {
 		q->state = Q_UDP;
@@ -1230,6 +1202,10 @@ ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
 		return NULL;
 	}
 	e->loop = loop;
+	if (!refill_ids(e)) {
+		free(e);
+		return NULL;
+	}
 	if (opts) {
 		e->opts = *opts;
 	} else {

@@ -13,6 +13,7 @@
 #include <soasync/serial.h>
 #include <soasync/xfr.h>
 
+#include "pktutil.h"
 #include "rrcheck.h"
 #include "xfr_int.h"
 
@@ -124,14 +125,11 @@ int ss_xfr_stream_message(const knot_pkt_t *pkt, void *arg)
 	xfr_t *x = arg;
 	x->res.messages++;
 	if (x->res.messages == 1) {
-		x->res.rcode = knot_pkt_ext_rcode(pkt);
+		/* A TSIG error makes it an error answer whatever the header says. */
+		x->res.rcode = ss_pkt_rcode(pkt);
 		if (x->res.rcode != KNOT_RCODE_NOERROR) {
-			uint16_t terr = pkt->tsig_rr ? knot_tsig_rdata_error(pkt->tsig_rr) : 0;
-			if (terr != 0) {
-				x->res.rcode = knot_wire_get_rcode(pkt->wire);
-			}
 			snprintf(x->res.detail, sizeof(x->res.detail), "%s%s",
-			         rcode_name(x->res.rcode), tsig_error_text(terr));
+			         rcode_name(x->res.rcode), tsig_error_text(ss_pkt_tsig_error(pkt)));
 			return SS_EREFUSED;
 		}
 	}

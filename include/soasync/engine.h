@@ -7,7 +7,8 @@
  * truncated, and once more without EDNS after FORMERR/NOTIMP/BADVERS. Every
  * response is parsed with libknot; only one coming from the queried address
  * and port with the query's ID and question is accepted; anything else is
- * dropped and counted, and the query keeps waiting.
+ * dropped and counted, and the query keeps waiting. Query IDs come from the
+ * kernel's CSPRNG (getrandom), fetched in batches.
  *
  * Concurrency is bounded globally (max_inflight) and per server address
  * (per_server); queries beyond that wait in a per-server FIFO, served round
@@ -71,7 +72,11 @@ typedef struct {
 	                        * SS_ECLOSED, SS_ETSIG, SS_ECANCELED */
 	const knot_pkt_t *pkt; /* the parsed answer when error == 0; borrowed,
 	                        * valid only during the callback */
-	uint16_t rcode;        /* extended RCODE of the answer */
+	uint16_t rcode;        /* extended RCODE of the answer; never NOERROR when
+	                        * tsig_error is set (NOTAUTH then, whatever the
+	                        * header claims: RFC 8945 5.3) */
+	uint16_t tsig_error;   /* the error field of the answer's TSIG record, or 0 */
+	bool signed_ok;        /* the query was signed and the answer's MAC verified */
 	bool aa, tc, ra;
 	bool tcp;         /* the answer came over TCP */
 	bool edns;        /* the answered query carried EDNS */
@@ -85,9 +90,12 @@ typedef void (*ss_query_cb)(const ss_response_t *resp, void *arg);
 
 /*
  * Streams (zone transfers): every message of the TCP answer is passed to
- * msg_cb, parsed and, with a TSIG key, verified. msg_cb returns 0 to read on,
- * 1 when the stream is complete, or a negative SS_E* code to abort. done_cb
- * is then called exactly once with 0 or the error.
+ * msg_cb, parsed and, with a TSIG key, verified. Only the first message may
+ * be an error answer (an error RCODE, or a TSIG record with a non-zero error
+ * whatever the header says: its records are never data); a TSIG error or a
+ * MAC that does not verify later ends the stream with SS_ETSIG. msg_cb
+ * returns 0 to read on, 1 when the stream is complete, or a negative SS_E*
+ * code to abort. done_cb is then called exactly once with 0 or the error.
  */
 typedef int (*ss_stream_msg_cb)(const knot_pkt_t *pkt, void *arg);
 typedef void (*ss_stream_done_cb)(int error, void *arg);
@@ -105,7 +113,8 @@ typedef struct {
 /* Default options (the values in parentheses above). */
 SS_API void ss_engine_opts_default(ss_engine_opts_t *opts);
 
-/* A new engine on loop (borrowed). Returns NULL on SS_ENOMEM. */
+/* A new engine on loop (borrowed). Returns NULL on SS_ENOMEM (or when the
+ * kernel's random source, which query IDs come from, fails). */
 SS_API ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts);
 
 /*

@@ -15,6 +15,7 @@
 #include <soasync/engine.h>
 #include <soasync/error.h>
 
+#include "engine_int.h"
 #include "responder.h"
 
 typedef enum {
@@ -33,6 +34,7 @@ typedef struct {
 	uint16_t seen[64]; /* R_DROP_FIRST: IDs already dropped once */
 	unsigned nseen;
 	unsigned max_pending; /* answers under way at once (R_SLOW: delayed) */
+	uint64_t when[128];   /* arrival of each UDP query (ns) */
 	rsp_t *rsp;
 } responder_t;
 
@@ -73,6 +75,9 @@ static void handler(rsp_query_t *q, void *arg)
 		rsp_send_pkt(q, answer(q, false, KNOT_RCODE_NOERROR));
 		rsp_close(q);
 		return;
+	}
+	if (R.udp_queries < 128) {
+		R.when[R.udp_queries] = uv_hrtime();
 	}
 	R.udp_queries++;
 	bool edns = rsp_edns(q);
@@ -244,12 +249,52 @@ static void test_paced_per_server(void **state)
 	(void)state;
 	outcome_t o[40];
 	memset(o, 0, sizeof(o));
-	run_queries(R_SLOW, 40, o, 5, 3, 2000);
+	run_queries(R_SLOW, 40, o, 5, 1, 5000); /* one try: no retransmission under load */
 	for (int i = 0; i < 40; i++) {
 		assert_int_equal(o[i].error, 0);
 	}
 	assert_true(R.max_pending <= 5);
 	assert_int_equal(R.udp_queries, 40);
+}
+
+/* The wait of every try, at the extremes of --tries (1 to 100): never
+ * shorter than the one before, never past the time-out, the last the whole
+ * time-out (a shift of 64 bits once made tries 61-64 go at once). */
+static void test_try_wait_extremes(void **state)
+{
+	(void)state;
+	static const unsigned tries[] = {1, 2, 63, 64, 100};
+	static const uint64_t rtos[] = {0, 250000, 1500000, UINT64_MAX / 2, UINT64_MAX};
+	for (size_t t = 0; t < sizeof(tries) / sizeof(tries[0]); t++) {
+		for (size_t r = 0; r < sizeof(rtos) / sizeof(rtos[0]); r++) {
+			unsigned prev = 0;
+			for (unsigned i = 0; i < tries[t]; i++) {
+				unsigned w = ss_engine_try_wait_ms(rtos[r], i, tries[t], 1500);
+				assert_true(w >= 50 && w <= 1500);
+				assert_true(w >= prev);
+				prev = w;
+			}
+			assert_int_equal(prev, 1500);
+		}
+	}
+	assert_int_equal(ss_engine_try_wait_ms(250000, 0, 3, 1500), 250);
+	assert_int_equal(ss_engine_try_wait_ms(250000, 1, 3, 1500), 500);
+	assert_int_equal(ss_engine_try_wait_ms(1000, 0, 3, 1500), 50);
+	assert_int_equal(ss_engine_try_wait_ms(250000, 99, 100, 1500), 1500);
+	assert_int_equal(ss_engine_try_wait_ms(250000, 64, 100, 100), 100);
+}
+
+/* Against a silent server with 70 tries, every retransmission waits. */
+static void test_many_tries_all_wait(void **state)
+{
+	(void)state;
+	outcome_t o[1] = {{0}};
+	run_queries(R_SILENT, 1, o, 100, 70, 30);
+	assert_int_equal(o[0].error, SS_ETIMEOUT);
+	assert_int_equal(R.udp_queries, 70);
+	for (unsigned i = 1; i < 70; i++) {
+		assert_true(R.when[i] - R.when[i - 1] >= 20000000u);
+	}
 }
 
 int main(void)
@@ -262,6 +307,8 @@ int main(void)
 	    cmocka_unit_test(test_forged_dropped),
 	    cmocka_unit_test(test_timeout_bounded),
 	    cmocka_unit_test(test_paced_per_server),
+	    cmocka_unit_test(test_try_wait_extremes),
+	    cmocka_unit_test(test_many_tries_all_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

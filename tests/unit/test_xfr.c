@@ -32,6 +32,11 @@ typedef struct {
 	size_t pace_chunk;    /* bytes at a time (0: at once) */
 	unsigned pace_ms;     /* between chunks */
 	bool reset_after_one; /* RST after the first message */
+	uint16_t forge_error; /* TSIG error with an all-zero MAC on message forge_at */
+	unsigned forge_at;
+	uint8_t rcode;      /* of every message */
+	bool unsigned_last; /* the closing message goes out unsigned */
+	bool edns;          /* an OPT record in every message */
 	knot_tsig_key_t key;
 	unsigned queries;
 } server_t;
@@ -40,7 +45,7 @@ static server_t S;
 
 static knot_pkt_t *axfr_message(rsp_query_t *q, unsigned i)
 {
-	knot_pkt_t *p = rsp_reply(q, KNOT_RCODE_NOERROR, true);
+	knot_pkt_t *p = rsp_reply(q, S.rcode, true);
 	assert_non_null(p);
 	if (i == 0) {
 		assert_int_equal(rsp_add_soa(p, KNOT_ANSWER, ZONE, SERIAL), 0);
@@ -53,7 +58,17 @@ static knot_pkt_t *axfr_message(rsp_query_t *q, unsigned i)
 	if (i + 1 == S.messages) {
 		assert_int_equal(rsp_add_soa(p, KNOT_ANSWER, ZONE, SERIAL), 0);
 	}
-	if (S.sign && (!S.skip_middle || i == 0 || i + 1 == S.messages)) {
+	if (S.edns) {
+		knot_rrset_t opt;
+		assert_int_equal(knot_edns_init(&opt, 1232, 0, 0, &p->mm), KNOT_EOK);
+		assert_int_equal(knot_pkt_begin(p, KNOT_ADDITIONAL), KNOT_EOK);
+		assert_int_equal(knot_pkt_put(p, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE),
+		                 KNOT_EOK);
+	}
+	if (S.forge_error != 0 && i == S.forge_at) {
+		assert_int_equal(rsp_tsig_forge(p, &S.key, S.forge_error), 0);
+	} else if (S.sign && (!S.skip_middle || i == 0 || i + 1 == S.messages) &&
+	           !(S.unsigned_last && i + 1 == S.messages)) {
 		assert_int_equal(rsp_sign(q, p, &S.key), KNOT_EOK);
 	} else if (S.sign) {
 		assert_int_equal(rsp_sign_skip(q, p), 0);
@@ -121,24 +136,23 @@ static bool is_done(void *arg)
 	return ((outcome_t *)arg)->done;
 }
 
-/* One transfer of ZONE from the scripted server; tsig may be NULL. */
-static void transfer(const knot_tsig_key_t *tsig, outcome_t *o)
+/* One transfer of ZONE from the scripted server, signed with key (a
+ * knot_tsig_key_init_str() string) unless NULL. */
+static void transfer(const char *key, outcome_t *o)
 {
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	rsp_t *r = rsp_start(&loop, "127.0.0.1", handler, NULL);
-	ss_engine_t *e = ss_engine_new(&loop, NULL);
+	knot_tsig_key_t k;
+	assert_true(key == NULL || knot_tsig_key_init_str(&k, key) == KNOT_EOK);
+	rsp_env_t env;
+	rsp_env_start(&env, handler, NULL, NULL);
 	knot_dname_storage_t zone;
 	knot_dname_from_str(zone, ZONE, sizeof(zone));
-	ss_xfr_opts_t xo = {.zone = zone, .tsig = tsig};
-	rsp_server(r, &xo.server);
+	ss_xfr_opts_t xo = {.server = env.server, .zone = zone, .tsig = key ? &k : NULL};
 	memset(o, 0, sizeof(*o));
-	assert_int_equal(ss_xfr_start(e, &xo, count_rr, xfr_done, o), 0);
-	assert_true(rsp_run_until(&loop, is_done, o, 20000));
-	ss_engine_close(e);
-	rsp_stop(r);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(ss_xfr_start(env.e, &xo, count_rr, xfr_done, o), 0);
+	assert_true(rsp_env_run(&env, is_done, o, 20000));
+	if (key != NULL) {
+		knot_tsig_key_deinit(&k);
+	}
 }
 
 static int setup(void **state)
@@ -200,11 +214,8 @@ static void test_axfr_tsig_stream(void **state)
 	S.sign = true;
 	S.skip_middle = true;
 	S.messages = 4;
-	knot_tsig_key_t key;
-	assert_int_equal(knot_tsig_key_init_str(&key, KEY), KNOT_EOK);
 	outcome_t o;
-	transfer(&key, &o);
-	knot_tsig_key_deinit(&key);
+	transfer(KEY, &o);
 	assert_int_equal(o.res.error, 0);
 	assert_true(o.res.signed_ok);
 	assert_int_equal(o.res.messages, 4);
@@ -214,13 +225,89 @@ static void test_axfr_tsig_wrong_secret(void **state)
 {
 	(void)state;
 	S.sign = true;
-	knot_tsig_key_t other;
-	assert_int_equal(knot_tsig_key_init_str(&other, KEY2), KNOT_EOK);
 	outcome_t o;
-	transfer(&other, &o);
-	knot_tsig_key_deinit(&other);
+	transfer(KEY2, &o);
 	assert_int_equal(o.res.error, SS_ETSIG);
 	assert_false(o.res.signed_ok);
+}
+
+/* The closing message of a signed stream must be signed; at most 99
+ * unsigned messages in a row. */
+static void test_axfr_tsig_unsigned_end(void **state)
+{
+	(void)state;
+	S.sign = true;
+	S.unsigned_last = true;
+	outcome_t o;
+	transfer(KEY, &o);
+	assert_int_equal(o.res.error, SS_ETSIG);
+	S.skip_middle = true;
+	S.unsigned_last = false;
+	S.messages = 102;
+	S.per_message = 1;
+	transfer(KEY, &o);
+	assert_int_equal(o.res.error, SS_ETSIG);
+	S.messages = 101; /* 99 unsigned in a row: fine */
+	transfer(KEY, &o);
+	assert_int_equal(o.res.error, 0);
+	assert_true(o.res.signed_ok);
+}
+
+/* A server without the key answers a signed AXFR with NOERROR, the whole
+ * zone and a TSIG record with error BADTIME and an all-zero MAC: an error
+ * answer (RFC 8945 5.3), never data, never "signed". */
+static void forged_tsig_error(bool edns, uint16_t terr)
+{
+	S.messages = 1;
+	S.forge_error = terr;
+	S.edns = edns;
+	outcome_t o;
+	transfer(KEY, &o);
+	assert_int_equal(o.res.error, SS_EREFUSED);
+	assert_false(o.res.signed_ok);
+	assert_int_equal(o.rrs, 0);
+	assert_int_equal(o.res.rcode, KNOT_RCODE_NOTAUTH);
+	assert_non_null(strstr(o.res.detail, terr == KNOT_RCODE_BADTIME ? "BADTIME" : "BADSIG"));
+}
+
+static void test_axfr_forged_tsig_error(void **state)
+{
+	(void)state;
+	forged_tsig_error(false, KNOT_RCODE_BADTIME);
+}
+
+static void test_axfr_forged_tsig_error_edns(void **state)
+{
+	(void)state;
+	forged_tsig_error(true, KNOT_RCODE_BADSIG);
+}
+
+/* A TSIG error in a later message of a signed stream breaks the stream. */
+static void test_axfr_forged_tsig_error_later(void **state)
+{
+	(void)state;
+	S.sign = true;
+	S.forge_error = KNOT_RCODE_BADTIME;
+	S.forge_at = 2;
+	outcome_t o;
+	transfer(KEY, &o);
+	assert_int_equal(o.res.error, SS_ETSIG);
+	assert_false(o.res.signed_ok);
+}
+
+/* What a server that has another secret answers: NOTAUTH, TSIG BADSIG. */
+static void test_axfr_badsig_answer(void **state)
+{
+	(void)state;
+	S.messages = 1;
+	S.per_message = 0;
+	S.rcode = KNOT_RCODE_NOTAUTH;
+	S.forge_error = KNOT_RCODE_BADSIG;
+	outcome_t o;
+	transfer(KEY, &o);
+	assert_int_equal(o.res.error, SS_EREFUSED);
+	assert_int_equal(o.res.rcode, KNOT_RCODE_NOTAUTH);
+	assert_non_null(strstr(o.res.detail, "BADSIG"));
 }
 
 int main(void)
@@ -231,6 +318,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_axfr_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_tsig_stream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_tsig_wrong_secret, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_axfr_tsig_unsigned_end, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_axfr_forged_tsig_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_axfr_forged_tsig_error_edns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_axfr_forged_tsig_error_later, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_axfr_badsig_answer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
