@@ -689,6 +689,30 @@ static int report_xfr_group(ss_zone_result_t *res, const group_t *g, ss_fcode_t 
 	return ret;
 }
 
+/* Transfers past the memory limit; xfr_error names the limit and the option. */
+static int report_too_large(ss_zone_result_t *res, const group_t *g)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "the transfer is too large: ");
+	for (size_t i = 0; i < g->n; i++) {
+		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
+		label(&msg, g->srv[i]);
+		ss_strbuf_printf(&msg, ": %s", g->srv[i]->xfr_error ? g->srv[i]->xfr_error : "");
+	}
+	int ret = ss_strbuf_ok(&msg)
+	              ? add_group_finding(res, SS_F_TRANSFER_TOO_LARGE, SS_SEV_WARNING, g,
+	                                  "if the zone is that large, raise the limit with "
+	                                  "--max-transfer-size SIZE; if not, the server sends "
+	                                  "without end: check it and its logs",
+	                                  msg.s)
+	              : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	return ret;
+}
+
 /* The transfer that matters: the signed one when a key was given. */
 static ss_xfr_state_t wanted_xfr(const ss_zone_obs_t *o, const ss_server_obs_t *s)
 {
@@ -701,7 +725,7 @@ static int report_transfers(ss_zone_result_t *res)
 	if (!o->xfr_check && !o->content_check) {
 		return 0;
 	}
-	group_t refused = {.n = 0}, failed = {.n = 0}, open = {.n = 0};
+	group_t refused = {.n = 0}, failed = {.n = 0}, open = {.n = 0}, large = {.n = 0};
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		if (!s->has_soa) {
@@ -717,7 +741,7 @@ static int report_transfers(ss_zone_result_t *res)
 		if (st == SS_XFR_REFUSED) {
 			group_add(&refused, s);
 		} else if (st == SS_XFR_FAILED) {
-			group_add(&failed, s);
+			group_add(s->xfr_too_large ? &large : &failed, s);
 		}
 	}
 	/* Refusing strangers is the norm; refusing the key, or a data check the
@@ -733,6 +757,7 @@ static int report_transfers(ss_zone_result_t *res)
 	ret = ret ? ret
 	          : report_xfr_group(res, &failed, SS_F_TRANSFER_FAILED, SS_SEV_WARNING,
 	                             "the transfer failed", "check the server and its logs:");
+	ret = ret ? ret : report_too_large(res, &large);
 	ret =
 	    ret ? ret
 	        : report_xfr_group(res, &open, SS_F_TRANSFER_OPEN, SS_SEV_WARNING,

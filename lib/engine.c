@@ -21,6 +21,7 @@
 #include "answer.h"
 #include "engine_int.h"
 #include "pktutil.h"
+#include "xfr_budget.h"
 #include "xfr_tsig.h"
 
 #define EDNS_PAYLOAD    1232
@@ -31,6 +32,8 @@
 #define ID_BATCH        2048u
 #define SWEEP_MS        1000u
 #define STREAM_LIMIT_MS 600000u
+#define XFR_BUDGET      (1ull << 30)
+#define XFR_RR_COST     48u /* bytes to keep a record beyond its wire form */
 
 typedef struct query query_t;
 typedef struct server server_t;
@@ -72,6 +75,11 @@ struct tconn {
 	uint8_t *buf; /* reassembly of length-prefixed messages */
 	size_t have, cap;
 	uint64_t limit_at; /* stream: hrtime (ns) of the whole-stream deadline */
+	bool running;      /* stream: counted in e->streams_running */
+	bool waiting;      /* stream: reading stopped until want bytes of room */
+	bool admitted;     /* stream: the first message in buf has its room */
+	uint64_t want;
+	tconn_t *wnext; /* e->waiters */
 };
 
 enum qstate { Q_QUEUED, Q_UDP, Q_TCP, Q_DONE };
@@ -115,6 +123,7 @@ struct query {
 	ss_stream_opts_t sopts;
 	unsigned msgs;
 	ss_tsig_stream_t tstream; /* stream with a key */
+	uint64_t held;            /* stream: bytes of the budget taken */
 	void *arg;
 };
 
@@ -133,6 +142,11 @@ struct ss_engine {
 	ss_engine_stats_t st;
 	uint16_t ids[ID_BATCH]; /* query IDs from the kernel's CSPRNG, used from the end */
 	unsigned ids_left;
+	ss_xfr_budget_t *budget;  /* stream memory */
+	tconn_t *waiters;         /* streams waiting for room, oldest first */
+	unsigned streams_running; /* streams connected and not waiting */
+	bool settle;              /* kick: look at the waiters */
+	query_t *finishing;       /* the stream whose done_cb runs */
 };
 
 static void dispatch(ss_engine_t *e);
@@ -168,6 +182,8 @@ void ss_engine_opts_default(ss_engine_opts_t *opts)
 	opts->tries = 3;
 	opts->max_inflight = 1000;
 	opts->per_server = 100;
+	opts->xfr_budget = XFR_BUDGET;
+	opts->xfr_deadline_ms = STREAM_LIMIT_MS;
 }
 
 /* ---- servers ----------------------------------------------------------- */
@@ -714,9 +730,41 @@ static void tconn_handle_closed(uv_handle_t *h)
 	}
 }
 
+static void settle_soon(ss_engine_t *e);
+
+/* The stream stops or starts counting as running (able to make room). */
+static void stream_running(ss_engine_t *e, tconn_t *c, bool running)
+{
+	if (c->running != running) {
+		c->running = running;
+		e->streams_running += running ? 1 : -1;
+		if (!running) {
+			settle_soon(e);
+		}
+	}
+}
+
+static void waiter_unlink(ss_engine_t *e, tconn_t *c)
+{
+	tconn_t **pp = &e->waiters;
+	while (*pp != NULL && *pp != c) {
+		pp = &(*pp)->wnext;
+	}
+	if (*pp == c) {
+		*pp = c->wnext;
+	}
+	c->wnext = NULL;
+	c->waiting = false;
+}
+
 static void tconn_close(tconn_t *c)
 {
 	if (c->q != NULL) {
+		ss_engine_t *e = c->q->e;
+		if (c->waiting) {
+			waiter_unlink(e, c);
+		}
+		stream_running(e, c, false);
 		c->q->tconn = NULL;
 		c->q = NULL;
 	}
@@ -740,7 +788,19 @@ static void tcp_timer_cb(uv_timer_t *t)
 	if (c->q != NULL) {
 		c->q->e->st.timeouts++;
 	}
-	tcp_fail(c, SS_ETIMEOUT);
+	bool stream = c->q != NULL && c->q->msg_cb != NULL;
+	tcp_fail(c, stream && uv_hrtime() >= c->limit_at ? SS_EDEADLINE : SS_ETIMEOUT);
+}
+
+/* A stream's timer: the idle time from now (no byte for that long; not while
+ * it waits for room, which is no silence of the server's), never past the
+ * whole-stream deadline. */
+static void stream_arm(tconn_t *c)
+{
+	uint64_t now = uv_hrtime();
+	uint64_t left_ms = c->limit_at > now ? (c->limit_at - now + 999999) / 1000000u : 0;
+	uint64_t wait = c->waiting || left_ms < c->q->sopts.idle_ms ? left_ms : c->q->sopts.idle_ms;
+	uv_timer_start(&c->timer, tcp_timer_cb, wait, 0);
 }
 
 static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -800,7 +860,6 @@ static bool tcp_stream_message(tconn_t *c, uint8_t *wire, size_t len)
 		tcp_fail(c, ret < 0 ? ret : 0);
 		return true;
 	}
-	uv_timer_start(&c->timer, tcp_timer_cb, q->sopts.idle_ms, 0);
 	return false;
 }
 
@@ -832,6 +891,96 @@ static bool tcp_message(tconn_t *c, uint8_t *wire, size_t len)
 	return true;
 }
 
+/*
+ * Room in the budget for the next message of a stream (its wire size and
+ * XFR_RR_COST per record): 0 taken, 1 wait, SS_ELIMIT when the stream alone
+ * would not fit.
+ */
+static int stream_admit(tconn_t *c, const uint8_t *wire, size_t len)
+{
+	query_t *q = c->q;
+	ss_engine_t *e = q->e;
+	if (c->admitted) {
+		c->admitted = false;
+		return 0;
+	}
+	uint64_t cost = len + (uint64_t)XFR_RR_COST * knot_wire_get_ancount(wire);
+	if (q->held + cost > ss_xfr_budget_limit(e->budget)) {
+		return SS_ELIMIT;
+	}
+	if (!q->sopts.keep) {
+		q->held += cost; /* nothing stays: a limit of its own */
+		return 0;
+	}
+	if (!ss_xfr_budget_take(e->budget, cost)) {
+		c->want = cost;
+		return 1;
+	}
+	q->held += cost;
+	uint64_t used = ss_xfr_budget_used(e->budget);
+	e->st.xfr_held_max = used > e->st.xfr_held_max ? used : e->st.xfr_held_max;
+	return 0;
+}
+
+/* Stop reading until the budget has room for c->want. */
+static void stream_wait(tconn_t *c)
+{
+	ss_engine_t *e = c->q->e;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->waiting = true;
+	tconn_t **pp = &e->waiters;
+	while (*pp != NULL) {
+		pp = &(*pp)->wnext;
+	}
+	*pp = c;
+	e->st.xfr_waits++;
+	stream_running(e, c, false);
+	stream_arm(c);
+}
+
+static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
+/* The whole messages in c's buffer, as far as the budget lets a stream go. */
+static void tcp_process(tconn_t *c)
+{
+	while (c->q != NULL && c->have >= 2) {
+		size_t mlen = knot_wire_read_u16(c->buf);
+		if (mlen < KNOT_WIRE_HEADER_SIZE) {
+			tcp_fail(c, SS_EMALFORMED);
+			return;
+		}
+		if (c->have < 2 + mlen) {
+			break;
+		}
+		int adm = c->q->msg_cb != NULL ? stream_admit(c, c->buf + 2, mlen) : 0;
+		if (adm != 0) {
+			adm < 0 ? tcp_fail(c, adm) : stream_wait(c);
+			return;
+		}
+		if (tcp_message(c, c->buf + 2, mlen)) {
+			return;
+		}
+		memmove(c->buf, c->buf + 2 + mlen, c->have - 2 - mlen);
+		c->have -= 2 + mlen;
+	}
+}
+
+/* Room came for a waiting stream (its want taken): read on. */
+static void stream_resume(tconn_t *c)
+{
+	query_t *q = c->q;
+	ss_engine_t *e = q->e;
+	q->held += c->want;
+	c->admitted = true;
+	stream_running(e, c, true);
+	stream_arm(c);
+	tcp_process(c);
+	if (c->q != NULL && !c->waiting &&
+	    uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_read) != 0) {
+		tcp_fail(c, SS_ENETWORK);
+	}
+}
+
 static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	(void)buf;
@@ -844,24 +993,44 @@ static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	c->have += (size_t)n;
-	while (c->q != NULL && c->have >= 2) {
-		size_t mlen = knot_wire_read_u16(c->buf);
-		if (mlen < KNOT_WIRE_HEADER_SIZE) {
-			tcp_fail(c, SS_EMALFORMED);
-			return;
-		}
-		if (c->have < 2 + mlen) {
-			break;
-		}
-		bool done = tcp_message(c, c->buf + 2, mlen);
-		if (done) {
-			return;
-		}
-		memmove(c->buf, c->buf + 2 + mlen, c->have - 2 - mlen);
-		c->have -= 2 + mlen;
+	if (c->waiting) {
+		return; /* the bytes wait with the stream */
 	}
-	if (c->q != NULL && c->q->msg_cb != NULL && uv_hrtime() > c->limit_at) {
-		tcp_fail(c, SS_ETIMEOUT);
+	if (n > 0 && c->q->msg_cb != NULL) {
+		if (uv_hrtime() >= c->limit_at) {
+			tcp_fail(c, SS_EDEADLINE);
+			return;
+		}
+		stream_arm(c); /* any byte resets the idle time */
+	}
+	tcp_process(c);
+}
+
+/*
+ * Waiting streams: wake those the budget has room for, oldest first; when
+ * none is left running to make room, end the one that holds most (it is the
+ * transfer that does not fit), and look again.
+ */
+static void settle_waiters(ss_engine_t *e)
+{
+	for (;;) {
+		tconn_t *c = e->waiters;
+		while (c != NULL && !ss_xfr_budget_take(e->budget, c->want)) {
+			c = c->wnext;
+		}
+		if (c != NULL) {
+			waiter_unlink(e, c);
+			stream_resume(c);
+			continue;
+		}
+		if (e->waiters == NULL || e->streams_running > 0) {
+			return;
+		}
+		tconn_t *big = e->waiters;
+		for (c = e->waiters; c != NULL; c = c->wnext) {
+			big = c->q->held > big->q->held ? c : big;
+		}
+		tcp_fail(big, SS_ELIMIT);
 	}
 }
 
@@ -928,9 +1097,13 @@ static void tcp_start(query_t *q)
 	uv_timer_init(e->loop, &c->timer);
 	c->tcp.data = c->timer.data = c->creq.data = c;
 	c->handles = 2;
-	unsigned first_wait = q->msg_cb ? q->sopts.idle_ms : q->timeout_ms;
 	c->limit_at = uv_hrtime() + (uint64_t)q->sopts.limit_ms * 1000000u;
-	uv_timer_start(&c->timer, tcp_timer_cb, first_wait, 0);
+	if (q->msg_cb != NULL) {
+		stream_running(e, c, q->sopts.keep);
+		stream_arm(c);
+	} else {
+		uv_timer_start(&c->timer, tcp_timer_cb, q->timeout_ms, 0);
+	}
 	int ret = tcp_bind_source(e, c, ss_addr_family(&q->srv->addr));
 	if (ret == 0) {
 		ret = uv_tcp_connect(&c->creq, &c->tcp, ss_addr_sa(&q->srv->addr), tcp_connected);
@@ -985,7 +1158,13 @@ static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
 		kick(e);
 	}
 	if (q->msg_cb != NULL) {
+		e->finishing = q;
 		q->done_cb(error, q->arg);
+		e->finishing = NULL;
+		if (q->sopts.keep) {
+			ss_xfr_budget_give(e->budget, q->held); /* unless taken over */
+		}
+		q->held = 0;
 	} else {
 		ss_response_t r;
 		memset(&r, 0, sizeof(r));
@@ -1065,6 +1244,10 @@ static void kick_cb(uv_idle_t *h)
 	uv_idle_stop(&e->kick);
 	e->kicking = false;
 	dispatch(e);
+	if (e->settle) {
+		e->settle = false;
+		settle_waiters(e);
+	}
 }
 
 static void kick(ss_engine_t *e)
@@ -1073,6 +1256,17 @@ static void kick(ss_engine_t *e)
 		e->kicking = true;
 		uv_idle_start(&e->kick, kick_cb);
 	}
+}
+
+static void settle_soon(ss_engine_t *e)
+{
+	e->settle = true;
+	kick(e);
+}
+
+static void budget_given(void *arg)
+{
+	settle_soon(arg);
 }
 
 static void sweep_cb(uv_timer_t *t)
@@ -1181,7 +1375,8 @@ int ss_engine_stream(ss_engine_t *e, const ss_query_t *spec, const ss_stream_opt
 	q->done_cb = done_cb;
 	q->arg = arg;
 	q->sopts.idle_ms = opts && opts->idle_ms ? opts->idle_ms : 0;
-	q->sopts.limit_ms = opts && opts->limit_ms ? opts->limit_ms : STREAM_LIMIT_MS;
+	q->sopts.limit_ms = opts && opts->limit_ms ? opts->limit_ms : e->opts.xfr_deadline_ms;
+	q->sopts.keep = opts && opts->keep;
 	int ret = enqueue(e, spec, SS_QF_TCP | SS_QF_NOFALLBACK, q);
 	if (ret != 0) {
 		query_abort_new(q);
@@ -1223,6 +1418,18 @@ ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
 	if (e->opts.per_server == 0) {
 		e->opts.per_server = 1;
 	}
+	if (e->opts.xfr_budget == 0) {
+		e->opts.xfr_budget = XFR_BUDGET;
+	}
+	if (e->opts.xfr_deadline_ms == 0) {
+		e->opts.xfr_deadline_ms = STREAM_LIMIT_MS;
+	}
+	e->budget = ss_xfr_budget_new(e->opts.xfr_budget);
+	if (e->budget == NULL) {
+		free(e);
+		return NULL;
+	}
+	ss_xfr_budget_on_give(e->budget, budget_given, e);
 	uv_idle_init(loop, &e->kick);
 	e->kick.data = e;
 	uv_timer_init(loop, &e->sweep);
@@ -1261,6 +1468,20 @@ uv_loop_t *ss_engine_loop(ss_engine_t *e)
 void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out)
 {
 	*out = e->st;
+	out->xfr_held = ss_xfr_budget_used(e->budget);
+}
+
+ss_xfr_hold_t *ss_engine_stream_keep(ss_engine_t *e)
+{
+	query_t *q = e->finishing;
+	if (q == NULL || !q->sopts.keep || q->held == 0) {
+		return NULL;
+	}
+	ss_xfr_hold_t *h = ss_xfr_hold_new(e->budget, q->held);
+	if (h != NULL) {
+		q->held = 0;
+	}
+	return h;
 }
 
 void ss_engine_cancel_all(ss_engine_t *e)
@@ -1284,6 +1505,7 @@ static void engine_handle_closed(uv_handle_t *h)
 {
 	ss_engine_t *e = h->data;
 	if (--e->handles == 0) {
+		ss_xfr_budget_unref(e->budget); /* kept shares may still hold it */
 		free(e);
 	}
 }
@@ -1292,6 +1514,7 @@ void ss_engine_close(ss_engine_t *e)
 {
 	ss_engine_cancel_all(e);
 	e->closing = true;
+	ss_xfr_budget_on_give(e->budget, NULL, NULL);
 	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
 		server_t *s = e->buckets[b];
 		while (s != NULL) {

@@ -142,6 +142,7 @@ typedef struct {
 	ss_xfr_state_t ixfr;      /* IXFR from an older serial */
 	int ixfr_kind;            /* its ss_ixfr_kind_t when ALLOWED */
 	char *xfr_error;          /* owned; why the transfer(s) failed or were refused */
+	bool xfr_too_large;       /* a transfer went past the memory limit (SS_ELIMIT) */
 	uint32_t xfr_serial;      /* serial of the transferred copy */
 	size_t xfr_records;
 	bool has_digest; /* content digest of the transferred copy */

@@ -31,13 +31,15 @@
 typedef struct ss_engine ss_engine_t;
 
 typedef struct {
-	unsigned timeout_ms;   /* wait after the last try, and cap of every wait (1500) */
-	unsigned tries;        /* UDP sends per query (3) */
-	unsigned max_inflight; /* queries in flight, all servers (1000) */
-	unsigned per_server;   /* queries in flight per server address (100) */
-	bool has_source4;      /* bind IPv4 sockets to source4 */
-	bool has_source6;      /* bind IPv6 sockets to source6 */
-	ss_addr_t source4;     /* port ignored */
+	unsigned timeout_ms;      /* wait after the last try, and cap of every wait (1500) */
+	unsigned tries;           /* UDP sends per query (3) */
+	unsigned max_inflight;    /* queries in flight, all servers (1000) */
+	unsigned per_server;      /* queries in flight per server address (100) */
+	uint64_t xfr_budget;      /* bytes all streams may hold at once (1 GiB) */
+	unsigned xfr_deadline_ms; /* longest whole stream (600000) */
+	bool has_source4;         /* bind IPv4 sockets to source4 */
+	bool has_source6;         /* bind IPv6 sockets to source6 */
+	ss_addr_t source4;        /* port ignored */
 	ss_addr_t source6;
 } ss_engine_opts_t;
 
@@ -101,13 +103,40 @@ typedef int (*ss_stream_msg_cb)(const knot_pkt_t *pkt, void *arg);
 typedef void (*ss_stream_done_cb)(int error, void *arg);
 
 typedef struct {
-	unsigned idle_ms;  /* longest silence between bytes of the stream (default: timeout) */
-	unsigned limit_ms; /* longest whole stream (default 600000) */
+	unsigned idle_ms;  /* longest silence: no byte for that long (default: timeout) */
+	unsigned limit_ms; /* longest whole stream (default: opts.xfr_deadline_ms);
+	                    * past it the stream ends with SS_EDEADLINE */
+	bool keep;         /* the receiver keeps what comes (a zone): the stream
+	                    * counts against the shared budget, see below */
 } ss_stream_opts_t;
+
+/*
+ * Memory of streams. Every stream counts what it receives: each message, and
+ * 48 bytes per record for keeping it. A stream past opts.xfr_budget bytes
+ * ends with SS_ELIMIT. The streams whose receiver keeps the data (keep) also
+ * share that budget: one that would go past it stops reading and waits for
+ * room; when no such stream is left running to make room, the waiting one
+ * that holds most ends with SS_ELIMIT (what is held at once would not fit).
+ * When done_cb returns, a kept stream's share is given back, unless done_cb
+ * took it over with ss_engine_stream_keep() because the data stays (a
+ * transferred zone): then ss_xfr_hold_release() gives it back when that data
+ * is freed.
+ */
+typedef struct ss_xfr_hold ss_xfr_hold_t;
+
+/* Inside a stream's done_cb: its share of the budget, now the caller's
+ * (NULL when it held nothing, or outside done_cb). */
+SS_API ss_xfr_hold_t *ss_engine_stream_keep(ss_engine_t *e);
+
+/* Give a kept share back (NULL: nothing); the engine may be gone. */
+SS_API void ss_xfr_hold_release(ss_xfr_hold_t *h);
 
 /* Counters, for diagnostics and benchmarks. */
 typedef struct {
 	uint64_t queries, sent, received, dropped, retransmits, tcp, timeouts;
+	uint64_t xfr_held;     /* bytes of the stream budget in use (kept shares included) */
+	uint64_t xfr_held_max; /* the most in use at once */
+	uint64_t xfr_waits;    /* times a stream waited for room */
 } ss_engine_stats_t;
 
 /* Default options (the values in parentheses above). */

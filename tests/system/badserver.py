@@ -1319,6 +1319,17 @@ class BadServer:
             except OSError:
                 pass
 
+    def _send_all(self, conn, data: bytes):
+        """sendall() that waits for a slow reader (the socket's short timeout
+        is for noticing stop()), however long it takes, until stop()."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[conn.send(view):]
+            except socket.timeout:
+                if self._stop.is_set():
+                    raise OSError("stopped") from None
+
     def _run_tcp(self, conn, steps) -> bool:
         """Run steps on conn; False when the connection is finished."""
         try:
@@ -1327,9 +1338,9 @@ class BadServer:
                     return False
                 if s.kind == "msg":
                     if s.via == "main":
-                        conn.sendall(struct.pack("!H", len(s.data)) + s.data)
+                        self._send_all(conn, struct.pack("!H", len(s.data)) + s.data)
                 elif s.kind == "raw":
-                    conn.sendall(s.data)
+                    self._send_all(conn, s.data)
                 elif s.kind == "trickle":
                     for b in s.data:
                         conn.sendall(bytes([b]))

@@ -5,9 +5,10 @@ link, many server addresses under a small open-file limit.
     SOASYNC=$PWD/build/soasync /usr/bin/python3 -m pytest -q tests/system/test_trust.py
 """
 
+import json
 import os
 import re
-import resource
+import subprocess
 import sys
 
 import pytest
@@ -88,3 +89,99 @@ def test_notify_forged_tsig_error_is_no_ack(soasync, bad):
     [t] = r.zone()["targets"]
     assert t["status"] == "refused" and t["rcode"] == "NOTAUTH", r
     assert t["tsig_error"] == "BADTIME", r
+
+
+# --------------------------------------------------------------------------
+# 3. an endless transfer: memory stays within --max-transfer-size, and the
+# finding (or diff's error) names the limit and the option.
+
+
+@pytest.fixture(scope="module")
+def endless_pair():
+    with BadServer("127.54.3.11", 0, alt_addr=None) as a, \
+            BadServer("127.54.3.21", 0, alt_addr=None) as b:
+        yield a, b
+
+
+def peak_rss_mib(soasync_bin, *args, timeout=120):
+    """(rc, stdout, stderr, peak RSS in MiB) of soasync under /usr/bin/time."""
+    p = subprocess.run(["/usr/bin/time", "-f", "peak-rss-kb=%M", soasync_bin, *map(str, args)],
+                       capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    m = re.search(r"peak-rss-kb=(\d+)\s*$", p.stderr)
+    assert m, p.stderr
+    err = p.stderr[:m.start()]
+    assert not any(x in err for x in ("AddressSanitizer", "runtime error:")), err
+    return p.returncode, p.stdout, err, int(m.group(1)) / 1024
+
+
+LIMIT_NAMED = re.compile(r"larger than the (\d+ [KMG]iB) all transfers may hold at once "
+                         r"\(--max-transfer-size\)")
+
+
+def test_check_content_two_endless_servers_bounded(soasync_bin, endless_pair):
+    a, b = endless_pair
+    zone = "endless-xfr.t5.bad."
+    rc, out, err, rss = peak_rss_mib(soasync_bin, "check", "--ns", f"{a.ns_arg},{b.ns_arg}",
+                                     "--content", "--max-transfer-size", "64M", "--json", zone)
+    assert rc == 1, (out, err)
+    z = json.loads(out)
+    fd = findings(z)["transfer-too-large"]
+    assert sorted(fd["servers"]) == sorted([a.ns_arg, b.ns_arg]), fd
+    assert LIMIT_NAMED.findall(fd["message"]) == ["64 MiB", "64 MiB"], fd
+    assert "--max-transfer-size" in fd["fix"], fd
+    assert "transfer-failed" not in findings(z), z
+    assert all(s["content"] == "failed" for s in z["servers"]), z
+    # 64 MiB of records at most, whatever the servers send (unbounded: GiBs)
+    assert rss < 400, f"peak RSS {rss:.0f} MiB"
+
+
+def test_diff_endless_server_exit_2(soasync_bin, endless_pair, tmp_path):
+    a, _ = endless_pair
+    zone = "endless-xfr.t6.bad."
+    rc, out, err, rss = peak_rss_mib(soasync_bin, "diff", "--max-transfer-size", "16M",
+                                     zone_file(tmp_path, zone, a), "@" + a.ns_arg)
+    assert rc == 2, (out, err)
+    assert LIMIT_NAMED.findall(err) == ["16 MiB"], err
+    assert out == ""
+    assert rss < 300, f"peak RSS {rss:.0f} MiB"
+
+
+def test_xfr_check_endless_server(soasync, endless_pair):
+    a, _ = endless_pair
+    r = soasync("xfr-check", "--ns", a.ns_arg, "--no-ixfr", "--max-transfer-size", "8M",
+                "--json", "endless-xfr.t7.bad.")
+    z = r.zone()
+    [s] = z["servers"]
+    assert s["axfr"] == "failed", r
+    assert LIMIT_NAMED.findall(findings(z)["transfer-too-large"]["message"]) == ["8 MiB"], r
+
+
+def test_max_transfer_size_is_checked(soasync):
+    for bad in ("12X", "-1M", "1"):
+        r = soasync("check", "--max-transfer-size", bad, "--ns", "127.0.0.1", "x.test.")
+        assert r.rc == 3 and "--max-transfer-size" in r.err, r
+
+
+# --------------------------------------------------------------------------
+# 4. a slow but steady link: three 60 KB messages at ~30 KB/s (each longer
+# than the 1.5 s time-out) arrive with the defaults; the whole transfer has
+# a deadline of its own.
+
+
+def test_slow_steady_transfer_succeeds(soasync, bad):
+    r = soasync("xfr-check", "--ns", bad.ns_arg, "--no-ixfr", "--json", "slow-xfr.t8.bad.")
+    [s] = r.zone()["servers"]
+    assert s["axfr"] == "allowed", r
+    assert s["axfr_records"] == 7 and s["axfr_serial"] == GOOD_SERIAL, r  # both SOAs
+    assert r.elapsed > 4.0, r  # it was slow indeed
+
+
+def test_transfer_deadline(soasync, bad):
+    r = soasync("xfr-check", "--ns", bad.ns_arg, "--no-ixfr", "--transfer-deadline", "2s",
+                "--json", "slow-xfr.t9.bad.")
+    z = r.zone()
+    [s] = z["servers"]
+    assert s["axfr"] == "failed", r
+    assert "longer than 2s (--transfer-deadline)" in s["error"], r
+    assert "transfer-failed" in findings(z), r
+    assert r.elapsed < 5.0, r

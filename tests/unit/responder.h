@@ -206,6 +206,28 @@ RSP_FN int rsp_add(knot_pkt_t *p, knot_section_t sec, const char *text)
 	return 0;
 }
 
+/* Add a record given in wire form (rdata of rdlen octets) to section sec. */
+RSP_FN int rsp_add_rdata(knot_pkt_t *p, knot_section_t sec, const char *owner, uint16_t type,
+                         uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	knot_dname_t *o = knot_dname_from_str_alloc(owner);
+	knot_rrset_t *rr = o ? knot_rrset_new(o, type, KNOT_CLASS_IN, ttl, NULL) : NULL;
+	free(o);
+	int ret = rr != NULL ? knot_rrset_add_rdata(rr, rdata, rdlen, NULL) : KNOT_ENOMEM;
+	if (ret == KNOT_EOK && p->current != sec) {
+		ret = knot_pkt_begin(p, sec);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_put(p, KNOT_COMPR_HINT_NONE, rr, KNOT_PF_FREE);
+	}
+	if (ret != KNOT_EOK) {
+		knot_rrset_free(rr, NULL);
+		return -1;
+	}
+	free(rr); /* the packet owns its contents now */
+	return 0;
+}
+
 RSP_FN int rsp_addf(knot_pkt_t *p, knot_section_t sec, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 RSP_FN int rsp_addf(knot_pkt_t *p, knot_section_t sec, const char *fmt, ...)

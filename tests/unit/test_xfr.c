@@ -3,6 +3,7 @@
  * AXFR in many messages, IXFR answers of every kind, TSIG-signed streams,
  * broken and slow streams.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <soasync/engine.h>
 #include <soasync/error.h>
 #include <soasync/xfr.h>
+#include <soasync/zone.h>
 
 #include "responder.h"
 
@@ -37,11 +39,21 @@ typedef struct {
 	uint8_t rcode;      /* of every message */
 	bool unsigned_last; /* the closing message goes out unsigned */
 	bool edns;          /* an OPT record in every message */
+	size_t txt_len;     /* a TXT record of this size per message instead of A records */
+	bool endless;       /* messages without end (no closing SOA) */
+	bool endless_first; /* only the first AXFR gets the endless stream */
+	unsigned stall_ms;  /* silence after the first message */
 	knot_tsig_key_t key;
 	unsigned queries;
 } server_t;
 
 static server_t S;
+
+/* This transfer has no end. */
+static bool endless_for(const rsp_query_t *q)
+{
+	return S.endless && !(S.endless_first && q->seq > 1);
+}
 
 static knot_pkt_t *axfr_message(rsp_query_t *q, unsigned i)
 {
@@ -50,12 +62,22 @@ static knot_pkt_t *axfr_message(rsp_query_t *q, unsigned i)
 	if (i == 0) {
 		assert_int_equal(rsp_add_soa(p, KNOT_ANSWER, ZONE, SERIAL), 0);
 	}
-	for (unsigned k = 0; k < S.per_message; k++) {
+	for (unsigned k = 0; k < S.per_message && S.txt_len == 0; k++) {
 		assert_int_equal(
 		    rsp_addf(p, KNOT_ANSWER, "h%u-%u." ZONE " 300 A 192.0.2.%u", i, k, k % 250 + 1),
 		    0);
 	}
-	if (i + 1 == S.messages) {
+	if (S.txt_len > 0) {
+		static uint8_t txt[65535];
+		for (size_t k = 0; k < S.txt_len; k += 256) {
+			txt[k] = (uint8_t)(S.txt_len - k > 256 ? 255 : S.txt_len - k - 1);
+		}
+		char owner[64];
+		snprintf(owner, sizeof(owner), "t%u." ZONE, i);
+		assert_int_equal(
+		    rsp_add_rdata(p, KNOT_ANSWER, owner, KNOT_RRTYPE_TXT, 300, txt, S.txt_len), 0);
+	}
+	if (i + 1 == S.messages && !endless_for(q)) {
 		assert_int_equal(rsp_add_soa(p, KNOT_ANSWER, ZONE, SERIAL), 0);
 	}
 	if (S.edns) {
@@ -79,7 +101,7 @@ static knot_pkt_t *axfr_message(rsp_query_t *q, unsigned i)
 static size_t gen_axfr(rsp_query_t *q, unsigned i, uint8_t *out, size_t cap, void *arg)
 {
 	(void)arg;
-	if (i >= S.messages) {
+	if (i >= S.messages && !endless_for(q)) {
 		return 0;
 	}
 	knot_pkt_t *p = axfr_message(q, i);
@@ -106,6 +128,13 @@ static void handler(rsp_query_t *q, void *arg)
 		rsp_reset(q);
 		return;
 	}
+	if (S.stall_ms > 0) {
+		for (unsigned i = 0; i < S.messages; i++) {
+			rsp_send_pkt(q, axfr_message(q, i));
+			rsp_delay(q, i == 0 ? S.stall_ms : 0);
+		}
+		return;
+	}
 	rsp_stream(q, gen_axfr, NULL);
 }
 
@@ -115,6 +144,7 @@ typedef struct {
 	bool done;
 	ss_xfr_result_t res;
 	unsigned rrs;
+	ss_zone_t *zone; /* ss_zone_transfer */
 } outcome_t;
 
 static int count_rr(const knot_rrset_t *rr, void *arg)
@@ -153,6 +183,56 @@ static void transfer(const char *key, outcome_t *o)
 	if (key != NULL) {
 		knot_tsig_key_deinit(&k);
 	}
+}
+
+static bool all_done(void *arg)
+{
+	outcome_t *o = arg;
+	for (; o->rrs != UINT_MAX; o++) {
+		if (!o->done) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void zone_done(ss_zone_t *zone, const ss_xfr_result_t *res, void *arg)
+{
+	outcome_t *o = arg;
+	o->res = *res;
+	o->done = true;
+	o->zone = zone;
+}
+
+/*
+ * n transfers of ZONE at once on one engine (n < 8), with the engine options
+ * eo; kept: into zones (ss_zone_transfer: their share stays held until
+ * freed), else counted only. The engine's counters land in st.
+ */
+static void transfers(unsigned n, bool kept, const ss_engine_opts_t *eo, outcome_t *o,
+                      ss_engine_stats_t *st)
+{
+	rsp_env_t env;
+	rsp_env_start(&env, handler, NULL, eo);
+	knot_dname_storage_t zone;
+	knot_dname_from_str(zone, ZONE, sizeof(zone));
+	ss_xfr_opts_t xo = {.server = env.server, .zone = zone};
+	memset(o, 0, (n + 1) * sizeof(*o));
+	o[n].rrs = UINT_MAX; /* the end */
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(kept ? ss_zone_transfer(env.e, &xo, zone_done, &o[i])
+		                      : ss_xfr_start(env.e, &xo, count_rr, xfr_done, &o[i]),
+		                 0);
+	}
+	assert_true(rsp_run_until(&env.loop, all_done, o, 30000));
+	ss_engine_stats(env.e, st);
+	for (unsigned i = 0; i < n; i++) {
+		ss_zone_free(o[i].zone);
+	}
+	ss_engine_stats_t after;
+	ss_engine_stats(env.e, &after);
+	assert_true(after.xfr_held == 0); /* every share given back */
+	assert_true(rsp_env_run(&env, all_done, o, 1000));
 }
 
 static int setup(void **state)
@@ -310,6 +390,163 @@ static void test_axfr_badsig_answer(void **state)
 	assert_non_null(strstr(o.res.detail, "BADSIG"));
 }
 
+/* ---- limits: idle time, deadline, memory ----------------------------------------------- */
+
+static void slow_steady(void)
+{
+	S.messages = 3;
+	S.txt_len = 12000;
+	S.pace_chunk = 600;
+	S.pace_ms = 20; /* 30 KB/s: each message takes 0.4 s */
+}
+
+/* One counted transfer with the engine's time-out and deadline (0: default). */
+static ss_xfr_result_t one_transfer(unsigned timeout_ms, unsigned deadline_ms)
+{
+	ss_engine_opts_t eo;
+	ss_engine_opts_default(&eo);
+	eo.timeout_ms = timeout_ms ? timeout_ms : eo.timeout_ms;
+	eo.xfr_deadline_ms = deadline_ms ? deadline_ms : eo.xfr_deadline_ms;
+	outcome_t o[2];
+	ss_engine_stats_t st;
+	transfers(1, false, &eo, o, &st);
+	return o[0].res;
+}
+
+/* A slow but steady link: every message takes longer than the idle time,
+ * bytes never stop for that long. */
+static void test_axfr_slow_steady(void **state)
+{
+	(void)state;
+	slow_steady();
+	ss_xfr_result_t r = one_transfer(300, 0);
+	assert_int_equal(r.error, 0);
+	assert_int_equal(r.messages, 3);
+	assert_true(r.duration_us > 900000);
+}
+
+static void test_axfr_deadline(void **state)
+{
+	(void)state;
+	slow_steady();
+	ss_xfr_result_t r = one_transfer(0, 500);
+	assert_int_equal(r.error, SS_EDEADLINE);
+	assert_non_null(strstr(r.detail, "longer than 500ms (--transfer-deadline)"));
+	assert_true(r.duration_us >= 500000 && r.duration_us < 5000000);
+}
+
+static void test_axfr_idle(void **state)
+{
+	(void)state;
+	S.stall_ms = 3000;
+	ss_xfr_result_t r = one_transfer(300, 0);
+	assert_int_equal(r.error, SS_ETIMEOUT);
+	assert_non_null(strstr(r.detail, "no byte for 300ms"));
+	assert_true(r.duration_us < 2500000);
+}
+
+/* Messages of one 60 KB TXT record each (paced: 30 KB every 5 ms), and an
+ * engine with a budget of 1 MiB. */
+static void big_zone(unsigned messages, bool paced, ss_engine_opts_t *eo)
+{
+	S.messages = messages;
+	S.txt_len = 60000;
+	S.pace_chunk = paced ? 30000 : 0;
+	S.pace_ms = 5;
+	ss_engine_opts_default(eo);
+	eo->xfr_budget = 1 << 20;
+}
+
+static void endless(ss_engine_opts_t *eo)
+{
+	big_zone(0, false, eo);
+	S.endless = true;
+}
+
+static void test_axfr_endless_too_large(void **state)
+{
+	(void)state;
+	ss_engine_opts_t eo;
+	endless(&eo);
+	outcome_t o[2];
+	ss_engine_stats_t st;
+	transfers(1, true, &eo, o, &st);
+	assert_int_equal(o[0].res.error, SS_ELIMIT);
+	assert_null(o[0].zone);
+	assert_non_null(strstr(o[0].res.detail, "1 MiB"));
+	assert_non_null(strstr(o[0].res.detail, "--max-transfer-size"));
+	assert_true(st.xfr_held_max <= (1 << 20) && st.xfr_held_max > (1 << 19));
+}
+
+/* Three endless transfers share one budget: all end as too large, never
+ * holding more than the budget together. */
+static void test_endless_share_budget(void **state)
+{
+	(void)state;
+	ss_engine_opts_t eo;
+	endless(&eo);
+	outcome_t o[4];
+	ss_engine_stats_t st;
+	transfers(3, true, &eo, o, &st);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(o[i].res.error, SS_ELIMIT);
+	}
+	assert_true(st.xfr_held_max <= (1 << 20));
+	assert_true(st.xfr_waits >= 2);
+}
+
+/* Transfers whose records are not kept do not share the budget: each has
+ * it for itself, and three of 600 KB run at once within 1 MiB. */
+static void test_counted_transfers_do_not_share(void **state)
+{
+	(void)state;
+	ss_engine_opts_t eo;
+	big_zone(10, true, &eo); /* paced: all three under way at once */
+	outcome_t o[4];
+	ss_engine_stats_t st;
+	transfers(3, false, &eo, o, &st);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(o[i].res.error, 0);
+		assert_int_equal(o[i].res.messages, 10);
+	}
+	assert_true(st.xfr_held_max == 0 && st.xfr_waits == 0);
+}
+
+/* An endless transfer beside a normal one, both kept: the normal one gets
+ * its zone, the endless one ends as too large when it waits alone, and
+ * together they never hold more than the budget. */
+static void test_endless_beside_normal(void **state)
+{
+	(void)state;
+	ss_engine_opts_t eo;
+	big_zone(6, true, &eo);
+	S.endless = S.endless_first = true;
+	outcome_t o[3];
+	ss_engine_stats_t st;
+	transfers(2, true, &eo, o, &st);
+	int normal = o[0].res.error == 0 ? 0 : 1;
+	assert_int_equal(o[normal].res.error, 0);
+	assert_int_equal(o[normal].res.messages, 6);
+	assert_int_equal(o[1 - normal].res.error, SS_ELIMIT);
+	assert_true(st.xfr_held_max <= (1 << 20));
+	assert_true(st.xfr_waits >= 1);
+}
+
+/* Kept zones hold their share: two zones of 600 KB are not held at once
+ * within 1 MiB; the one that does not fit is too large. */
+static void test_kept_zones_hold_budget(void **state)
+{
+	(void)state;
+	ss_engine_opts_t eo;
+	big_zone(10, false, &eo);
+	outcome_t o[3];
+	ss_engine_stats_t st;
+	transfers(2, true, &eo, o, &st);
+	assert_true((o[0].res.error == 0) != (o[1].res.error == 0));
+	assert_true(o[0].res.error == SS_ELIMIT || o[1].res.error == SS_ELIMIT);
+	assert_true(st.xfr_held > 600000 && st.xfr_held <= (1 << 20)); /* the kept zone */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +560,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_axfr_forged_tsig_error_edns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_forged_tsig_error_later, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_badsig_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_axfr_slow_steady, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_axfr_deadline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_axfr_idle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_axfr_endless_too_large, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_endless_share_budget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_counted_transfers_do_not_share, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_endless_beside_normal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kept_zones_hold_budget, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
