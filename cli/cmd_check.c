@@ -287,7 +287,11 @@ static void print_stats(ss_engine_t *e)
 static int run(check_args_t *a, const zone_list_t *zones)
 {
 	uv_loop_t loop;
-	uv_loop_init(&loop);
+	int lret = uv_loop_init(&loop);
+	if (lret != 0) {
+		cli_err("cannot start the event loop: %s", uv_strerror(lret));
+		return -1;
+	}
 	ss_engine_t *e = ss_engine_new(&loop, &a->net.eng);
 	ss_check_opts_t copts = {
 	    .resolver = a->net.resolver,

@@ -1178,7 +1178,7 @@ static int report_sanity(ss_zone_result_t *res)
 }
 
 typedef struct {
-	group_t behind, ahead, undefined, notauth, unreach, servfail;
+	group_t behind, ahead, undefined, notauth, unreach, servfail, local;
 	bool any_soa;
 } sort_t;
 
@@ -1243,7 +1243,8 @@ static void classify(ss_zone_result_t *res, sort_t *st)
 			group_add(&st->notauth, s);
 			break;
 		case SS_VERDICT_UNREACHABLE:
-			group_add(&st->unreach, s);
+			/* Out of open files here says nothing about the server. */
+			group_add(s->error == SS_EMFILE ? &st->local : &st->unreach, s);
 			break;
 		default:
 			break;
@@ -1274,6 +1275,7 @@ int ss_check_analyze(ss_zone_result_t *res)
 	pick_reference(res);
 	sort_t st;
 	st.behind.n = st.ahead.n = st.undefined.n = st.notauth.n = st.unreach.n = st.servfail.n = 0;
+	st.local.n = 0;
 	st.any_soa = false;
 	classify(res, &st);
 	int ret = 0;
@@ -1289,6 +1291,12 @@ int ss_check_analyze(ss_zone_result_t *res)
 	                      "configure the zone on those servers, or remove their names from "
 	                      "the zone's NS set and from the parent's delegation");
 	ret = ret ? ret : report_unreachable(res, &st.unreach, st.any_soa);
+	ret = ret ? ret
+	          : report_list(res, &st.local, SS_F_LOCAL_ERROR, SS_SEV_UNKNOWN,
+	                        "this host ran out of open files and could not ask these "
+	                        "addresses; their state is unknown",
+	                        "raise the open-file limit (ulimit -n; LimitNOFILE= for a "
+	                        "service) or ask fewer servers at once (--max-inflight)");
 	ret = ret ? ret : report_ns_sets(res);
 	ret = ret ? ret : report_primary(res);
 	ret = ret ? ret : report_soa_fields(res);

@@ -7,10 +7,12 @@
  * a FIFO of queries waiting for capacity, and a smoothed RTT used for the
  * retransmission timeout. TCP connections are per query.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <openssl/rand.h>
@@ -33,6 +35,7 @@
 #define SWEEP_MS        1000u
 #define STREAM_LIMIT_MS 600000u
 #define XFR_BUDGET      (1ull << 30)
+#define FD_RESERVE      32u /* open-file slots left to the rest of the process */
 #define XFR_RR_COST     48u /* bytes to keep a record beyond its wire form */
 
 typedef struct query query_t;
@@ -49,6 +52,8 @@ struct usock {
 	query_t *head;            /* queries in flight on this socket */
 	query_t *ids[ID_BUCKETS]; /* the same queries by ID, for matching answers */
 	uint64_t idle_since;
+	bool idle;              /* no query in flight: on the engine's idle list */
+	usock_t *iprev, *inext; /* the idle list, oldest first */
 };
 
 struct server {
@@ -65,6 +70,7 @@ struct server {
 };
 
 struct tconn {
+	ss_engine_t *e;
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_connect_t creq;
@@ -122,6 +128,8 @@ struct query {
 	ss_stream_done_cb done_cb;
 	ss_stream_opts_t sopts;
 	unsigned msgs;
+	bool fdwait;              /* waiting for a socket to connect over TCP */
+	query_t *fnext;           /* e->fdwait */
 	ss_tsig_stream_t tstream; /* stream with a key */
 	uint64_t held;            /* stream: bytes of the budget taken */
 	void *arg;
@@ -147,6 +155,11 @@ struct ss_engine {
 	unsigned streams_running; /* streams connected and not waiting */
 	bool settle;              /* kick: look at the waiters */
 	query_t *finishing;       /* the stream whose done_cb runs */
+	unsigned fd_budget;       /* sockets open at once, at most */
+	unsigned fds_open;
+	bool fd_blocked;                /* dispatch waits for a socket to close */
+	usock_t *idle_head, *idle_tail; /* UDP sockets without queries, oldest first */
+	query_t *fdwait, *fdwait_tail;  /* queries in flight waiting to connect */
 };
 
 static void dispatch(ss_engine_t *e);
@@ -170,9 +183,42 @@ static int uv_to_ss(int uverr)
 		return SS_ENOMEM;
 	case UV_ECANCELED:
 		return SS_ECANCELED;
+	case UV_EMFILE:
+	case UV_ENFILE:
+		return SS_EMFILE;
 	default:
 		return SS_ENETWORK;
 	}
+}
+
+/* The open-file limit raised to the hard limit (a process checking a
+ * thousand servers needs more than the usual 1024), less what is open
+ * already and a reserve: the sockets the engine may open at once. */
+static unsigned fd_budget_now(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		return 1000;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit want = {rl.rlim_max, rl.rlim_max};
+		if (want.rlim_cur == RLIM_INFINITY || want.rlim_cur > (1u << 20)) {
+			want.rlim_cur = 1u << 20;
+		}
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+			rl.rlim_cur = want.rlim_cur;
+		}
+	}
+	unsigned open_now = 16; /* a guess without /proc */
+	DIR *d = opendir("/proc/self/fd");
+	if (d != NULL) {
+		for (open_now = 0; readdir(d) != NULL; open_now++) {
+		}
+		closedir(d); /* ".", ".." and its own descriptor are counted: a margin */
+	}
+	uint64_t cur = rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : rl.rlim_cur;
+	uint64_t used = (uint64_t)open_now + FD_RESERVE;
+	return cur > used + 1 ? (unsigned)(cur - used < (1u << 20) ? cur - used : 1u << 20) : 1;
 }
 
 void ss_engine_opts_default(ss_engine_opts_t *opts)
@@ -434,6 +480,83 @@ static void id_unlink(usock_t *s, query_t *q)
 	q->idnext = NULL;
 }
 
+static void kick(ss_engine_t *e);
+
+/* ---- sockets within the open-file limit ----------------------------------- */
+
+static void fd_opened(ss_engine_t *e)
+{
+	e->fds_open++;
+	e->st.sockets_max = e->fds_open > e->st.sockets_max ? e->fds_open : e->st.sockets_max;
+}
+
+static void fd_closed(ss_engine_t *e)
+{
+	e->fds_open--;
+	if (e->fd_blocked || e->fdwait != NULL) {
+		kick(e);
+	}
+}
+
+static void idle_link(ss_engine_t *e, usock_t *s)
+{
+	s->idle = true;
+	s->idle_since = uv_hrtime();
+	s->inext = NULL;
+	s->iprev = e->idle_tail;
+	if (e->idle_tail != NULL) {
+		e->idle_tail->inext = s;
+	} else {
+		e->idle_head = s;
+	}
+	e->idle_tail = s;
+	if (e->fd_blocked || e->fdwait != NULL) {
+		kick(e); /* it can make room */
+	}
+}
+
+static void idle_unlink(ss_engine_t *e, usock_t *s)
+{
+	if (!s->idle) {
+		return;
+	}
+	if (s->iprev != NULL) {
+		s->iprev->inext = s->inext;
+	} else {
+		e->idle_head = s->inext;
+	}
+	if (s->inext != NULL) {
+		s->inext->iprev = s->iprev;
+	} else {
+		e->idle_tail = s->iprev;
+	}
+	s->iprev = s->inext = NULL;
+	s->idle = false;
+}
+
+static void usock_close(usock_t *s);
+
+/* Room for one more socket now, closing the longest idle UDP socket if the
+ * limit is reached. */
+static bool fd_room(ss_engine_t *e)
+{
+	if (e->fds_open >= e->fd_budget && e->idle_head != NULL) {
+		usock_close(e->idle_head);
+	}
+	return e->fds_open < e->fd_budget;
+}
+
+/* The process ran out of files before the engine's own limit: stay below
+ * what it has now (true), unless it has nothing to wait for. */
+static bool fd_shortage(ss_engine_t *e)
+{
+	if (e->fds_open == 0) {
+		return false;
+	}
+	e->fd_budget = e->fds_open;
+	return true;
+}
+
 static void sock_unlink(query_t *q)
 {
 	usock_t *s = q->sock;
@@ -451,13 +574,14 @@ static void sock_unlink(query_t *q)
 	}
 	q->sprev = q->snext = NULL;
 	q->sock = NULL;
-	if (s->head == NULL) {
-		s->idle_since = uv_hrtime();
+	if (s->head == NULL && s->srv != NULL) {
+		idle_link(s->e, s);
 	}
 }
 
 static void sock_link(usock_t *s, query_t *q)
 {
+	idle_unlink(s->e, s);
 	q->sock = s;
 	q->sprev = NULL;
 	q->snext = s->head;
@@ -480,7 +604,9 @@ static void usock_close(usock_t *s)
 		s->srv->sock = NULL;
 	}
 	s->srv = NULL;
-	uv_close((uv_handle_t *)&s->h, usock_close_cb);
+	idle_unlink(s->e, s);
+	uv_close((uv_handle_t *)&s->h, usock_close_cb); /* the file is closed at once */
+	fd_closed(s->e);
 }
 
 static query_t *sock_find(usock_t *s, uint16_t id)
@@ -627,6 +753,8 @@ static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 	uv_unref((uv_handle_t *)&s->h);
 	grow_rcvbuf(&s->h, e->opts.per_server);
 	srv->sock = s;
+	fd_opened(e);
+	idle_link(e, s); /* until a query links to it */
 	*out = s;
 	return 0;
 }
@@ -759,6 +887,7 @@ static void waiter_unlink(ss_engine_t *e, tconn_t *c)
 
 static void tconn_close(tconn_t *c)
 {
+	fd_closed(c->e);
 	if (c->q != NULL) {
 		ss_engine_t *e = c->q->e;
 		if (c->waiting) {
@@ -1069,6 +1198,50 @@ static int tcp_bind_source(ss_engine_t *e, tconn_t *c, int fam)
 	return source_for(e, fam, &src) ? uv_tcp_bind(&c->tcp, ss_addr_sa(&src), 0) : 0;
 }
 
+/* q waits for a socket to connect over TCP (in flight already: first). */
+static void fd_park(ss_engine_t *e, query_t *q)
+{
+	q->fdwait = true;
+	q->fnext = NULL;
+	if (e->fdwait_tail != NULL) {
+		e->fdwait_tail->fnext = q;
+	} else {
+		e->fdwait = q;
+	}
+	e->fdwait_tail = q;
+	e->st.fd_waits++;
+}
+
+static void fd_unpark(ss_engine_t *e, query_t *q)
+{
+	query_t **pp = &e->fdwait, *prev = NULL;
+	while (*pp != NULL && *pp != q) {
+		prev = *pp;
+		pp = &(*pp)->fnext;
+	}
+	if (*pp == q) {
+		*pp = q->fnext;
+		if (e->fdwait_tail == q) {
+			e->fdwait_tail = prev;
+		}
+	}
+	q->fnext = NULL;
+	q->fdwait = false;
+}
+
+/* A connect that ran out of files: wait for room if the engine has sockets
+ * that will close, else it is a local error. */
+static void tcp_no_files(tconn_t *c, query_t *q)
+{
+	ss_engine_t *e = c->e;
+	tconn_close(c);
+	if (fd_shortage(e)) {
+		fd_park(e, q);
+	} else {
+		query_finish(q, SS_EMFILE, NULL);
+	}
+}
+
 static void tcp_start(query_t *q)
 {
 	ss_engine_t *e = q->e;
@@ -1078,6 +1251,10 @@ static void tcp_start(query_t *q)
 		tconn_close(q->tconn);
 	}
 	q->state = Q_TCP;
+	if (!fd_room(e)) {
+		fd_park(e, q);
+		return;
+	}
 	q->sends++;
 	e->st.tcp++;
 	tconn_t *c = calloc(1, sizeof(*c));
@@ -1090,6 +1267,8 @@ static void tcp_start(query_t *q)
 	}
 	knot_wire_write_u16(out, (uint16_t)q->wire_len);
 	memcpy(out + 2, q->wire, q->wire_len);
+	fd_opened(e);
+	c->e = e;
 	c->out = out;
 	c->q = q;
 	q->tconn = c;
@@ -1108,10 +1287,12 @@ static void tcp_start(query_t *q)
 	if (ret == 0) {
 		ret = uv_tcp_connect(&c->creq, &c->tcp, ss_addr_sa(&q->srv->addr), tcp_connected);
 	}
-	if (ret != 0) {
+	q->last_send = uv_hrtime();
+	if (ret == UV_EMFILE || ret == UV_ENFILE) {
+		tcp_no_files(c, q);
+	} else if (ret != 0) {
 		tcp_fail(c, uv_to_ss(ret));
 	}
-	q->last_send = uv_hrtime();
 }
 
 /* ---- query lifecycle --------------------------------------------------- */
@@ -1150,6 +1331,9 @@ static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
 	sock_unlink(q);
 	if (q->tconn != NULL) {
 		tconn_close(q->tconn);
+	}
+	if (q->fdwait) {
+		fd_unpark(e, q);
 	}
 	if (was_running) {
 		q->srv->inflight--;
@@ -1220,11 +1404,54 @@ static void query_start(query_t *q)
 	}
 }
 
+/*
+ * The socket the next query of s needs: 0 it has one (or will connect over
+ * TCP), 1 wait until one closes, or an SS_E* error for the query. A UDP
+ * socket is opened here, so that running out of files waits instead.
+ */
+static int next_socket(ss_engine_t *e, server_t *s)
+{
+	const query_t *q = s->qhead;
+	bool tcp = q->msg_cb != NULL || (q->flags & SS_QF_TCP);
+	if (!tcp && s->sock != NULL) {
+		return 0;
+	}
+	if (!fd_room(e)) {
+		return 1;
+	}
+	usock_t *u;
+	int ret = tcp ? 0 : usock_open(e, s, &u);
+	return ret == SS_EMFILE && fd_shortage(e) ? 1 : ret;
+}
+
+/* Queries waiting to connect go first: they are in flight already. */
+static void serve_fdwait(ss_engine_t *e)
+{
+	while (e->fdwait != NULL && e->fds_open < e->fd_budget) {
+		query_t *q = e->fdwait;
+		fd_unpark(e, q);
+		tcp_start(q);
+	}
+	if (e->fdwait != NULL) {
+		fd_room(e); /* an idle UDP socket closes for them */
+		if (e->fds_open < e->fd_budget) {
+			kick(e);
+		}
+	}
+}
+
 static void dispatch(ss_engine_t *e)
 {
-	while (e->inflight < e->opts.max_inflight) {
+	e->fd_blocked = false;
+	serve_fdwait(e);
+	while (e->inflight < e->opts.max_inflight && e->fdwait == NULL) {
 		server_t *s = ready_pop(e);
 		if (s == NULL) {
+			break;
+		}
+		if (next_socket(e, s) == 1) {
+			ready_push(e, s);
+			e->fd_blocked = true;
 			break;
 		}
 		query_t *q = s->qhead;
@@ -1273,13 +1500,9 @@ static void sweep_cb(uv_timer_t *t)
 {
 	ss_engine_t *e = t->data;
 	uint64_t now = uv_hrtime();
-	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
-		for (server_t *s = e->buckets[b]; s != NULL; s = s->hnext) {
-			if (s->sock != NULL && s->sock->head == NULL &&
-			    now - s->sock->idle_since > (uint64_t)SWEEP_MS * 1000000u) {
-				usock_close(s->sock);
-			}
-		}
+	while (e->idle_head != NULL &&
+	       now - e->idle_head->idle_since > (uint64_t)SWEEP_MS * 1000000u) {
+		usock_close(e->idle_head);
 	}
 }
 
@@ -1423,6 +1646,10 @@ ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
 	}
 	if (e->opts.xfr_deadline_ms == 0) {
 		e->opts.xfr_deadline_ms = STREAM_LIMIT_MS;
+	}
+	e->fd_budget = fd_budget_now();
+	if (e->opts.max_sockets != 0 && e->opts.max_sockets < e->fd_budget) {
+		e->fd_budget = e->opts.max_sockets;
 	}
 	e->budget = ss_xfr_budget_new(e->opts.xfr_budget);
 	if (e->budget == NULL) {

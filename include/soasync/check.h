@@ -266,7 +266,9 @@ typedef struct {
 	  "serial 0, an impossible or future date, a Unix time far ahead")                         \
 	X(SS_F_NOTIFY_REFUSED, "notify-refused", "doctor: a secondary refused the NOTIFY")         \
 	X(SS_F_SECONDARY_NOT_TRANSFERRING, "secondary-not-transferring",                           \
-	  "doctor: a NOTIFY acknowledged, no transfer followed")
+	  "doctor: a NOTIFY acknowledged, no transfer followed")                                   \
+	X(SS_F_LOCAL_ERROR, "local-error",                                                         \
+	  "this host could not ask (too many open files): not the servers' fault")
 
 typedef enum {
 #define SS_F_ENUM(id, name, meaning) id,

@@ -35,6 +35,8 @@ typedef struct {
 	unsigned tries;           /* UDP sends per query (3) */
 	unsigned max_inflight;    /* queries in flight, all servers (1000) */
 	unsigned per_server;      /* queries in flight per server address (100) */
+	unsigned max_sockets;     /* sockets open at once (0: what the open-file limit
+	                           * allows, see ss_engine_new) */
 	uint64_t xfr_budget;      /* bytes all streams may hold at once (1 GiB) */
 	unsigned xfr_deadline_ms; /* longest whole stream (600000) */
 	bool has_source4;         /* bind IPv4 sockets to source4 */
@@ -71,7 +73,8 @@ typedef struct {
 typedef struct {
 	int error;             /* 0, or why there is no answer: SS_ETIMEOUT,
 	                        * SS_ECONNREFUSED, SS_ENETWORK, SS_EMALFORMED,
-	                        * SS_ECLOSED, SS_ETSIG, SS_ECANCELED */
+	                        * SS_ECLOSED, SS_ETSIG, SS_ECANCELED; SS_EMFILE
+	                        * (this host ran out of open files) */
 	const knot_pkt_t *pkt; /* the parsed answer when error == 0; borrowed,
 	                        * valid only during the callback */
 	uint16_t rcode;        /* extended RCODE of the answer; never NOERROR when
@@ -137,13 +140,23 @@ typedef struct {
 	uint64_t xfr_held;     /* bytes of the stream budget in use (kept shares included) */
 	uint64_t xfr_held_max; /* the most in use at once */
 	uint64_t xfr_waits;    /* times a stream waited for room */
+	uint64_t sockets_max;  /* the most sockets open at once */
+	uint64_t fd_waits;     /* times a query in flight waited for a socket */
 } ss_engine_stats_t;
 
 /* Default options (the values in parentheses above). */
 SS_API void ss_engine_opts_default(ss_engine_opts_t *opts);
 
-/* A new engine on loop (borrowed). Returns NULL on SS_ENOMEM (or when the
- * kernel's random source, which query IDs come from, fails). */
+/*
+ * A new engine on loop (borrowed). Returns NULL on SS_ENOMEM (or when the
+ * kernel's random source, which query IDs come from, fails).
+ *
+ * Open files: the process's soft limit (RLIMIT_NOFILE) is raised to the hard
+ * limit, and the engine keeps its sockets within what is left of it (less a
+ * reserve of 32 for the rest of the process): queries beyond wait for a
+ * socket to close, idle ones are closed for them. A query that cannot get a
+ * socket even so ends with SS_EMFILE, a local error, never the server's.
+ */
 SS_API ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts);
 
 /*

@@ -1371,6 +1371,71 @@ class BadServer:
                 return
 
 
+class ManyServer(BadServer):
+    """The behaviours over UDP on many addresses at once (one port, one
+    thread): for tests with many server addresses, e.g. under a small
+    open-file limit. No TCP, no packets from other addresses, no delays.
+
+    Attributes after start(): port, addrs, ns_args ("a#port,b#port,...")."""
+
+    def __init__(self, addrs, port: int = 0, **kw):
+        super().__init__(addrs[0], port, alt_addr=None, **kw)
+        self.addrs = list(addrs)
+
+    @property
+    def ns_args(self) -> str:
+        return ",".join("%s#%d" % (a, self.port) for a in self.addrs)
+
+    def start(self) -> "ManyServer":
+        self._bind_many()
+        t = threading.Thread(target=self._many_loop, daemon=True, name="badserver-many")
+        t.start()
+        self._threads.append(t)
+        self.started = True
+        return self
+
+    def _bind_many(self):
+        fam = self.family
+        for _ in range(50):
+            socks = []
+            try:
+                for a in self.addrs:
+                    u = socket.socket(fam, socket.SOCK_DGRAM)
+                    socks.append(u)
+                    u.bind((a, self.port or (socks[0].getsockname()[1] if len(socks) > 1 else 0)))
+                break
+            except OSError:
+                for u in socks:
+                    u.close()
+                if self.port:
+                    raise
+        else:
+            raise OSError("badserver: no port free on all %d addresses" % len(self.addrs))
+        self.port = socks[0].getsockname()[1]
+        self._socks = {i: u for i, u in enumerate(socks)}
+
+    def _many_loop(self):
+        import selectors
+        sel = selectors.DefaultSelector()
+        for u in self._socks.values():
+            sel.register(u, selectors.EVENT_READ)
+        while not self._stop.is_set():
+            for key, _ in sel.select(0.2):
+                try:
+                    data, client = key.fileobj.recvfrom(65535)
+                except OSError:
+                    continue
+                q = parse_query(data, "udp", client)
+                self._record(q)
+                for st in self._safe_plan(q):
+                    if st.kind in ("msg", "raw") and st.via == "main":
+                        try:
+                            key.fileobj.sendto(st.data, client)
+                        except OSError:
+                            pass
+        sel.close()
+
+
 # --------------------------------------------------------------------------
 # CLI
 

@@ -1033,3 +1033,14 @@ OTHER_TESTED = ["tsig-forged", "endless-xfr", "slow-xfr", "ok", "tc-ok", "tc-for
                 "formerr-edns", "notimp-edns", "formerr", "noaa", "refused", "notauth",
                 "servfail", "referral", "nxdomain", "nodata", "multisoa", "othersoa",
                 "soa-mixed", "opt-badlen", "maxsize"]
+
+
+def test_many_server_answers_on_every_address():
+    addrs = ["127.54.8.%d" % i for i in (1, 2, 3)]
+    with badserver.ManyServer(addrs) as m:
+        assert m.ns_args == ",".join("%s#%d" % (a, m.port) for a in addrs)
+        for a in addrs:
+            wire, qid = query("ok.many.bad.")
+            [(data, src)] = udp(m, wire, addr=a)
+            assert src == (a, m.port)
+            assert_good(data, qid, "ok.many.bad.")
