@@ -13,11 +13,13 @@
 
 #include <cmocka.h>
 
+#include <soasync/checkxfr.h>
 #include <soasync/engine.h>
 #include <soasync/error.h>
 #include <soasync/xfr.h>
 #include <soasync/zone.h>
 
+#include "obs_fixture.h"
 #include "responder.h"
 
 #define ZONE   "example.test."
@@ -43,11 +45,65 @@ typedef struct {
 	bool endless;       /* messages without end (no closing SOA) */
 	bool endless_first; /* only the first AXFR gets the endless stream */
 	unsigned stall_ms;  /* silence after the first message */
+	int ixfr;           /* how an IXFR is answered: IX_* */
 	knot_tsig_key_t key;
 	unsigned queries;
 } server_t;
 
 static server_t S;
+
+/* IXFR answers (the client claims serial 5, the server has 7). */
+enum { IX_DIFF, IX_DIFF_SPLIT, IX_AXFR, IX_UP_TO_DATE, IX_SINGLE_SOA, IX_REFUSED };
+
+static void ixfr_message(rsp_query_t *q, const char *const *recs)
+{
+	knot_pkt_t *p = rsp_reply(q, KNOT_RCODE_NOERROR, true);
+	assert_non_null(p);
+	for (; *recs != NULL; recs++) {
+		assert_int_equal(rsp_add(p, KNOT_ANSWER, *recs), 0);
+	}
+	if (q->pkt->tsig_rr != NULL) {
+		assert_int_equal(rsp_sign(q, p, &S.key), KNOT_EOK);
+	}
+	rsp_send_pkt(q, p);
+}
+
+#define SOA_5 ZONE " 300 SOA ns1." ZONE " h." ZONE " 5 3600 600 86400 300"
+#define SOA_7 ZONE " 300 SOA ns1." ZONE " h." ZONE " 7 3600 600 86400 300"
+
+static void ixfr_answer(rsp_query_t *q)
+{
+	static const char *const diff1[] = {SOA_7, SOA_5, "www." ZONE " 300 A 192.0.2.1", NULL};
+	static const char *const diff2[] = {SOA_7, "www." ZONE " 300 A 192.0.2.2", SOA_7, NULL};
+	static const char *const diff[] = {
+	    SOA_7, SOA_5, "www." ZONE " 300 A 192.0.2.1", SOA_7, "www." ZONE " 300 A 192.0.2.2",
+	    SOA_7, NULL};
+	static const char *const axfr[] = {SOA_7, ZONE " 300 NS ns1." ZONE,
+	                                   "ns1." ZONE " 300 A 192.0.2.53", SOA_7, NULL};
+	static const char *const old[] = {SOA_5, NULL};
+	static const char *const newer[] = {SOA_7, NULL};
+	switch (S.ixfr) {
+	case IX_DIFF:
+		ixfr_message(q, diff);
+		break;
+	case IX_DIFF_SPLIT:
+		ixfr_message(q, diff1);
+		ixfr_message(q, diff2);
+		break;
+	case IX_AXFR:
+		ixfr_message(q, axfr);
+		break;
+	case IX_UP_TO_DATE:
+		ixfr_message(q, old);
+		break;
+	case IX_SINGLE_SOA:
+		ixfr_message(q, newer); /* and keeps the connection open, as NSD does */
+		break;
+	default:
+		rsp_send_pkt(q, rsp_reply(q, KNOT_RCODE_REFUSED, false));
+		break;
+	}
+}
 
 /* This transfer has no end. */
 static bool endless_for(const rsp_query_t *q)
@@ -116,6 +172,10 @@ static void handler(rsp_query_t *q, void *arg)
 {
 	(void)arg;
 	S.queries++;
+	if (q->tcp && rsp_qtype(q) == KNOT_RRTYPE_IXFR) {
+		ixfr_answer(q);
+		return;
+	}
 	if (!q->tcp || rsp_qtype(q) != KNOT_RRTYPE_AXFR) {
 		return;
 	}
@@ -168,7 +228,7 @@ static bool is_done(void *arg)
 
 /* One transfer of ZONE from the scripted server, signed with key (a
  * knot_tsig_key_init_str() string) unless NULL. */
-static void transfer(const char *key, outcome_t *o)
+static void transfer_as(uint16_t type, const char *key, outcome_t *o)
 {
 	knot_tsig_key_t k;
 	assert_true(key == NULL || knot_tsig_key_init_str(&k, key) == KNOT_EOK);
@@ -176,13 +236,22 @@ static void transfer(const char *key, outcome_t *o)
 	rsp_env_start(&env, handler, NULL, NULL);
 	knot_dname_storage_t zone;
 	knot_dname_from_str(zone, ZONE, sizeof(zone));
-	ss_xfr_opts_t xo = {.server = env.server, .zone = zone, .tsig = key ? &k : NULL};
+	ss_xfr_opts_t xo = {.server = env.server,
+	                    .zone = zone,
+	                    .type = type,
+	                    .ixfr_serial = 5,
+	                    .tsig = key ? &k : NULL};
 	memset(o, 0, sizeof(*o));
 	assert_int_equal(ss_xfr_start(env.e, &xo, count_rr, xfr_done, o), 0);
 	assert_true(rsp_env_run(&env, is_done, o, 20000));
 	if (key != NULL) {
 		knot_tsig_key_deinit(&k);
 	}
+}
+
+static void transfer(const char *key, outcome_t *o)
+{
+	transfer_as(KNOT_RRTYPE_AXFR, key, o);
 }
 
 static bool all_done(void *arg)
@@ -547,6 +616,105 @@ static void test_kept_zones_hold_budget(void **state)
 	assert_true(st.xfr_held > 600000 && st.xfr_held <= (1 << 20)); /* the kept zone */
 }
 
+/* ---- IXFR: what the answer amounts to --------------------------------------------------- */
+
+static ss_xfr_result_t ixfr(int how)
+{
+	S.ixfr = how;
+	outcome_t o;
+	transfer_as(KNOT_RRTYPE_IXFR, NULL, &o);
+	return o.res;
+}
+
+static void test_ixfr_kinds(void **state)
+{
+	(void)state;
+	ss_xfr_result_t r = ixfr(IX_DIFF);
+	assert_int_equal(r.error, 0);
+	assert_int_equal(r.ixfr, SS_IXFR_INCREMENTAL);
+	assert_int_equal(r.serial, 7);
+	assert_int_equal(r.records, 6);
+	r = ixfr(IX_DIFF_SPLIT);
+	assert_int_equal(r.error, 0);
+	assert_int_equal(r.ixfr, SS_IXFR_INCREMENTAL);
+	assert_int_equal(r.messages, 2);
+	r = ixfr(IX_AXFR);
+	assert_int_equal(r.error, 0);
+	assert_int_equal(r.ixfr, SS_IXFR_AXFR);
+	assert_int_equal(r.records, 4);
+	r = ixfr(IX_UP_TO_DATE);
+	assert_int_equal(r.error, 0);
+	assert_int_equal(r.ixfr, SS_IXFR_UP_TO_DATE);
+	r = ixfr(IX_SINGLE_SOA);
+	assert_int_equal(r.error, 0);
+	assert_int_equal(r.ixfr, SS_IXFR_SINGLE_SOA);
+	assert_true(r.duration_us < 1000000); /* done at once, whatever the server keeps open */
+	r = ixfr(IX_REFUSED);
+	assert_int_equal(r.error, SS_EREFUSED);
+	assert_int_equal(r.rcode, KNOT_RCODE_REFUSED);
+	assert_int_equal(r.ixfr, SS_IXFR_NONE);
+}
+
+/* ---- the transfer checks of a zone (lib/checkxfr.c) ------------------------------------- */
+
+static void checked(ss_zone_result_t *res, void *arg)
+{
+	(void)res;
+	*(bool *)arg = true;
+}
+
+static bool flag_set(void *arg)
+{
+	return *(bool *)arg;
+}
+
+/* xfr-check's plan against one server: AXFR open, the signed AXFR refused
+ * by a server without the key (a forged TSIG error), IXFR incremental; then
+ * an endless server: transfer-too-large. */
+static void check_plan(ss_zone_result_t *res, const ss_engine_opts_t *eo)
+{
+	rsp_env_t env;
+	rsp_env_start(&env, handler, NULL, eo);
+	char addr[64];
+	fx_zone(res, ZONE);
+	fx_server(res, ss_addr_format(&env.server, addr, sizeof(addr)), NULL, SERIAL, false);
+	ss_xfr_plan_t plan = {.axfr = true, .tsig = &S.key, .ixfr = true};
+	bool done = false;
+	assert_int_equal(ss_check_transfers(env.e, res, &plan, checked, &done), 0);
+	assert_true(rsp_env_run(&env, flag_set, &done, 20000));
+	assert_int_equal(ss_check_analyze(res), 0);
+}
+
+static void test_check_transfers(void **state)
+{
+	(void)state;
+	S.ixfr = IX_DIFF;
+	S.forge_error = KNOT_RCODE_BADSIG; /* on message 0 of every AXFR: also the unsigned one */
+	ss_zone_result_t res;
+	check_plan(&res, NULL);
+	const ss_server_obs_t *s = &res.obs.servers[0];
+	assert_int_equal(s->axfr_tsig, SS_XFR_REFUSED);
+	assert_int_equal(s->ixfr, SS_XFR_ALLOWED);
+	assert_int_equal(s->ixfr_kind, SS_IXFR_INCREMENTAL);
+	assert_non_null(strstr(s->xfr_error, "BADSIG"));
+	assert_non_null(fx_find(&res, SS_F_TRANSFER_REFUSED));
+	assert_null(fx_find(&res, SS_F_TRANSFER_TOO_LARGE));
+	ss_zone_result_clear(&res);
+
+	ss_engine_opts_t eo;
+	endless(&eo);
+	S.forge_error = 0;
+	check_plan(&res, &eo);
+	s = &res.obs.servers[0];
+	assert_int_equal(s->axfr, SS_XFR_FAILED);
+	assert_true(s->xfr_too_large);
+	const ss_finding_t *f = fx_find(&res, SS_F_TRANSFER_TOO_LARGE);
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "1 MiB"));
+	assert_null(fx_find(&res, SS_F_TRANSFER_FAILED));
+	ss_zone_result_clear(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +728,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_axfr_forged_tsig_error_edns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_forged_tsig_error_later, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_badsig_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ixfr_kinds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check_transfers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_slow_steady, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_deadline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_idle, setup, teardown),
