@@ -186,34 +186,11 @@ RSP_FN knot_rrset_t *rsp_rr(const char *text)
 	return rr;
 }
 
-/* Add a record to section sec of p (sections in order: ANSWER, AUTHORITY,
- * ADDITIONAL). Returns 0 or -1. */
-RSP_FN int rsp_add(knot_pkt_t *p, knot_section_t sec, const char *text)
+/* Put rr (taken; NULL: a failure) into section sec of p (sections in order:
+ * ANSWER, AUTHORITY, ADDITIONAL). Returns 0 or -1. */
+RSP_FN int rsp_put(knot_pkt_t *p, knot_section_t sec, knot_rrset_t *rr)
 {
-	knot_rrset_t *rr = rsp_rr(text);
-	if (rr == NULL) {
-		return -1;
-	}
-	int ret = p->current == sec ? KNOT_EOK : knot_pkt_begin(p, sec);
-	if (ret == KNOT_EOK) {
-		ret = knot_pkt_put(p, KNOT_COMPR_HINT_NONE, rr, KNOT_PF_FREE);
-	}
-	if (ret != KNOT_EOK) {
-		knot_rrset_free(rr, NULL);
-		return -1;
-	}
-	free(rr); /* the packet owns its contents now */
-	return 0;
-}
-
-/* Add a record given in wire form (rdata of rdlen octets) to section sec. */
-RSP_FN int rsp_add_rdata(knot_pkt_t *p, knot_section_t sec, const char *owner, uint16_t type,
-                         uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
-{
-	knot_dname_t *o = knot_dname_from_str_alloc(owner);
-	knot_rrset_t *rr = o ? knot_rrset_new(o, type, KNOT_CLASS_IN, ttl, NULL) : NULL;
-	free(o);
-	int ret = rr != NULL ? knot_rrset_add_rdata(rr, rdata, rdlen, NULL) : KNOT_ENOMEM;
+	int ret = rr != NULL ? KNOT_EOK : KNOT_ENOMEM;
 	if (ret == KNOT_EOK && p->current != sec) {
 		ret = knot_pkt_begin(p, sec);
 	}
@@ -226,6 +203,26 @@ RSP_FN int rsp_add_rdata(knot_pkt_t *p, knot_section_t sec, const char *owner, u
 	}
 	free(rr); /* the packet owns its contents now */
 	return 0;
+}
+
+/* A record in presentation form into section sec of p (see rsp_put). */
+RSP_FN int rsp_add(knot_pkt_t *p, knot_section_t sec, const char *text)
+{
+	return rsp_put(p, sec, rsp_rr(text));
+}
+
+/* A record given in wire form (rdata of rdlen octets) into section sec. */
+RSP_FN int rsp_add_rdata(knot_pkt_t *p, knot_section_t sec, const char *owner, uint16_t type,
+                         uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	knot_dname_t *o = knot_dname_from_str_alloc(owner);
+	knot_rrset_t *rr = o ? knot_rrset_new(o, type, KNOT_CLASS_IN, ttl, NULL) : NULL;
+	free(o);
+	if (rr != NULL && knot_rrset_add_rdata(rr, rdata, rdlen, NULL) != KNOT_EOK) {
+		knot_rrset_free(rr, NULL);
+		rr = NULL;
+	}
+	return rsp_put(p, sec, rr);
 }
 
 RSP_FN int rsp_addf(knot_pkt_t *p, knot_section_t sec, const char *fmt, ...)
