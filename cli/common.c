@@ -95,8 +95,8 @@ const char cli_xfr_help[] =
     "Transfers:\n"
     "  --max-transfer-size SIZE  memory the zone transfers may hold at once (K, M, G\n"
     "                           suffixes; default 1G); past it: transfer-too-large\n"
-    "  --transfer-deadline DUR  longest whole transfer (90s, 10m; default 10m); a\n"
-    "                           transfer times out only after that long with no byte\n";
+    "  --transfer-deadline DUR  longest whole transfer (90s, 10m; default 10m); the\n"
+    "                           query time-out is the longest silence within it\n";
 
 int cli_parse_addr(const char *opt, const char *arg, ss_addr_t *out)
 {
