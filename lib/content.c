@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <soasync/checkrun.h>
 #include <soasync/content.h>
 #include <soasync/error.h>
 #include <soasync/serial.h>
 #include <soasync/xfr.h>
 
+#include "check_observe.h"
 #include "strbuf.h"
 
 #define DEFAULT_QUERY_LIMIT 5000u

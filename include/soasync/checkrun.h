@@ -71,8 +71,4 @@ SS_API void ss_check_abort(ss_check_t *c);
  * ss_engine_cancel_all() (no callback may be pending into it). */
 SS_API void ss_check_free(ss_check_t *c);
 
-/* Fill an observation from one SOA response of `zone` (exposed for tests). */
-SS_API void ss_obs_from_soa_response(ss_server_obs_t *s, const knot_dname_t *zone,
-                                     const ss_response_t *resp);
-
 #endif
