@@ -396,6 +396,7 @@ static int zone_start(ss_check_t *c, zstate_t *z, char *name)
 	    .only6 = c->opts.only6,
 	    .primary = c->opts.primary,
 	    .nprimary = c->opts.nprimary,
+	    .port = c->opts.port,
 	};
 	return ss_discover(c->resolver, c->e, o, &dopts, discovered, z);
 }
