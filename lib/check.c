@@ -818,11 +818,15 @@ static int report_mname(ss_zone_result_t *res)
 		                 ss_addr_format(&res->primary, pa, sizeof(pa)));
 	} else {
 		ss_strbuf_printf(&msg,
-		                 "; no server answers EXPIRE as a primary (NSD and PowerDNS do "
-		                 "not answer it), so the highest serial is the reference");
+		                 "; no server answers EXPIRE as a primary (a hidden primary, or "
+		                 "NSD or PowerDNS, which do not answer it), so the highest serial "
+		                 "is the reference");
 	}
+	/* Misleading when another server is evidently the primary; common and
+	 * harmless to the serials when a hidden primary stands behind it. */
+	ss_severity_t sev = res->has_primary ? SS_SEV_WARNING : SS_SEV_INFO;
 	int ret = ss_strbuf_ok(&msg)
-	              ? add_group_finding(res, SS_F_MNAME_NOT_PRIMARY, SS_SEV_WARNING, &g,
+	              ? add_group_finding(res, SS_F_MNAME_NOT_PRIMARY, sev, &g,
 	                                  "set the SOA MNAME to the primary's name (dynamic "
 	                                  "updates go to the MNAME, and tools take it for the "
 	                                  "primary), or name the primary with --primary ADDR",
