@@ -384,20 +384,24 @@ static void test_verdicts(void **state)
 	ss_server_obs_t *h = ss_obs_add_server(&r.obs, &a, NULL, SS_ORIGIN_PRIMARY);
 	h->kind = SS_ANS_NONE;
 	h->error = SS_ETIMEOUT;
+	fx_bad(&r, "192.0.2.11", SS_ANS_NONE, -1, SS_EMFILE);
 	assert_int_equal(ss_check_analyze(&r), 0);
 	static const ss_verdict_t want[] = {
-	    SS_VERDICT_AT_REFERENCE,   SS_VERDICT_BEHIND,    SS_VERDICT_AT_REFERENCE,
-	    SS_VERDICT_AHEAD,          SS_VERDICT_UNDEFINED, SS_VERDICT_SERVFAIL,
-	    SS_VERDICT_NOT_AUTH,       SS_VERDICT_NO_SOA,    SS_VERDICT_UNREACHABLE,
-	    SS_VERDICT_HIDDEN_PRIMARY,
+	    SS_VERDICT_AT_REFERENCE,   SS_VERDICT_BEHIND,      SS_VERDICT_AT_REFERENCE,
+	    SS_VERDICT_AHEAD,          SS_VERDICT_UNDEFINED,   SS_VERDICT_SERVFAIL,
+	    SS_VERDICT_NOT_AUTH,       SS_VERDICT_NO_SOA,      SS_VERDICT_UNREACHABLE,
+	    SS_VERDICT_HIDDEN_PRIMARY, SS_VERDICT_LOCAL_ERROR,
 	};
-	assert_int_equal(r.obs.nservers, 10);
+	assert_int_equal(r.obs.nservers, 11);
 	for (size_t i = 0; i < r.obs.nservers; i++) {
 		assert_string_equal(ss_verdict_name(r.obs.servers[i].verdict),
 		                    ss_verdict_name(want[i]));
 	}
 	assert_true(ss_verdict_current(r.obs.servers[0].verdict));
 	assert_false(ss_verdict_counts(r.obs.servers[9].verdict));
+	/* Out of sockets here is not the server's fault: a finding of its own. */
+	assert_non_null(fx_find(&r, SS_F_LOCAL_ERROR));
+	assert_int_equal(fx_find(&r, SS_F_UNREACHABLE)->nservers, 1);
 	ss_zone_result_clear(&r);
 
 	/* Without a primary the highest serial is the reference: nothing is ahead. */
