@@ -202,7 +202,7 @@ typedef struct {
 struct api_tmpl {
 	json_t *obj, *zone, *primary, *ref, *last_check, *servers;
 	srv_tmpl_t srv[TMPL_SERVERS];
-	json_t *status[4], *verdict[SS_VERDICT_HIDDEN_PRIMARY + 1];
+	json_t *status[4], *verdict[WEB_VERDICTS];
 };
 
 static void tmpl_free(api_tmpl_t *t)
@@ -224,7 +224,7 @@ static void tmpl_free(api_tmpl_t *t)
 	for (size_t i = 0; i < 4; i++) {
 		json_decref(t->status[i]);
 	}
-	for (size_t i = 0; i <= SS_VERDICT_HIDDEN_PRIMARY; i++) {
+	for (size_t i = 0; i < WEB_VERDICTS; i++) {
 		json_decref(t->verdict[i]);
 	}
 	free(t);
@@ -237,7 +237,7 @@ static api_tmpl_t *tmpl_new(void)
 	for (size_t i = 0; ok && i < 4; i++) {
 		ok = (t->status[i] = json_string_nocheck(ss_status_name((ss_status_t)i))) != NULL;
 	}
-	for (size_t i = 0; ok && i <= SS_VERDICT_HIDDEN_PRIMARY; i++) {
+	for (size_t i = 0; ok && i < WEB_VERDICTS; i++) {
 		ok =
 		    (t->verdict[i] = json_string_nocheck(ss_verdict_name((ss_verdict_t)i))) != NULL;
 	}
@@ -303,8 +303,7 @@ static json_t *list_server(api_tmpl_t *t, size_t i, const ss_mon_server_t *s, in
 		json_integer_set(st->serial, s->serial);
 	}
 	put(st->obj, "serial", s->has_serial ? st->serial : json_null());
-	put(st->obj, "verdict",
-	    t->verdict[s->verdict <= SS_VERDICT_HIDDEN_PRIMARY ? s->verdict : 0]);
+	put(st->obj, "verdict", t->verdict[s->verdict < WEB_VERDICTS ? s->verdict : 0]);
 	put(st->obj, "behind", json_boolean(s->behind));
 	/* in sync (most servers): 0, an integer, dumps without printf's float path */
 	put(st->obj, "lag_s", lag != 0 ? st->lag : st->zero);

@@ -260,6 +260,8 @@ web_cell_t web_cell_state(const ss_mon_server_t *s, int64_t lag_ms, const ss_mon
 		return WEB_CELL_UNREACHABLE;
 	case SS_VERDICT_HIDDEN_PRIMARY:
 		return WEB_CELL_HIDDEN;
+	case SS_VERDICT_LOCAL_ERROR:
+		return WEB_CELL_LOCAL;
 	}
 	return WEB_CELL_PENDING;
 }
@@ -278,6 +280,7 @@ static const struct {
     [WEB_CELL_NOT_AUTH] = {"not-auth", "not authoritative"},
     [WEB_CELL_SERVFAIL] = {"servfail", "SERVFAIL"},
     [WEB_CELL_HIDDEN] = {"hidden", "hidden primary"},
+    [WEB_CELL_LOCAL] = {"local-error", "not asked (local error)"},
 };
 
 const char *web_cell_class(web_cell_t c)

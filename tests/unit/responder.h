@@ -29,7 +29,9 @@
  * it needs in its handler, the responder counts queries and scripts.
  *
  * Lifetime: rsp_start() ... rsp_stop(); the loop must then run (uv_run) to
- * close the handles, after which the responder is freed.
+ * close the handles, after which the responder is freed. rsp_env_start() and
+ * rsp_env_run() do all of it for the common case: a loop, one responder and
+ * an engine, run until the test's condition holds.
  */
 #ifndef SOASYNC_TEST_RESPONDER_H
 #define SOASYNC_TEST_RESPONDER_H
@@ -48,6 +50,9 @@
 #include <uv.h>
 
 #include <soasync/addr.h>
+#include <soasync/engine.h>
+
+#include "tsig_signer.h"
 
 #define RSP_FN static __attribute__((unused))
 
@@ -73,12 +78,8 @@ struct rsp_query {
 	struct sockaddr_storage from;
 	void *user; /* free for the handler (freed with free() if set) */
 
-	/* TSIG of the answer stream (rsp_sign). */
-	uint8_t mac[64];
-	size_t mac_len;
-	bool signed_once;
-	uint8_t *unsigned_buf;
-	size_t unsigned_len;
+	tsig_signer_t signer; /* TSIG of the answer stream (rsp_sign) */
+	bool signer_ready;
 
 	/* internal */
 	rsp_step_t *head, *tail;
@@ -185,15 +186,14 @@ RSP_FN knot_rrset_t *rsp_rr(const char *text)
 	return rr;
 }
 
-/* Add a record to section sec of p (sections in order: ANSWER, AUTHORITY,
- * ADDITIONAL). Returns 0 or -1. */
-RSP_FN int rsp_add(knot_pkt_t *p, knot_section_t sec, const char *text)
+/* Put rr (taken; NULL: a failure) into section sec of p (sections in order:
+ * ANSWER, AUTHORITY, ADDITIONAL). Returns 0 or -1. */
+RSP_FN int rsp_put(knot_pkt_t *p, knot_section_t sec, knot_rrset_t *rr)
 {
-	knot_rrset_t *rr = rsp_rr(text);
-	if (rr == NULL) {
-		return -1;
+	int ret = rr != NULL ? KNOT_EOK : KNOT_ENOMEM;
+	if (ret == KNOT_EOK && p->current != sec) {
+		ret = knot_pkt_begin(p, sec);
 	}
-	int ret = p->current == sec ? KNOT_EOK : knot_pkt_begin(p, sec);
 	if (ret == KNOT_EOK) {
 		ret = knot_pkt_put(p, KNOT_COMPR_HINT_NONE, rr, KNOT_PF_FREE);
 	}
@@ -203,6 +203,26 @@ RSP_FN int rsp_add(knot_pkt_t *p, knot_section_t sec, const char *text)
 	}
 	free(rr); /* the packet owns its contents now */
 	return 0;
+}
+
+/* A record in presentation form into section sec of p (see rsp_put). */
+RSP_FN int rsp_add(knot_pkt_t *p, knot_section_t sec, const char *text)
+{
+	return rsp_put(p, sec, rsp_rr(text));
+}
+
+/* A record given in wire form (rdata of rdlen octets) into section sec. */
+RSP_FN int rsp_add_rdata(knot_pkt_t *p, knot_section_t sec, const char *owner, uint16_t type,
+                         uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	knot_dname_t *o = knot_dname_from_str_alloc(owner);
+	knot_rrset_t *rr = o ? knot_rrset_new(o, type, KNOT_CLASS_IN, ttl, NULL) : NULL;
+	free(o);
+	if (rr != NULL && knot_rrset_add_rdata(rr, rdata, rdlen, NULL) != KNOT_EOK) {
+		knot_rrset_free(rr, NULL);
+		rr = NULL;
+	}
+	return rsp_put(p, sec, rr);
 }
 
 RSP_FN int rsp_addf(knot_pkt_t *p, knot_section_t sec, const char *fmt, ...)
@@ -254,17 +274,21 @@ RSP_FN bool rsp_qname_is(const rsp_query_t *q, const char *name)
 
 /* ---- TSIG ------------------------------------------------------------------------------------ */
 
+RSP_FN void rsp_signer_ready(rsp_query_t *q)
+{
+	if (!q->signer_ready) {
+		const knot_rrset_t *t = q->pkt ? q->pkt->tsig_rr : NULL;
+		tsig_signer_init(&q->signer, t ? knot_tsig_rdata_mac(t) : NULL,
+		                 t ? knot_tsig_rdata_mac_length(t) : 0);
+		q->signer_ready = true;
+	}
+}
+
 /* p goes out unsigned inside a signed stream: the next rsp_sign covers it. */
 RSP_FN int rsp_sign_skip(rsp_query_t *q, const knot_pkt_t *p)
 {
-	uint8_t *all = realloc(q->unsigned_buf, q->unsigned_len + p->size);
-	if (all == NULL) {
-		return KNOT_ENOMEM;
-	}
-	memcpy(all + q->unsigned_len, p->wire, p->size);
-	q->unsigned_buf = all;
-	q->unsigned_len += p->size;
-	return 0;
+	rsp_signer_ready(q);
+	return tsig_skip(&q->signer, p->wire, p->size);
 }
 
 /* Sign p, the next message of q's answer: the first with the query's MAC,
@@ -272,56 +296,15 @@ RSP_FN int rsp_sign_skip(rsp_query_t *q, const knot_pkt_t *p)
  * (RFC 8945 5.3.1). Returns 0 or a libknot error. */
 RSP_FN int rsp_sign(rsp_query_t *q, knot_pkt_t *p, const knot_tsig_key_t *key)
 {
-	uint8_t digest[64];
-	size_t dlen = sizeof(digest);
-	int ret;
-	if (!q->signed_once) {
-		const knot_rrset_t *t = q->pkt ? q->pkt->tsig_rr : NULL;
-		ret = knot_tsig_sign(
-		    p->wire, &p->size, p->max_size, t ? knot_tsig_rdata_mac(t) : NULL,
-		    t ? knot_tsig_rdata_mac_length(t) : 0, digest, &dlen, key, 0, 0);
-	} else if ((ret = rsp_sign_skip(q, p)) == 0) {
-		ret = knot_tsig_sign_next(p->wire, &p->size, p->max_size, q->mac, q->mac_len,
-		                          digest, &dlen, key, q->unsigned_buf, q->unsigned_len);
-		q->unsigned_len = 0;
-	}
-	if (ret == KNOT_EOK) {
-		memcpy(q->mac, digest, dlen);
-		q->mac_len = dlen;
-		q->signed_once = true;
-	}
-	return ret;
-}
-
-/* Skip a name in wire at off; the offset after it. */
-RSP_FN size_t rsp_skip_name(const uint8_t *w, size_t off)
-{
-	while (w[off] != 0 && (w[off] & 0xc0) == 0) {
-		off += 1u + w[off];
-	}
-	return off + ((w[off] & 0xc0) ? 2 : 1);
+	rsp_signer_ready(q);
+	return tsig_sign(&q->signer, key, p->wire, &p->size, p->max_size);
 }
 
 /* A TSIG record for key appended to p carrying error tsig_error and an
- * all-zero MAC of the algorithm's length: what a server without the key
- * (or a forger) can send. Returns 0 or a libknot error. */
+ * all-zero MAC of the algorithm's length. Returns 0 or a libknot error. */
 RSP_FN int rsp_tsig_forge(knot_pkt_t *p, const knot_tsig_key_t *key, uint16_t tsig_error)
 {
-	size_t start = p->size;
-	uint8_t digest[64];
-	size_t dlen = sizeof(digest);
-	int ret = knot_tsig_sign(p->wire, &p->size, p->max_size, NULL, 0, digest, &dlen, key, 0, 0);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	/* owner, type, class, ttl, rdlength; then algorithm, time (6), fudge (2),
-	 * MAC size (2), MAC, original ID (2), error (2). */
-	size_t off = rsp_skip_name(p->wire, start) + 10;
-	off = rsp_skip_name(p->wire, off) + 8;
-	size_t maclen = knot_wire_read_u16(p->wire + off);
-	memset(p->wire + off + 2, 0, maclen);
-	knot_wire_write_u16(p->wire + off + 2 + maclen + 2, tsig_error);
-	return 0;
+	return tsig_forge(key, tsig_error, p->wire, &p->size, p->max_size);
 }
 
 /* ---- queuing steps --------------------------------------------------------------------------- */
@@ -439,7 +422,7 @@ RSP_FN void rsp_query_freed(uv_handle_t *h)
 	}
 	knot_pkt_free(q->pkt);
 	free(q->wire);
-	free(q->unsigned_buf);
+	tsig_signer_clear(&q->signer);
 	free(q->user);
 	free(q);
 	rsp_unref(r);
@@ -813,11 +796,12 @@ RSP_FN int rsp_sockaddr(const char *ip, uint16_t port, struct sockaddr_storage *
 	                       : uv_ip4_addr(ip, port, (struct sockaddr_in *)ss);
 }
 
-/* A UDP and a TCP socket on one free port of ip; false when none was found. */
+/* A UDP and a TCP socket on one port of ip: *port, or a free one when it is
+ * 0 (set then); false when none was found. */
 RSP_FN bool rsp_bind_pair(const char *ip, int *ufd, int *tfd, uint16_t *port)
 {
 	struct sockaddr_storage ss;
-	if (rsp_sockaddr(ip, 0, &ss) != 0) {
+	if (rsp_sockaddr(ip, *port, &ss) != 0) {
 		return false;
 	}
 	socklen_t sl =
@@ -842,15 +826,20 @@ RSP_FN bool rsp_bind_pair(const char *ip, int *ufd, int *tfd, uint16_t *port)
 	return false;
 }
 
-/* A responder on ip ("127.0.0.1", "::1"), a free port for UDP and TCP.
- * Aborts the test when it cannot listen. */
-RSP_FN rsp_t *rsp_start(uv_loop_t *loop, const char *ip, rsp_handler_t handler, void *arg)
+/* A responder on ip and port (0: a free one) for UDP and TCP, or NULL when
+ * that port is taken: several addresses can share one port (servers found
+ * through glue, which carries none). */
+RSP_FN rsp_t *rsp_start_port(uv_loop_t *loop, const char *ip, uint16_t port, rsp_handler_t handler,
+                             void *arg)
 {
 	rsp_t *r = calloc(1, sizeof(*r));
 	int ufd, tfd;
+	if (r != NULL) {
+		r->port = port;
+	}
 	if (r == NULL || !rsp_bind_pair(ip, &ufd, &tfd, &r->port)) {
-		fprintf(stderr, "responder: cannot listen on %s\n", ip);
-		abort();
+		free(r);
+		return NULL;
 	}
 	r->loop = loop;
 	r->handler = handler;
@@ -868,6 +857,18 @@ RSP_FN rsp_t *rsp_start(uv_loop_t *loop, const char *ip, rsp_handler_t handler, 
 	    uv_listen((uv_stream_t *)&r->tcp, 128, rsp_accept) != 0 ||
 	    uv_udp_recv_start(&r->udp, rsp_alloc, rsp_udp_recv) != 0) {
 		fprintf(stderr, "responder: cannot listen on %s#%u\n", ip, r->port);
+		abort();
+	}
+	return r;
+}
+
+/* A responder on ip ("127.0.0.1", "::1"), a free port for UDP and TCP.
+ * Aborts the test when it cannot listen. */
+RSP_FN rsp_t *rsp_start(uv_loop_t *loop, const char *ip, rsp_handler_t handler, void *arg)
+{
+	rsp_t *r = rsp_start_port(loop, ip, 0, handler, arg);
+	if (r == NULL) {
+		fprintf(stderr, "responder: cannot listen on %s\n", ip);
 		abort();
 	}
 	return r;
@@ -927,6 +928,43 @@ RSP_FN bool rsp_run_until(uv_loop_t *loop, bool (*done)(void *arg), void *arg, u
 	}
 	uv_close((uv_handle_t *)&tick, NULL);
 	uv_run(loop, UV_RUN_NOWAIT);
+	return ok;
+}
+
+/* A test's world: its own loop, one responder on 127.0.0.1 and an engine. */
+typedef struct {
+	uv_loop_t loop;
+	rsp_t *r;
+	ss_engine_t *e;
+	ss_addr_t server; /* the responder */
+} rsp_env_t;
+
+/* eo: engine options (NULL: defaults). */
+RSP_FN void rsp_env_start(rsp_env_t *env, rsp_handler_t handler, void *arg,
+                          const ss_engine_opts_t *eo)
+{
+	if (uv_loop_init(&env->loop) != 0) {
+		abort();
+	}
+	env->r = rsp_start(&env->loop, "127.0.0.1", handler, arg);
+	env->e = ss_engine_new(&env->loop, eo);
+	if (env->e == NULL) {
+		abort();
+	}
+	rsp_server(env->r, &env->server);
+}
+
+/* Run until done(arg) holds or ms passed, then close the engine, the
+ * responder and the loop. Returns whether done(arg) held. */
+RSP_FN bool rsp_env_run(rsp_env_t *env, bool (*done)(void *arg), void *arg, unsigned ms)
+{
+	bool ok = rsp_run_until(&env->loop, done, arg, ms);
+	ss_engine_close(env->e);
+	rsp_stop(env->r);
+	uv_run(&env->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&env->loop) != 0) {
+		abort(); /* a handle left open */
+	}
 	return ok;
 }
 

@@ -9,12 +9,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <soasync/engine.h>
 #include <soasync/error.h>
 
+#include "engine_int.h"
 #include "responder.h"
 
 typedef enum {
@@ -33,6 +36,7 @@ typedef struct {
 	uint16_t seen[64]; /* R_DROP_FIRST: IDs already dropped once */
 	unsigned nseen;
 	unsigned max_pending; /* answers under way at once (R_SLOW: delayed) */
+	uint64_t when[128];   /* arrival of each UDP query (ns) */
 	rsp_t *rsp;
 } responder_t;
 
@@ -73,6 +77,9 @@ static void handler(rsp_query_t *q, void *arg)
 		rsp_send_pkt(q, answer(q, false, KNOT_RCODE_NOERROR));
 		rsp_close(q);
 		return;
+	}
+	if (R.udp_queries < 128) {
+		R.when[R.udp_queries] = uv_hrtime();
 	}
 	R.udp_queries++;
 	bool edns = rsp_edns(q);
@@ -171,6 +178,69 @@ static int run_queries(behavior_t mode, unsigned n, outcome_t *out, unsigned per
 	return (int)((uv_hrtime() - t0) / 1000000u);
 }
 
+typedef struct {
+	outcome_t *o;
+	size_t n;
+} batch_t;
+
+static bool batch_done(void *arg)
+{
+	const batch_t *b = arg;
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->o[i].done) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * n queries (flags) to each of nsrv responders, 127.0.0.1 to 127.0.0.nsrv,
+ * all at once, the engine limited to max_sockets sockets (0: the open-file
+ * limit). Returns how many got no answer with serial 42; counters into st.
+ */
+static unsigned run_many(behavior_t mode, unsigned nsrv, unsigned n, unsigned flags,
+                         unsigned max_sockets, ss_engine_stats_t *st)
+{
+	memset(&R, 0, sizeof(R));
+	R.mode = mode;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	rsp_t *r[64];
+	assert_true(nsrv <= 64);
+	for (unsigned i = 0; i < nsrv; i++) {
+		char ip[16];
+		snprintf(ip, sizeof(ip), "127.0.0.%u", i + 1);
+		r[i] = rsp_start(&loop, ip, handler, NULL);
+	}
+	ss_engine_opts_t eo;
+	ss_engine_opts_default(&eo);
+	eo.max_sockets = max_sockets;
+	ss_engine_t *e = ss_engine_new(&loop, &eo);
+	knot_dname_storage_t name;
+	knot_dname_from_str(name, "example.test.", sizeof(name));
+	batch_t b = {calloc(nsrv * n, sizeof(outcome_t)), nsrv * n};
+	for (unsigned i = 0; i < nsrv * n; i++) {
+		ss_query_t q = {.qname = name, .qtype = KNOT_RRTYPE_SOA, .flags = flags};
+		rsp_server(r[i % nsrv], &q.server);
+		assert_int_equal(ss_engine_query(e, &q, got, &b.o[i]), 0);
+	}
+	assert_true(rsp_run_until(&loop, batch_done, &b, 30000));
+	ss_engine_stats(e, st);
+	unsigned bad = 0;
+	for (size_t i = 0; i < b.n; i++) {
+		bad += b.o[i].error != 0 || b.o[i].serial != 42;
+	}
+	ss_engine_close(e);
+	for (unsigned i = 0; i < nsrv; i++) {
+		rsp_stop(r[i]);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	free(b.o);
+	return bad;
+}
+
 static void test_normal(void **state)
 {
 	(void)state;
@@ -244,12 +314,120 @@ static void test_paced_per_server(void **state)
 	(void)state;
 	outcome_t o[40];
 	memset(o, 0, sizeof(o));
-	run_queries(R_SLOW, 40, o, 5, 3, 2000);
+	run_queries(R_SLOW, 40, o, 5, 1, 5000); /* one try: no retransmission under load */
 	for (int i = 0; i < 40; i++) {
 		assert_int_equal(o[i].error, 0);
 	}
 	assert_true(R.max_pending <= 5);
 	assert_int_equal(R.udp_queries, 40);
+}
+
+/* The wait of every try, at the extremes of --tries (1 to 100): never
+ * shorter than the one before, never past the time-out, the last the whole
+ * time-out (a shift of 64 bits once made tries 61-64 go at once). */
+static void test_try_wait_extremes(void **state)
+{
+	(void)state;
+	static const unsigned tries[] = {1, 2, 63, 64, 100};
+	static const uint64_t rtos[] = {0, 250000, 1500000, UINT64_MAX / 2, UINT64_MAX};
+	for (size_t t = 0; t < sizeof(tries) / sizeof(tries[0]); t++) {
+		for (size_t r = 0; r < sizeof(rtos) / sizeof(rtos[0]); r++) {
+			unsigned prev = 0;
+			for (unsigned i = 0; i < tries[t]; i++) {
+				unsigned w = ss_engine_try_wait_ms(rtos[r], i, tries[t], 1500);
+				assert_true(w >= 50 && w <= 1500);
+				assert_true(w >= prev);
+				prev = w;
+			}
+			assert_int_equal(prev, 1500);
+		}
+	}
+	assert_int_equal(ss_engine_try_wait_ms(250000, 0, 3, 1500), 250);
+	assert_int_equal(ss_engine_try_wait_ms(250000, 1, 3, 1500), 500);
+	assert_int_equal(ss_engine_try_wait_ms(1000, 0, 3, 1500), 50);
+	assert_int_equal(ss_engine_try_wait_ms(250000, 99, 100, 1500), 1500);
+	assert_int_equal(ss_engine_try_wait_ms(250000, 64, 100, 100), 100);
+}
+
+/* Against a silent server with 70 tries, every retransmission waits. */
+static void test_many_tries_all_wait(void **state)
+{
+	(void)state;
+	outcome_t o[1] = {{0}};
+	run_queries(R_SILENT, 1, o, 100, 70, 30);
+	assert_int_equal(o[0].error, SS_ETIMEOUT);
+	assert_int_equal(R.udp_queries, 70);
+	for (unsigned i = 1; i < 70; i++) {
+		assert_true(R.when[i] - R.when[i - 1] >= 20000000u);
+	}
+}
+
+/* More servers than sockets: the queries wait for a socket, idle ones are
+ * closed for them, every server answers. */
+static void test_sockets_within_limit(void **state)
+{
+	(void)state;
+	ss_engine_stats_t st;
+	assert_int_equal(run_many(R_NORMAL, 40, 3, 0, 8, &st), 0);
+	assert_true(st.sockets_max <= 8);
+	assert_int_equal(R.udp_queries, 120);
+}
+
+static void test_tcp_within_limit(void **state)
+{
+	(void)state;
+	ss_engine_stats_t st;
+	assert_int_equal(run_many(R_NORMAL, 20, 2, SS_QF_TCP, 4, &st), 0);
+	assert_true(st.sockets_max <= 4);
+	assert_int_equal(R.tcp_queries, 40);
+}
+
+/* Truncated answers: queries in flight wait for a socket to go over TCP. */
+static void test_tc_within_limit(void **state)
+{
+	(void)state;
+	ss_engine_stats_t st;
+	assert_int_equal(run_many(R_TC, 12, 2, 0, 3, &st), 0);
+	assert_true(st.sockets_max <= 3);
+	assert_int_equal(R.tcp_queries, 24);
+}
+
+/* No file left at all: a local error (SS_EMFILE), not the server's. */
+static void test_no_files_is_local_error(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	responder_start(&loop, R_NORMAL);
+	struct rlimit saved, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	int probe = dup(0); /* the lowest free descriptor: everything below is open */
+	assert_true(probe >= 0);
+	close(probe);
+	low.rlim_cur = (rlim_t)probe; /* the hard limit stays: it could not be raised again */
+	low.rlim_max = saved.rlim_max;
+	ss_engine_t *e = ss_engine_new(&loop, NULL);
+	assert_non_null(e);
+	knot_dname_storage_t name;
+	knot_dname_from_str(name, "example.test.", sizeof(name));
+	ss_query_t q = {.qname = name, .qtype = KNOT_RRTYPE_SOA};
+	rsp_server(R.rsp, &q.server);
+	outcome_t o[2] = {{0}};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(ss_engine_query(e, &q, got, &o[0]), 0);
+	q.flags = SS_QF_TCP;
+	assert_int_equal(ss_engine_query(e, &q, got, &o[1]), 0);
+	batch_t b = {o, 2};
+	bool done = rsp_run_until(&loop, batch_done, &b, 5000);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	assert_true(done);
+	assert_int_equal(o[0].error, SS_EMFILE);
+	assert_int_equal(o[1].error, SS_EMFILE);
+	assert_int_equal(R.udp_queries + R.tcp_queries, 0);
+	ss_engine_close(e);
+	responder_stop();
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
 }
 
 int main(void)
@@ -262,6 +440,12 @@ int main(void)
 	    cmocka_unit_test(test_forged_dropped),
 	    cmocka_unit_test(test_timeout_bounded),
 	    cmocka_unit_test(test_paced_per_server),
+	    cmocka_unit_test(test_try_wait_extremes),
+	    cmocka_unit_test(test_many_tries_all_wait),
+	    cmocka_unit_test(test_sockets_within_limit),
+	    cmocka_unit_test(test_tcp_within_limit),
+	    cmocka_unit_test(test_tc_within_limit),
+	    cmocka_unit_test(test_no_files_is_local_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
