@@ -97,10 +97,10 @@ class Waiter(threading.Thread):
         got = {}
         for w in range(0, len(idxs), WINDOW):
             chunk = idxs[w:w + WINDOW]
-            want = set(chunk)
+            want = {i & 0xFFFF: i for i in chunk}      # message ids are 16 bits
             for i in chunk:
                 try:
-                    sock.send(query(i, self.zones[i]))
+                    sock.send(query(i & 0xFFFF, self.zones[i]))
                 except (BlockingIOError, ConnectionRefusedError):
                     pass
             until = time.monotonic() + 0.3
@@ -114,8 +114,7 @@ class Waiter(threading.Thread):
                     continue
                 p = parse(msg)
                 if p and p[0] in want:
-                    want.discard(p[0])
-                    got[p[0]] = p
+                    got[want.pop(p[0])] = p
         return got
 
     def _run(self):
