@@ -41,6 +41,7 @@ struct mon_http {
 	uv_timer_t timer;
 	uv_idle_t idle;
 	int open_handles;
+	api_cache_t *cache; /* /api/v1/zones' texts of unchanged zones */
 };
 
 /* ---- driving MHD from the loop ------------------------------------------ */
@@ -219,6 +220,7 @@ static enum MHD_Result send_stream(mon_http_t *h, struct MHD_Connection *c, stre
 	s->kind = kind;
 	metrics_cursor_init(&s->m, h->o.version);
 	api_cursor_init(&s->a);
+	s->a.cache = h->cache;
 	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, h->o.chunk,
 	                                                           stream_read, s, stream_free);
 	if (r == NULL) {
@@ -423,12 +425,18 @@ int mon_http_start(uv_loop_t *loop, const ss_addr_t *addr, const web_source_t *s
 		return SS_ENOMEM;
 	}
 	h->src = *src;
+	if ((h->cache = api_cache_new()) == NULL) {
+		free(h);
+		snprintf(err, errlen, "out of memory");
+		return SS_ENOMEM;
+	}
 	if (opts != NULL) {
 		h->o = *opts;
 	}
 	defaults(&h->o);
 	int ret = listen_socket(addr, &fd, err, errlen);
 	if (ret != 0) {
+		api_cache_free(h->cache);
 		free(h);
 		return ret;
 	}
@@ -445,6 +453,7 @@ int mon_http_start(uv_loop_t *loop, const ss_addr_t *addr, const web_source_t *s
 	if (h->d == NULL) {
 		snprintf(err, errlen, "listen.http: the HTTP server (libmicrohttpd) did not start");
 		close(fd);
+		api_cache_free(h->cache);
 		free(h);
 		return SS_ENETWORK;
 	}
@@ -468,6 +477,7 @@ static void on_closed(uv_handle_t *hd)
 {
 	mon_http_t *h = hd->data;
 	if (--h->open_handles == 0) {
+		api_cache_free(h->cache);
 		free(h);
 	}
 }

@@ -200,7 +200,7 @@ typedef struct {
 } srv_tmpl_t;
 
 struct api_tmpl {
-	json_t *obj, *zone, *primary, *ref, *last_check, *servers;
+	json_t *obj, *zone, *primary, *ref, *servers;
 	srv_tmpl_t srv[TMPL_SERVERS];
 	json_t *status[4], *verdict[WEB_VERDICTS];
 };
@@ -210,7 +210,7 @@ static void tmpl_free(api_tmpl_t *t)
 	if (t == NULL) {
 		return;
 	}
-	json_t **all[] = {&t->obj, &t->zone, &t->primary, &t->ref, &t->last_check, &t->servers};
+	json_t **all[] = {&t->obj, &t->zone, &t->primary, &t->ref, &t->servers};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		json_decref(*all[i]);
 	}
@@ -257,9 +257,8 @@ static api_tmpl_t *tmpl_new(void)
 		t->zone = json_string_nocheck("");
 		t->primary = json_string_nocheck("");
 		t->ref = json_integer(0);
-		t->last_check = json_string_nocheck("");
 		t->servers = json_array();
-		ok = t->obj && t->zone && t->primary && t->ref && t->last_check && t->servers;
+		ok = t->obj && t->zone && t->primary && t->ref && t->servers;
 	}
 	if (!ok) {
 		tmpl_free(t);
@@ -312,7 +311,7 @@ static json_t *list_server(api_tmpl_t *t, size_t i, const ss_mon_server_t *s, in
 
 json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t now_ms)
 {
-	char pa[SS_ADDR_STRLEN], t[32];
+	char pa[SS_ADDR_STRLEN];
 	if (c->tmpl == NULL && (c->tmpl = tmpl_new()) == NULL) {
 		return NULL;
 	}
@@ -320,6 +319,7 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 	json_string_set_nocheck(tm->zone, z->name);
 	put(tm->obj, "zone", tm->zone);
 	put(tm->obj, "status", tm->status[z->checked ? z->status & 3 : SS_STATUS_UNKNOWN]);
+	put(tm->obj, "checked", json_boolean(z->checked));
 	if (z->has_primary) {
 		set_text(tm->primary, web_addr(&z->primary, pa, sizeof(pa)));
 	}
@@ -328,10 +328,6 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 		json_integer_set(tm->ref, z->reference_serial);
 	}
 	put(tm->obj, "reference_serial", z->has_reference ? tm->ref : json_null());
-	if (z->last_check_ms > 0) {
-		json_string_set_nocheck(tm->last_check, web_time(z->last_check_ms, t, sizeof(t)));
-	}
-	put(tm->obj, "last_check", z->last_check_ms > 0 ? tm->last_check : json_null());
 	json_array_clear(tm->servers);
 	for (size_t i = 0; i < z->nservers; i++) {
 		if (i < TMPL_SERVERS) {
@@ -347,6 +343,136 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 	}
 	json_object_set_new_nocheck(tm->obj, "findings", findings);
 	return tm->obj;
+}
+
+/*
+ * Most zones look the same from one scrape to the next: the list keeps each
+ * zone's text, keyed by a hash of everything the text shows, and renders a
+ * zone again only when that changed. A zone with a server behind is never
+ * kept (its lag grows by the second). Collisions of the 64-bit key are as
+ * likely as not to matter.
+ */
+typedef struct {
+	uint64_t key; /* 0: nothing kept */
+	char *text;
+	size_t len;
+} api_kept_t;
+
+struct api_cache {
+	api_kept_t *v;
+	size_t n;
+};
+
+api_cache_t *api_cache_new(void)
+{
+	return calloc(1, sizeof(api_cache_t));
+}
+
+static void cache_trim(api_cache_t *k, size_t n)
+{
+	for (size_t i = n; i < k->n; i++) {
+		free(k->v[i].text);
+		k->v[i] = (api_kept_t){0};
+	}
+	if (n < k->n) {
+		k->n = n;
+	}
+}
+
+void api_cache_free(api_cache_t *k)
+{
+	if (k != NULL) {
+		cache_trim(k, 0);
+		free(k->v);
+		free(k);
+	}
+}
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	return s ? mix(h, s, strlen(s) + 1) : mix(h, "\xff", 1);
+}
+
+static uint64_t mix_u64(uint64_t h, uint64_t v)
+{
+	return mix(h, &v, sizeof(v));
+}
+
+/* The key of what the list shows of z; 0 when it must not be kept. */
+static uint64_t zone_key(const ss_mon_zone_t *z)
+{
+	uint64_t h = mix_str(0xcbf29ce484222325ULL, z->name);
+	h = mix_u64(h, (uint64_t)z->checked << 40 | (uint64_t)z->status << 32 | z->has_reference);
+	h = mix_u64(h, (uint64_t)z->reference_serial << 1 | z->has_primary);
+	h = mix_u64(h, z->has_primary ? ss_addr_hash(&z->primary) : 0);
+	for (size_t i = 0; i < z->nservers; i++) {
+		const ss_mon_server_t *s = &z->servers[i];
+		if (s->behind) {
+			return 0;
+		}
+		h = mix_str(h, s->name);
+		h = mix_u64(h, (uint64_t)ss_addr_hash(&s->address) << 32 | s->serial);
+		h = mix_u64(h, (uint64_t)s->verdict << 2 | s->is_primary << 1 | s->has_serial);
+	}
+	for (size_t i = 0; i < z->nfindings; i++) {
+		const ss_finding_t *f = &z->findings[i];
+		h = mix_u64(h, (uint64_t)f->id << 8 | f->severity);
+		for (size_t k = 0; k < f->nservers; k++) {
+			h = mix_u64(h, ss_addr_hash(&f->servers[k]));
+		}
+		h = mix_str(mix_str(h, f->message), f->fix);
+	}
+	h = mix_u64(h, (uint64_t)z->nservers << 32 | z->nfindings);
+	return h ? h : 1;
+}
+
+static void cache_put(api_cache_t *k, size_t i, uint64_t key, const char *text, size_t len)
+{
+	if (i >= k->n) {
+		api_kept_t *v = realloc(k->v, (i + 1) * sizeof(*v));
+		if (v == NULL) {
+			return;
+		}
+		memset(v + k->n, 0, (i + 1 - k->n) * sizeof(*v));
+		k->v = v;
+		k->n = i + 1;
+	}
+	char *copy = malloc(len);
+	if (copy != NULL) {
+		memcpy(copy, text, len);
+	}
+	free(k->v[i].text);
+	k->v[i] = (api_kept_t){copy ? key : 0, copy, len};
+}
+
+/* Zone i of the list onto out: the kept text, or rendered (and kept). */
+static int list_zone_text(api_cursor_t *c, const ss_mon_zone_t *z, size_t i, int64_t now,
+                          wbuf_t *out)
+{
+	api_cache_t *k = c->cache;
+	uint64_t key = k ? zone_key(z) : 0;
+	if (key != 0 && i < k->n && k->v[i].key == key) {
+		wbuf_add(out, k->v[i].text, k->v[i].len);
+		return 0;
+	}
+	size_t at = out->len;
+	json_t *o = render_api_list_zone(c, z, now);
+	if (o == NULL || wbuf_json(out, json_incref(o)) != 0) {
+		return -1;
+	}
+	if (key != 0) {
+		cache_put(k, i, key, out->s + at, out->len - at);
+	}
+	return 0;
 }
 
 void api_cursor_init(api_cursor_t *c)
@@ -394,8 +520,7 @@ int render_api_zones_step(const web_source_t *src, api_cursor_t *c, wbuf_t *out,
 			if (c->written++ > 0) {
 				wbuf_putc(out, ',');
 			}
-			json_t *o = render_api_list_zone(c, z, now);
-			if (o == NULL || wbuf_json(out, json_incref(o)) != 0) {
+			if (list_zone_text(c, z, i, now, out) != 0) {
 				return -1;
 			}
 		}
@@ -410,6 +535,9 @@ int render_api_zones_step(const web_source_t *src, api_cursor_t *c, wbuf_t *out,
 		if (i >= n) {
 			wbuf_puts(out, "]}\n");
 			c->phase = 2;
+			if (c->cache != NULL) {
+				cache_trim(c->cache, n); /* zones a reload removed */
+			}
 		}
 	}
 	if (out->failed) {

@@ -165,13 +165,19 @@ void metrics_cursor_clear(metrics_cursor_t *c);
 /* /api/v1/zones in steps (as above): {"time":...,"site":...,"zones":[...]},
  * each zone in the list's lean form (render_api_list_zone). */
 typedef struct api_tmpl api_tmpl_t;
+typedef struct api_cache api_cache_t;
 typedef struct {
 	int phase; /* 0 head, 1 zones, 2 done */
 	size_t zone;
 	char *last;
 	size_t written;
-	api_tmpl_t *tmpl; /* the reused zone object */
+	api_tmpl_t *tmpl;   /* the reused zone object */
+	api_cache_t *cache; /* zones' texts kept from the last list; borrowed, may be NULL */
 } api_cursor_t;
+
+/* What the list keeps between requests (one per server; render_api.c). */
+api_cache_t *api_cache_new(void);
+void api_cache_free(api_cache_t *k);
 
 void api_cursor_init(api_cursor_t *c);
 int render_api_zones_step(const web_source_t *src, api_cursor_t *c, wbuf_t *out, size_t budget);
@@ -180,8 +186,8 @@ void api_cursor_clear(api_cursor_t *c);
 /* One zone as /api/v1/zones/ZONE shows it (new reference; NULL out of
  * memory): everything the monitor knows of it now. */
 json_t *render_api_zone(const ss_mon_zone_t *z, int64_t now_ms);
-/* One zone as the list shows it: zone, status, primary, reference_serial,
- * last_check, servers (name, address, port, primary, serial, verdict,
+/* One zone as the list shows it: zone, status, checked, primary,
+ * reference_serial, servers (name, address, port, primary, serial, verdict,
  * behind, lag_s) and findings. Borrowed from the cursor's template, valid
  * until the next call; NULL out of memory. */
 json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t now_ms);

@@ -123,7 +123,7 @@ class Monitor:
                 zs = self.zones()
             except (OSError, AssertionError):
                 return None
-            return zs if all(zs.get(n, {}).get("last_check") for n in names) else None
+            return zs if all(zs.get(n, {}).get("checked") for n in names) else None
         return harness.wait_until(ready, timeout, 0.1, "the monitor's first checks")
 
     def close(self) -> SoasyncResult:

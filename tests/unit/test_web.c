@@ -274,23 +274,84 @@ static void test_metrics_escape_site_per_zone(void **state)
 
 /* ---- the API ------------------------------------------------------------- */
 
-static json_t *api_all(const web_source_t *src, size_t budget)
+static char *api_text(const web_source_t *src, size_t budget, api_cache_t *cache)
 {
 	api_cursor_t c;
 	api_cursor_init(&c);
+	c.cache = cache;
 	wbuf_t b = {0};
 	int r;
 	while ((r = render_api_zones_step(src, &c, &b, budget)) == 0) {
 	}
 	assert_int_equal(r, 1);
 	api_cursor_clear(&c);
+	return b.s;
+}
+
+static json_t *parse(const char *text)
+{
 	json_error_t err;
-	json_t *doc = json_loads(b.s, 0, &err);
+	json_t *doc = json_loads(text, 0, &err);
 	if (doc == NULL) {
 		fail_msg("not JSON at %d: %s", err.position, err.text);
 	}
-	wbuf_free(&b);
 	return doc;
+}
+
+static json_t *api_all(const web_source_t *src, size_t budget)
+{
+	char *text = api_text(src, budget, NULL);
+	json_t *doc = parse(text);
+	free(text);
+	return doc;
+}
+
+/* The list's kept texts: the same list again, then only what changed
+ * differs (a serial, a growing lag, zones a reload removed). */
+static void test_api_cache(void **state)
+{
+	(void)state;
+	fx_web_t fx;
+	web_source_t src;
+	assert_int_equal(fx_web_init(&fx, 40), 0);
+	fx_web_source(&fx, &src);
+	api_cache_t *cache = api_cache_new();
+	char *cold = api_text(&src, 700, NULL);
+	char *first = api_text(&src, 700, cache);
+	char *again = api_text(&src, 900, cache);
+	assert_string_equal(cold, first);
+	assert_string_equal(first, again);
+	free(again);
+
+	fx.servers[3 * 5 + 1].serial = 7; /* zone 5, ns2 */
+	fx.now += 60000;                  /* zone 3's laggard: 60 s more */
+	char *warm = api_text(&src, 700, cache);
+	char *fresh = api_text(&src, 700, NULL);
+	assert_string_equal(warm, fresh);
+	free(warm);
+	free(fresh);
+	memmove(fx.zones, fx.zones + 2, 38 * sizeof(fx.zones[0])); /* zones 0, 1 gone */
+	fx.n = 38;
+	warm = api_text(&src, 700, cache);
+	fresh = api_text(&src, 700, NULL);
+	assert_string_equal(warm, fresh);
+	json_t *doc = parse(warm);
+	json_t *zones = json_object_get(doc, "zones");
+	assert_int_equal(json_array_size(zones), 38);
+	json_t *z3 = json_array_get(zones, 1), *z5 = json_array_get(zones, 3);
+	assert_string_equal(json_string_value(json_object_get(z5, "zone")), "z000005.example.");
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_array_get(json_object_get(z5, "servers"), 1), "serial")),
+	                 7);
+	assert_true(json_number_value(json_object_get(
+	                json_array_get(json_object_get(z3, "servers"), 2), "lag_s")) == 460.0);
+	json_decref(doc);
+	free(cold);
+	free(first);
+	free(warm);
+	free(fresh);
+	api_cache_free(cache);
+	fx_web_free(&fx);
 }
 
 static void test_api_zones(void **state)
@@ -728,6 +789,7 @@ int main(void)
 	    cmocka_unit_test(test_metrics_reload_per_address),
 	    cmocka_unit_test(test_metrics_escape_site_per_zone),
 	    cmocka_unit_test(test_api_zones),
+	    cmocka_unit_test(test_api_cache),
 	    cmocka_unit_test(test_api_zone_history),
 	    cmocka_unit_test(test_dashboard_matrix),
 	    cmocka_unit_test(test_zone_page),
