@@ -2,6 +2,7 @@
  * soasync check: compare the SOA serial on every authoritative server
  * address of one or many zones.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ typedef struct {
 	bool color;
 	int worst;
 	nagios_t nagios;
+	check_json_t *json; /* --json: the lines, written in blocks */
 	size_t zones;
 } check_ctx_t;
 
@@ -80,7 +82,7 @@ static void on_zone(ss_zone_result_t *res, void *arg)
 	}
 	switch (ctx->mode) {
 	case OUT_JSON:
-		render_check_json(stdout, res);
+		render_check_json_add(ctx->json, res);
 		break;
 	case OUT_NAGIOS:
 		render_nagios_add(&ctx->nagios, res);
@@ -309,7 +311,12 @@ static int run(check_args_t *a, const zone_list_t *zones)
 	    .expect = a->expect_set.n ? &a->expect_set : NULL,
 	    .content = a->content,
 	};
-	ss_check_t *c = e ? ss_check_new(e, &copts, on_zone, &a->ctx) : NULL;
+	if (a->ctx.mode == OUT_JSON) {
+		a->ctx.json = render_check_json_new(stdout);
+	}
+	ss_check_t *c = e && (a->ctx.mode != OUT_JSON || a->ctx.json)
+	                    ? ss_check_new(e, &copts, on_zone, &a->ctx)
+	                    : NULL;
 	int ret = c ? 0 : -1;
 	for (size_t i = 0; ret == 0 && i < zones->n; i++) {
 		ret = ss_check_add(c, zones->names[i]) == 0 ? 0 : -1;
@@ -322,6 +329,11 @@ static int run(check_args_t *a, const zone_list_t *zones)
 		ss_engine_cancel_all(e);
 	}
 	ss_check_free(c);
+	if (render_check_json_finish(a->ctx.json) != 0) {
+		cli_err("cannot write the output: %s", strerror(errno));
+		ret = -1;
+	}
+	a->ctx.json = NULL;
 	if (e != NULL && getenv("SOASYNC_STATS") != NULL) {
 		print_stats(e);
 	}

@@ -15,7 +15,16 @@
 /* The JSON object of one zone (new reference, caller decrefs). */
 json_t *render_check_json_obj(const ss_zone_result_t *res);
 
-/* One line of JSON Lines. Returns 0 or -1 (out of memory). */
+/* check --json over many zones: the objects are reused from zone to zone
+ * and the lines written to f in blocks of 64 KiB (each at once on a
+ * terminal). add: 0 or -1 (out of memory); finish writes the rest and frees
+ * w: 0 or -1 (a write failed). */
+typedef struct check_json check_json_t;
+check_json_t *render_check_json_new(FILE *f);
+int render_check_json_add(check_json_t *w, const ss_zone_result_t *res);
+int render_check_json_finish(check_json_t *w);
+
+/* One zone's line at once (a writer for one zone). Returns 0 or -1. */
 int render_check_json(FILE *f, const ss_zone_result_t *res);
 
 /* The human table and findings. */

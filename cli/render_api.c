@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonout.h"
 #include "render_history.h"
 #include "web.h"
 
@@ -202,7 +203,6 @@ typedef struct {
 struct api_tmpl {
 	json_t *obj, *zone, *primary, *ref, *servers;
 	srv_tmpl_t srv[TMPL_SERVERS];
-	json_t *status[4], *verdict[WEB_VERDICTS];
 };
 
 static void tmpl_free(api_tmpl_t *t)
@@ -221,12 +221,6 @@ static void tmpl_free(api_tmpl_t *t)
 			json_decref(v[k]);
 		}
 	}
-	for (size_t i = 0; i < 4; i++) {
-		json_decref(t->status[i]);
-	}
-	for (size_t i = 0; i < WEB_VERDICTS; i++) {
-		json_decref(t->verdict[i]);
-	}
 	free(t);
 }
 
@@ -234,13 +228,6 @@ static api_tmpl_t *tmpl_new(void)
 {
 	api_tmpl_t *t = calloc(1, sizeof(*t));
 	bool ok = t != NULL;
-	for (size_t i = 0; ok && i < 4; i++) {
-		ok = (t->status[i] = json_string_nocheck(ss_status_name((ss_status_t)i))) != NULL;
-	}
-	for (size_t i = 0; ok && i < WEB_VERDICTS; i++) {
-		ok =
-		    (t->verdict[i] = json_string_nocheck(ss_verdict_name((ss_verdict_t)i))) != NULL;
-	}
 	for (size_t i = 0; ok && i < TMPL_SERVERS; i++) {
 		srv_tmpl_t *s = &t->srv[i];
 		s->obj = json_object();
@@ -267,45 +254,23 @@ static api_tmpl_t *tmpl_new(void)
 	return t;
 }
 
-/* Set key to v (borrowed: the template keeps its reference). */
-static void put(json_t *o, const char *key, json_t *v)
-{
-	json_object_set_nocheck(o, key, v);
-}
-
-/* A template string to text: zones of a fleet share their servers, so the
- * text is mostly the same as the last zone's and nothing is copied. */
-static void set_text(json_t *v, const char *text)
-{
-	if (strcmp(json_string_value(v), text) != 0) {
-		json_string_set_nocheck(v, text);
-	}
-}
-
 static json_t *list_server(api_tmpl_t *t, size_t i, const ss_mon_server_t *s, int64_t now_ms)
 {
 	char a[SS_ADDR_STRLEN];
 	srv_tmpl_t *st = &t->srv[i];
 	ss_addr_ntop(&s->address, a, sizeof(a));
-	set_text(st->address, a);
-	json_integer_set(st->port, ss_addr_port(&s->address));
+	jo_ascii(st->address, a);
+	jo_int(st->port, ss_addr_port(&s->address));
 	int64_t lag = ss_mon_lag_ms(s, now_ms);
-	json_real_set(st->lag, (double)lag / 1000.0);
-	if (s->name != NULL) {
-		set_text(st->name, s->name);
-	}
-	put(st->obj, "name", s->name ? st->name : json_null());
-	put(st->obj, "address", st->address);
-	put(st->obj, "port", st->port);
-	put(st->obj, "primary", json_boolean(s->is_primary));
-	if (s->has_serial) {
-		json_integer_set(st->serial, s->serial);
-	}
-	put(st->obj, "serial", s->has_serial ? st->serial : json_null());
-	put(st->obj, "verdict", t->verdict[s->verdict < WEB_VERDICTS ? s->verdict : 0]);
-	put(st->obj, "behind", json_boolean(s->behind));
+	jo_put(st->obj, "name", jo_ascii(st->name, s->name));
+	jo_put(st->obj, "address", st->address);
+	jo_put(st->obj, "port", st->port);
+	jo_put(st->obj, "primary", json_boolean(s->is_primary));
+	jo_put(st->obj, "serial", s->has_serial ? jo_int(st->serial, s->serial) : json_null());
+	jo_put(st->obj, "verdict", jo_static(ss_verdict_name(s->verdict)));
+	jo_put(st->obj, "behind", json_boolean(s->behind));
 	/* in sync (most servers): 0, an integer, dumps without printf's float path */
-	put(st->obj, "lag_s", lag != 0 ? st->lag : st->zero);
+	jo_put(st->obj, "lag_s", lag != 0 ? jo_real(st->lag, (double)lag / 1000.0) : st->zero);
 	return st->obj;
 }
 
@@ -316,18 +281,15 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 		return NULL;
 	}
 	api_tmpl_t *tm = c->tmpl;
-	json_string_set_nocheck(tm->zone, z->name);
-	put(tm->obj, "zone", tm->zone);
-	put(tm->obj, "status", tm->status[z->checked ? z->status & 3 : SS_STATUS_UNKNOWN]);
-	put(tm->obj, "checked", json_boolean(z->checked));
-	if (z->has_primary) {
-		set_text(tm->primary, web_addr(&z->primary, pa, sizeof(pa)));
-	}
-	put(tm->obj, "primary", z->has_primary ? tm->primary : json_null());
-	if (z->has_reference) {
-		json_integer_set(tm->ref, z->reference_serial);
-	}
-	put(tm->obj, "reference_serial", z->has_reference ? tm->ref : json_null());
+	jo_put(tm->obj, "zone", jo_ascii(tm->zone, z->name));
+	jo_put(tm->obj, "status",
+	       jo_static(ss_status_name(z->checked ? z->status : SS_STATUS_UNKNOWN)));
+	jo_put(tm->obj, "checked", json_boolean(z->checked));
+	jo_put(tm->obj, "primary",
+	       z->has_primary ? jo_ascii(tm->primary, web_addr(&z->primary, pa, sizeof(pa)))
+	                      : json_null());
+	jo_put(tm->obj, "reference_serial",
+	       z->has_reference ? jo_int(tm->ref, z->reference_serial) : json_null());
 	json_array_clear(tm->servers);
 	for (size_t i = 0; i < z->nservers; i++) {
 		if (i < TMPL_SERVERS) {
@@ -336,7 +298,7 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 			json_array_append_new(tm->servers, server_json(&z->servers[i], now_ms));
 		}
 	}
-	put(tm->obj, "servers", tm->servers);
+	jo_put(tm->obj, "servers", tm->servers);
 	json_t *findings = render_api_findings(z->findings, z->nfindings);
 	if (findings == NULL) {
 		return NULL;

@@ -6,6 +6,7 @@
 #include <soasync/error.h>
 #include <soasync/serial.h>
 
+#include "jsonout.h"
 #include "render.h"
 
 const char *render_rcode(int rcode)
@@ -91,40 +92,119 @@ static void add_content_json(json_t *o, const ss_server_obs_t *s)
 	}
 }
 
-static json_t *server_json(const ss_server_obs_t *s)
+/*
+ * The JSON of check: 10,000 zones a run, each of the same shape. The zone
+ * object and one object per server are kept in a check_json_t and their
+ * values changed in place (jsonout.h): no json_pack format parsed per value,
+ * no allocation for a name, version or address that did not change from
+ * the last zone. A server's optional keys (version, expire_s, the transfer
+ * fields, expect) make its "shape": when it changes, its object is cleared
+ * and filled afresh, so the keys keep the order they always had.
+ */
+enum { SHAPE_VERSION = 1, SHAPE_EXPIRE = 2, SHAPE_CONTENT = 4, SHAPE_EXPECT = 8 };
+
+typedef struct {
+	json_t *obj;
+	unsigned shape;
+	json_t *name, *address, *port, *serial, *rtt, *nsid, *error, *version, *expire;
+} srv_json_t;
+
+struct check_json {
+	jo_lines_t out;
+	json_t *obj, *zone, *primary, *ref, *servers;
+	unsigned shape;
+	srv_json_t *srv;
+	size_t nsrv;
+};
+
+static bool has_content(const ss_server_obs_t *s)
 {
-	char addr[SS_ADDR_STRLEN];
-	ss_addr_ntop(&s->addr, addr, sizeof(addr));
-	const char *err = NULL;
-	if (s->kind == SS_ANS_NONE || s->kind == SS_ANS_MALFORMED) {
-		err = ss_strerror(s->error);
-	} else if (!s->has_soa) {
-		err = s->detail ? s->detail : render_rcode(s->rcode);
-	}
-	json_t *o =
-	    json_pack("{s:o, s:s, s:i, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "name",
-	              str_or_null(s->name), "address", addr, "port", (int)ss_addr_port(&s->addr),
-	              "rcode", s->rcode < 0 ? json_null() : json_string(render_rcode(s->rcode)),
-	              "aa", s->aa, "serial", s->has_soa ? json_integer(s->soa.serial) : json_null(),
-	              "rtt_ms", s->rcode < 0 ? json_null() : json_real((double)s->rtt_us / 1000.0),
-	              "nsid", str_or_null(s->nsid), "vendor",
-	              str_or_null(ss_vendor_name(s->vendor)), "error", str_or_null(err));
-	if (o == NULL) {
-		return NULL;
-	}
-	json_object_set_new(o, "primary", json_boolean(s->primary_role));
-	json_object_set_new(o, "verdict", json_string(ss_verdict_name(s->verdict)));
-	json_object_set_new(o, "tcp", json_boolean(s->tcp));
-	if (s->version) {
-		json_object_set_new(o, "version", json_string(s->version));
-	}
-	if (s->has_expire) {
-		json_object_set_new(o, "expire_s", json_integer(s->expire_s));
-	}
-	add_content_json(o, s);
-	return o;
+	return s->content != SS_CONTENT_NONE || s->axfr != SS_XFR_SKIPPED ||
+	       s->axfr_tsig != SS_XFR_SKIPPED;
 }
 
+static const char *server_error(const ss_server_obs_t *s)
+{
+	if (s->kind == SS_ANS_NONE || s->kind == SS_ANS_MALFORMED) {
+		return ss_strerror(s->error);
+	}
+	if (!s->has_soa) {
+		return s->detail ? s->detail : render_rcode(s->rcode);
+	}
+	return NULL;
+}
+
+static void srv_clear(srv_json_t *t)
+{
+	json_t *v[] = {t->obj, t->name, t->address, t->port,    t->serial,
+	               t->rtt, t->nsid, t->error,   t->version, t->expire};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_decref(v[i]);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+static int srv_init(srv_json_t *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->obj = json_object();
+	t->name = json_string("");
+	t->address = json_string("");
+	t->port = json_integer(0);
+	t->serial = json_integer(0);
+	t->rtt = json_real(0);
+	t->nsid = json_string("");
+	t->error = json_string("");
+	t->version = json_string("");
+	t->expire = json_integer(0);
+	if (!t->obj || !t->name || !t->address || !t->port || !t->serial || !t->rtt || !t->nsid ||
+	    !t->error || !t->version || !t->expire) {
+		srv_clear(t);
+		return -1;
+	}
+	return 0;
+}
+
+static void add_expect_json(json_t *server, const ss_zone_obs_t *o, const ss_server_obs_t *s);
+
+/* Fill t's object from s; the object stays t's (borrowed by the caller). */
+static json_t *server_fill(srv_json_t *t, const ss_zone_obs_t *zo, const ss_server_obs_t *s)
+{
+	char addr[SS_ADDR_STRLEN];
+	json_t *o = t->obj;
+	unsigned shape = (s->version ? SHAPE_VERSION : 0) | (s->has_expire ? SHAPE_EXPIRE : 0) |
+	                 (has_content(s) ? SHAPE_CONTENT : 0) |
+	                 (zo != NULL && zo->expect != NULL && s->nexpect > 0 ? SHAPE_EXPECT : 0);
+	if (shape != t->shape || shape & (SHAPE_CONTENT | SHAPE_EXPECT)) {
+		json_object_clear(o);
+		t->shape = shape;
+	}
+	bool answered = s->rcode >= 0;
+	jo_put(o, "name", jo_text(t->name, s->name));
+	jo_put(o, "address", jo_ascii(t->address, ss_addr_ntop(&s->addr, addr, sizeof(addr))));
+	jo_put(o, "port", jo_int(t->port, ss_addr_port(&s->addr)));
+	jo_put(o, "rcode", answered ? jo_static(render_rcode(s->rcode)) : json_null());
+	jo_put(o, "aa", json_boolean(s->aa));
+	jo_put(o, "serial", s->has_soa ? jo_int(t->serial, s->soa.serial) : json_null());
+	jo_put(o, "rtt_ms", answered ? jo_real(t->rtt, (double)s->rtt_us / 1000.0) : json_null());
+	jo_put(o, "nsid", jo_text(t->nsid, s->nsid));
+	jo_put(o, "vendor", jo_static(ss_vendor_name(s->vendor)));
+	jo_put(o, "error", jo_text(t->error, server_error(s)));
+	jo_put(o, "primary", json_boolean(s->primary_role));
+	jo_put(o, "verdict", jo_static(ss_verdict_name(s->verdict)));
+	jo_put(o, "tcp", json_boolean(s->tcp));
+	if (s->version) {
+		jo_put(o, "version", jo_text(t->version, s->version));
+	}
+	if (s->has_expire) {
+		jo_put(o, "expire_s", jo_int(t->expire, s->expire_s));
+	}
+	add_content_json(o, s);
+	if (zo != NULL) {
+		add_expect_json(o, zo, s);
+	}
+	return o;
+}
 static json_t *expect_json(const ss_expect_t *e, const ss_expect_obs_t *x)
 {
 	char n[KNOT_DNAME_TXT_MAXLEN + 1], t[32];
@@ -187,27 +267,58 @@ json_t *render_findings_json(const ss_zone_result_t *res)
 	return findings;
 }
 
-json_t *render_check_json_obj(const ss_zone_result_t *res)
+static void check_json_clear(check_json_t *w)
 {
-	const ss_zone_obs_t *o = &res->obs;
-	char pa[SS_ADDR_STRLEN];
-	json_t *servers = json_array(), *findings = render_findings_json(res);
-	for (size_t i = 0; servers && i < o->nservers; i++) {
-		json_t *sj = server_json(&o->servers[i]);
-		add_expect_json(sj, o, &o->servers[i]);
-		json_array_append_new(servers, sj);
+	json_t *v[] = {w->obj, w->zone, w->primary, w->ref, w->servers};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_decref(v[i]);
 	}
-	json_t *obj = json_pack(
-	    "{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "zone", o->zone_str ? o->zone_str : "", "status",
-	    ss_status_name(res->status), "primary",
-	    res->has_primary ? json_string(ss_addr_format(&res->primary, pa, sizeof(pa)))
-	                     : json_null(),
-	    "primary_why",
-	    res->has_primary ? json_string(ss_primary_why_name(res->primary_why)) : json_null(),
-	    "reference_serial",
-	    res->has_reference ? json_integer(res->reference_serial) : json_null(), "servers",
-	    servers, "findings", findings);
-	if (obj != NULL && o->zonefile != NULL) {
+	for (size_t i = 0; i < w->nsrv; i++) {
+		srv_clear(&w->srv[i]);
+	}
+	free(w->srv);
+	w->srv = NULL;
+	w->nsrv = 0;
+	w->obj = NULL;
+}
+
+static int check_json_init(check_json_t *w)
+{
+	w->obj = json_object();
+	w->zone = json_string("");
+	w->primary = json_string("");
+	w->ref = json_integer(0);
+	w->servers = json_array();
+	w->shape = ~0u;
+	if (!w->obj || !w->zone || !w->primary || !w->ref || !w->servers) {
+		check_json_clear(w);
+		return -1;
+	}
+	return 0;
+}
+
+/* The server objects for n servers, kept from zone to zone. */
+static int reserve_servers(check_json_t *w, size_t n)
+{
+	if (n <= w->nsrv) {
+		return 0;
+	}
+	srv_json_t *v = realloc(w->srv, n * sizeof(*v));
+	if (v == NULL) {
+		return -1;
+	}
+	w->srv = v;
+	for (; w->nsrv < n; w->nsrv++) {
+		if (srv_init(&w->srv[w->nsrv]) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void add_zone_extras(json_t *obj, const ss_zone_obs_t *o)
+{
+	if (o->zonefile != NULL) {
 		json_t *zf = json_pack(
 		    "{s:s, s:o, s:b, s:i}", "path", o->zonefile, "serial",
 		    o->has_zonefile_serial ? json_integer(o->zonefile_serial) : json_null(),
@@ -220,25 +331,103 @@ json_t *render_check_json_obj(const ss_zone_result_t *res)
 		}
 		json_object_set_new(obj, "zonefile", zf);
 	}
-	if (obj != NULL && o->ncandidates > 0) {
+	if (o->ncandidates > 0) {
 		json_t *cands = json_array();
 		for (size_t i = 0; cands && i < o->ncandidates; i++) {
-			json_array_append_new(cands, server_json(&o->candidates[i]));
+			srv_json_t t;
+			if (srv_init(&t) == 0) {
+				json_array_append(cands, server_fill(&t, NULL, &o->candidates[i]));
+				srv_clear(&t);
+			}
 		}
 		json_object_set_new(obj, "candidates", cands);
 	}
-	if (obj != NULL && o->have_ns_sets) {
+	if (o->have_ns_sets) {
 		json_object_set_new(obj, "ns",
 		                    json_pack("{s:o, s:o}", "parent",
 		                              names_json(o->parent_ns, o->nparent_ns), "child",
 		                              names_json(o->child_ns, o->nchild_ns)));
 	}
+}
+
+/* The zone object of res, filled into w's (borrowed); NULL out of memory. */
+static json_t *zone_fill(check_json_t *w, const ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	char pa[SS_ADDR_STRLEN];
+	json_t *findings = render_findings_json(res);
+	if (findings == NULL || reserve_servers(w, o->nservers) != 0) {
+		json_decref(findings);
+		return NULL;
+	}
+	unsigned shape =
+	    (o->zonefile ? 1 : 0) | (o->ncandidates ? 2 : 0) | (o->have_ns_sets ? 4 : 0);
+	if (shape != w->shape || shape != 0) {
+		json_object_clear(w->obj);
+		w->shape = shape;
+	}
+	json_array_clear(w->servers);
+	for (size_t i = 0; i < o->nservers; i++) {
+		json_array_append(w->servers, server_fill(&w->srv[i], o, &o->servers[i]));
+	}
+	jo_put(w->obj, "zone", jo_text(w->zone, o->zone_str ? o->zone_str : ""));
+	jo_put(w->obj, "status", jo_static(ss_status_name(res->status)));
+	jo_put(w->obj, "primary",
+	       res->has_primary
+	           ? jo_ascii(w->primary, ss_addr_format(&res->primary, pa, sizeof(pa)))
+	           : json_null());
+	jo_put(w->obj, "primary_why",
+	       res->has_primary ? jo_static(ss_primary_why_name(res->primary_why)) : json_null());
+	jo_put(w->obj, "reference_serial",
+	       res->has_reference ? jo_int(w->ref, res->reference_serial) : json_null());
+	jo_put(w->obj, "servers", w->servers);
+	json_object_set_new_nocheck(w->obj, "findings", findings);
+	add_zone_extras(w->obj, o);
+	return w->obj;
+}
+
+json_t *render_check_json_obj(const ss_zone_result_t *res)
+{
+	check_json_t w = {0};
+	json_t *obj = check_json_init(&w) == 0 ? zone_fill(&w, res) : NULL;
+	json_incref(obj);
+	check_json_clear(&w);
 	return obj;
+}
+
+check_json_t *render_check_json_new(FILE *f)
+{
+	check_json_t *w = calloc(1, sizeof(*w));
+	if (w == NULL || check_json_init(w) != 0) {
+		free(w);
+		return NULL;
+	}
+	jo_lines_init(&w->out, f);
+	return w;
+}
+
+int render_check_json_add(check_json_t *w, const ss_zone_result_t *res)
+{
+	json_t *obj = zone_fill(w, res);
+	return obj ? jo_lines_add(&w->out, obj) : -1;
+}
+
+int render_check_json_finish(check_json_t *w)
+{
+	if (w == NULL) {
+		return 0;
+	}
+	int ret = jo_lines_finish(&w->out);
+	check_json_clear(w);
+	free(w);
+	return ret;
 }
 
 int render_check_json(FILE *f, const ss_zone_result_t *res)
 {
-	return render_json_line(f, render_check_json_obj(res));
+	check_json_t *w = render_check_json_new(f);
+	int ret = w ? render_check_json_add(w, res) : -1;
+	return render_check_json_finish(w) == 0 ? ret : -1;
 }
 
 int render_json_line(FILE *f, json_t *obj)
@@ -246,17 +435,11 @@ int render_json_line(FILE *f, json_t *obj)
 	if (obj == NULL) {
 		return -1;
 	}
-	/* One buffer, one write: jansson's stream dump writes in small pieces. */
-	char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+	jo_lines_t w;
+	jo_lines_init(&w, f);
+	int ret = jo_lines_add(&w, obj);
 	json_decref(obj);
-	if (s == NULL) {
-		return -1;
-	}
-	size_t len = strlen(s);
-	s[len] = '\n';
-	int ret = fwrite(s, 1, len + 1, f) == len + 1 ? 0 : -1;
-	free(s);
-	return ret;
+	return jo_lines_finish(&w) == 0 ? ret : -1;
 }
 
 /* ---- table ---------------------------------------------------------------- */

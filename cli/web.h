@@ -122,9 +122,6 @@ typedef enum {
 	WEB_CELL_COUNT
 } web_cell_t;
 
-/* The verdicts there are (ss_verdict_t's last + 1). */
-#define WEB_VERDICTS (SS_VERDICT_LOCAL_ERROR + 1)
-
 web_cell_t web_cell_state(const ss_mon_server_t *s, int64_t lag_ms, const ss_mon_config_t *cfg);
 /* CSS class ("in-sync", "lag-warning"...) and words ("in sync", "behind"...). */
 const char *web_cell_class(web_cell_t c);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonout.h"
 #include "web.h"
 
 /* ---- the buffer ---------------------------------------------------------- */
@@ -83,35 +84,11 @@ void wbuf_url(wbuf_t *b, const char *s)
 	}
 }
 
-static int json_to_wbuf(const char *data, size_t size, void *arg)
-{
-	wbuf_t *b = arg;
-	if (b->len + size < b->cap) {
-		memcpy(b->s + b->len, data, size);
-		b->len += size;
-		return 0;
-	}
-	wbuf_add(b, data, size);
-	return b->failed ? -1 : 0;
-}
-
 int wbuf_json(wbuf_t *b, json_t *v)
 {
-	if (v == NULL) {
-		b->failed = true;
-		return -1;
-	}
-	int ret = json_dump_callback(v, json_to_wbuf, b,
-	                             JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY |
-	                                 JSON_REAL_PRECISION(6));
+	int ret = jo_dump(b, v);
 	json_decref(v);
-	if (ret != 0) {
-		b->failed = true;
-	}
-	if (b->s != NULL) {
-		b->s[b->len] = '\0';
-	}
-	return ret == 0 ? 0 : -1;
+	return ret;
 }
 
 /* ---- vocabulary ---------------------------------------------------------- */

@@ -732,12 +732,15 @@ static int report_soa_fields(ss_zone_result_t *res)
 	group_t g = GROUP_INIT;
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	char rl[SS_ADDR_STRLEN];
-	ss_strbuf_printf(&msg, "same serial %u as %s, other SOA fields: ", ref->soa.serial,
-	                 ss_addr_format(&ref->addr, rl, sizeof(rl)));
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		if (s->verdict == SS_VERDICT_AT_REFERENCE && !soa_same(&s->soa, &ref->soa)) {
 			group_add(&g, s);
+			if (g.n == 1) { /* words only for a finding: most zones have none */
+				ss_strbuf_printf(&msg, "same serial %u as %s, other SOA fields: ",
+				                 ref->soa.serial,
+				                 ss_addr_format(&ref->addr, rl, sizeof(rl)));
+			}
 			if (named(g.n - 1)) {
 				ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
 				label(&msg, s);
@@ -965,9 +968,6 @@ static int report_expire(ss_zone_result_t *res)
 	group_t g = GROUP_INIT;
 	bool critical = false;
 	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
-	ss_strbuf_printf(&msg, "secondary copies expire soon (EDNS EXPIRE): ");
-	ss_strbuf_printf(&fix, "a secondary stops answering when its copy expires: make it "
-	                       "refresh from the primary now");
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		if (!s->has_expire || s->primary_role || s->expire_s >= warn) {
@@ -976,6 +976,11 @@ static int report_expire(ss_zone_result_t *res)
 		char cmd[512], a[SS_ADDR_STRLEN];
 		critical = critical || s->expire_s < 3600;
 		group_add(&g, s);
+		if (g.n == 1) { /* words only for a finding: most zones have none */
+			ss_strbuf_printf(&msg, "secondary copies expire soon (EDNS EXPIRE): ");
+			ss_strbuf_printf(&fix, "a secondary stops answering when its copy expires: "
+			                       "make it refresh from the primary now");
+		}
 		if (!named(g.n - 1)) {
 			continue;
 		}
@@ -1161,16 +1166,19 @@ static int report_content(ss_zone_result_t *res)
 	group_t g = GROUP_INIT;
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	char ref[SS_ADDR_STRLEN + 32];
-	ss_strbuf_printf(&msg,
-	                 "same serial %u, other data than %s (- only there, + only on "
-	                 "the server named): ",
-	                 res->reference_serial, reference_label(res, ref, sizeof(ref)));
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		if (!s->content_differs) {
 			continue;
 		}
 		group_add(&g, s);
+		if (g.n == 1) { /* words only for a finding: most zones have none */
+			ss_strbuf_printf(
+			    &msg,
+			    "same serial %u, other data than %s (- only there, + only on "
+			    "the server named): ",
+			    res->reference_serial, reference_label(res, ref, sizeof(ref)));
+		}
 		if (!named(g.n - 1)) {
 			continue;
 		}
@@ -1208,9 +1216,8 @@ static int report_zonemd_status(ss_zone_result_t *res, ss_zonemd_status_t st, ss
 	bool file = o->zonefile != NULL && o->zonefile_zonemd == st;
 	group_t g = GROUP_INIT;
 	ss_strbuf_t msg = SS_STRBUF_INIT;
-	ss_strbuf_printf(&msg, "%s: ", what);
 	if (file) {
-		ss_strbuf_printf(&msg, "in the zone file %s (%s)", o->zonefile,
+		ss_strbuf_printf(&msg, "%s: in the zone file %s (%s)", what, o->zonefile,
 		                 o->zonefile_zonemd_detail ? o->zonefile_zonemd_detail : "");
 	}
 	for (size_t i = 0; i < o->nservers; i++) {
@@ -1219,6 +1226,9 @@ static int report_zonemd_status(ss_zone_result_t *res, ss_zonemd_status_t st, ss
 			continue;
 		}
 		group_add(&g, s);
+		if (g.n == 1 && !file) { /* words only for a finding: most zones have none */
+			ss_strbuf_printf(&msg, "%s: ", what);
+		}
 		if (!named(g.n - 1)) {
 			continue;
 		}
