@@ -64,6 +64,7 @@ for n in $SIZES; do
 		setsid "$SERVE" serve "$n" "127.0.0.1#$PORT" "${args[@]}" 2>"$LOG" &
 		PID=$!
 		for _ in $(seq 100); do
+			[ -d /proc/"$PID" ] || { echo "web.sh: web_serve exited: $(cat "$LOG")" >&2; exit 1; }
 			curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
 			sleep 0.1
 		done
