@@ -92,6 +92,26 @@ static void stopped(void *arg)
 	uv_close((uv_handle_t *)&r->intr, NULL);
 }
 
+/* SOASYNC_STATS: the counters on the way out (benchmarks, diagnostics). */
+static void print_stats(ss_monitor_t *m)
+{
+	const ss_mon_counters_t *c = ss_monitor_counters(m);
+	uint64_t errors = 0;
+	for (int i = 0; i < SS_MON_QERR_COUNT; i++) {
+		errors += c->query_errors[i];
+	}
+	fprintf(
+	    stderr,
+	    "soasync: stats: queries %llu checks %llu query_errors %llu (timeout %llu) "
+	    "events %llu notify_accepted %llu alerts_sent %llu alerts_failed %llu "
+	    "db_errors %llu\n",
+	    (unsigned long long)c->queries, (unsigned long long)c->checks,
+	    (unsigned long long)errors, (unsigned long long)c->query_errors[SS_MON_QERR_TIMEOUT],
+	    (unsigned long long)c->events, (unsigned long long)c->notify[SS_MON_NOTIFY_ACCEPTED],
+	    (unsigned long long)c->alerts_sent, (unsigned long long)c->alerts_failed,
+	    (unsigned long long)c->db_errors);
+}
+
 static void on_term(uv_signal_t *h, int sig)
 {
 	run_t *r = h->data;
@@ -99,6 +119,9 @@ static void on_term(uv_signal_t *h, int sig)
 		return;
 	}
 	r->stopping = true;
+	if (getenv("SOASYNC_STATS") != NULL) {
+		print_stats(r->m);
+	}
 	cli_err("monitor: stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	ss_monitor_stop(r->m, stopped, r);
 }

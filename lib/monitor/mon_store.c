@@ -100,6 +100,9 @@ enum {
 	Q_CONV_NEVER,
 	Q_SERVER_SET,
 	Q_EVENT_ADD,
+	Q_LOAD_ZONE,
+	Q_LOAD_SERVERS,
+	Q_LOAD_OPEN,
 	Q_COUNT
 };
 
@@ -134,6 +137,17 @@ static const char *const SQL[Q_COUNT] = {
     [Q_EVENT_ADD] = "INSERT INTO events(zone_id, time_ms, kind, serial, old_serial, address,"
                     " name, lag_ms, status, previous, code, severity, message)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [Q_LOAD_ZONE] = "SELECT status, status_since_ms, reference, reference_since_ms,"
+                    " reference_via, findings FROM zones WHERE id = ?1",
+    [Q_LOAD_SERVERS] = "SELECT address, name, unreachable_since_ms, last_converged_ms,"
+                       " last_lag_ms FROM servers WHERE zone_id = ?1",
+    /* Only the last MON_MAX_OPEN serials can still be waited for. */
+    [Q_LOAD_OPEN] = "SELECT s.id, s.serial, s.first_seen_ms, c.address, c.name, c.converged_ms,"
+                    " c.never, s.via, s.timed_out FROM (SELECT * FROM serials WHERE zone_id = ?1"
+                    " ORDER BY first_seen_ms DESC, id DESC LIMIT ?2) s JOIN convergence c ON"
+                    " c.serial_id = s.id WHERE EXISTS (SELECT 1 FROM convergence p WHERE"
+                    " p.serial_id = s.id AND p.converged_ms IS NULL AND p.never = 0) ORDER BY"
+                    " s.first_seen_ms, s.id",
 };
 
 struct ss_mon_store {
@@ -645,35 +659,27 @@ static int query(ss_mon_store_t *st, const char *sql, sqlite3_stmt **out)
 
 static int load_zone_row(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 {
-	sqlite3_stmt *s = NULL;
-	int ret = query(st,
-	                "SELECT status, status_since_ms, reference, reference_since_ms,"
-	                " reference_via, findings FROM zones WHERE id = ?1",
-	                &s);
-	if (ret == 0) {
-		sqlite3_bind_int64(s, 1, zid);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			zs->status = status_parse(col_text(s, 0));
-			zs->status_since_ms = sqlite3_column_int64(s, 1);
-			zs->has_reference = sqlite3_column_type(s, 2) != SQLITE_NULL;
-			zs->reference = (uint32_t)sqlite3_column_int64(s, 2);
-			zs->reference_since_ms = sqlite3_column_int64(s, 3);
-			zs->reference_via = via_parse(col_text(s, 4));
-			findings_parse(col_text(s, 5), zs->finding);
-			zs->checked = zs->has_reference;
-		}
+	sqlite3_stmt *s = st->q[Q_LOAD_ZONE];
+	sqlite3_bind_int64(s, 1, zid);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		zs->status = status_parse(col_text(s, 0));
+		zs->status_since_ms = sqlite3_column_int64(s, 1);
+		zs->has_reference = sqlite3_column_type(s, 2) != SQLITE_NULL;
+		zs->reference = (uint32_t)sqlite3_column_int64(s, 2);
+		zs->reference_since_ms = sqlite3_column_int64(s, 3);
+		zs->reference_via = via_parse(col_text(s, 4));
+		findings_parse(col_text(s, 5), zs->finding);
+		zs->checked = zs->has_reference;
 	}
-	sqlite3_finalize(s);
-	return ret;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SS_EIO;
 }
 
 static int load_servers(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 {
-	sqlite3_stmt *s = NULL;
-	int ret = query(st,
-	                "SELECT address, name, unreachable_since_ms, last_converged_ms,"
-	                " last_lag_ms FROM servers WHERE zone_id = ?1",
-	                &s);
+	sqlite3_stmt *s = st->q[Q_LOAD_SERVERS];
+	int ret = 0;
 	sqlite3_bind_int64(s, 1, zid);
 	while (ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
 		ss_mon_server_t v = {.last_lag_ms = -1};
@@ -692,7 +698,7 @@ static int load_servers(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 		v.last_lag_ms = sqlite3_column_int64(s, 4);
 		grown[zs->nservers++] = v;
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return ret;
 }
 
@@ -717,15 +723,10 @@ static int add_waiter(mon_serial_t *o, sqlite3_stmt *s)
 /* The serials still waited for (a pending convergence row), oldest first. */
 static int load_open(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 {
-	sqlite3_stmt *s = NULL;
-	int ret = query(st,
-	                "SELECT s.id, s.serial, s.first_seen_ms, c.address, c.name, c.converged_ms,"
-	                " c.never, s.via, s.timed_out FROM serials s JOIN convergence c ON"
-	                " c.serial_id = s.id WHERE s.zone_id = ?1 AND s.id IN (SELECT serial_id"
-	                " FROM convergence WHERE converged_ms IS NULL AND never = 0) ORDER BY"
-	                " s.first_seen_ms, s.id",
-	                &s);
+	sqlite3_stmt *s = st->q[Q_LOAD_OPEN];
+	int ret = 0;
 	sqlite3_bind_int64(s, 1, zid);
+	sqlite3_bind_int(s, 2, MON_MAX_OPEN);
 	int64_t last = 0;
 	while (ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
 		if (sqlite3_column_int64(s, 0) != last) {
@@ -746,7 +747,7 @@ static int load_open(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 		}
 		ret = add_waiter(&zs->open[zs->nopen - 1], s);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return ret;
 }
 
