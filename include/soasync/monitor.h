@@ -308,7 +308,7 @@ SS_API const char *ss_mon_qerr_name(ss_mon_qerr_t q);
 typedef struct {
 	const char *name; /* NS name(s), comma separated; may be NULL */
 	ss_addr_t address;
-	bool is_primary;
+	bool is_primary;      /* the check model took it as the primary (primary_role) */
 	ss_verdict_t verdict; /* the check model's; SS_VERDICT_NONE before the first check */
 	bool has_serial;      /* it answered with the zone's SOA */
 	uint32_t serial;
