@@ -167,6 +167,9 @@ static int serve(ss_mon_config_t *cfg, const char *path)
 	ss_mon_error_t err;
 	const char *user = cfg->user ? strdup(cfg->user) : NULL;
 	int code = 0;
+	/* The order matters: sockets are bound while still root (the NOTIFY
+	 * port; listen.http of the web layer belongs here too), then the user is
+	 * taken, then the database is opened and created as that user. */
 	if (ss_monitor_new(&loop, cfg, &hooks, &r.m, &err) != 0) {
 		code = config_error(&err, "");
 	} else if (ss_monitor_bind(r.m, &err) != 0) {
