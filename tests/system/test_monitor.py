@@ -38,9 +38,10 @@ from conftest import sanitizer_report
 ZONE = "example.test."
 INTERVAL = 2.0
 FAST = 0.2
-#: what a poll may add to the time a server's transfer completed: the poll
-#: interval, the poll's own queries and a loaded machine (2 cores, shared)
-SLACK = 0.6
+#: what a poll may add to fast_interval between a server's transfer and the
+#: monitor seeing it: the poll's own queries and timers on a loaded machine
+#: (2 cores, shared; measured idle: 3-10 ms)
+SLACK = 0.3
 
 
 def ts(text: str) -> float:
@@ -397,7 +398,7 @@ def test_not_notified_caught_by_polling(fleet, monitor):
     new = zs.bump()
     entry = mon.wait_converged(new, [zs.secondaries[1].addr], timeout=INTERVAL + 10)
     assert entry["via"] == "poll", entry
-    assert ts(entry["first_seen"]) - t0 <= INTERVAL + SLACK, (t0, entry)
+    assert ts(entry["first_seen"]) - t0 <= INTERVAL + 2 * SLACK, (t0, entry)
     behind = {s["address"]: s for s in entry["servers"]}[laggard.addr]
     assert behind["converged_at"] is None and behind["lag_s"] is None, entry
     laggard.refresh(ZONE)
