@@ -698,8 +698,9 @@ class Daemon:
 
     def failure_text(self, what: str) -> str:
         text = (f"{self.kind} {self.name} on {self.endpoint} {what}; dir {self.dir}\n"
-                f"--- tail of {self.out}:\n{_tail(self.out)}\n"
-                f"--- tail of {self.log}:\n{_tail(self.log)}")
+                f"--- tail of {self.out}:\n{_tail(self.out)}")
+        if self.log != self.out:                # PowerDNS logs to its output
+            text += f"\n--- tail of {self.log}:\n{_tail(self.log)}"
         if self.checkconf and self.conf.exists():
             argv = [a.replace("{conf}", str(self.conf)).replace("{dir}", str(self.dir))
                     for a in self.checkconf]
@@ -1562,12 +1563,14 @@ bind-supermaster-destdir={d}
         """The bind backend's named.conf statement body for one zone (it
         knows type, file, masters and also-notify; nothing else)."""
         file = f"file {_dq(str(self.zone_file(z.name)))};"
+        extra = [z.extra] if z.extra else []
         if z.role == "secondary":
             masters = " ".join(f"{self._hostport(pa, pp)};" for pa, pp in z.primaries)
-            return [f"type slave; {file}", f"masters {{ {masters} }};"]
+            return [f"type slave; {file}", f"masters {{ {masters} }};"] + extra
         self._write_zone_file(z)
         targets = " ".join(f"{self._hostport(ta, tp)};" for ta, tp in self.notify_targets(z))
-        return [f"type master; {file}"] + ([f"also-notify {{ {targets} }};"] if targets else [])
+        return ([f"type master; {file}"] + ([f"also-notify {{ {targets} }};"] if targets else [])
+                + extra)
 
     def write_config(self):
         self.dir.mkdir(parents=True, exist_ok=True)
