@@ -15,6 +15,8 @@
 #include <soasync/engine.h>
 #include <soasync/error.h>
 
+#include "responder.h"
+
 typedef enum {
 	R_NORMAL,
 	R_DROP_FIRST,
@@ -26,82 +28,15 @@ typedef enum {
 } behavior_t;
 
 typedef struct {
-	uv_loop_t *loop;
-	uv_udp_t udp;
-	uv_tcp_t tcp;
-	uint16_t port;
 	behavior_t mode;
 	unsigned udp_queries, tcp_queries, edns_queries;
-	unsigned pending, max_pending; /* R_SLOW: answered after a delay */
-	uint16_t seen[64];             /* R_DROP_FIRST: IDs already dropped once */
+	uint16_t seen[64]; /* R_DROP_FIRST: IDs already dropped once */
 	unsigned nseen;
+	unsigned max_pending; /* answers under way at once (R_SLOW: delayed) */
+	rsp_t *rsp;
 } responder_t;
 
 static responder_t R;
-
-/* An authoritative answer to the query in wire (len), into out; returns its size. */
-static size_t answer(const uint8_t *wire, size_t len, uint8_t *out, size_t cap, bool tc,
-                     uint8_t rcode)
-{
-	knot_pkt_t *q = knot_pkt_new((void *)wire, (uint16_t)len, NULL);
-	knot_pkt_t *r = knot_pkt_new(out, (uint16_t)cap, NULL);
-	size_t n = 0;
-	if (q != NULL && r != NULL && knot_pkt_parse(q, 0) == KNOT_EOK &&
-	    knot_pkt_init_response(r, q) == KNOT_EOK) {
-		knot_wire_set_aa(r->wire);
-		knot_wire_set_rcode(r->wire, rcode);
-		if (tc) {
-			knot_wire_set_tc(r->wire);
-		} else if (rcode == KNOT_RCODE_NOERROR) {
-			knot_rrset_t *soa = knot_rrset_new(knot_pkt_qname(q), KNOT_RRTYPE_SOA,
-			                                   KNOT_CLASS_IN, 300, NULL);
-			uint8_t rd[2 + 20] = {0};
-			knot_wire_write_u32(rd + 2, 42);
-			knot_rrset_add_rdata(soa, rd, sizeof(rd), NULL);
-			knot_pkt_begin(r, KNOT_ANSWER);
-			knot_pkt_put(r, 0, soa, 0);
-			knot_rrset_free(soa, NULL);
-		}
-		n = r->size;
-	}
-	knot_pkt_free(q);
-	knot_pkt_free(r);
-	return n;
-}
-
-typedef struct {
-	uv_udp_send_t req;
-	uv_timer_t *timer;
-	struct sockaddr_storage to;
-	uint8_t buf[512];
-	size_t len;
-} reply_t;
-
-static void reply_sent(uv_udp_send_t *req, int status)
-{
-	(void)status;
-	free(req->data);
-}
-
-static void send_reply(reply_t *rep)
-{
-	uv_buf_t b = uv_buf_init((char *)rep->buf, (unsigned)rep->len);
-	rep->req.data = rep;
-	uv_udp_send(&rep->req, &R.udp, &b, 1, (struct sockaddr *)&rep->to, reply_sent);
-}
-
-static void timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
-static void slow_fired(uv_timer_t *t)
-{
-	reply_t *rep = t->data;
-	R.pending--;
-	uv_close((uv_handle_t *)t, timer_closed);
-	send_reply(rep);
-}
 
 static bool seen_before(uint16_t id)
 {
@@ -116,150 +51,60 @@ static bool seen_before(uint16_t id)
 	return false;
 }
 
-static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+/* An authoritative answer: TC and empty, an error rcode, or the SOA (serial 42). */
+static knot_pkt_t *answer(const rsp_query_t *q, bool tc, uint8_t rcode)
 {
-	(void)h;
-	(void)hint;
-	static char buf[4096];
-	*b = uv_buf_init(buf, sizeof(buf));
+	knot_pkt_t *p = rsp_reply(q, rcode, true);
+	assert_non_null(p);
+	if (tc) {
+		knot_wire_set_tc(p->wire);
+	} else if (rcode == KNOT_RCODE_NOERROR) {
+		assert_int_equal(rsp_add_soa(p, KNOT_ANSWER, "example.test.", 42), 0);
+	}
+	return p;
 }
 
-static bool has_edns(const uint8_t *wire, size_t len)
+static void handler(rsp_query_t *q, void *arg)
 {
-	knot_pkt_t *q = knot_pkt_new((void *)wire, (uint16_t)len, NULL);
-	bool e = q != NULL && knot_pkt_parse(q, 0) == KNOT_EOK && knot_pkt_has_edns(q);
-	knot_pkt_free(q);
-	return e;
-}
-
-static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
-                     unsigned flags)
-{
-	(void)h;
-	(void)flags;
-	if (n <= 0 || from == NULL) {
+	(void)arg;
+	if (q->tcp) {
+		/* TCP: one query, the full answer, then close. */
+		R.tcp_queries++;
+		rsp_send_pkt(q, answer(q, false, KNOT_RCODE_NOERROR));
+		rsp_close(q);
 		return;
 	}
-	const uint8_t *wire = (const uint8_t *)buf->base;
 	R.udp_queries++;
-	bool edns = has_edns(wire, (size_t)n);
+	bool edns = rsp_edns(q);
 	R.edns_queries += edns;
 	if (R.mode == R_SILENT ||
-	    (R.mode == R_DROP_FIRST && !seen_before(knot_wire_get_id(wire)))) {
+	    (R.mode == R_DROP_FIRST && !seen_before(knot_wire_get_id(q->wire)))) {
 		return;
 	}
-	reply_t *rep = calloc(1, sizeof(*rep));
-	memcpy(&rep->to, from, sizeof(struct sockaddr_in));
 	uint8_t rc = R.mode == R_FORMERR_EDNS && edns ? KNOT_RCODE_FORMERR : KNOT_RCODE_NOERROR;
-	rep->len = answer(wire, (size_t)n, rep->buf, sizeof(rep->buf), R.mode == R_TC, rc);
+	knot_pkt_t *p = answer(q, R.mode == R_TC, rc);
 	if (R.mode == R_FORGED_FIRST) {
-		reply_t *forged = calloc(1, sizeof(*forged));
-		*forged = *rep;
-		knot_wire_set_id(forged->buf, knot_wire_get_id(forged->buf) + 1);
-		send_reply(forged);
+		knot_wire_set_id(p->wire, knot_wire_get_id(p->wire) + 1);
+		rsp_send(q, p->wire, p->size);
+		knot_wire_set_id(p->wire, knot_wire_get_id(p->wire) - 1);
 	}
 	if (R.mode == R_SLOW) {
-		R.pending++;
-		R.max_pending = R.pending > R.max_pending ? R.pending : R.max_pending;
-		rep->timer = malloc(sizeof(*rep->timer));
-		uv_timer_init(R.loop, rep->timer);
-		rep->timer->data = rep;
-		uv_timer_start(rep->timer, slow_fired, 20, 0);
-		return;
+		rsp_delay(q, 20);
 	}
-	send_reply(rep);
-}
-
-/* TCP: one query, one length-prefixed answer, then close. */
-typedef struct {
-	uv_tcp_t h;
-	uint8_t in[1024];
-	size_t have;
-	uv_write_t w;
-	uint8_t out[514];
-} tconn_t;
-
-static void tclose_cb(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void twritten(uv_write_t *w, int status)
-{
-	(void)status;
-	tconn_t *c = w->data;
-	uv_close((uv_handle_t *)&c->h, tclose_cb);
-}
-
-static void talloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	(void)hint;
-	tconn_t *c = h->data;
-	*b = uv_buf_init((char *)c->in + c->have, (unsigned)(sizeof(c->in) - c->have));
-}
-
-static void tread(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	(void)b;
-	tconn_t *c = s->data;
-	if (n < 0) {
-		uv_close((uv_handle_t *)&c->h, tclose_cb);
-		return;
-	}
-	c->have += (size_t)n;
-	if (c->have < 2 || c->have < 2u + knot_wire_read_u16(c->in)) {
-		return;
-	}
-	R.tcp_queries++;
-	uv_read_stop(s);
-	size_t len = answer(c->in + 2, knot_wire_read_u16(c->in), c->out + 2, sizeof(c->out) - 2,
-	                    false, KNOT_RCODE_NOERROR);
-	knot_wire_write_u16(c->out, (uint16_t)len);
-	uv_buf_t ob = uv_buf_init((char *)c->out, (unsigned)(len + 2));
-	c->w.data = c;
-	uv_write(&c->w, s, &ob, 1, twritten);
-}
-
-static void taccept(uv_stream_t *server, int status)
-{
-	if (status < 0) {
-		return;
-	}
-	tconn_t *c = calloc(1, sizeof(*c));
-	uv_tcp_init(R.loop, &c->h);
-	c->h.data = c;
-	if (uv_accept(server, (uv_stream_t *)&c->h) == 0) {
-		uv_read_start((uv_stream_t *)&c->h, talloc, tread);
-	} else {
-		uv_close((uv_handle_t *)&c->h, tclose_cb);
-	}
+	rsp_send_pkt(q, p);
 }
 
 static void responder_start(uv_loop_t *loop, behavior_t mode)
 {
 	memset(&R, 0, sizeof(R));
-	R.loop = loop;
 	R.mode = mode;
-	struct sockaddr_in sa;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	assert_int_equal(uv_udp_init(loop, &R.udp), 0);
-	assert_int_equal(uv_udp_bind(&R.udp, (struct sockaddr *)&sa, 0), 0);
-	struct sockaddr_in got;
-	int glen = sizeof(got);
-	uv_udp_getsockname(&R.udp, (struct sockaddr *)&got, &glen);
-	R.port = ntohs(got.sin_port);
-	uv_udp_recv_start(&R.udp, udp_alloc, udp_recv);
-	/* TCP on the same port (free for TCP in practice; retried if not). */
-	uv_tcp_init(loop, &R.tcp);
-	uv_ip4_addr("127.0.0.1", R.port, &sa);
-	assert_int_equal(uv_tcp_bind(&R.tcp, (struct sockaddr *)&sa, 0), 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&R.tcp, 16, taccept), 0);
+	R.rsp = rsp_start(loop, "127.0.0.1", handler, NULL);
 }
 
 static void responder_stop(void)
 {
-	uv_close((uv_handle_t *)&R.udp, NULL);
-	uv_close((uv_handle_t *)&R.tcp, NULL);
+	R.max_pending = R.rsp->max_active;
+	rsp_stop(R.rsp);
 }
 
 /* ---- the engine side -------------------------------------------------------------------- */
@@ -303,9 +148,7 @@ static int run_queries(behavior_t mode, unsigned n, outcome_t *out, unsigned per
 	knot_dname_storage_t name;
 	knot_dname_from_str(name, "example.test.", sizeof(name));
 	ss_query_t q = {.qname = name, .qtype = KNOT_RRTYPE_SOA, .flags = SS_QF_NSID};
-	char addr[32];
-	snprintf(addr, sizeof(addr), "127.0.0.1#%u", R.port);
-	ss_addr_parse(&q.server, addr, 53);
+	rsp_server(R.rsp, &q.server);
 	for (unsigned i = 0; i < n; i++) {
 		assert_int_equal(ss_engine_query(e, &q, got, &out[i]), 0);
 	}
