@@ -235,7 +235,8 @@ SS_API int ss_monitor_bind(ss_monitor_t *m, ss_mon_error_t *err);
 /*
  * Open the database (creating or migrating it), restore each zone's state
  * from its history, and start checking. Returns 0, SS_EIO (database: err
- * says why), SS_ENOMEM.
+ * says why), SS_EINVAL (no resolver for zones that need discovery),
+ * SS_ENOMEM.
  */
 SS_API int ss_monitor_start(ss_monitor_t *m, ss_mon_error_t *err);
 
