@@ -422,8 +422,8 @@ static int fix_staged(const guard_args_t *a, const staged_t *s, const char *top)
 	if (a->policy != NULL) {
 		ss_bump_policy_parse(a->policy, &b.opts.policy);
 	}
-	b.opts.has_at_least = s->has_old;
-	b.opts.at_least = s->old_serial + 1;
+	b.opts.has_above = s->has_old;
+	b.opts.above = s->old_serial;
 	uint32_t from, to;
 	if (cli_now(&b.opts.now) != 0 || cli_bump_file(&b, wpath, &from, &to) != 0) {
 		goto fail;

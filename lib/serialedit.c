@@ -559,27 +559,73 @@ static bool at_least(uint32_t v, uint32_t floor)
 	return c == SS_SERIAL_EQUAL || c == SS_SERIAL_GREATER;
 }
 
+/* "publish A, then B, then C" for the plan from old to to. */
+static void plan_text(uint32_t old, uint32_t to, char *buf, size_t len)
+{
+	uint32_t steps[4];
+	int n = ss_serial_plan(old, to, steps, sizeof(steps) / sizeof(steps[0]));
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%" PRIu32, i == 0 ? "" : ", then ",
+		                 steps[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/*
+ * --at-least N asks for a number: N more than 2^31 - 1 above the file's
+ * serial reads as "behind" in RFC 1982 arithmetic, yet the user wants it
+ * published; that takes the plan's steps, never one bump.
+ */
+static int far_ahead(uint32_t old, const ss_bump_opts_t *o, char *why, size_t len)
+{
+	if (!o->has_at_least || o->at_least <= old || o->at_least - old <= SS_SERIAL_MAX_STEP) {
+		return 0;
+	}
+	if (why != NULL && len > 0) {
+		char steps[96];
+		plan_text(old, o->at_least, steps, sizeof(steps));
+		snprintf(why, len,
+		         "%" PRIu32 " is %" PRIu32 " above the serial %" PRIu32 ", more than "
+		         "RFC 1982 allows in one step (%" PRIu32 "): secondaries would take it as "
+		         "older. Publish %s, waiting until every secondary serves each (soasync "
+		         "serial plan %" PRIu32 " %" PRIu32 ")",
+		         o->at_least, o->at_least - old, old, SS_SERIAL_MAX_STEP, steps, old,
+		         o->at_least);
+	}
+	return SS_EINVAL;
+}
+
 int ss_serial_next(uint32_t old, const ss_bump_opts_t *o, uint32_t *out, char *why, size_t len)
 {
+	if (far_ahead(old, o, why, len) != 0) {
+		return SS_EINVAL;
+	}
 	uint32_t c = candidate(old, o);
 	if (o->has_at_least && !at_least(c, o->at_least)) {
 		c = o->at_least;
 	}
-	if (o->has_live && ss_serial_cmp(c, o->live) != SS_SERIAL_GREATER) {
-		c = o->live + 1;
+	if (o->has_above && ss_serial_cmp(c, o->above) != SS_SERIAL_GREATER) {
+		c = o->above + 1;
+	}
+	/* 0 means "unset" to many tools; BIND's own increment skips it too. */
+	if (c == 0) {
+		c = 1;
 	}
 	bool ok = ss_serial_cmp(c, old) == SS_SERIAL_GREATER &&
 	          (!o->has_at_least || at_least(c, o->at_least)) &&
-	          (!o->has_live || ss_serial_cmp(c, o->live) == SS_SERIAL_GREATER);
+	          (!o->has_above || ss_serial_cmp(c, o->above) == SS_SERIAL_GREATER);
 	if (!ok) {
+		bool above =
+		    o->has_above && (c == o->above + 1 || (c == 1 && o->above == UINT32_MAX));
 		if (why != NULL && len > 0) {
 			snprintf(why, len,
 			         "no serial is both greater than %" PRIu32 " and %s %" PRIu32
 			         " (RFC 1982 allows at most %" PRIu32 " ahead); see "
 			         "'soasync serial plan %" PRIu32 " %" PRIu32 "'",
-			         old, o->has_live && c == o->live + 1 ? "greater than" : "at least",
-			         o->has_live && c == o->live + 1 ? o->live : o->at_least,
-			         SS_SERIAL_MAX_STEP, old, c);
+			         old, above ? "greater than" : "at least",
+			         above ? o->above : o->at_least, SS_SERIAL_MAX_STEP, old, c);
 		}
 		return SS_EINVAL;
 	}

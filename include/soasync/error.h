@@ -33,7 +33,8 @@
 	X(SS_EREFUSED, -18, "refused")                                                             \
 	X(SS_EXFR, -19, "zone transfer failed")                                                    \
 	X(SS_EEXISTS, -20, "already exists")                                                       \
-	X(SS_ESTATE, -21, "invalid state")
+	X(SS_ESTATE, -21, "invalid state")                                                         \
+	X(SS_EHARDLINK, -22, "the file has other hard links")
 
 enum ss_error {
 #define SS_ERR_ENUM(name, value, msg) name = (value),

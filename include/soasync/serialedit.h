@@ -83,10 +83,10 @@ typedef enum {
 typedef struct {
 	ss_bump_policy_t policy;
 	time_t now;        /* seconds since the epoch, for DATE and UNIXTIME */
-	bool has_at_least; /* the new serial must be at_least or greater */
+	bool has_at_least; /* --at-least: the new serial must be at_least or greater */
 	uint32_t at_least;
-	bool has_live; /* the new serial must be greater than live */
-	uint32_t live; /* what a server serves now */
+	bool has_above; /* the new serial must be greater (RFC 1982) than above: */
+	uint32_t above; /* what a server serves now, what was committed */
 } ss_bump_opts_t;
 
 /* "increment", "date", "unixtime" to a policy; returns 0 or SS_EINVAL. */
@@ -94,9 +94,13 @@ SS_API int ss_bump_policy_parse(const char *name, ss_bump_policy_t *out);
 
 /*
  * The serial to publish after old: the policy's choice, raised to meet
- * at_least and live, and always greater than old (RFC 1982). Returns 0, or
- * SS_EINVAL when the bounds cannot be met in one step that is greater than
- * old; then why (may be NULL) gets a one-line reason.
+ * at_least and above, always greater than old (RFC 1982), never 0 (many
+ * tools read 0 as unset; BIND's increment skips it: 4294967295 -> 1).
+ * at_least is a number the user asked for: when it is more than 2^31 - 1
+ * above old, no single step reaches it (secondaries would take it as older)
+ * and the answer is SS_EINVAL with the steps of ss_serial_plan() in why.
+ * Returns 0, or SS_EINVAL when the bounds cannot be met in one step that is
+ * greater than old; then why (may be NULL) gets a one-line reason.
  */
 SS_API int ss_serial_next(uint32_t old, const ss_bump_opts_t *opts, uint32_t *out, char *why,
                           size_t len);
@@ -115,8 +119,10 @@ SS_API int ss_file_read(const char *path, char **data, size_t *len, struct stat 
  * the target, then the directory is fsync'ed. The file is never seen half
  * written, and no temporary is left behind on failure. orig is the stat
  * from ss_file_read: when the file changed since (inode, size, mtime), it is
- * left alone and SS_ESTATE returned.
- * Returns 0, SS_EIO (errno tells why), SS_ESTATE, SS_ENOMEM.
+ * left alone and SS_ESTATE returned. A file with other hard links is left
+ * alone too (SS_EHARDLINK): the rename would give the new contents to this
+ * name only, the others would keep the old ones.
+ * Returns 0, SS_EIO (errno tells why), SS_ESTATE, SS_EHARDLINK, SS_ENOMEM.
  */
 SS_API int ss_file_replace(const char *path, const char *data, size_t len, const struct stat *orig);
 

@@ -287,7 +287,10 @@ static void test_policies(void **state)
 {
 	(void)state;
 	assert_int_equal(next(5, SS_BUMP_INCREMENT, NOW), 6);
-	assert_int_equal(next(4294967295u, SS_BUMP_INCREMENT, NOW), 0);
+	/* Never 0: many tools read it as unset; BIND skips it too. */
+	assert_int_equal(next(4294967295u, SS_BUMP_INCREMENT, NOW), 1);
+	assert_int_equal(next(4294967294u, SS_BUMP_INCREMENT, NOW), 4294967295u);
+	assert_int_equal(next(4294967295u, SS_BUMP_UNIXTIME, (time_t)0), 1);
 	assert_int_equal(next(2024031407u, SS_BUMP_DATE, NOW), 2024031500u);
 	assert_int_equal(next(2024031500u, SS_BUMP_DATE, NOW), 2024031501u);
 	assert_int_equal(next(2024031599u, SS_BUMP_DATE, NOW), 2024031600u);
@@ -309,15 +312,15 @@ static void test_policies(void **state)
 	assert_int_equal(ss_bump_policy_parse("Date", &p), SS_EINVAL);
 }
 
-static int bounded(uint32_t old, bool has_min, uint32_t min, bool has_live, uint32_t live,
+static int bounded(uint32_t old, bool has_min, uint32_t min, bool has_above, uint32_t above,
                    uint32_t *out)
 {
 	ss_bump_opts_t o = {.policy = SS_BUMP_INCREMENT,
 	                    .now = NOW,
 	                    .has_at_least = has_min,
 	                    .at_least = min,
-	                    .has_live = has_live,
-	                    .live = live};
+	                    .has_above = has_above,
+	                    .above = above};
 	char why[256] = "";
 	int r = ss_serial_next(old, &o, out, why, sizeof(why));
 	if (r != 0) {
@@ -351,6 +354,53 @@ static void test_bounds(void **state)
 	assert_int_equal(bounded(10, false, 0, true, 10u + 0x7fffffffu, &out), SS_EINVAL);
 	assert_int_equal(bounded(10, false, 0, true, 10u + 0x7ffffffeu, &out), 0);
 	assert_int_equal(out, 10u + 0x7fffffffu);
+	/* Going past what a server serves never lands on 0 either. */
+	assert_int_equal(bounded(4294967290u, false, 0, true, 4294967295u, &out), 0);
+	assert_int_equal(out, 1);
+	/* above wraps: HEAD had 4294967290, the date policy gives a small number
+	 * that is greater in RFC 1982 arithmetic: fine. */
+	ss_bump_opts_t o = {
+	    .policy = SS_BUMP_DATE, .now = NOW, .has_above = true, .above = 4294967290u};
+	assert_int_equal(ss_serial_next(4294967290u, &o, &out, NULL, 0), 0);
+	assert_int_equal(out, 2024031500u);
+}
+
+/* --at-least N with N 2^31 or more above the serial: never ignored, refused
+ * with the plan's steps (issue 13 item 6). */
+static void test_at_least_far_ahead(void **state)
+{
+	(void)state;
+	uint32_t out = 0;
+	char why[512] = "";
+	ss_bump_opts_t o = {
+	    .policy = SS_BUMP_INCREMENT, .has_at_least = true, .at_least = 4200000000u};
+	assert_int_equal(ss_serial_next(2024010104u, &o, &out, why, sizeof(why)), SS_EINVAL);
+	uint32_t steps[4];
+	int n = ss_serial_plan(2024010104u, 4200000000u, steps, 4);
+	assert_true(n >= 2);
+	char want[32];
+	for (int i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "%u", steps[i]);
+		assert_non_null(strstr(why, want));
+	}
+	assert_non_null(strstr(why, "soasync serial plan 2024010104 4200000000"));
+	/* Exactly 2^31 and 2^31 - 1 above: refused, and reached in one step. */
+	o.at_least = 2024010104u + 0x80000000u;
+	assert_int_equal(ss_serial_next(2024010104u, &o, &out, why, sizeof(why)), SS_EINVAL);
+	o.at_least = 2024010104u + 0x7fffffffu;
+	assert_int_equal(ss_serial_next(2024010104u, &o, &out, why, sizeof(why)), 0);
+	assert_int_equal(out, 2024010104u + 0x7fffffffu);
+	/* Below the serial: already met. */
+	o.at_least = 5;
+	assert_int_equal(ss_serial_next(2024010104u, &o, &out, why, sizeof(why)), 0);
+	assert_int_equal(out, 2024010105u);
+	/* Just past the wrap: 5 is ahead of 4294967000 by 301. */
+	assert_int_equal(ss_serial_next(4294967000u, &o, &out, why, sizeof(why)), 0);
+	assert_int_equal(out, 5);
+	/* At least 0 from the top: 1, never 0. */
+	o.at_least = 0;
+	assert_int_equal(ss_serial_next(4294967295u, &o, &out, why, sizeof(why)), 0);
+	assert_int_equal(out, 1);
 }
 
 static bool insane(uint32_t serial, time_t now)
@@ -414,26 +464,26 @@ static int count_entries(const char *dir)
 static void test_file_replace(void **state)
 {
 	(void)state;
-	char dir[64], path[128], link[128];
+	char dir[64], path[128], slink[128];
 	strcpy(dir, "/tmp/ss_fileXXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/z.zone", dir);
-	snprintf(link, sizeof(link), "%s/link.zone", dir);
+	snprintf(slink, sizeof(slink), "%s/link.zone", dir);
 	FILE *f = fopen(path, "w");
 	fputs("old contents\n", f);
 	fclose(f);
 	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(symlink("z.zone", link), 0);
+	assert_int_equal(symlink("z.zone", slink), 0);
 	char *data = NULL;
 	size_t len = 0;
 	struct stat st, after;
-	assert_int_equal(ss_file_read(link, &data, &len, &st), 0);
+	assert_int_equal(ss_file_read(slink, &data, &len, &st), 0);
 	assert_int_equal(len, 13);
 	assert_int_equal(data[len], '\0');
-	assert_int_equal(ss_file_replace(link, "new\r\n", 5, &st), 0);
+	assert_int_equal(ss_file_replace(slink, "new\r\n", 5, &st), 0);
 	free(data);
 	/* The link still points to the file, which has the new bytes and mode. */
-	assert_int_equal(lstat(link, &after), 0);
+	assert_int_equal(lstat(slink, &after), 0);
 	assert_true(S_ISLNK(after.st_mode));
 	assert_int_equal(stat(path, &after), 0);
 	assert_int_equal(after.st_mode & 07777, 0640);
@@ -452,7 +502,19 @@ static void test_file_replace(void **state)
 	free(data);
 	assert_int_equal(count_entries(dir), 2);
 	assert_int_equal(ss_file_read(dir, &data, &len, NULL), SS_EIO);
-	unlink(link);
+	/* A second hard link: replacing would leave it with the old bytes. */
+	char hard[128];
+	snprintf(hard, sizeof(hard), "%s/hard.zone", dir);
+	assert_int_equal(link(path, hard), 0);
+	assert_int_equal(ss_file_read(path, &data, &len, &st), 0);
+	free(data);
+	assert_int_equal(ss_file_replace(path, "x", 1, &st), SS_EHARDLINK);
+	assert_int_equal(ss_file_read(hard, &data, &len, NULL), 0);
+	assert_string_equal(data, "edited meanwhile\n");
+	free(data);
+	assert_int_equal(count_entries(dir), 3);
+	unlink(hard);
+	unlink(slink);
 	unlink(path);
 	rmdir(dir);
 }
@@ -475,11 +537,12 @@ static int teardown_tmp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_locate_styles), cmocka_unit_test(test_locate_tricky),
-	    cmocka_unit_test(test_locate_crlf),   cmocka_unit_test(test_locate_refusals),
-	    cmocka_unit_test(test_locate_origin), cmocka_unit_test(test_locate_include),
-	    cmocka_unit_test(test_policies),      cmocka_unit_test(test_bounds),
-	    cmocka_unit_test(test_sanity),        cmocka_unit_test(test_file_replace),
+	    cmocka_unit_test(test_locate_styles),      cmocka_unit_test(test_locate_tricky),
+	    cmocka_unit_test(test_locate_crlf),        cmocka_unit_test(test_locate_refusals),
+	    cmocka_unit_test(test_locate_origin),      cmocka_unit_test(test_locate_include),
+	    cmocka_unit_test(test_policies),           cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_at_least_far_ahead), cmocka_unit_test(test_sanity),
+	    cmocka_unit_test(test_file_replace),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
