@@ -13,6 +13,7 @@
 
 #include "bump.h"
 #include "opts.h"
+#include "render_cmds.h"
 #include "session.h"
 
 void cli_bump_init(cli_bump_t *b)
@@ -182,8 +183,7 @@ int cli_bump_file(const cli_bump_t *b, const char *path, uint32_t *old_out, uint
 		goto fail;
 	}
 	if (!b->quiet) {
-		printf("%s: %" PRIu32 " -> %" PRIu32 "\n", path, loc.serial, next);
-		fflush(stdout);
+		render_bump(stdout, path, loc.serial, next);
 	}
 	*old_out = loc.serial;
 	*new_out = next;

@@ -88,7 +88,11 @@ static uint32_t record_ttl(load_t *l, const zs_scanner_t *s)
 		l->last_ttl = s->r_ttl;
 		return s->r_ttl;
 	}
-	return l->have_last_ttl ? l->last_ttl : l->fallback_ttl;
+	if (l->have_last_ttl) {
+		return l->last_ttl;
+	}
+	l->z->info.default_ttl_records++;
+	return l->fallback_ttl;
 }
 
 /* A second apex SOA that is not a duplicate of the first. */
@@ -363,7 +367,8 @@ static int run(load_t *l, const char *origin_text, const input_t *in)
 	return ret;
 }
 
-static int find_origin(load_t *l, const input_t *in, knot_dname_storage_t out)
+static int find_origin(load_t *l, const input_t *in, knot_dname_storage_t out,
+                       ss_zone_name_source_t *source)
 {
 	const char *name = in->path;
 	int ret = run(l, PROBE_ORIGIN_TEXT, in);
@@ -373,9 +378,11 @@ static int find_origin(load_t *l, const input_t *in, knot_dname_storage_t out)
 	if (ret == SCAN_FOUND && knot_dname_in_bailiwick(l->probe_owner, PROBE_ORIGIN) < 0) {
 		memcpy(out, l->probe_owner, knot_dname_size(l->probe_owner));
 		knot_dname_to_lower(out);
+		*source = SS_ZONE_NAME_FROM_TEXT;
 		return 0;
 	}
 	if (ss_zone_origin_from_filename(name, out) == 0) {
+		*source = SS_ZONE_NAME_FROM_FILENAME;
 		return 0;
 	}
 	if (ret == SCAN_FOUND) {
@@ -410,12 +417,17 @@ static int load(load_t *l, const input_t *in, const knot_dname_t *origin, ss_zon
 	char org_text[KNOT_DNAME_TXT_MAXLEN + 1];
 	double t0 = zone_now();
 	int ret = 0;
+	ss_zone_name_source_t source = SS_ZONE_NAME_GIVEN;
 	if (origin != NULL) {
 		memcpy(org, origin, knot_dname_size(origin));
-	} else if ((ret = find_origin(l, in, org)) != 0) {
+	} else if ((ret = find_origin(l, in, org, &source)) != 0) {
 		return ret;
 	}
 	l->z = ss_zone_new(org);
+	if (l->z != NULL) {
+		l->z->info.name_source = source;
+		l->z->info.default_ttl = l->fallback_ttl;
+	}
 	if (l->z == NULL || knot_dname_to_str(org_text, l->z->origin, sizeof(org_text)) == NULL) {
 		ret = fail(l, l->z ? SS_EINVAL : SS_ENOMEM, name, 0, "cannot use the origin");
 		goto fail;
@@ -506,6 +518,11 @@ int ss_zone_load_string(const char *text, size_t len, const char *name, const kn
 		ret = load_text(text, len, name, origin, default_ttl, true, out, err);
 	}
 	return ret;
+}
+
+void ss_zone_load_info(const ss_zone_t *z, ss_zone_load_info_t *out)
+{
+	*out = z->info;
 }
 
 /* Take suffix off name (case-insensitively) when something is left. */

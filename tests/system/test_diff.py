@@ -171,7 +171,7 @@ def test_error_in_included_file_names_it(zones):
     assert re.fullmatch(r"soasync: \S*sub/hosts\.inc:5: .+\n", r.stderr), r.stderr
 
 
-def test_errors_exit_2(zones):
+def test_errors_exit_2_usage_3(zones):
     a, _, tmp = zones
     r = run("diff", a, str(tmp / "missing.zone"))
     assert r.returncode == 2
@@ -185,10 +185,12 @@ def test_errors_exit_2(zones):
     r = run("diff", a, two_soa)
     assert r.returncode == 2
     assert re.search(r":15: .*SOA", r.stderr), r.stderr
+    # Usage errors exit 3, as in every command.
     for args in (["diff"], ["diff", a], ["diff", a, a, a], ["diff", "--bogus", a, a],
-                 ["diff", "--origin", "a..b", a, a]):
+                 ["diff", "--origin", "a..b", a, a], ["diff", "--default-ttl", "1.5s", a, a],
+                 ["diff", "--timeout", "2 parsecs", a, a]):
         r = run(*args)
-        assert r.returncode == 2, args
+        assert r.returncode == 3, args
         assert r.stderr.startswith("soasync: "), args
 
 
@@ -262,3 +264,41 @@ def test_cross_check_with_ldns_compare_zones(tmp_path):
     want = ldns_set(ldns.stdout)
     assert len(want) > 50
     assert soasync_set(ours.stdout) == want
+
+
+def test_origin_from_file_name_is_said(tmp_path):
+    """A zone's name guessed from the file name is said, not silently taken."""
+    text = "$TTL 1h\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\nwww A 192.0.2.1\n"
+    a = write(tmp_path / "a" / "db.example.org", text)
+    b = write(tmp_path / "b" / "db.example.org", text.replace("192.0.2.1", "192.0.2.2"))
+    r = run("diff", a, b)
+    assert r.returncode == 1
+    for f in (a, b):
+        assert (f"soasync: warning: {f}: no $ORIGIN and a relative SOA owner: the zone's "
+                "name example.org. comes from the file name (--origin states it)") in r.stderr
+    assert "- www.example.org. 3600 IN A 192.0.2.1" in r.stdout
+    r = run("diff", "--origin", "example.org", a, b)
+    assert r.returncode == 1 and r.stderr == ""
+
+
+def test_default_ttl(tmp_path):
+    """No $TTL and no TTL before the records: 3600 with a warning that BIND
+    takes the SOA minimum; --default-ttl sets it, quietly."""
+    bare = ("$ORIGIN example.com.\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
+            "@ IN NS ns1\nns1 IN A 192.0.2.1\n")
+    a = write(tmp_path / "a" / "example.com.zone", bare)
+    b = write(tmp_path / "b" / "example.com.zone", bare.replace("$ORIGIN", "$TTL 300\n$ORIGIN"))
+    r = run("diff", a, b)
+    assert r.returncode == 1
+    assert r.stderr == (f"soasync: warning: {a}: no $TTL and no TTL on the first record: 3 "
+                        "records took the TTL 3600 (BIND takes the SOA minimum, 300); set $TTL "
+                        "in the file, or give --default-ttl\n")
+    assert "- ns1.example.com. 3600 IN A 192.0.2.1" in r.stdout
+    r = run("diff", "--default-ttl", "300", a, b)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    r = run("diff", "--default-ttl", "5m", a, b)
+    assert r.returncode == 0
+    # A TTL written on the first record counts for those after it (RFC 1035).
+    c = write(tmp_path / "c" / "example.com.zone", bare.replace("@ IN SOA", "@ 300 IN SOA"))
+    r = run("diff", b, c)
+    assert (r.returncode, r.stderr) == (0, "")

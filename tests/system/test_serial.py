@@ -402,16 +402,19 @@ def test_never_serial_0(tmp_path, policy, now):
 def test_usage_errors(tmp_path):
     path = tmp_path / "example.com.zone"
     path.write_text(ZONE)
+    # Usage errors exit 3, as in every command (2 is a refused file).
     for args in (["--policy", "weekly"], ["--at-least", "-1"], ["--at-least", "4294967296"],
-                 ["--live", "not-an-address"], ["--origin", "a..b"], ["--bogus"], []):
+                 ["--live", "not-an-address"], ["--origin", "a..b"], ["--bogus"],
+                 ["--timeout", "fast"], []):
         p = run("serial", "bump", *args, *([str(path)] if args else []))
-        assert p.returncode == 2, args
+        assert p.returncode == 3, args
         assert p.stderr.startswith("soasync: "), args
     p = run("serial", "bump", str(path), env={"SOASYNC_NOW": "yesterday"})
-    assert p.returncode == 2
+    assert p.returncode == 3
     assert "SOASYNC_NOW" in p.stderr
     assert path.read_text() == ZONE
-    assert run("serial", "frobnicate").returncode == 2
+    assert run("serial", "frobnicate").returncode == 3
+    assert run("serial").returncode == 3
 
 
 @pytest.mark.parametrize("sub", ["bump", "compare", "plan"])
@@ -573,7 +576,7 @@ def test_compare(a, b):
                                   ["1", "2", "3"], ["", "1"], ["1 ", "1"], ["0x10", "1"]])
 def test_compare_errors(args):
     p = run("serial", "compare", *args)
-    assert p.returncode == 2
+    assert p.returncode == 3
     assert p.stdout == ""
     assert p.stderr.startswith("soasync: serial compare: ")
 
@@ -597,6 +600,6 @@ def test_plan(a, b, steps):
 
 
 def test_plan_errors():
-    assert run("serial", "plan", "1").returncode == 2
-    assert run("serial", "plan", "1", "abc").returncode == 2
-    assert run("serial", "plan", "--zone", "x", "1").returncode == 2
+    assert run("serial", "plan", "1").returncode == 3
+    assert run("serial", "plan", "1", "abc").returncode == 3
+    assert run("serial", "plan", "--zone", "x", "1").returncode == 3

@@ -669,7 +669,141 @@ static void test_ttl_rules(void **state)
 		ss_zone_rr(z, i, &rr);
 		assert_int_equal(rr.ttl, want[i]);
 	}
+	/* Only the SOA took the default: BIND would have given it the minimum. */
+	ss_zone_load_info_t info;
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.default_ttl_records, 1);
+	assert_int_equal(info.default_ttl, 3600);
 	ss_zone_free(z);
+	const char *t = "$ORIGIN example.\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
+	ss_zone_error_t err;
+	assert_int_equal(ss_zone_load_string(t, strlen(t), "x", NULL, 300, &z, &err), 0);
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.default_ttl_records, 3);
+	assert_int_equal(info.default_ttl, 300);
+	for (size_t i = 0; i < ss_zone_count(z); i++) {
+		ss_rr_t rr;
+		ss_zone_rr(z, i, &rr);
+		assert_int_equal(rr.ttl, 300);
+	}
+	ss_zone_free(z);
+}
+
+/* Where the zone's name came from, for the warning that says so. */
+static void test_name_source(void **state)
+{
+	(void)state;
+	ss_zone_load_info_t info;
+	ss_zone_t *z = load_ok(BASE, NULL);
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.name_source, SS_ZONE_NAME_FROM_TEXT);
+	assert_int_equal(info.default_ttl_records, 0);
+	ss_zone_free(z);
+	z = load_ok(BASE, "example.com.");
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.name_source, SS_ZONE_NAME_GIVEN);
+	ss_zone_free(z);
+	const char *t = "@ 60 SOA ns h 1 2 3 4 5\n";
+	ss_zone_error_t err;
+	assert_int_equal(ss_zone_load_string(t, strlen(t), "db.example.info", NULL, 0, &z, &err),
+	                 0);
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.name_source, SS_ZONE_NAME_FROM_FILENAME);
+	ss_zone_free(z);
+	t = "example.org. 60 SOA ns h 1 2 3 4 5\n";
+	assert_int_equal(ss_zone_load_string(t, strlen(t), "db.example.info", NULL, 0, &z, &err),
+	                 0);
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.name_source, SS_ZONE_NAME_FROM_TEXT);
+	ss_zone_free(z);
+}
+
+/* BASE with every occurrence of from replaced by to (one level). */
+static ss_zone_t *base_with(const char *from, const char *to)
+{
+	char text[2048];
+	const char *at = strstr(BASE, from);
+	assert_non_null(at);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - BASE), BASE, to, at + strlen(from));
+	return load_ok(text, NULL);
+}
+
+typedef struct {
+	int minus, plus;
+	bool soa;
+} changes_t;
+
+static int count_change(int side, const ss_zone_t *z, size_t index, void *arg)
+{
+	changes_t *c = arg;
+	ss_rr_t rr;
+	ss_zone_rr(z, index, &rr);
+	c->soa |= rr.type == KNOT_RRTYPE_SOA;
+	*(side < 0 ? &c->minus : &c->plus) += 1;
+	return 0;
+}
+
+static ss_change_verdict_t judge(const ss_zone_t *old, const ss_zone_t *nz, ss_zone_change_t *v,
+                                 changes_t *c)
+{
+	assert_int_equal(ss_zone_change_judge(old, nz, v), 0);
+	memset(c, 0, sizeof(*c));
+	if (old != NULL) {
+		assert_int_equal(ss_zone_change_list(old, nz, count_change, c), 0);
+	}
+	return v->verdict;
+}
+
+/* guard's verdict: changed records need a greater serial; a lower serial is
+ * refused even without changes. */
+static void test_change_verdicts(void **state)
+{
+	(void)state;
+	ss_zone_change_t v;
+	changes_t c;
+	ss_zone_t *base = load_ok(BASE, NULL), *same = load_ok(BASE_REFORMATTED, "example.com.");
+	assert_int_equal(judge(base, same, &v, &c), SS_CHANGE_OK);
+	assert_false(v.changed);
+	assert_int_equal(v.order, SS_SERIAL_EQUAL);
+	assert_int_equal(c.minus + c.plus, 0);
+	/* A changed address under the same serial: only that record is named. */
+	ss_zone_t *edit = base_with("192.0.2.10", "192.0.2.11");
+	assert_int_equal(judge(base, edit, &v, &c), SS_CHANGE_NOT_BUMPED);
+	assert_true(v.changed);
+	assert_int_equal(c.minus, 1);
+	assert_int_equal(c.plus, 1);
+	assert_false(c.soa);
+	assert_int_equal(v.at_least, 2024010102u);
+	assert_int_equal(v.above, 2024010101u);
+	/* The same change with a greater serial: fine. */
+	ss_zone_t *bumped = base_with("2024010101 7200", "2024010102 7200 ");
+	assert_int_equal(judge(base, bumped, &v, &c), SS_CHANGE_OK);
+	assert_false(v.changed);
+	assert_int_equal(v.new_serial, 2024010102u);
+	/* The serial went down, nothing else: refused, and the SOA only differs in
+	 * its serial, so no record is listed. */
+	assert_int_equal(judge(bumped, base, &v, &c), SS_CHANGE_SERIAL_DOWN);
+	assert_int_equal(v.order, SS_SERIAL_LESS);
+	assert_int_equal(c.minus + c.plus, 0);
+	/* An SOA timer is a change, and then the SOA is listed. */
+	ss_zone_t *timer = base_with("7200 3600", "7201 3600");
+	assert_int_equal(judge(base, timer, &v, &c), SS_CHANGE_NOT_BUMPED);
+	assert_true(c.soa);
+	/* 2^31 away: no defined order. */
+	ss_zone_t *half = base_with("2024010101", "4171493749");
+	assert_int_equal(judge(base, half, &v, &c), SS_CHANGE_SERIAL_DOWN);
+	assert_int_equal(v.order, SS_SERIAL_UNDEFINED);
+	/* A new file. */
+	assert_int_equal(judge(NULL, base, &v, &c), SS_CHANGE_OK);
+	assert_true(v.is_new);
+	/* The lowest serial to publish after 4294967295 is 1, never 0. */
+	ss_zone_t *top = base_with("2024010101", "4294967295");
+	assert_int_equal(judge(top, top, &v, &c), SS_CHANGE_OK);
+	assert_int_equal(v.at_least, 1);
+	ss_zone_t *zones[] = {base, same, edit, bumped, timer, half, top};
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		ss_zone_free(zones[i]);
+	}
 }
 
 static void write_file(const char *path, const char *text)
@@ -811,6 +945,8 @@ int main(void)
 	    cmocka_unit_test(test_origin_from_filename),
 	    cmocka_unit_test(test_origin_inference),
 	    cmocka_unit_test(test_ttl_rules),
+	    cmocka_unit_test(test_name_source),
+	    cmocka_unit_test(test_change_verdicts),
 	    cmocka_unit_test(test_include),
 	    cmocka_unit_test(test_add_api),
 	    cmocka_unit_test(test_unknown_and_generic_rdata),
