@@ -27,10 +27,19 @@
 #include <soasync/api.h>
 #include <soasync/zone.h>
 
+/* Further copies of the SOA a file may hold: AXFR dumps (dig axfr) end
+ * with the SOA they start with. */
+#define SS_SERIAL_COPIES_MAX 3
+
 /* Where the SOA serial is in a master file's bytes. */
 typedef struct {
-	size_t start;               /* offset of the serial's first digit */
-	size_t end;                 /* offset just past its last digit */
+	size_t start;   /* offset of the serial's first digit */
+	size_t end;     /* offset just past its last digit */
+	size_t ncopies; /* copies of the same SOA record after it, whose */
+	struct {        /* serials are replaced too (ascending offsets) */
+		size_t start, end;
+		uint64_t line;
+	} copy[SS_SERIAL_COPIES_MAX];
 	uint32_t serial;            /* its value (equal to the scanner's) */
 	uint64_t line;              /* 1-based line of the serial's digits */
 	uint64_t soa_line;          /* 1-based line where the SOA record starts */
@@ -55,7 +64,10 @@ enum {
  * Returns 0 and fills out, or fills err (may be NULL) and returns:
  *   SS_EPARSE     the text (or an included file) does not parse
  *   SS_ENOSOA     no SOA record (err->line: the last line)
- *   SS_EMULTISOA  more than one SOA record (err names the second)
+ *   SS_EMULTISOA  two different SOA records, or more than SS_SERIAL_COPIES_MAX
+ *                 copies of one (err names the one too many); copies of the
+ *                 same SOA (an AXFR dump's last record) are located in
+ *                 out->copy
  *   SS_ENOTFOUND  the SOA parses but its serial cannot be edited in place:
  *                 not written as a decimal number, or in an included file
  *   SS_EINVAL     origin is not a domain name; $INCLUDE with NO_INCLUDE
@@ -67,9 +79,10 @@ SS_API int ss_serial_locate(const char *text, size_t len, const char *path, cons
                             unsigned flags, ss_serial_loc_t *out, ss_zone_error_t *err);
 
 /*
- * text with the bytes [loc->start, loc->end) replaced by the decimal digits
- * of serial: a new buffer in *out (free() it), its length in *outlen.
- * Returns 0, SS_EINVAL (loc outside text), SS_ENOMEM.
+ * text with the bytes [loc->start, loc->end), and those of every copy,
+ * replaced by the decimal digits of serial: a new buffer in *out (free()
+ * it), its length in *outlen. Returns 0, SS_EINVAL (loc outside text),
+ * SS_ENOMEM.
  */
 SS_API int ss_serial_replace(const char *text, size_t len, const ss_serial_loc_t *loc,
                              uint32_t serial, char **out, size_t *outlen);

@@ -302,3 +302,52 @@ def test_default_ttl(tmp_path):
     c = write(tmp_path / "c" / "example.com.zone", bare.replace("@ IN SOA", "@ 300 IN SOA"))
     r = run("diff", b, c)
     assert (r.returncode, r.stderr) == (0, "")
+
+
+# $GENERATE as reverse zones and BIND's own tests use it: ranges with steps,
+# every modifier form, $$ and \$, TTL and class in both orders, quoted rhs,
+# a relative and an out-of-zone lhs, no $TTL (a TTL on a $GENERATE counts as
+# the last one written), an $INCLUDEd file with more of it.
+GENERATE_ZONE = """\
+$ORIGIN 2.0.192.in-addr.arpa.
+@ 3600 IN SOA ns1.example.net. hostmaster.example.net. ( 7 3600 900 604800 300 )
+@ 3600 IN NS ns1.example.net.
+$GENERATE 1-40 $ PTR host-$.example.net.
+$GENERATE 100-160/20 ${0,4} 300 IN PTR h${-100,3,x}.${7,0,X}.example.net.
+$GENERATE 200-203 ${0,3,d} IN 600 CNAME ${0,5,n}.nib
+$GENERATE 0-2 nib.$ TXT "count \\"$\\" $$ \\$ ${1,2,o}"
+$generate 5-6 mx$ MX "10 mail$.example.net."
+after A 192.0.2.250
+$GENERATE 1-2 $.outside.invalid. A 192.0.2.1
+  AAAA 2001:db8::250
+$INCLUDE more.inc sub.2.0.192.in-addr.arpa.
+"""
+GENERATE_INC = "$GENERATE 9-11 $ PTR inc$.example.net.\n"
+
+
+def test_generate_as_bind_reads_it(tmp_path):
+    """soasync's zone from a file using $GENERATE holds exactly the records
+    BIND's named-checkzone -D writes out for it."""
+    checkzone = shutil.which("named-checkzone")
+    if checkzone is None:
+        pytest.skip("named-checkzone (bind9-utils) is not installed")
+    src = write(tmp_path / "2.0.192.in-addr.arpa.zone", GENERATE_ZONE)
+    write(tmp_path / "more.inc", GENERATE_INC)
+    dump = tmp_path / "dump.zone"
+    p = subprocess.run([checkzone, "-D", "-o", str(dump), "2.0.192.in-addr.arpa", src],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    dumped = dump.read_text()
+    assert sum(" PTR" in line for line in dumped.splitlines()) == 47, dumped
+    r = run("diff", src, str(dump), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "2 records outside 2.0.192.in-addr.arpa. ignored" in r.stderr
+    # A changed $GENERATE line is a change of every record it makes.
+    edited = write(tmp_path / "edited" / "2.0.192.in-addr.arpa.zone",
+                   GENERATE_ZONE.replace("host-$", "node-$"))
+    write(tmp_path / "edited" / "more.inc", GENERATE_INC)
+    r = run("diff", src, edited)
+    assert r.returncode == 1
+    assert len(r.stdout.splitlines()) == 80
+    assert "- 40.2.0.192.in-addr.arpa. 3600 IN PTR host-40.example.net." in r.stdout
+    assert "+ 40.2.0.192.in-addr.arpa. 3600 IN PTR node-40.example.net." in r.stdout

@@ -561,3 +561,20 @@ def test_default_ttl_warning_and_option(tmp_path):
     assert "soasync: warning:" not in p.stderr
     assert run("guard", "--default-ttl", "5m", str(new), str(old)).returncode == 1
 
+
+
+def test_generate_and_axfr_dump_files(tmp_path):
+    """$GENERATE and a repeated SOA (an AXFR dump) are read, not refused."""
+    gen = ("$ORIGIN 2.0.192.in-addr.arpa.\n$TTL 3600\n"
+           "@ IN SOA ns1.example.net. h.example.net. ( {serial} 3600 900 604800 300 )\n"
+           "@ IN NS ns1.example.net.\n$GENERATE 1-9 $ PTR {name}-$.example.net.\n"
+           "@ IN SOA ns1.example.net. h.example.net. ( {serial} 3600 900 604800 300 )\n")
+    old, new = tmp_path / "old.zone", tmp_path / "new.zone"
+    old.write_text(gen.format(serial=1, name="host"))
+    new.write_text(gen.format(serial=1, name="node"))
+    p = run("guard", str(old), str(new))
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.count("PTR host-") == 9 and p.stderr.count("PTR node-") == 9
+    new.write_text(gen.format(serial=2, name="node"))
+    p = run("guard", str(old), str(new))
+    assert (p.returncode, p.stderr) == (0, "")

@@ -190,7 +190,7 @@ def test_refuse_no_soa(tmp_path):
 
 def test_refuse_two_soa(tmp_path):
     msg = refused(tmp_path, ZONE + "\n@ IN SOA ns1 hostmaster 5 1 2 3 4\n")
-    assert re.fullmatch(r"soasync: .*example\.com\.zone:7: more than one SOA record "
+    assert re.fullmatch(r"soasync: .*example\.com\.zone:7: a second, different SOA record "
                         r"\(the first is at .*example\.com\.zone:3\)", msg), msg
 
 
@@ -603,3 +603,47 @@ def test_plan_errors():
     assert run("serial", "plan", "1").returncode == 3
     assert run("serial", "plan", "1", "abc").returncode == 3
     assert run("serial", "plan", "--zone", "x", "1").returncode == 3
+
+
+# --- files BIND writes or reads that libzscanner alone refuses ----------------
+
+GENERATE = """$ORIGIN 2.0.192.in-addr.arpa.
+$TTL 3600
+@ IN SOA ns1.example.net. hostmaster.example.net. ( 2024010101 3600 900 604800 300 )
+@ IN NS ns1.example.net.
+$GENERATE 1-254 $ PTR host-$.example.net.
+$GENERATE 0-10/5 ${0,3,d} CNAME "${0,3,n}.nibbles"
+"""
+
+
+# An AXFR dump (dig axfr) starts and ends with the same SOA.
+AXFR_DUMP = """; <<>> DiG 9.18 <<>> axfr example.com @192.0.2.53
+;; global options: +cmd
+example.com.\t\t3600\tIN\tSOA\tns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300
+example.com.\t\t3600\tIN\tNS\tns1.example.com.
+ns1.example.com.\t3600\tIN\tA\t192.0.2.1
+www.example.com.\t300\tIN\tA\t192.0.2.80
+example.com.\t\t3600\tIN\tSOA\tns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300
+;; Query time: 1 msec
+;; XFR size: 5 records (messages 1, bytes 210)
+"""
+
+
+@pytest.mark.parametrize("name,text,copies", [("db.2.0.192.in-addr.arpa", GENERATE, 1),
+                                              ("example.com.zone", AXFR_DUMP, 2)])
+def test_bumped_byte_exact_generate_and_axfr_dump(tmp_path, name, text, copies):
+    """$GENERATE is skipped; every copy of a repeated SOA gets the serial."""
+    path = tmp_path / name
+    path.write_text(text)
+    p = run("serial", "bump", str(path), check=0)
+    assert p.stdout == f"{path}: 2024010101 -> 2024010102\n"
+    assert path.read_text() == text.replace("2024010101", "2024010102")
+    assert path.read_text().count("2024010102") == copies
+
+
+def test_axfr_dump_different_soas_refused(tmp_path):
+    path = tmp_path / "example.com.zone"
+    path.write_text(AXFR_DUMP.replace("7200 3600 1209600 300\n;;", "7201 3600 1209600 300\n;;"))
+    p = run("serial", "bump", str(path))
+    assert p.returncode == 2
+    assert ":7: a second, different SOA record (the first is at " in p.stderr

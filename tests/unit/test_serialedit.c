@@ -170,6 +170,10 @@ static void test_locate_refusals(void **state)
 	assert_int_equal(locate_err("@ SOA ns1 h ( 1 1 2 3 4\n", 0, &err), SS_EPARSE);
 	assert_int_equal(locate_err("@ SOA ns1 h 1 1 2 3 4 5\n", 0, &err), SS_EPARSE);
 	assert_int_equal(locate_err("@ SOA ns1 h 4294967296 1 2 3 4\n", 0, &err), SS_EPARSE);
+	/* Generic rdata zscanner takes without looking: not an SOA's layout (this
+	 * one looped reading names that are not there). */
+	assert_int_equal(locate_err("@ SOA \\# 1 00\n", 0, &err), SS_EPARSE);
+	assert_non_null(strstr(err.message, "malformed SOA rdata"));
 	/* Generic rdata parses but has no decimal serial to edit. */
 	assert_int_equal(locate_err("@ SOA \\# 22 00 00 0000000a 00000001 00000002 00000003 "
 	                            "00000004\n",
@@ -183,6 +187,91 @@ static void test_locate_refusals(void **state)
 	assert_int_equal(
 	    ss_serial_locate("@ SOA ns1 h 1 1 2 3 4\n", 22, "x", "bad..name", 0, &loc, &err),
 	    SS_EINVAL);
+}
+
+/* Locate in text and replace with 7; the result must equal want. */
+static void expect_bumped(const char *text, const char *want, size_t ncopies)
+{
+	ss_serial_loc_t loc;
+	ss_zone_error_t err = {0};
+	int r = ss_serial_locate(text, strlen(text), "t.zone", "example.com", 0, &loc, &err);
+	if (r != 0) {
+		fail_msg("locate failed: %s:%llu: %s", err.file, (unsigned long long)err.line,
+		         err.message);
+	}
+	assert_int_equal(loc.ncopies, ncopies);
+	char *out = NULL;
+	size_t olen = 0;
+	assert_int_equal(ss_serial_replace(text, strlen(text), &loc, 7, &out, &olen), 0);
+	assert_int_equal(olen, strlen(want));
+	assert_memory_equal(out, want, olen);
+	free(out);
+}
+
+/* AXFR dumps end with the SOA they start with: both get the new serial. */
+static void test_locate_repeated_soa(void **state)
+{
+	(void)state;
+	expect_bumped("example.com. 60 IN SOA ns1.example.com. h.example.com. 1 2 3 4 5\n"
+	              "www 60 A 192.0.2.1\n"
+	              "EXAMPLE.com. 60 IN SOA NS1.example.com. h.EXAMPLE.com. (1 2 3 4 5)\n",
+	              "example.com. 60 IN SOA ns1.example.com. h.example.com. 7 2 3 4 5\n"
+	              "www 60 A 192.0.2.1\n"
+	              "EXAMPLE.com. 60 IN SOA NS1.example.com. h.EXAMPLE.com. (7 2 3 4 5)\n",
+	              1);
+	/* CR LF, a longer number, three copies (the TTL may differ). */
+	expect_bumped("@ SOA ns h 0001 2 3 4 5\r\n@ 5 SOA ns h 1 2 3 4 5\r\n@ SOA ns h 1 2 3 4 5",
+	              "@ SOA ns h 7 2 3 4 5\r\n@ 5 SOA ns h 7 2 3 4 5\r\n@ SOA ns h 7 2 3 4 5", 2);
+	ss_zone_error_t err;
+	/* A copy that differs in any field is a second SOA. */
+	assert_int_equal(
+	    locate_err("@ SOA ns h 1 2 3 4 5\nwww A 192.0.2.1\n@ SOA ns h 1 2 3 4 6\n", 0, &err),
+	    SS_EMULTISOA);
+	assert_int_equal(err.line, 3);
+	assert_non_null(strstr(err.message, "different"));
+	assert_int_equal(
+	    locate_err("@ SOA ns h 1 2 3 4 5\nwww.example.com. SOA ns h 1 2 3 4 5\n", 0, &err),
+	    SS_EMULTISOA);
+	/* Copies beyond the bound. */
+	assert_int_equal(locate_err("@ SOA ns h 1 2 3 4 5\n@ SOA ns h 1 2 3 4 5\n"
+	                            "@ SOA ns h 1 2 3 4 5\n@ SOA ns h 1 2 3 4 5\n"
+	                            "@ SOA ns h 1 2 3 4 5\n",
+	                            0, &err),
+	                 SS_EMULTISOA);
+	assert_int_equal(err.line, 5);
+	/* A copy written in generic form cannot be edited: refused, not skipped. */
+	assert_int_equal(locate_err("@ SOA ns. h. 1 2 3 4 5\n@ SOA \\# 27 026e7300 016800 00000001 "
+	                            "00000002 00000003 00000004 00000005\n",
+	                            0, &err),
+	                 SS_ENOTFOUND);
+	/* Out-of-order or overlapping copies are refused by replace. */
+	ss_serial_loc_t bad = {.start = 10, .end = 12, .ncopies = 1};
+	bad.copy[0].start = 5;
+	bad.copy[0].end = 6;
+	char *out = NULL;
+	size_t olen = 0;
+	assert_int_equal(ss_serial_replace("0123456789abcdef", 16, &bad, 1, &out, &olen),
+	                 SS_EINVAL);
+}
+
+/* $GENERATE holds no SOA: bump skips it (zscanner does not know it). */
+static void test_locate_skips_generate(void **state)
+{
+	(void)state;
+	expect_located("$ORIGIN 2.0.192.in-addr.arpa.\n"
+	               "$GENERATE 1-10 $ PTR host$.example.com.\n"
+	               "@ SOA ns h ( " MARK " 1 2 3 4 )\n"
+	               "$generate 0-4/2 ${0,3,d} CNAME \"x ;(\"\n"
+	               "$GENERATE 1-2 ( a$\n   A 192.0.2.$ )\n"
+	               "www A 192.0.2.1\n",
+	               "2024010101", 2024010101u, 3);
+	ss_zone_error_t err;
+	/* The records around it are still checked. */
+	assert_int_equal(locate_err("@ SOA ns h 1 2 3 4 5\n$GENERATE 1-2 a$ A 192.0.2.$\n"
+	                            "www A 192.0.2.999\n",
+	                            0, &err),
+	                 SS_EPARSE);
+	assert_int_equal(err.line, 3);
 }
 
 static void test_locate_origin(void **state)
@@ -537,12 +626,19 @@ static int teardown_tmp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_locate_styles),      cmocka_unit_test(test_locate_tricky),
-	    cmocka_unit_test(test_locate_crlf),        cmocka_unit_test(test_locate_refusals),
-	    cmocka_unit_test(test_locate_origin),      cmocka_unit_test(test_locate_include),
-	    cmocka_unit_test(test_policies),           cmocka_unit_test(test_bounds),
-	    cmocka_unit_test(test_at_least_far_ahead), cmocka_unit_test(test_sanity),
+	    cmocka_unit_test(test_locate_styles),
+	    cmocka_unit_test(test_locate_tricky),
+	    cmocka_unit_test(test_locate_crlf),
+	    cmocka_unit_test(test_locate_refusals),
+	    cmocka_unit_test(test_locate_origin),
+	    cmocka_unit_test(test_locate_include),
+	    cmocka_unit_test(test_policies),
+	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_at_least_far_ahead),
+	    cmocka_unit_test(test_sanity),
 	    cmocka_unit_test(test_file_replace),
+	    cmocka_unit_test(test_locate_repeated_soa),
+	    cmocka_unit_test(test_locate_skips_generate),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

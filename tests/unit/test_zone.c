@@ -806,6 +806,123 @@ static void test_change_verdicts(void **state)
 	}
 }
 
+/* Every record of text (loaded with the origin example.) in canonical order,
+ * one per line, into buf. */
+static const char *all_records(const char *text, char *buf, size_t len)
+{
+	ss_zone_t *z = load_ok(text, "example.");
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ss_zone_count(z); i++) {
+		char rec[512];
+		text_of(z, i, rec, sizeof(rec));
+		used += (size_t)snprintf(buf + used, len - used, "%s\n", rec);
+		assert_true(used < len);
+	}
+	ss_zone_free(z);
+	return buf;
+}
+
+#define GEN_HEAD "$TTL 60\n@ SOA ns h 1 2 3 4 5\n"
+#define GEN_SOA  "example. 60 IN SOA ns.example. h.example. 1 2 3 4 5\n"
+
+/* $GENERATE with BIND's semantics (lib/dns/master.c genname()): ranges and
+ * steps, $, ${offset,width,base}, $$, \$, TTL and class, quoted rhs. */
+static void test_generate(void **state)
+{
+	(void)state;
+	char got[8192];
+	assert_string_equal(
+	    all_records(GEN_HEAD "$GENERATE 1-3 h$ A 192.0.2.$\n", got, sizeof(got)),
+	    GEN_SOA "h1.example. 60 IN A 192.0.2.1\n"
+	            "h2.example. 60 IN A 192.0.2.2\n"
+	            "h3.example. 60 IN A 192.0.2.3\n");
+	/* Steps, offsets, widths, bases; nibbles least significant first. */
+	assert_string_equal(all_records(GEN_HEAD
+	                                "$GENERATE 0-20/10 x${0,3,d}.${-1,2,x}.${255,0,X}.${8,3,o} "
+	                                "TXT ${1,4,n}\n",
+	                                got, sizeof(got)),
+	                    GEN_SOA "x000.ffffffff.ff.010.example. 60 IN TXT \"1.0.\"\n"
+	                            "x010.09.109.022.example. 60 IN TXT \"b.0.\"\n"
+	                            "x020.13.113.034.example. 60 IN TXT \"5.1.\"\n");
+	/* $$ is a '$', \$ stays an escaped '$'; a quoted rhs loses its quotes,
+	 * \" becomes '"'; TTL and class in either order. */
+	assert_string_equal(
+	    all_records(GEN_HEAD "$GENERATE 7-7 a$$\\$ IN 300 TXT \"p \\\"$\\\" \\$ ${1,0,N}\"\n"
+	                         "$GENERATE 2-2 b 5m IN MX \"10 mx$\"\n",
+	                got, sizeof(got)),
+	    GEN_SOA "a\\$\\$.example. 300 IN TXT \"p\" \"7\" \"$\" \"8\"\n"
+	            "b.example. 300 IN MX 10 mx2.example.\n");
+	/* Generated owners leave the previous owner for blank-owner lines. */
+	assert_string_equal(all_records(GEN_HEAD "w A 192.0.2.1\n$GENERATE 1-1 g$ A 192.0.2.9\n"
+	                                         "  A 192.0.2.2\n",
+	                                got, sizeof(got)),
+	                    GEN_SOA "g1.example. 60 IN A 192.0.2.9\n"
+	                            "w.example. 60 IN A 192.0.2.1\n"
+	                            "w.example. 60 IN A 192.0.2.2\n");
+	/* An lhs that would start with '$' is a name, not a directive. */
+	assert_string_equal(
+	    all_records(GEN_HEAD "$GENERATE 1-1 $$INCLUDE A 192.0.2.1\n", got, sizeof(got)),
+	    GEN_SOA "\\$include.example. 60 IN A 192.0.2.1\n");
+	/* Before the SOA, in a file with CR LF, outside the zone (skipped). */
+	ss_zone_t *z = load_ok("$GENERATE 1-2 a$ 60 A 192.0.2.$\r\n$GENERATE 1-3 $.other. 60 A "
+	                       "192.0.2.1\r\n@ 60 SOA ns h 1 2 3 4 5\r\n",
+	                       "example.");
+	ss_zone_load_info_t info;
+	ss_zone_load_info(z, &info);
+	assert_int_equal(ss_zone_count(z), 3);
+	assert_int_equal(ss_zone_out_of_zone(z), 3);
+	assert_int_equal(info.generated, 5);
+	ss_zone_free(z);
+}
+
+/* No $TTL: a TTL written on a $GENERATE is the last one written, as in BIND. */
+static void test_generate_ttl(void **state)
+{
+	(void)state;
+	char got[2048];
+	assert_string_equal(all_records("@ 60 SOA ns h 1 2 3 4 5\n$GENERATE 1-1 g 120 A 192.0.2.1\n"
+	                                "w A 192.0.2.2\n$GENERATE 1-1 h A 192.0.2.3\n",
+	                                got, sizeof(got)),
+	                    "example. 60 IN SOA ns.example. h.example. 1 2 3 4 5\n"
+	                    "g.example. 120 IN A 192.0.2.1\n"
+	                    "h.example. 120 IN A 192.0.2.3\n"
+	                    "w.example. 120 IN A 192.0.2.2\n");
+}
+
+static void test_generate_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *why;
+	} bad[] = {
+	    {"$GENERATE 5-1 a$ A 192.0.2.1", "invalid range"},
+	    {"$GENERATE 1-x a$ A 192.0.2.1", "invalid range"},
+	    {"$GENERATE 1-5/0 a$ A 192.0.2.1", "invalid range"},
+	    {"$GENERATE -1-5 a$ A 192.0.2.1", "invalid range"},
+	    {"$GENERATE 1-2 a${1,x} A 192.0.2.1", "modifier"},
+	    {"$GENERATE 1-2 a${1,2,q} A 192.0.2.1", "modifier"},
+	    {"$GENERATE 1-2 a${1,2,d A 192.0.2.1", "modifier"},
+	    {"$GENERATE 1-2 a${1,200} A 192.0.2.1", "modifier"},
+	    {"$GENERATE 1-2 a$", "expected"},
+	    {"$GENERATE 1-2 a$ A 192.0.2.1 extra", "expected"},
+	    {"$GENERATE 0-2000000 a$ A 192.0.2.1", "more than 1048576"},
+	    {"$GENERATE 1-300 a$ A 192.0.2.$", "IPv4"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\n%s\n",
+		         bad[i].line);
+		ss_zone_error_t err;
+		assert_int_equal(load_err(text, &err), SS_EPARSE);
+		/* The $GENERATE's own line, whatever record of it broke. */
+		assert_int_equal(err.line, 3);
+		if (strstr(err.message, bad[i].why) == NULL) {
+			fail_msg("'%s': '%s' lacks '%s'", bad[i].line, err.message, bad[i].why);
+		}
+	}
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -946,6 +1063,9 @@ int main(void)
 	    cmocka_unit_test(test_origin_inference),
 	    cmocka_unit_test(test_ttl_rules),
 	    cmocka_unit_test(test_name_source),
+	    cmocka_unit_test(test_generate),
+	    cmocka_unit_test(test_generate_ttl),
+	    cmocka_unit_test(test_generate_errors),
 	    cmocka_unit_test(test_change_verdicts),
 	    cmocka_unit_test(test_include),
 	    cmocka_unit_test(test_add_api),
