@@ -2,11 +2,11 @@
  * soasync: the zone model.
  *
  * A zone is a set of resource records in canonical form (RFC 4034 6.2:
- * owner and the domain names inside rdata of the RFC 4034 types lower-cased,
- * no compression), sorted in canonical order (RFC 4034 6.1 for owners, then
- * type, then rdata as left-justified unsigned octet sequences) without
- * duplicates. Formatting never counts: the same records written with other
- * relative names, case, TTL notation, order or comments give the same zone.
+ * owner and the domain names inside rdata of the types listed there
+ * lower-cased, but not NSEC's next name, RFC 6840 5.1; no compression), sorted in canonical order
+ * (RFC 4034 6.1 for owners, then type, then rdata as left-justified unsigned octet sequences)
+ * without duplicates. Formatting never counts: the same records written with other relative names,
+ * case, TTL notation, order or comments give the same zone.
  *
  * Zones are built from a master file (libzscanner) or record by record (a
  * zone transfer), then frozen with ss_zone_finish(); after that they are
@@ -198,14 +198,35 @@ SS_API int ss_zone_zonemd_compute(const ss_zone_t *z, uint8_t out[SS_DIGEST_LEN]
 
 typedef enum {
 	SS_ZONEMD_ABSENT = 0,  /* no ZONEMD at the apex */
-	SS_ZONEMD_VALID,       /* a SIMPLE/SHA-384 (or SHA-512) ZONEMD matches, serial matches */
-	SS_ZONEMD_INVALID,     /* present but no supported one matches */
-	SS_ZONEMD_UNSUPPORTED, /* present, only unsupported schemes/algorithms */
+	SS_ZONEMD_VALID,       /* a supported ZONEMD verifies (serial and digest match) */
+	SS_ZONEMD_INVALID,     /* none verifies, and a supported one failed */
+	SS_ZONEMD_UNSUPPORTED, /* present, but none with a scheme and hash soasync can
+	                        * verify (RFC 8976 4: such a zone is not verified) */
 } ss_zonemd_status_t;
 
-/* Verify the apex ZONEMD RRset (RFC 8976 4); detail (may be NULL) gets a
- * one-line reason. Two ZONEMD RRs with the same scheme and hash algorithm
- * make it INVALID (RFC 8976 2.4). */
+/* "absent", "valid", "invalid", "unsupported". */
+SS_API const char *ss_zonemd_status_name(ss_zonemd_status_t st);
+
+typedef struct {
+	ss_zonemd_status_t status;
+	uint8_t scheme, hash; /* of the ZONEMD the verdict rests on: the one that
+	                       * verifies, else the first supported one that fails,
+	                       * else the first unsupported one (0 when ABSENT) */
+	size_t count;         /* ZONEMD records at the apex */
+	char detail[160];     /* one line: why */
+} ss_zonemd_verdict_t;
+
+/*
+ * Verify the apex ZONEMD RRset as RFC 8976 section 4 says, RR by RR: one
+ * whose scheme or hash soasync does not support (supported: SIMPLE with
+ * SHA-384 or SHA-512), whose serial is not the SOA's, whose digest is
+ * shorter than 12 octets or does not match, or that shares its scheme and
+ * hash with another (section 2.4: only those pairs fail) does not verify;
+ * any other one that matches verifies the zone. out may be NULL.
+ */
+SS_API ss_zonemd_status_t ss_zone_zonemd_check(const ss_zone_t *z, ss_zonemd_verdict_t *out);
+
+/* ss_zone_zonemd_check with its detail (may be NULL) only. */
 SS_API ss_zonemd_status_t ss_zone_zonemd_verify(const ss_zone_t *z, char *detail, size_t len);
 
 /* Diff of two finished zones in canonical order. side: -1 only in a, +1 only in b. */

@@ -426,6 +426,92 @@ static void test_zonemd_tampered(void **state)
 	                 SS_ZONEMD_INVALID);
 }
 
+/* A zone of our own; its digests computed by dnspython 2.3 (an independent
+ * implementation) when this test was written. */
+#define ZMD_HEAD                                                                                   \
+	"$ORIGIN zmd.test.\n$TTL 300\n"                                                            \
+	"@ IN SOA ns1 hostmaster 2026010101 3600 900 604800 300\n"                                 \
+	"@ IN NS ns1\n@ IN NS ns2.example.net.\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.80\n"        \
+	"www IN AAAA 2001:db8::80\nmail IN MX 10 mx.example.net.\n"                                \
+	"_sip._udp IN SRV 10 5 5060 sip\nsip IN A 192.0.2.90\n"                                    \
+	"txt IN TXT \"v=spf1 -all\" \"second string\"\n"
+#define ZMD_384                                                                                    \
+	"@ ZONEMD 2026010101 1 1 "                                                                 \
+	"8ae9c83ce4c5d3cd2426a5a3e7bd607957b999679b5f3d1b6e8e51597931a9ffd8"                       \
+	"fe9e9b5190b90b202489448de6f086\n"
+#define ZMD_512                                                                                    \
+	"@ ZONEMD 2026010101 1 2 "                                                                 \
+	"fbe345c46adcfc26fcd0969b1b02d9b4a2580aa4da688d550d7b41cbfba89c5ab4"                       \
+	"cfa914af4598dc0ddef95a973e430b1eeece7fea285835c6bb0f2c4a12d363\n"
+#define ZMD_384_WRONG                                                                              \
+	"@ ZONEMD 2026010101 1 1 "                                                                 \
+	"00e9c83ce4c5d3cd2426a5a3e7bd607957b999679b5f3d1b6e8e51597931a9ffd8"                       \
+	"fe9e9b5190b90b202489448de6f086\n"
+
+/* The verdict on ZMD_HEAD plus extra, with its scheme and hash. */
+static ss_zonemd_status_t zonemd_of(const char *extra, ss_zonemd_verdict_t *v)
+{
+	char text[2048];
+	snprintf(text, sizeof(text), "%s%s", ZMD_HEAD, extra);
+	ss_zone_t *z = load_ok(text, NULL);
+	ss_zonemd_status_t st = ss_zone_zonemd_check(z, v);
+	assert_int_equal(st, v->status);
+	assert_true(strlen(v->detail) > 0);
+	ss_zone_free(z);
+	return st;
+}
+
+/* RFC 8976 section 4, RR by RR: unsupported schemes and hashes never make a
+ * zone valid; duplicated scheme and hash pairs fail only themselves. */
+static void test_zonemd_section4(void **state)
+{
+	(void)state;
+	ss_zonemd_verdict_t v;
+	assert_int_equal(zonemd_of("", &v), SS_ZONEMD_ABSENT);
+	assert_int_equal(v.count, 0);
+	assert_int_equal(zonemd_of(ZMD_384, &v), SS_ZONEMD_VALID);
+	assert_int_equal(v.scheme * 256 + v.hash, 0x101);
+	assert_int_equal(zonemd_of(ZMD_512, &v), SS_ZONEMD_VALID);
+	assert_int_equal(v.scheme * 256 + v.hash, 0x102);
+	/* Unknown hash (private use 240) or scheme (2): unsupported, never valid. */
+	assert_int_equal(zonemd_of("@ ZONEMD 2026010101 1 240 00112233445566778899aabb\n", &v),
+	                 SS_ZONEMD_UNSUPPORTED);
+	assert_int_equal(v.scheme * 256 + v.hash, 0x100 + 240);
+	assert_int_equal(zonemd_of("@ ZONEMD 2026010101 2 1 00112233445566778899aabb\n", &v),
+	                 SS_ZONEMD_UNSUPPORTED);
+	assert_int_equal(v.scheme, 2);
+	/* Next to a supported one: that one decides. */
+	assert_int_equal(
+	    zonemd_of("@ ZONEMD 2026010101 1 240 00112233445566778899aabb\n" ZMD_384, &v),
+	    SS_ZONEMD_VALID);
+	assert_int_equal(v.hash, 1);
+	assert_int_equal(
+	    zonemd_of("@ ZONEMD 2026010101 1 240 00112233445566778899aabb\n" ZMD_384_WRONG, &v),
+	    SS_ZONEMD_INVALID);
+	assert_int_equal(v.hash, 1);
+	assert_non_null(strstr(v.detail, "does not match"));
+	/* A duplicated SHA-384 pair fails, even the matching one; SHA-512
+	 * still verifies the zone. */
+	assert_int_equal(zonemd_of(ZMD_384 ZMD_384_WRONG ZMD_512, &v), SS_ZONEMD_VALID);
+	assert_int_equal(v.hash, 2);
+	assert_int_equal(v.count, 3);
+	assert_int_equal(zonemd_of(ZMD_384 ZMD_384_WRONG, &v), SS_ZONEMD_INVALID);
+	assert_non_null(strstr(v.detail, "same scheme and hash"));
+	/* Serial not the SOA's; digest shorter than 12 octets. */
+	assert_int_equal(
+	    zonemd_of("@ ZONEMD 2026010102 1 2 fbe345c46adcfc26fcd0969b1b02d9b4a2580aa4"
+	              "da688d550d7b41cbfba89c5ab4cfa914af4598dc0ddef95a973e430b1eeece7"
+	              "fea285835c6bb0f2c4a12d363\n",
+	              &v),
+	    SS_ZONEMD_INVALID);
+	assert_non_null(strstr(v.detail, "serial"));
+	assert_int_equal(zonemd_of("@ ZONEMD 2026010101 1 1 8ae9c83ce4c5d3cd2426a5\n", &v),
+	                 SS_ZONEMD_INVALID);
+	assert_non_null(strstr(v.detail, "12 octets"));
+	assert_string_equal(ss_zonemd_status_name(SS_ZONEMD_UNSUPPORTED), "unsupported");
+	assert_string_equal(ss_zonemd_status_name(SS_ZONEMD_ABSENT), "absent");
+}
+
 typedef struct {
 	int sides[16];
 	char text[16][256];
@@ -1054,6 +1140,7 @@ int main(void)
 	    cmocka_unit_test(test_zonemd_rfc8976_examples),
 	    cmocka_unit_test(test_zonemd_interop),
 	    cmocka_unit_test(test_zonemd_tampered),
+	    cmocka_unit_test(test_zonemd_section4),
 	    cmocka_unit_test(test_diff_reformatted_is_empty),
 	    cmocka_unit_test(test_diff_lists_changes),
 	    cmocka_unit_test(test_diff_callback_stops),
