@@ -234,37 +234,44 @@ static bool duplicated(const zonemd_t *m, size_t n, size_t i)
 	return false;
 }
 
-/* Why ZONEMD i fails (RFC 8976 4), or NULL when it verifies; ret gets an
- * SS_E* code when the digest cannot be computed. */
-static const char *zonemd_fails(const ss_zone_t *z, const zonemd_t *m, size_t n, size_t i,
-                                uint32_t serial, int *ret)
+/* Why a ZONEMD does not verify (RFC 8976 4). */
+typedef enum {
+	ZM_OK = 0,
+	ZM_MALFORMED,
+	ZM_DUPLICATE,
+	ZM_UNSUPPORTED,
+	ZM_SERIAL,
+	ZM_SHORT,
+	ZM_MISMATCH,
+	ZM_NOMEM,
+} zm_why_t;
+
+static zm_why_t zonemd_fails(const ss_zone_t *z, const zonemd_t *m, size_t n, size_t i,
+                             uint32_t serial)
 {
 	const zonemd_t *r = &m[i];
 	if (r->malformed) {
-		return "is malformed (shorter than serial, scheme and hash)";
+		return ZM_MALFORMED;
 	}
 	if (duplicated(m, n, i)) {
-		return "has the same scheme and hash as another ZONEMD (RFC 8976 2.4)";
+		return ZM_DUPLICATE;
 	}
 	if (zonemd_alg(r) == NULL) {
-		return "has a scheme or hash this tool cannot verify";
+		return ZM_UNSUPPORTED;
 	}
 	if (r->serial != serial) {
-		return "carries another serial than the SOA";
+		return ZM_SERIAL;
 	}
 	if (r->dlen < 12) {
-		return "has a digest shorter than 12 octets (RFC 8976 2.2.4)";
+		return ZM_SHORT;
 	}
 	uint8_t d[EVP_MAX_MD_SIZE];
 	unsigned dlen = 0;
 	walk_opts_t o = {.zero_serial = false, .ttl = true};
-	if ((*ret = walk(z, zonemd_alg(r), &o, d, &dlen)) != 0) {
-		return "cannot be checked (no memory)";
+	if (walk(z, zonemd_alg(r), &o, d, &dlen) != 0) {
+		return ZM_NOMEM;
 	}
-	if (dlen != r->dlen || memcmp(d, r->digest, dlen) != 0) {
-		return "does not match the zone";
-	}
-	return NULL;
+	return dlen == r->dlen && memcmp(d, r->digest, dlen) == 0 ? ZM_OK : ZM_MISMATCH;
 }
 
 const char *ss_zonemd_status_name(ss_zonemd_status_t st)
@@ -281,23 +288,26 @@ const char *ss_zonemd_status_name(ss_zonemd_status_t st)
 	}
 }
 
-/* The verdict rests on ZONEMD i: its scheme and hash, the reason. */
+/* The verdict rests on ZONEMD m: its scheme and hash, the reason. */
 static void verdict_set(ss_zonemd_verdict_t *v, ss_zonemd_status_t st, const zonemd_t *m,
-                        uint32_t serial, const char *why)
+                        uint32_t serial, zm_why_t why)
 {
+	static const char *const text[] = {
+	    [ZM_OK] = "ZONEMD (scheme %u, hash %u) matches",
+	    [ZM_MALFORMED] = "a ZONEMD is malformed (shorter than serial, scheme and hash)",
+	    [ZM_DUPLICATE] = "more than one ZONEMD with scheme %u and hash %u",
+	    [ZM_UNSUPPORTED] = "no ZONEMD with a supported scheme and hash (scheme %u, hash %u)",
+	    [ZM_SERIAL] = "ZONEMD serial %u is not the SOA serial %u",
+	    [ZM_SHORT] = "ZONEMD digest (scheme %u, hash %u) shorter than 12 octets",
+	    [ZM_MISMATCH] = "ZONEMD digest (scheme %u, hash %u) does not match the zone",
+	    [ZM_NOMEM] = "cannot compute the digest (scheme %u, hash %u)",
+	};
 	v->status = st;
 	v->scheme = m->scheme;
 	v->hash = m->hash;
-	if (st == SS_ZONEMD_VALID) {
-		snprintf(v->detail, sizeof(v->detail),
-		         "ZONEMD (scheme %u, hash %u) matches the zone at serial %u", m->scheme,
-		         m->hash, serial);
-	} else if (m->malformed) {
-		snprintf(v->detail, sizeof(v->detail), "a ZONEMD %s", why);
-	} else {
-		snprintf(v->detail, sizeof(v->detail), "ZONEMD (scheme %u, hash %u, serial %u) %s",
-		         m->scheme, m->hash, m->serial, why);
-	}
+	unsigned a = why == ZM_SERIAL ? m->serial : m->scheme;
+	unsigned b = why == ZM_SERIAL ? serial : m->hash;
+	snprintf(v->detail, sizeof(v->detail), text[why], a, b);
 }
 
 ss_zonemd_status_t ss_zone_zonemd_check(const ss_zone_t *z, ss_zonemd_verdict_t *out)
@@ -314,18 +324,17 @@ ss_zonemd_status_t ss_zone_zonemd_check(const ss_zone_t *z, ss_zonemd_verdict_t 
 	/* RFC 8976 4: one ZONEMD that verifies is enough; a failing supported
 	 * one makes the zone invalid; unsupported ones alone leave it unverified,
 	 * never valid. The first of each kind is the one named. */
-	long invalid = -1, unsupported = -1;
+	bool invalid = false, unsupported = false;
 	for (size_t i = 0; i < n && v.status != SS_ZONEMD_VALID; i++) {
-		int ret = 0;
-		const char *why = zonemd_fails(z, m, n, i, serial, &ret);
+		zm_why_t why = zonemd_fails(z, m, n, i, serial);
 		bool supported = zonemd_alg(&m[i]) != NULL || m[i].malformed;
-		if (why == NULL) {
-			verdict_set(&v, SS_ZONEMD_VALID, &m[i], serial, NULL);
-		} else if (supported && invalid < 0) {
-			invalid = (long)i;
+		if (why == ZM_OK) {
+			verdict_set(&v, SS_ZONEMD_VALID, &m[i], serial, why);
+		} else if (supported && !invalid) {
+			invalid = true;
 			verdict_set(&v, SS_ZONEMD_INVALID, &m[i], serial, why);
-		} else if (!supported && unsupported < 0 && invalid < 0) {
-			unsupported = (long)i;
+		} else if (!supported && !unsupported && !invalid) {
+			unsupported = true;
 			verdict_set(&v, SS_ZONEMD_UNSUPPORTED, &m[i], serial, why);
 		}
 	}
