@@ -24,8 +24,8 @@ static const char xfr_help[] =
     "  -y [ALG:]NAME:SECRET     also try AXFR signed with this key (ALG default\n"
     "                           hmac-sha256)\n"
     "  --no-ixfr                do not try IXFR\n"
-    "  --transfer-deadline DUR  longest whole transfer (default 10m; a bare number\n"
-    "                           counts seconds; --xfr-timeout is the old name)\n"
+    "  --xfr-timeout S          the same as --transfer-deadline S\n"
+    "%s"
     "%s"
     "Output:\n"
     "  --json                   one JSON object per zone\n"
@@ -33,8 +33,8 @@ static const char xfr_help[] =
     "  -h, --help               this help\n"
     "\n"
     "Findings: transfer-open (AXFR without a key works: warning), transfer-refused,\n"
-    "transfer-failed. Exit status as check: 0 ok, 1 warning, 2 critical, 3 unknown\n"
-    "(also for usage errors).\n";
+    "transfer-failed, transfer-too-large. Exit status as check: 0 ok, 1 warning,\n"
+    "2 critical, 3 unknown (also for usage errors).\n";
 
 enum { OPT_NO_IXFR = OPT_NET_LAST + 1 };
 
@@ -55,8 +55,8 @@ static int parse_args(void *arg, int argc, char **argv)
 	    CLI_TSIG_LONGOPT,
 	    CLI_JSON_LONGOPT,
 	    CLI_COLOR_LONGOPT,
+	    CLI_XFR_LONGOPTS,
 	    {"no-ixfr", no_argument, NULL, OPT_NO_IXFR},
-	    {"transfer-deadline", required_argument, NULL, OPT_TRANSFER_DEADLINE},
 	    {"xfr-timeout", required_argument, NULL, OPT_TRANSFER_DEADLINE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -72,7 +72,7 @@ static int parse_args(void *arg, int argc, char **argv)
 	while ((opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
-			printf(xfr_help, cli_net_help);
+			printf(xfr_help, cli_xfr_help, cli_net_help);
 			return 1;
 		case OPT_NO_IXFR:
 			a->no_ixfr = true;
@@ -146,7 +146,6 @@ int cmd_xfr_check(int argc, char **argv)
 	static const cli_steps_t steps = {parse_args, run, done};
 	xfr_args_t a;
 	memset(&a, 0, sizeof(a));
-	a.xfr.deadline_ms = 600000;
 	cli_net_init(&a.net);
 	return cli_command(&steps, &a, argc, argv);
 }

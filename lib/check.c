@@ -689,6 +689,30 @@ static int report_xfr_group(ss_zone_result_t *res, const group_t *g, ss_fcode_t 
 	return ret;
 }
 
+/* Transfers past the memory limit; xfr_error names the limit and the option. */
+static int report_too_large(ss_zone_result_t *res, const group_t *g)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "the transfer is too large: ");
+	for (size_t i = 0; i < g->n; i++) {
+		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
+		label(&msg, g->srv[i]);
+		ss_strbuf_printf(&msg, ": %s", g->srv[i]->xfr_error ? g->srv[i]->xfr_error : "");
+	}
+	int ret = ss_strbuf_ok(&msg)
+	              ? add_group_finding(res, SS_F_TRANSFER_TOO_LARGE, SS_SEV_WARNING, g,
+	                                  "if the zone is that large, raise the limit with "
+	                                  "--max-transfer-size SIZE; if not, the server sends "
+	                                  "without end: check it and its logs",
+	                                  msg.s)
+	              : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	return ret;
+}
+
 /* The transfer that matters: the signed one when a key was given. */
 static ss_xfr_state_t wanted_xfr(const ss_zone_obs_t *o, const ss_server_obs_t *s)
 {
@@ -701,7 +725,7 @@ static int report_transfers(ss_zone_result_t *res)
 	if (!o->xfr_check && !o->content_check) {
 		return 0;
 	}
-	group_t refused = {.n = 0}, failed = {.n = 0}, open = {.n = 0};
+	group_t refused = {.n = 0}, failed = {.n = 0}, open = {.n = 0}, large = {.n = 0};
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		if (!s->has_soa) {
@@ -717,7 +741,7 @@ static int report_transfers(ss_zone_result_t *res)
 		if (st == SS_XFR_REFUSED) {
 			group_add(&refused, s);
 		} else if (st == SS_XFR_FAILED) {
-			group_add(&failed, s);
+			group_add(s->xfr_too_large ? &large : &failed, s);
 		}
 	}
 	/* Refusing strangers is the norm; refusing the key, or a data check the
@@ -733,6 +757,7 @@ static int report_transfers(ss_zone_result_t *res)
 	ret = ret ? ret
 	          : report_xfr_group(res, &failed, SS_F_TRANSFER_FAILED, SS_SEV_WARNING,
 	                             "the transfer failed", "check the server and its logs:");
+	ret = ret ? ret : report_too_large(res, &large);
 	ret =
 	    ret ? ret
 	        : report_xfr_group(res, &open, SS_F_TRANSFER_OPEN, SS_SEV_WARNING,
@@ -1153,7 +1178,7 @@ static int report_sanity(ss_zone_result_t *res)
 }
 
 typedef struct {
-	group_t behind, ahead, undefined, notauth, unreach, servfail;
+	group_t behind, ahead, undefined, notauth, unreach, servfail, local;
 	bool any_soa;
 } sort_t;
 
@@ -1218,7 +1243,8 @@ static void classify(ss_zone_result_t *res, sort_t *st)
 			group_add(&st->notauth, s);
 			break;
 		case SS_VERDICT_UNREACHABLE:
-			group_add(&st->unreach, s);
+			/* Out of open files here says nothing about the server. */
+			group_add(s->error == SS_EMFILE ? &st->local : &st->unreach, s);
 			break;
 		default:
 			break;
@@ -1249,6 +1275,7 @@ int ss_check_analyze(ss_zone_result_t *res)
 	pick_reference(res);
 	sort_t st;
 	st.behind.n = st.ahead.n = st.undefined.n = st.notauth.n = st.unreach.n = st.servfail.n = 0;
+	st.local.n = 0;
 	st.any_soa = false;
 	classify(res, &st);
 	int ret = 0;
@@ -1264,6 +1291,12 @@ int ss_check_analyze(ss_zone_result_t *res)
 	                      "configure the zone on those servers, or remove their names from "
 	                      "the zone's NS set and from the parent's delegation");
 	ret = ret ? ret : report_unreachable(res, &st.unreach, st.any_soa);
+	ret = ret ? ret
+	          : report_list(res, &st.local, SS_F_LOCAL_ERROR, SS_SEV_UNKNOWN,
+	                        "this host ran out of open files and could not ask these "
+	                        "addresses; their state is unknown",
+	                        "raise the open-file limit (ulimit -n; LimitNOFILE= for a "
+	                        "service) or ask fewer servers at once (--max-inflight)");
 	ret = ret ? ret : report_ns_sets(res);
 	ret = ret ? ret : report_primary(res);
 	ret = ret ? ret : report_soa_fields(res);

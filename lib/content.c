@@ -92,6 +92,7 @@ static void transferred(ss_zone_t *zone, const ss_xfr_result_t *r, void *arg)
 		(j->candidate ? c->czones : c->zones)[j->idx] = zone;
 	} else {
 		s->content = SS_CONTENT_FAILED;
+		s->xfr_too_large = r->error == SS_ELIMIT;
 		free(s->xfr_error);
 		if (asprintf(&s->xfr_error, "AXFR%s: %s", c->o.tsig ? " with the key" : "",
 		             r->detail) < 0) {

@@ -142,6 +142,7 @@ typedef struct {
 	ss_xfr_state_t ixfr;      /* IXFR from an older serial */
 	int ixfr_kind;            /* its ss_ixfr_kind_t when ALLOWED */
 	char *xfr_error;          /* owned; why the transfer(s) failed or were refused */
+	bool xfr_too_large;       /* a transfer went past the memory limit (SS_ELIMIT) */
 	uint32_t xfr_serial;      /* serial of the transferred copy */
 	size_t xfr_records;
 	bool has_digest; /* content digest of the transferred copy */
@@ -265,7 +266,9 @@ typedef struct {
 	  "serial 0, an impossible or future date, a Unix time far ahead")                         \
 	X(SS_F_NOTIFY_REFUSED, "notify-refused", "doctor: a secondary refused the NOTIFY")         \
 	X(SS_F_SECONDARY_NOT_TRANSFERRING, "secondary-not-transferring",                           \
-	  "doctor: a NOTIFY acknowledged, no transfer followed")
+	  "doctor: a NOTIFY acknowledged, no transfer followed")                                   \
+	X(SS_F_LOCAL_ERROR, "local-error",                                                         \
+	  "this host could not ask (too many open files): not the servers' fault")
 
 typedef enum {
 #define SS_F_ENUM(id, name, meaning) id,

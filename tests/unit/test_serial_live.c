@@ -1,8 +1,9 @@
 /*
  * The judgment of a live server's SOA answer (serial bump --live), from
  * packets built byte by byte: well-formed ones, and the hostile ones a
- * scripted server sends (empty SOA rdata in class ANY or NONE, truncated
- * rdata, other owners, conflicting serials).
+ * scripted server sends (empty SOA rdata in class ANY or NONE, other
+ * owners, conflicting serials); then the query itself on the engine against
+ * the in-process responder (UDP, TCP after TC, the hostile answer, silence).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 
 #include <soasync/error.h>
 #include <soasync/serial_live.h>
+
+#include "responder.h"
 
 static const uint8_t ZONE[] = "\x07"
                               "example"
@@ -213,12 +216,102 @@ static void test_refusals(void **state)
 	assert_non_null(strstr(l.detail, ss_strerror(SS_ETIMEOUT)));
 }
 
+/* --- the query on the engine, against the responder ------------------------------- */
+
+typedef enum { R_GOOD, R_TC_THEN_TCP, R_EMPTY_ANY, R_SILENT } rmode_t;
+
+typedef struct {
+	rmode_t mode;
+	unsigned udp, tcp;
+} rserver_t;
+
+static void handler(rsp_query_t *q, void *arg)
+{
+	rserver_t *s = arg;
+	*(q->tcp ? &s->tcp : &s->udp) += 1;
+	if (s->mode == R_SILENT || q->pkt == NULL) {
+		return;
+	}
+	if (s->mode == R_EMPTY_ANY) {
+		pkt_t p;
+		begin(&p, KNOT_RCODE_NOERROR, true);
+		memcpy(p.wire, q->wire, 2); /* the query's ID */
+		add_rr(&p, NULL, 0, KNOT_RRTYPE_SOA, KNOT_CLASS_ANY, NULL, 0);
+		rsp_send(q, p.wire, p.len);
+		return;
+	}
+	knot_pkt_t *r = rsp_reply(q, KNOT_RCODE_NOERROR, true);
+	assert_non_null(r);
+	if (s->mode == R_TC_THEN_TCP && !q->tcp) {
+		knot_wire_set_tc(r->wire);
+	} else {
+		assert_int_equal(rsp_add(r, KNOT_ANSWER,
+		                         "example.com. 3600 IN SOA ns. h. "
+		                         "2024010107 1 2 3 4"),
+		                 0);
+	}
+	rsp_send_pkt(q, r);
+}
+
+typedef struct {
+	bool done;
+	ss_live_soa_t res;
+} live_out_t;
+
+static void answered(const ss_live_soa_t *res, void *arg)
+{
+	live_out_t *o = arg;
+	o->res = *res;
+	o->done = true;
+}
+
+static bool live_done(void *arg)
+{
+	return ((live_out_t *)arg)->done;
+}
+
+static ss_live_status_t ask(rmode_t mode, rserver_t *s, live_out_t *o)
+{
+	*s = (rserver_t){.mode = mode};
+	memset(o, 0, sizeof(*o));
+	ss_engine_opts_t eo;
+	ss_engine_opts_default(&eo);
+	eo.timeout_ms = 200;
+	eo.tries = 2;
+	rsp_env_t env;
+	rsp_env_start(&env, handler, s, &eo);
+	assert_int_equal(ss_live_soa_query(env.e, &env.server, ZONE, answered, o), 0);
+	assert_true(rsp_env_run(&env, live_done, o, 10000));
+	return o->res.status;
+}
+
+static void test_query_on_the_engine(void **state)
+{
+	(void)state;
+	rserver_t s;
+	live_out_t o;
+	assert_int_equal(ask(R_GOOD, &s, &o), SS_LIVE_OK);
+	assert_int_equal(o.res.serial, 2024010107u);
+	assert_int_equal(s.udp, 1);
+	assert_int_equal(ask(R_TC_THEN_TCP, &s, &o), SS_LIVE_OK);
+	assert_int_equal(o.res.serial, 2024010107u);
+	assert_int_equal(s.tcp, 1);
+	assert_int_equal(ask(R_EMPTY_ANY, &s, &o), SS_LIVE_BAD_SOA);
+	assert_non_null(strstr(o.res.detail, "class ANY"));
+	assert_int_equal(ask(R_SILENT, &s, &o), SS_LIVE_NO_ANSWER);
+	assert_int_equal(o.res.error, SS_ETIMEOUT);
+	assert_int_equal(s.udp, 2);
+	/* Bad arguments are refused at once. */
+	assert_int_equal(ss_live_soa_query(NULL, NULL, ZONE, answered, &o), SS_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_answer),
 	    cmocka_unit_test(test_empty_rdata_other_class),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_query_on_the_engine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
