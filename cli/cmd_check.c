@@ -29,6 +29,8 @@ static const char check_help[] =
     "Ask every authoritative server address of each ZONE for its SOA and compare the\n"
     "serials (RFC 1982): who is behind, who is ahead, who does not answer, and the fix.\n"
     "The primary's serial is the reference; without a primary, the highest serial.\n"
+    "The primary: --primary, else the SOA MNAME server, unless it answers EDNS EXPIRE\n"
+    "as a secondary (counting down): then the server answering as a primary.\n"
     "\n"
     "Zones:\n"
     "  --zones-from FILE        read zones from FILE, one a line, '#' comments, '-' stdin\n"

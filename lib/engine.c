@@ -1759,3 +1759,8 @@ void ss_engine_close(ss_engine_t *e)
 	uv_close((uv_handle_t *)&e->kick, engine_handle_closed);
 	uv_close((uv_handle_t *)&e->sweep, engine_handle_closed);
 }
+
+void ss_xfr_hold_release(ss_xfr_hold_t *h)
+{
+	ss_xfr_hold_free(h);
+}

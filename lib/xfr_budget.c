@@ -1,9 +1,7 @@
 /*
- * The transfer memory budget: see xfr_budget.h; holds: see engine.h.
+ * The transfer memory budget and its holds: see xfr_budget.h.
  */
 #include <stdlib.h>
-
-#include <soasync/engine.h>
 
 #include "xfr_budget.h"
 
@@ -74,9 +72,9 @@ void ss_xfr_budget_on_give(ss_xfr_budget_t *b, void (*cb)(void *arg), void *arg)
 	b->arg = arg;
 }
 
-ss_xfr_hold_t *ss_xfr_hold_new(ss_xfr_budget_t *b, uint64_t bytes)
+struct ss_xfr_hold *ss_xfr_hold_new(ss_xfr_budget_t *b, uint64_t bytes)
 {
-	ss_xfr_hold_t *h = calloc(1, sizeof(*h));
+	struct ss_xfr_hold *h = calloc(1, sizeof(*h));
 	if (h != NULL) {
 		ss_xfr_budget_ref(b);
 		h->b = b;
@@ -85,7 +83,7 @@ ss_xfr_hold_t *ss_xfr_hold_new(ss_xfr_budget_t *b, uint64_t bytes)
 	return h;
 }
 
-void ss_xfr_hold_release(ss_xfr_hold_t *h)
+void ss_xfr_hold_free(struct ss_xfr_hold *h)
 {
 	if (h == NULL) {
 		return;

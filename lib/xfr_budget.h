@@ -35,4 +35,8 @@ void ss_xfr_budget_on_give(ss_xfr_budget_t *b, void (*cb)(void *arg), void *arg)
 /* A hold of bytes of b (see engine.h); NULL on SS_ENOMEM. */
 struct ss_xfr_hold *ss_xfr_hold_new(ss_xfr_budget_t *b, uint64_t bytes);
 
+/* Give a hold's bytes back and free it (NULL: nothing); ss_xfr_hold_release()
+ * of engine.h. */
+void ss_xfr_hold_free(struct ss_xfr_hold *h);
+
 #endif

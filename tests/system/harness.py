@@ -461,6 +461,7 @@ class Zone:
     notified: bool = True                       # secondary: primary notifies us by default
     hidden: bool = False                        # not in the default NS set
     extra: str = ""                             # raw vendor config lines for this zone
+    mname: Optional[str] = None                 # primary: the SOA MNAME (None: this server)
 
 
 def _endpoint(ep: Endpoint) -> tuple:
@@ -762,7 +763,7 @@ class AuthServer(Daemon):
                 ns: Optional[Sequence] = None, timers: Optional[Timers] = None, ttl: int = 300,
                 allow_transfer: Optional[Sequence] = None, deny_transfer: Sequence = (),
                 notify: Optional[Sequence[Endpoint]] = None, tsig: Optional[TsigKey] = None,
-                hidden: bool = False, extra: str = "") -> Zone:
+                hidden: bool = False, extra: str = "", mname: Optional[str] = None) -> Zone:
         """Serve ``zone`` as primary from a zone file the harness writes.
 
         records        extra zone-file lines (relative to the zone origin), e.g.
@@ -779,6 +780,8 @@ class AuthServer(Daemon):
         tsig           require this key for transfers and sign NOTIFYs with it.
         hidden         leave this server out of the default NS set.
         extra          raw vendor config lines inside this zone's statement.
+        mname          the SOA MNAME (default: this server's name), e.g. a secondary's
+                       name, as a copied template or a moved primary leaves it.
         """
         z = Zone(fqdn(zone), "primary", serial=int(serial) % SERIAL_MOD,
                  records=list(records or []), ns=list(ns) if ns is not None else None,
@@ -786,7 +789,8 @@ class AuthServer(Daemon):
                  allow_transfer=list(allow_transfer) if allow_transfer is not None else None,
                  deny_transfer=list(deny_transfer),
                  notify=[_endpoint(e) for e in notify] if notify is not None else None,
-                 tsig=tsig, hidden=hidden, extra=extra)
+                 tsig=tsig, hidden=hidden, extra=extra,
+                 mname=fqdn(mname) if mname else None)
         self.zones[z.name] = z
         self.fleet._gen += 1
         return z
@@ -871,7 +875,7 @@ class AuthServer(Daemon):
         t = z.timers
         rname = "hostmaster." + (z.name if z.name != "." else "root-servers.")
         lines = [f"$ORIGIN {z.name}", f"$TTL {z.ttl}",
-                 f"@ IN SOA {self.name} {rname} {z.serial} {t.refresh} {t.retry} "
+                 f"@ IN SOA {z.mname or self.name} {rname} {z.serial} {t.refresh} {t.retry} "
                  f"{t.expire} {t.minimum}"]
         lines += [f"@ IN NS {n}" for n in ns]
         seen = set()

@@ -796,11 +796,12 @@ RSP_FN int rsp_sockaddr(const char *ip, uint16_t port, struct sockaddr_storage *
 	                       : uv_ip4_addr(ip, port, (struct sockaddr_in *)ss);
 }
 
-/* A UDP and a TCP socket on one free port of ip; false when none was found. */
+/* A UDP and a TCP socket on one port of ip: *port, or a free one when it is
+ * 0 (set then); false when none was found. */
 RSP_FN bool rsp_bind_pair(const char *ip, int *ufd, int *tfd, uint16_t *port)
 {
 	struct sockaddr_storage ss;
-	if (rsp_sockaddr(ip, 0, &ss) != 0) {
+	if (rsp_sockaddr(ip, *port, &ss) != 0) {
 		return false;
 	}
 	socklen_t sl =
@@ -825,15 +826,20 @@ RSP_FN bool rsp_bind_pair(const char *ip, int *ufd, int *tfd, uint16_t *port)
 	return false;
 }
 
-/* A responder on ip ("127.0.0.1", "::1"), a free port for UDP and TCP.
- * Aborts the test when it cannot listen. */
-RSP_FN rsp_t *rsp_start(uv_loop_t *loop, const char *ip, rsp_handler_t handler, void *arg)
+/* A responder on ip and port (0: a free one) for UDP and TCP, or NULL when
+ * that port is taken: several addresses can share one port (servers found
+ * through glue, which carries none). */
+RSP_FN rsp_t *rsp_start_port(uv_loop_t *loop, const char *ip, uint16_t port, rsp_handler_t handler,
+                             void *arg)
 {
 	rsp_t *r = calloc(1, sizeof(*r));
 	int ufd, tfd;
+	if (r != NULL) {
+		r->port = port;
+	}
 	if (r == NULL || !rsp_bind_pair(ip, &ufd, &tfd, &r->port)) {
-		fprintf(stderr, "responder: cannot listen on %s\n", ip);
-		abort();
+		free(r);
+		return NULL;
 	}
 	r->loop = loop;
 	r->handler = handler;
@@ -851,6 +857,18 @@ RSP_FN rsp_t *rsp_start(uv_loop_t *loop, const char *ip, rsp_handler_t handler, 
 	    uv_listen((uv_stream_t *)&r->tcp, 128, rsp_accept) != 0 ||
 	    uv_udp_recv_start(&r->udp, rsp_alloc, rsp_udp_recv) != 0) {
 		fprintf(stderr, "responder: cannot listen on %s#%u\n", ip, r->port);
+		abort();
+	}
+	return r;
+}
+
+/* A responder on ip ("127.0.0.1", "::1"), a free port for UDP and TCP.
+ * Aborts the test when it cannot listen. */
+RSP_FN rsp_t *rsp_start(uv_loop_t *loop, const char *ip, rsp_handler_t handler, void *arg)
+{
+	rsp_t *r = rsp_start_port(loop, ip, 0, handler, arg);
+	if (r == NULL) {
+		fprintf(stderr, "responder: cannot listen on %s\n", ip);
 		abort();
 	}
 	return r;
