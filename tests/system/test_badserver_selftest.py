@@ -29,6 +29,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import badserver  # noqa: E402
 from badserver import FORGED_SERIAL, GOOD_SERIAL, BadServer  # noqa: E402
+from harness import wait_until  # noqa: E402
 
 ADDR = "127.54.0.1"
 DELAY = 0.02
@@ -858,7 +859,7 @@ def test_stop_is_fast_and_frees_port():
     port = s.port
     conn = tcp_connect(s)
     tcp_send(conn, query("silent.bad.")[0])  # a held connection
-    time.sleep(0.1)
+    wait_until(lambda: s.queries_for("silent.bad.", "tcp"), 2, what="the query to be held")
     t0 = time.monotonic()
     s.stop()
     assert time.monotonic() - t0 < 1.5

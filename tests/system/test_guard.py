@@ -474,7 +474,9 @@ def test_initial_commit(tmp_path):
 
 
 def test_git_outside_repository(tmp_path):
-    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(tmp_path))
+    # git still looks above a ceiling directory that is the current one: the
+    # ceiling is tmp_path's parent (pytest's --basetemp may lie in a work tree)
+    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(tmp_path.parent))
     env.pop("GIT_DIR", None)
     p = run("guard", "--git", cwd=tmp_path, env=env)
     assert p.returncode == 2
