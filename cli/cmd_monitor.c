@@ -203,7 +203,12 @@ static int serve(ss_mon_config_t *cfg, const char *path)
 	return code;
 }
 
-int cmd_monitor(int argc, char **argv)
+typedef struct {
+	const char *path;
+	bool check_only;
+} mon_args_t;
+
+static int parse_args(void *args, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -211,41 +216,58 @@ int cmd_monitor(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *path = NULL;
-	bool check_only = false;
+	mon_args_t *a = args;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			a->path = optarg;
 			break;
 		case 'k':
-			check_only = true;
+			a->check_only = true;
 			break;
 		case 'h':
 			fputs(monitor_help, stdout);
-			return 0;
+			return 1;
 		default:
 			cli_err("monitor: see 'soasync monitor --help'");
-			return EXIT_UNKNOWN;
+			return -1;
 		}
 	}
-	if (path == NULL || optind != argc) {
+	if (a->path == NULL || optind != argc) {
 		cli_err("monitor: %s; see 'soasync monitor --help'",
-		        path == NULL ? "--config FILE is required" : "unexpected arguments");
-		return EXIT_UNKNOWN;
+		        a->path == NULL ? "--config FILE is required" : "unexpected arguments");
+		return -1;
 	}
+	return 0;
+}
+
+static int run(void *args)
+{
+	mon_args_t *a = args;
 	ss_mon_config_t *cfg = NULL;
 	ss_mon_error_t err;
-	if (ss_mon_config_load(path, &cfg, &err) != 0) {
+	if (ss_mon_config_load(a->path, &cfg, &err) != 0) {
 		return config_error(&err, "");
 	}
-	if (check_only) {
-		printf("%s: valid, %zu zones\n", path, cfg->nzones);
+	if (a->check_only) {
+		printf("%s: valid, %zu zones\n", a->path, cfg->nzones);
 		ss_mon_config_free(cfg);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN); /* an alert command that exits early closes its stdin */
-	return serve(cfg, path);
+	return serve(cfg, a->path);
+}
+
+static void done(void *args)
+{
+	(void)args;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	static const cli_steps_t steps = {parse_args, run, done};
+	mon_args_t a = {NULL, false};
+	return cli_command(&steps, &a, argc, argv);
 }
