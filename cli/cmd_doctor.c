@@ -397,8 +397,8 @@ static void step_raised(doctor_t *d)
 	b.opts.policy = d->policy;
 	b.quiet = true;
 	b.origin = d->cur.obs.zone_str;
-	b.opts.has_at_least = d->cur.has_reference;
-	b.opts.at_least = d->cur.reference_serial + 1;
+	b.opts.has_above = d->cur.has_reference;
+	b.opts.above = d->cur.reference_serial;
 	bool ok = cli_now(&b.opts.now) == 0 && confirm(d, what) &&
 	          cli_bump_file(&b, d->zonefile, &old, &next) == 0;
 	if (ok) {

@@ -86,11 +86,14 @@ typedef struct {
 	const char *db;
 	uint64_t since_ms;
 	unsigned last;
+	const char *const *zones;
+	size_t nzones;
 	hist_ctx_t ctx;
 } hist_args_t;
 
-static int parse_args(hist_args_t *a, int argc, char **argv)
+static int parse_args(void *args, int argc, char **argv)
 {
+	hist_args_t *a = args;
 	enum { OPT_DB = 1, OPT_SINCE, OPT_LAST, OPT_HJSON, OPT_EVENTS };
 	static const struct option longopts[] = {
 	    {"db", required_argument, NULL, OPT_DB},
@@ -140,41 +143,51 @@ static int parse_args(hist_args_t *a, int argc, char **argv)
 		cli_err("history: --events goes with --json (the table shows the events anyway)");
 		return -1;
 	}
+	a->zones = (const char *const *)argv + optind;
+	a->nzones = (size_t)(argc - optind);
 	return 0;
 }
 
-int cmd_history(int argc, char **argv)
+static int run(void *args)
 {
-	hist_args_t a;
-	memset(&a, 0, sizeof(a));
-	int ret = parse_args(&a, argc, argv);
-	if (ret != 0) {
-		return ret > 0 ? 0 : EXIT_UNKNOWN;
-	}
+	hist_args_t *a = args;
 	ss_mon_store_t *st = NULL;
 	ss_mon_error_t err;
-	if (ss_mon_store_open_readonly(a.db, &st, &err) != 0) {
+	if (ss_mon_store_open_readonly(a->db, &st, &err) != 0) {
 		char buf[1024];
 		cli_err("%s", ss_mon_error_format(&err, buf, sizeof(buf)));
 		return EXIT_UNKNOWN;
 	}
 	ss_mon_hist_query_t q = {
-	    .zones = (const char *const *)argv + optind,
-	    .nzones = (size_t)(argc - optind),
-	    .since_ms = a.since_ms ? ss_monitor_now_ms(NULL) - (int64_t)a.since_ms : 0,
-	    .last = a.last,
+	    .zones = a->zones,
+	    .nzones = a->nzones,
+	    .since_ms = a->since_ms ? ss_monitor_now_ms(NULL) - (int64_t)a->since_ms : 0,
+	    .last = a->last,
 	};
-	if (!a.ctx.events) {
-		ret = ss_mon_history_serials(st, &q, on_serial, &a.ctx);
+	int ret = 0;
+	if (!a->ctx.events) {
+		ret = ss_mon_history_serials(st, &q, on_serial, &a->ctx);
 	}
-	if (ret == 0 && (!a.ctx.json || a.ctx.events)) {
-		a.ctx.n = 0;
-		ret = ss_mon_history_events(st, &q, on_event, &a.ctx);
+	if (ret == 0 && (!a->ctx.json || a->ctx.events)) {
+		a->ctx.n = 0;
+		ret = ss_mon_history_events(st, &q, on_event, &a->ctx);
 	}
-	free((char *)a.ctx.zone);
 	if (ret != 0) {
-		cli_err("%s: cannot read the history: %s", a.db, ss_strerror(ret));
+		cli_err("%s: cannot read the history: %s", a->db, ss_strerror(ret));
 	}
 	ss_mon_store_close(st);
 	return ret ? EXIT_UNKNOWN : 0;
+}
+
+static void done(void *args)
+{
+	free((char *)((hist_args_t *)args)->ctx.zone);
+}
+
+int cmd_history(int argc, char **argv)
+{
+	static const cli_steps_t steps = {parse_args, run, done};
+	hist_args_t a;
+	memset(&a, 0, sizeof(a));
+	return cli_command(&steps, &a, argc, argv);
 }

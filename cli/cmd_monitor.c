@@ -95,6 +95,26 @@ static void stopped(void *arg)
 	uv_close((uv_handle_t *)&r->intr, NULL);
 }
 
+/* SOASYNC_STATS: the counters on the way out (benchmarks, diagnostics). */
+static void print_stats(ss_monitor_t *m)
+{
+	const ss_mon_counters_t *c = ss_monitor_counters(m);
+	uint64_t errors = 0;
+	for (int i = 0; i < SS_MON_QERR_COUNT; i++) {
+		errors += c->query_errors[i];
+	}
+	fprintf(
+	    stderr,
+	    "soasync: stats: queries %llu checks %llu query_errors %llu (timeout %llu) "
+	    "events %llu notify_accepted %llu alerts_sent %llu alerts_failed %llu "
+	    "db_errors %llu\n",
+	    (unsigned long long)c->queries, (unsigned long long)c->checks,
+	    (unsigned long long)errors, (unsigned long long)c->query_errors[SS_MON_QERR_TIMEOUT],
+	    (unsigned long long)c->events, (unsigned long long)c->notify[SS_MON_NOTIFY_ACCEPTED],
+	    (unsigned long long)c->alerts_sent, (unsigned long long)c->alerts_failed,
+	    (unsigned long long)c->db_errors);
+}
+
 static void on_term(uv_signal_t *h, int sig)
 {
 	run_t *r = h->data;
@@ -102,6 +122,9 @@ static void on_term(uv_signal_t *h, int sig)
 		return;
 	}
 	r->stopping = true;
+	if (getenv("SOASYNC_STATS") != NULL) {
+		print_stats(r->m);
+	}
 	cli_err("monitor: stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	mon_http_stop(r->http);
 	ss_monitor_stop(r->m, stopped, r);
@@ -148,6 +171,9 @@ static int serve(ss_mon_config_t *cfg, const char *path)
 	ss_mon_error_t err;
 	const char *user = cfg->user ? strdup(cfg->user) : NULL;
 	int code = 0;
+	/* The order matters: sockets are bound while still root (the NOTIFY
+	 * port; listen.http of the web layer belongs here too), then the user is
+	 * taken, then the database is opened and created as that user. */
 	if (ss_monitor_new(&loop, cfg, &hooks, &r.m, &err) != 0) {
 		code = config_error(&err, "");
 	} else if (ss_monitor_bind(r.m, &err) != 0) {
@@ -184,7 +210,12 @@ static int serve(ss_mon_config_t *cfg, const char *path)
 	return code;
 }
 
-int cmd_monitor(int argc, char **argv)
+typedef struct {
+	const char *path;
+	bool check_only;
+} mon_args_t;
+
+static int parse_args(void *args, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -192,41 +223,58 @@ int cmd_monitor(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *path = NULL;
-	bool check_only = false;
+	mon_args_t *a = args;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			a->path = optarg;
 			break;
 		case 'k':
-			check_only = true;
+			a->check_only = true;
 			break;
 		case 'h':
 			fputs(monitor_help, stdout);
-			return 0;
+			return 1;
 		default:
 			cli_err("monitor: see 'soasync monitor --help'");
-			return EXIT_UNKNOWN;
+			return -1;
 		}
 	}
-	if (path == NULL || optind != argc) {
+	if (a->path == NULL || optind != argc) {
 		cli_err("monitor: %s; see 'soasync monitor --help'",
-		        path == NULL ? "--config FILE is required" : "unexpected arguments");
-		return EXIT_UNKNOWN;
+		        a->path == NULL ? "--config FILE is required" : "unexpected arguments");
+		return -1;
 	}
+	return 0;
+}
+
+static int run(void *args)
+{
+	mon_args_t *a = args;
 	ss_mon_config_t *cfg = NULL;
 	ss_mon_error_t err;
-	if (ss_mon_config_load(path, &cfg, &err) != 0) {
+	if (ss_mon_config_load(a->path, &cfg, &err) != 0) {
 		return config_error(&err, "");
 	}
-	if (check_only) {
-		printf("%s: valid, %zu zones\n", path, cfg->nzones);
+	if (a->check_only) {
+		printf("%s: valid, %zu zones\n", a->path, cfg->nzones);
 		ss_mon_config_free(cfg);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN); /* an alert command that exits early closes its stdin */
-	return serve(cfg, path);
+	return serve(cfg, a->path);
+}
+
+static void done(void *args)
+{
+	(void)args;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	static const cli_steps_t steps = {parse_args, run, done};
+	mon_args_t a = {NULL, false};
+	return cli_command(&steps, &a, argc, argv);
 }

@@ -47,11 +47,11 @@ typedef struct {
 	const ss_expect_set_t *expect; /* ask every server for these (borrowed) */
 	ss_content_opts_t content;     /* --content, --zonefile, --candidate-primary */
 	unsigned max_zones;            /* zones in progress at once (default 512) */
+	uint16_t port;                 /* of the addresses discovery finds (0: 53; see
+	                                * ss_discover_opts_t) */
 	bool unordered;                /* deliver each zone when it is done, not in the
 	                                * order added (a long-running caller: one slow
 	                                * zone must not hold back the others) */
-	uint16_t port;                 /* of the addresses discovery finds (0: 53; see
-	                                * ss_discover_opts_t) */
 } ss_check_opts_t;
 
 /* A zone's result, borrowed for the duration of the call; the run clears it

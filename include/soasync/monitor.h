@@ -235,7 +235,8 @@ SS_API int ss_monitor_bind(ss_monitor_t *m, ss_mon_error_t *err);
 /*
  * Open the database (creating or migrating it), restore each zone's state
  * from its history, and start checking. Returns 0, SS_EIO (database: err
- * says why), SS_ENOMEM.
+ * says why), SS_EINVAL (no resolver for zones that need discovery),
+ * SS_ENOMEM.
  */
 SS_API int ss_monitor_start(ss_monitor_t *m, ss_mon_error_t *err);
 
@@ -308,7 +309,7 @@ SS_API const char *ss_mon_qerr_name(ss_mon_qerr_t q);
 typedef struct {
 	const char *name; /* NS name(s), comma separated; may be NULL */
 	ss_addr_t address;
-	bool is_primary;
+	bool is_primary;      /* the check model took it as the primary (primary_role) */
 	ss_verdict_t verdict; /* the check model's; SS_VERDICT_NONE before the first check */
 	bool has_serial;      /* it answered with the zone's SOA */
 	uint32_t serial;

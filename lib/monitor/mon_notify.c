@@ -85,12 +85,18 @@ static void answer(const mon_notify_ctx_t *ctx, knot_pkt_t *q, int rcode, uint16
 		knot_wire_set_aa(a->wire);
 	}
 	int ret = KNOT_EOK;
-	if (q->tsig_rr != NULL && rcode == KNOT_RCODE_NOERROR && ctx->tsig != NULL) {
+	/* As Knot's server: a verified query, or one only too old or new
+	 * (BADTIME, with our time in the answer), gets a signed answer. */
+	if (q->tsig_rr != NULL && ctx->tsig != NULL &&
+	    (rcode == KNOT_RCODE_NOERROR || tsig_rcode == KNOT_RCODE_BADTIME)) {
 		uint8_t digest[64]; /* HMAC-SHA512 at most */
 		size_t dlen = sizeof(digest);
-		ret = knot_tsig_sign(
-		    a->wire, &a->size, a->max_size, knot_tsig_rdata_mac(q->tsig_rr),
-		    knot_tsig_rdata_mac_length(q->tsig_rr), digest, &dlen, ctx->tsig, 0, 0);
+		uint64_t signed_at =
+		    tsig_rcode == KNOT_RCODE_BADTIME ? knot_tsig_rdata_time_signed(q->tsig_rr) : 0;
+		ret =
+		    knot_tsig_sign(a->wire, &a->size, a->max_size, knot_tsig_rdata_mac(q->tsig_rr),
+		                   knot_tsig_rdata_mac_length(q->tsig_rr), digest, &dlen, ctx->tsig,
+		                   tsig_rcode, signed_at);
 	} else if (q->tsig_rr != NULL && tsig_rcode != 0) {
 		ret = knot_tsig_add(a->wire, &a->size, a->max_size, tsig_rcode, q->tsig_rr);
 	}

@@ -149,7 +149,7 @@ static int build_servers(const mon_zstate_t *st, const ss_zone_result_t *res, ss
 		const ss_mon_server_t *old = find_server(st->servers, st->nservers, &s->addr);
 		ss_mon_server_t *d = &v[i];
 		d->address = s->addr;
-		d->is_primary = s->is_primary;
+		d->is_primary = s->primary_role; /* taken as the primary, not only named */
 		d->verdict = s->verdict;
 		d->has_serial = s->has_soa;
 		d->serial = s->soa.serial;

@@ -100,6 +100,9 @@ enum {
 	Q_CONV_NEVER,
 	Q_SERVER_SET,
 	Q_EVENT_ADD,
+	Q_LOAD_ZONE,
+	Q_LOAD_SERVERS,
+	Q_LOAD_OPEN,
 	Q_COUNT
 };
 
@@ -134,6 +137,17 @@ static const char *const SQL[Q_COUNT] = {
     [Q_EVENT_ADD] = "INSERT INTO events(zone_id, time_ms, kind, serial, old_serial, address,"
                     " name, lag_ms, status, previous, code, severity, message)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [Q_LOAD_ZONE] = "SELECT status, status_since_ms, reference, reference_since_ms,"
+                    " reference_via, findings FROM zones WHERE id = ?1",
+    [Q_LOAD_SERVERS] = "SELECT address, name, unreachable_since_ms, last_converged_ms,"
+                       " last_lag_ms FROM servers WHERE zone_id = ?1",
+    /* Only the last MON_MAX_OPEN serials can still be waited for. */
+    [Q_LOAD_OPEN] = "SELECT s.id, s.serial, s.first_seen_ms, c.address, c.name, c.converged_ms,"
+                    " c.never, s.via, s.timed_out FROM (SELECT * FROM serials WHERE zone_id = ?1"
+                    " ORDER BY first_seen_ms DESC, id DESC LIMIT ?2) s JOIN convergence c ON"
+                    " c.serial_id = s.id WHERE EXISTS (SELECT 1 FROM convergence p WHERE"
+                    " p.serial_id = s.id AND p.converged_ms IS NULL AND p.never = 0) ORDER BY"
+                    " s.first_seen_ms, s.id",
 };
 
 struct ss_mon_store {
@@ -645,35 +659,27 @@ static int query(ss_mon_store_t *st, const char *sql, sqlite3_stmt **out)
 
 static int load_zone_row(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 {
-	sqlite3_stmt *s = NULL;
-	int ret = query(st,
-	                "SELECT status, status_since_ms, reference, reference_since_ms,"
-	                " reference_via, findings FROM zones WHERE id = ?1",
-	                &s);
-	if (ret == 0) {
-		sqlite3_bind_int64(s, 1, zid);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			zs->status = status_parse(col_text(s, 0));
-			zs->status_since_ms = sqlite3_column_int64(s, 1);
-			zs->has_reference = sqlite3_column_type(s, 2) != SQLITE_NULL;
-			zs->reference = (uint32_t)sqlite3_column_int64(s, 2);
-			zs->reference_since_ms = sqlite3_column_int64(s, 3);
-			zs->reference_via = via_parse(col_text(s, 4));
-			findings_parse(col_text(s, 5), zs->finding);
-			zs->checked = zs->has_reference;
-		}
+	sqlite3_stmt *s = st->q[Q_LOAD_ZONE];
+	sqlite3_bind_int64(s, 1, zid);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		zs->status = status_parse(col_text(s, 0));
+		zs->status_since_ms = sqlite3_column_int64(s, 1);
+		zs->has_reference = sqlite3_column_type(s, 2) != SQLITE_NULL;
+		zs->reference = (uint32_t)sqlite3_column_int64(s, 2);
+		zs->reference_since_ms = sqlite3_column_int64(s, 3);
+		zs->reference_via = via_parse(col_text(s, 4));
+		findings_parse(col_text(s, 5), zs->finding);
+		zs->checked = zs->has_reference;
 	}
-	sqlite3_finalize(s);
-	return ret;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SS_EIO;
 }
 
 static int load_servers(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 {
-	sqlite3_stmt *s = NULL;
-	int ret = query(st,
-	                "SELECT address, name, unreachable_since_ms, last_converged_ms,"
-	                " last_lag_ms FROM servers WHERE zone_id = ?1",
-	                &s);
+	sqlite3_stmt *s = st->q[Q_LOAD_SERVERS];
+	int ret = 0;
 	sqlite3_bind_int64(s, 1, zid);
 	while (ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
 		ss_mon_server_t v = {.last_lag_ms = -1};
@@ -692,7 +698,7 @@ static int load_servers(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 		v.last_lag_ms = sqlite3_column_int64(s, 4);
 		grown[zs->nservers++] = v;
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return ret;
 }
 
@@ -717,15 +723,10 @@ static int add_waiter(mon_serial_t *o, sqlite3_stmt *s)
 /* The serials still waited for (a pending convergence row), oldest first. */
 static int load_open(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 {
-	sqlite3_stmt *s = NULL;
-	int ret = query(st,
-	                "SELECT s.id, s.serial, s.first_seen_ms, c.address, c.name, c.converged_ms,"
-	                " c.never, s.via, s.timed_out FROM serials s JOIN convergence c ON"
-	                " c.serial_id = s.id WHERE s.zone_id = ?1 AND s.id IN (SELECT serial_id"
-	                " FROM convergence WHERE converged_ms IS NULL AND never = 0) ORDER BY"
-	                " s.first_seen_ms, s.id",
-	                &s);
+	sqlite3_stmt *s = st->q[Q_LOAD_OPEN];
+	int ret = 0;
 	sqlite3_bind_int64(s, 1, zid);
+	sqlite3_bind_int(s, 2, MON_MAX_OPEN);
 	int64_t last = 0;
 	while (ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
 		if (sqlite3_column_int64(s, 0) != last) {
@@ -746,7 +747,7 @@ static int load_open(ss_mon_store_t *st, int64_t zid, mon_zstate_t *zs)
 		}
 		ret = add_waiter(&zs->open[zs->nopen - 1], s);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return ret;
 }
 
@@ -821,16 +822,58 @@ static const char *zone_filter_sql(const ss_mon_hist_query_t *q)
 	return q->nzones ? " AND z.name = ?3" : "";
 }
 
-static int each_zone(const ss_mon_hist_query_t *q, size_t *i, char **name)
+/* Run the query (bound: ?1 since, ?2 last, ?3 the zone when filtered) once,
+ * or once per zone asked for, and hand each row to row(); a non-zero return
+ * from row() stops (positive: asked to, negative: an error). */
+typedef int (*row_fn)(sqlite3_stmt *s, void *arg);
+
+static int per_zone(sqlite3_stmt *s, const ss_mon_hist_query_t *q, row_fn row, void *arg)
 {
-	*name = NULL;
-	if (q->nzones == 0) {
-		return *i == 0 ? 0 : 1;
+	size_t rounds = q->nzones ? q->nzones : 1;
+	int ret = 0;
+	for (size_t i = 0; i < rounds && ret == 0; i++) {
+		char *zone = NULL;
+		if (q->nzones > 0 && mon_zone_name_norm(q->zones[i], &zone) == SS_ENOMEM) {
+			return SS_ENOMEM;
+		}
+		sqlite3_bind_int64(s, 1, q->since_ms);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)q->last);
+		if (q->nzones > 0) {
+			bind_text(s, 3, zone); /* NULL (not a name): no rows */
+		}
+		while (ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
+			ret = row(s, arg);
+		}
+		sqlite3_reset(s);
+		free(zone);
 	}
-	if (*i >= q->nzones) {
-		return 1;
+	return ret < 0 ? ret : 0;
+}
+
+typedef struct {
+	sqlite3_stmt *conv;
+	hservers_t h;
+	ss_mon_hist_serial_cb cb;
+	void *arg;
+} serial_rows_t;
+
+static int serial_row(sqlite3_stmt *s, void *arg)
+{
+	serial_rows_t *sr = arg;
+	ss_mon_hist_serial_t row = {
+	    .zone = col_text(s, 0),
+	    .serial = (uint32_t)sqlite3_column_int64(s, 2),
+	    .first_seen_ms = sqlite3_column_int64(s, 3),
+	    .via = via_parse(col_text(s, 4)),
+	};
+	int ret = serial_servers(sqlite3_column_int64(s, 1), row.first_seen_ms, &sr->h, sr->conv);
+	row.servers = sr->h.v;
+	row.nservers = sr->h.n;
+	if (ret == 0 && sr->cb(&row, sr->arg) != 0) {
+		ret = 1;
 	}
-	return mon_zone_name_norm(q->zones[*i], name) == SS_ENOMEM ? SS_ENOMEM : 0;
+	hservers_clear(&sr->h);
+	return ret;
 }
 
 int ss_mon_history_serials(ss_mon_store_t *st, const ss_mon_hist_query_t *q,
@@ -844,48 +887,18 @@ int ss_mon_history_serials(ss_mon_store_t *st, const ss_mon_hist_query_t *q,
 	         " s.zone_id WHERE s.first_seen_ms >= ?1%s) WHERE ?2 = 0 OR nth <= ?2 ORDER BY"
 	         " name, first_seen_ms, id",
 	         zone_filter_sql(q));
-	sqlite3_stmt *s = NULL, *c = NULL;
+	sqlite3_stmt *s = NULL;
+	serial_rows_t sr = {.cb = cb, .arg = arg};
 	int ret = query(st, sql, &s);
 	ret = ret ? ret
 	          : query(st,
 	                  "SELECT address, name, converged_ms, never FROM convergence WHERE"
 	                  " serial_id = ?1",
-	                  &c);
-	hservers_t h = {0};
-	int stop = 0;
-	for (size_t zi = 0; ret == 0 && !stop; zi++) {
-		char *zone = NULL;
-		if ((ret = each_zone(q, &zi, &zone)) != 0) {
-			ret = ret == 1 ? 0 : ret;
-			break;
-		}
-		sqlite3_bind_int64(s, 1, q->since_ms);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)q->last);
-		if (zone != NULL) {
-			bind_text(s, 3, zone);
-		}
-		while (ret == 0 && !stop && sqlite3_step(s) == SQLITE_ROW) {
-			ss_mon_hist_serial_t row = {
-			    .zone = col_text(s, 0),
-			    .serial = (uint32_t)sqlite3_column_int64(s, 2),
-			    .first_seen_ms = sqlite3_column_int64(s, 3),
-			    .via = via_parse(col_text(s, 4)),
-			};
-			ret = serial_servers(sqlite3_column_int64(s, 1), row.first_seen_ms, &h, c);
-			row.servers = h.v;
-			row.nservers = h.n;
-			stop = ret == 0 ? cb(&row, arg) : 0;
-			hservers_clear(&h);
-		}
-		sqlite3_reset(s);
-		free(zone);
-		if (q->nzones == 0) {
-			break;
-		}
-	}
-	free(h.v);
+	                  &sr.conv);
+	ret = ret ? ret : per_zone(s, q, serial_row, &sr);
+	free(sr.h.v);
 	sqlite3_finalize(s);
-	sqlite3_finalize(c);
+	sqlite3_finalize(sr.conv);
 	return ret;
 }
 
@@ -918,6 +931,19 @@ static void event_from_row(sqlite3_stmt *s, ss_mon_event_t *e)
 	e->message = col_text(s, 12);
 }
 
+typedef struct {
+	ss_mon_hist_event_cb cb;
+	void *arg;
+} event_rows_t;
+
+static int event_row(sqlite3_stmt *s, void *arg)
+{
+	event_rows_t *er = arg;
+	ss_mon_event_t e;
+	event_from_row(s, &e);
+	return e.kind < SS_MON_EV_COUNT && er->cb(&e, er->arg) != 0 ? 1 : 0;
+}
+
 int ss_mon_history_events(ss_mon_store_t *st, const ss_mon_hist_query_t *q, ss_mon_hist_event_cb cb,
                           void *arg)
 {
@@ -932,30 +958,9 @@ int ss_mon_history_events(ss_mon_store_t *st, const ss_mon_hist_query_t *q, ss_m
 	         " ORDER BY name, time_ms, id",
 	         zone_filter_sql(q));
 	sqlite3_stmt *s = NULL;
+	event_rows_t er = {cb, arg};
 	int ret = query(st, sql, &s);
-	int stop = 0;
-	for (size_t zi = 0; ret == 0 && !stop; zi++) {
-		char *zone = NULL;
-		if ((ret = each_zone(q, &zi, &zone)) != 0) {
-			ret = ret == 1 ? 0 : ret;
-			break;
-		}
-		sqlite3_bind_int64(s, 1, q->since_ms);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)q->last);
-		if (zone != NULL) {
-			bind_text(s, 3, zone);
-		}
-		while (!stop && sqlite3_step(s) == SQLITE_ROW) {
-			ss_mon_event_t e;
-			event_from_row(s, &e);
-			stop = e.kind < SS_MON_EV_COUNT ? cb(&e, arg) : 0;
-		}
-		sqlite3_reset(s);
-		free(zone);
-		if (q->nzones == 0) {
-			break;
-		}
-	}
+	ret = ret ? ret : per_zone(s, q, event_row, &er);
 	sqlite3_finalize(s);
 	return ret;
 }

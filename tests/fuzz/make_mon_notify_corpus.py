@@ -3,6 +3,7 @@
 allowed, bit 1: a key required) and a packet to the NOTIFY listener, well-formed
 and hostile. Run: /usr/bin/python3 tests/fuzz/make_mon_notify_corpus.py"""
 import os
+import time
 
 import dns.flags
 import dns.message
@@ -53,6 +54,13 @@ def main():
         "garbage": b"\x01" + bytes(range(256)),
         "trailing": b"\x01" + good + b"\x00\x00\x00",
     }
+    # Signed in 2020: outside any fudge, BADTIME for ever (the answer is signed).
+    now = time.time
+    time.time = lambda: 1600000000.0
+    try:
+        cases["signed_badtime"] = b"\x03" + notify(key=KEY)
+    finally:
+        time.time = now
     for name, data in cases.items():
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(data)

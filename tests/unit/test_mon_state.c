@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include <soasync/checkrun.h>
+
 #include "mon_fixture.h"
 
 static void test_start_then_change_by_poll(void **state)
@@ -274,6 +276,47 @@ static void test_no_primary_and_close(void **state)
 	fx_free(&f);
 }
 
+/* What the monitor keeps of a discovery between polls (checkrun.h). */
+static void test_copy_discovery(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	result(&r, 5, (const int64_t[]){4, -1}, 2);
+	ss_zone_obs_t *o = &r.obs;
+	o->have_ns_sets = true;
+	o->mname = strdup("ns1.example.test.");
+	o->discovery_detail = strdup("partly");
+	o->parent_ns = calloc(1, sizeof(*o->parent_ns));
+	o->parent_ns[0] = knot_dname_from_str_alloc("ns1.example.test.");
+	o->nparent_ns = 1;
+	o->unresolved_ns = calloc(1, sizeof(*o->unresolved_ns));
+	o->unresolved_ns[0] = strdup("ns9.example.test.");
+	o->nunresolved_ns = 1;
+	ss_zone_result_t c;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(ss_obs_copy_discovery(&c.obs, o), 0);
+	assert_int_equal(c.obs.nservers, 3);
+	assert_true(c.obs.servers[0].is_primary);
+	assert_string_equal(c.obs.servers[1].name, "ns2.example.test.");
+	assert_int_equal(c.obs.servers[1].origin, SS_ORIGIN_CHILD);
+	/* no answers copied: the next poll asks again */
+	assert_false(c.obs.servers[1].has_soa);
+	assert_int_equal(c.obs.servers[1].kind, SS_ANS_NONE);
+	assert_int_equal(c.obs.servers[1].rcode, -1);
+	assert_true(c.obs.have_ns_sets);
+	assert_string_equal(c.obs.mname, "ns1.example.test.");
+	assert_string_equal(c.obs.discovery_detail, "partly");
+	assert_int_equal(c.obs.nparent_ns, 1);
+	assert_true(knot_dname_is_equal(c.obs.parent_ns[0], o->parent_ns[0]));
+	assert_int_equal(c.obs.nchild_ns, 0);
+	assert_string_equal(c.obs.unresolved_ns[0], "ns9.example.test.");
+	/* the copy is independent of the original */
+	ss_zone_result_clear(&r);
+	assert_string_equal(c.obs.servers[1].name, "ns2.example.test.");
+	assert_null(c.obs.servers[2].name);
+	ss_zone_result_clear(&c);
+}
+
 static void test_helpers(void **state)
 {
 	(void)state;
@@ -331,6 +374,7 @@ int main(void)
 	    cmocka_unit_test(test_cap_and_removed_server),
 	    cmocka_unit_test(test_discovery_failure_keeps_state),
 	    cmocka_unit_test(test_no_primary_and_close),
+	    cmocka_unit_test(test_copy_discovery),
 	    cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
