@@ -278,6 +278,30 @@ def test_prometheus_sees_exactly_the_laggard(web_fleet, monitor, tmp_path):
         prom.close()
 
 
+def test_metrics_parse_with_prometheus_parsers(web_fleet, monitor):
+    """The live exposition through promtool's linter and prometheus_client."""
+    prom_client = pytest.importorskip("prometheus_client.parser")
+    lag, new = make_laggard(web_fleet, monitor)
+    status, headers, body = monitor.get("/metrics")
+    assert status == 200, status
+    assert headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8", headers
+    lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                          timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    fams = {f.name: f for f in prom_client.text_string_to_metric_families(body.decode())}
+    for name in ("soasync_zone_status", "soasync_serial", "soasync_reference_serial",
+                 "soasync_server_behind", "soasync_lag_seconds", "soasync_expire_seconds",
+                 "soasync_findings", "soasync_notify_received", "soasync_queries",
+                 "soasync_query_errors", "soasync_checks", "soasync_check_duration_seconds",
+                 "soasync_build_info", "soasync_convergence_seconds"):
+        assert name in fams, (name, sorted(fams))
+    behind = {s.labels["address"] for s in fams["soasync_server_behind"].samples if s.value == 1}
+    assert behind == {lag.addr}, behind
+    lagging = [s for s in fams["soasync_lag_seconds"].samples
+               if s.labels["address"] == lag.addr and s.labels["zone"] == ZONE]
+    assert len(lagging) == 1 and lagging[0].value > 0, lagging
+
+
 # --------------------------------------------------------------------------
 # the API
 
