@@ -343,7 +343,7 @@ static void head_row(wbuf_t *b, const matrix_t *m)
 		wbuf_html(b, m->cols[i].name ? m->cols[i].name : "");
 		wbuf_puts(b, "</span><span class=\"sa\">");
 		wbuf_html(b, ss_addr_format(&m->cols[i].addr, a, sizeof(a)));
-		wbuf_puts(b, m->cols[i].primary ? " · primary" : "");
+		wbuf_puts(b, m->cols[i].primary ? "</span><span class=\"role\">primary" : "");
 		wbuf_puts(b, "</span></th>");
 	}
 	wbuf_puts(b, "</tr></thead>\n");
