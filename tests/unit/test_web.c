@@ -107,8 +107,7 @@ static void test_metrics_families(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 20), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 20, &src), 0);
 	char *m = metrics_all(&src, 1 << 20, NULL);
 	char v[64], key[256];
 	for (size_t i = 0; i < NFAM; i++) {
@@ -176,8 +175,7 @@ static void test_metrics_steps(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 200), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 200, &src), 0);
 	size_t steps = 0;
 	char *whole = metrics_all(&src, 1 << 24, NULL);
 	char *parts = metrics_all(&src, 300, &steps);
@@ -196,8 +194,7 @@ static void test_metrics_reload(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 100), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 100, &src), 0);
 	metrics_cursor_t c;
 	metrics_cursor_init(&c, "x");
 	wbuf_t b = {0};
@@ -225,8 +222,7 @@ static void test_metrics_reload_per_address(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 50), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 50, &src), 0);
 	metrics_cursor_t c;
 	metrics_cursor_init(&c, "x");
 	wbuf_t b = {0};
@@ -250,8 +246,7 @@ static void test_metrics_escape_site_per_zone(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 4), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 4, &src), 0);
 	char weird[] = "a\"b\\c\nd.example.";
 	fx.zones[1].name = weird;
 	fx.cfg.site = "fra\"1";
@@ -313,8 +308,7 @@ static void test_api_cache(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 40), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 40, &src), 0);
 	api_cache_t *cache = api_cache_new();
 	char *cold = api_text(&src, 700, NULL);
 	char *first = api_text(&src, 700, cache);
@@ -359,8 +353,7 @@ static void test_api_zones(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 30), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 30, &src), 0);
 	json_t *doc = api_all(&src, 500);
 	json_t *zones = json_object_get(doc, "zones");
 	assert_int_equal(json_array_size(zones), 30);
@@ -397,8 +390,7 @@ static void test_api_zone_history(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 3), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 3, &src), 0);
 	json_t *o = render_api_zone_full(&src, &fx.zones[0], 3);
 	assert_non_null(o);
 	json_t *h = json_object_get(o, "history");
@@ -432,8 +424,7 @@ static void test_dashboard_matrix(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 120), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 120, &src), 0);
 	char weird[] = "<b>\"x.example.";
 	fx.zones[119].name = weird;
 	dash_opts_t o = {.refresh_s = 5};
@@ -476,8 +467,7 @@ static void test_zone_page(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 4), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 4, &src), 0);
 	dash_opts_t o = {.refresh_s = 10};
 	wbuf_t b = {0};
 	/* zone 0 carries the history; give it zone 3's laggard too */
@@ -679,8 +669,7 @@ static void test_server(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 5000), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 5000, &src), 0);
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	ss_addr_t addr;
@@ -759,8 +748,7 @@ static void test_server_bind_error(void **state)
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
-	assert_int_equal(fx_web_init(&fx, 1), 0);
-	fx_web_source(&fx, &src);
+	assert_int_equal(fx_web_setup(&fx, 1, &src), 0);
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	ss_addr_t addr;

@@ -304,4 +304,14 @@ static inline void fx_web_source(fx_web_t *fx, web_source_t *src)
 	                      .events = fx_events};
 }
 
+/* fx_web_init() and the source over it, in one. 0 or -1. */
+static inline int fx_web_setup(fx_web_t *fx, size_t n, web_source_t *src)
+{
+	if (fx_web_init(fx, n) != 0) {
+		return -1;
+	}
+	fx_web_source(fx, src);
+	return 0;
+}
+
 #endif
