@@ -50,6 +50,18 @@ json_t *jo_ascii(json_t *slot, const char *text)
 	return slot;
 }
 
+/* text with every byte >= 0x80 as '?' (malloc'd), for text that is not UTF-8. */
+static char *ascii_copy(const char *text)
+{
+	char *copy = strdup(text);
+	for (char *p = copy; p && *p; p++) {
+		if ((unsigned char)*p >= 0x80) {
+			*p = '?';
+		}
+	}
+	return copy;
+}
+
 json_t *jo_text(json_t *slot, const char *text)
 {
 	if (text == NULL) {
@@ -58,18 +70,27 @@ json_t *jo_text(json_t *slot, const char *text)
 	if (strcmp(json_string_value(slot), text) == 0 || json_string_set(slot, text) == 0) {
 		return slot;
 	}
-	char *copy = strdup(text);
+	char *copy = ascii_copy(text);
 	if (copy == NULL) {
 		return json_null();
-	}
-	for (char *p = copy; *p; p++) {
-		if ((unsigned char)*p >= 0x80) {
-			*p = '?';
-		}
 	}
 	json_string_set_nocheck(slot, copy);
 	free(copy);
 	return slot;
+}
+
+json_t *jo_new_text(const char *text)
+{
+	if (text == NULL) {
+		return json_null();
+	}
+	json_t *v = json_string(text);
+	if (v == NULL) {
+		char *copy = ascii_copy(text);
+		v = copy ? json_string_nocheck(copy) : NULL;
+		free(copy);
+	}
+	return v;
 }
 
 json_t *jo_int(json_t *slot, json_int_t v)

@@ -37,6 +37,10 @@ json_t *jo_ascii(json_t *slot, const char *text);
  * as UTF-8, invalid bytes replaced by '?'. */
 json_t *jo_text(json_t *slot, const char *text);
 
+/* A new string from text from elsewhere (NULL: json null), invalid UTF-8
+ * bytes replaced by '?'; NULL out of memory. */
+json_t *jo_new_text(const char *text);
+
 /* An integer (real) slot set to v; returns the slot. */
 json_t *jo_int(json_t *slot, json_int_t v);
 json_t *jo_real(json_t *slot, double v);

@@ -49,6 +49,9 @@ void render_nagios_free(nagios_t *n);
 
 /* The findings array of a result (new reference). */
 json_t *render_findings_json(const ss_zone_result_t *res);
+/* The same for any list of findings (the monitor's open findings): each
+ * {code, severity, servers, message, fix}. New reference; NULL out of memory. */
+json_t *render_findings_array(const ss_finding_t *f, size_t n);
 
 /* One line per expected RRset (check --expect). */
 void render_expect_text(FILE *f, const ss_zone_result_t *res);

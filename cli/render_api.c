@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jsonout.h"
+#include "render.h"
 #include "render_history.h"
 #include "web.h"
 
@@ -19,30 +20,6 @@
 static json_t *ascii(const char *s)
 {
 	return s ? json_string_nocheck(s) : json_null();
-}
-
-/* Text that may hold anything: invalid UTF-8 shown as '?'. */
-static json_t *text(const char *s)
-{
-	if (s == NULL) {
-		return json_null();
-	}
-	json_t *v = json_string(s);
-	if (v != NULL) {
-		return v;
-	}
-	char *copy = strdup(s);
-	if (copy == NULL) {
-		return NULL;
-	}
-	for (char *p = copy; *p; p++) {
-		if ((unsigned char)*p >= 0x80) {
-			*p = '?';
-		}
-	}
-	v = json_string(copy);
-	free(copy);
-	return v;
 }
 
 static json_t *time_or_null(int64_t ms)
@@ -60,30 +37,6 @@ static json_t *address(const ss_addr_t *a)
 {
 	char buf[SS_ADDR_STRLEN];
 	return json_string_nocheck(ss_addr_format(a, buf, sizeof(buf)));
-}
-
-json_t *render_api_findings(const ss_finding_t *f, size_t n)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		json_t *servers = json_array(), *o = json_object();
-		for (size_t k = 0; servers != NULL && k < f[i].nservers; k++) {
-			json_array_append_new(servers, address(&f[i].servers[k]));
-		}
-		if (o == NULL || servers == NULL) {
-			json_decref(o);
-			json_decref(servers);
-			json_decref(arr);
-			return NULL;
-		}
-		SET(o, "code", ascii(ss_fcode_name(f[i].id)));
-		SET(o, "severity", ascii(ss_severity_name(f[i].severity)));
-		SET(o, "servers", servers);
-		SET(o, "message", text(f[i].message ? f[i].message : ""));
-		SET(o, "fix", text(f[i].fix));
-		json_array_append_new(arr, o);
-	}
-	return arr;
 }
 
 static json_t *server_json(const ss_mon_server_t *s, int64_t now_ms)
@@ -114,7 +67,7 @@ static json_t *server_json(const ss_mon_server_t *s, int64_t now_ms)
 json_t *render_api_zone(const ss_mon_zone_t *z, int64_t now_ms)
 {
 	json_t *o = json_object(), *servers = json_array();
-	json_t *findings = render_api_findings(z->findings, z->nfindings);
+	json_t *findings = render_findings_array(z->findings, z->nfindings);
 	if (o == NULL || servers == NULL || findings == NULL) {
 		json_decref(o);
 		json_decref(servers);
@@ -299,7 +252,7 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 		}
 	}
 	jo_put(tm->obj, "servers", tm->servers);
-	json_t *findings = render_api_findings(z->findings, z->nfindings);
+	json_t *findings = render_findings_array(z->findings, z->nfindings);
 	if (findings == NULL) {
 		return NULL;
 	}
@@ -453,7 +406,7 @@ void api_cursor_clear(api_cursor_t *c)
 static void head(const web_source_t *src, wbuf_t *out)
 {
 	const ss_mon_config_t *cfg = src->config(src->ctx);
-	json_t *site = cfg && cfg->site ? text(cfg->site) : json_null();
+	json_t *site = cfg && cfg->site ? jo_new_text(cfg->site) : json_null();
 	char t[32];
 	wbuf_puts(out, "{\"time\":\"");
 	wbuf_puts(out, web_time(src->now_ms(src->ctx), t, sizeof(t)));

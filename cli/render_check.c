@@ -234,19 +234,6 @@ static void add_expect_json(json_t *server, const ss_zone_obs_t *o, const ss_ser
 	json_object_set_new(server, "expect", arr);
 }
 
-static json_t *finding_json(const ss_finding_t *f)
-{
-	json_t *servers = json_array();
-	for (size_t i = 0; servers && i < f->nservers; i++) {
-		char a[SS_ADDR_STRLEN];
-		json_array_append_new(servers,
-		                      json_string(ss_addr_format(&f->servers[i], a, sizeof(a))));
-	}
-	return json_pack("{s:s, s:s, s:o, s:s, s:o}", "code", f->code, "severity",
-	                 ss_severity_name(f->severity), "servers", servers, "message",
-	                 f->message ? f->message : "", "fix", str_or_null(f->fix));
-}
-
 static json_t *names_json(knot_dname_t *const *names, size_t n)
 {
 	json_t *a = json_array();
@@ -258,13 +245,36 @@ static json_t *names_json(knot_dname_t *const *names, size_t n)
 	return a;
 }
 
+json_t *render_findings_array(const ss_finding_t *f, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		json_t *servers = json_array(), *o = json_object();
+		for (size_t k = 0; servers != NULL && k < f[i].nservers; k++) {
+			char a[SS_ADDR_STRLEN];
+			json_array_append_new(servers, json_string_nocheck(ss_addr_format(
+			                                   &f[i].servers[k], a, sizeof(a))));
+		}
+		if (o == NULL || servers == NULL) {
+			json_decref(o);
+			json_decref(servers);
+			json_decref(arr);
+			return NULL;
+		}
+		jo_put(o, "code", jo_static(ss_fcode_name(f[i].id)));
+		jo_put(o, "severity", jo_static(ss_severity_name(f[i].severity)));
+		json_object_set_new_nocheck(o, "servers", servers);
+		json_object_set_new_nocheck(o, "message",
+		                            jo_new_text(f[i].message ? f[i].message : ""));
+		json_object_set_new_nocheck(o, "fix", jo_new_text(f[i].fix));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 json_t *render_findings_json(const ss_zone_result_t *res)
 {
-	json_t *findings = json_array();
-	for (size_t i = 0; findings && i < res->nfindings; i++) {
-		json_array_append_new(findings, finding_json(&res->findings[i]));
-	}
-	return findings;
+	return render_findings_array(res->findings, res->nfindings);
 }
 
 static void check_json_clear(check_json_t *w)

@@ -190,8 +190,6 @@ json_t *render_api_zone(const ss_mon_zone_t *z, int64_t now_ms);
 json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t now_ms);
 /* One zone with its history: the last `last` serials and events (0: all). */
 json_t *render_api_zone_full(const web_source_t *src, const ss_mon_zone_t *z, size_t last);
-/* The findings array, in check --json's vocabulary. */
-json_t *render_api_findings(const ss_finding_t *f, size_t n);
 
 /* The dashboard: the zones x servers matrix (query: the filter text, may be
  * NULL; status: only zones of that status name, may be NULL) and a zone
