@@ -423,7 +423,7 @@ def test_many_idle_connections(web_fleet, monitor):
         t0 = time.monotonic()
         status, _, body = monitor.get("/api/v1/zones", timeout=5)
         assert status == 200 and json.loads(body)["zones"], body[:200]
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - t0 < 5.0, "the idle connections held up another client"
         harness.wait_until(lambda: checks_total(monitor) > before, 20, 0.2, "checks go on")
         # most of them were closed by the monitor at once (per-address limit)
         closed = 0
