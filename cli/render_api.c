@@ -16,7 +16,7 @@
 
 #define SET(o, k, v) json_object_set_new_nocheck((o), (k), (v))
 
-/* An ASCII string we produced (names in presentation form, addresses). */
+/* An ASCII string we produced (enum names, addresses). */
 static json_t *ascii(const char *s)
 {
 	return s ? json_string_nocheck(s) : json_null();
@@ -46,7 +46,7 @@ static json_t *server_json(const ss_mon_server_t *s, int64_t now_ms)
 	if (o == NULL) {
 		return NULL;
 	}
-	SET(o, "name", ascii(s->name));
+	SET(o, "name", jo_new_text(s->name));
 	SET(o, "address", json_string_nocheck(ss_addr_ntop(&s->address, a, sizeof(a))));
 	SET(o, "port", json_integer(ss_addr_port(&s->address)));
 	SET(o, "primary", json_boolean(s->is_primary));
@@ -77,7 +77,7 @@ json_t *render_api_zone(const ss_mon_zone_t *z, int64_t now_ms)
 	for (size_t i = 0; i < z->nservers; i++) {
 		json_array_append_new(servers, server_json(&z->servers[i], now_ms));
 	}
-	SET(o, "zone", ascii(z->name));
+	SET(o, "zone", jo_new_text(z->name));
 	SET(o, "status", ascii(z->checked ? ss_status_name(z->status) : "unknown"));
 	SET(o, "status_since", time_or_null(z->status_since_ms));
 	SET(o, "checked", json_boolean(z->checked));
@@ -215,7 +215,7 @@ static json_t *list_server(api_tmpl_t *t, size_t i, const ss_mon_server_t *s, in
 	jo_ascii(st->address, a);
 	jo_int(st->port, ss_addr_port(&s->address));
 	int64_t lag = ss_mon_lag_ms(s, now_ms);
-	jo_put(st->obj, "name", jo_ascii(st->name, s->name));
+	jo_put(st->obj, "name", jo_text(st->name, s->name));
 	jo_put(st->obj, "address", st->address);
 	jo_put(st->obj, "port", st->port);
 	jo_put(st->obj, "primary", json_boolean(s->is_primary));
@@ -234,7 +234,7 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 		return NULL;
 	}
 	api_tmpl_t *tm = c->tmpl;
-	jo_put(tm->obj, "zone", jo_ascii(tm->zone, z->name));
+	jo_put(tm->obj, "zone", jo_text(tm->zone, z->name));
 	jo_put(tm->obj, "status",
 	       jo_static(ss_status_name(z->checked ? z->status : SS_STATUS_UNKNOWN)));
 	jo_put(tm->obj, "checked", json_boolean(z->checked));

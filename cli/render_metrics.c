@@ -17,8 +17,9 @@ typedef struct {
 	const char *site;
 	const char *version;
 	int64_t now_ms;
-	bool comma;          /* a label was written in the current series */
-	const double *le_of; /* the bounds le[] was formatted from */
+	bool comma;           /* a label was written in the current series */
+	const char *valid[2]; /* names last found valid UTF-8 (zone, server) */
+	const double *le_of;  /* the bounds le[] was formatted from */
 	char le[SS_MON_HIST_MAX][24];
 } mctx_t;
 
@@ -35,16 +36,37 @@ static void begin(wbuf_t *b, mctx_t *c, const char *name, const char *suffix)
 		wbuf_puts(b, "{site=\"");
 		wbuf_label(b, c->site);
 		wbuf_putc(b, '"');
-		c->comma = true;
+		c->comma = true; /* (the site: checked in every series, it is short) */
 	}
 }
 
+/* A label whose value we made (enum names, addresses, bounds): ASCII. */
 static void label(wbuf_t *b, mctx_t *c, const char *key, const char *value)
 {
 	wbuf_putc(b, c->comma ? ',' : '{');
 	wbuf_puts(b, key);
 	wbuf_add(b, "=\"", 2);
-	wbuf_label(b, value);
+	wbuf_label_utf8(b, value);
+	wbuf_putc(b, '"');
+	c->comma = true;
+}
+
+/* A label whose value came from elsewhere (zone and NS names, the site):
+ * checked as UTF-8, once per name and step (each name stands in many series). */
+static void label_text(wbuf_t *b, mctx_t *c, const char *key, const char *value)
+{
+	wbuf_putc(b, c->comma ? ',' : '{');
+	wbuf_puts(b, key);
+	wbuf_add(b, "=\"", 2);
+	if (value != NULL && (value == c->valid[0] || value == c->valid[1])) {
+		wbuf_label_utf8(b, value);
+	} else if (value != NULL && web_utf8_valid(value)) {
+		c->valid[1] = c->valid[0];
+		c->valid[0] = value;
+		wbuf_label_utf8(b, value);
+	} else {
+		wbuf_label(b, value);
+	}
 	wbuf_putc(b, '"');
 	c->comma = true;
 }
@@ -96,7 +118,7 @@ static void zone_label(wbuf_t *b, mctx_t *c, const char *name, const char *suffi
                        const ss_mon_zone_t *z)
 {
 	begin(b, c, name, suffix);
-	label(b, c, "zone", z->name);
+	label_text(b, c, "zone", z->name);
 }
 
 static void server_labels(wbuf_t *b, mctx_t *c, const char *name, const ss_mon_zone_t *z,
@@ -104,7 +126,7 @@ static void server_labels(wbuf_t *b, mctx_t *c, const char *name, const ss_mon_z
 {
 	char a[SS_ADDR_STRLEN];
 	zone_label(b, c, name, NULL, z);
-	label(b, c, "server", s->name ? s->name : "");
+	label_text(b, c, "server", s->name ? s->name : "");
 	label(b, c, "address", web_addr(&s->address, a, sizeof(a)));
 }
 
@@ -124,14 +146,14 @@ static void histogram(wbuf_t *b, mctx_t *c, const char *name, const ss_mon_zone_
 		cum += h->counts[i];
 		begin(b, c, name, "_bucket");
 		if (z != NULL) {
-			label(b, c, "zone", z->name);
+			label_text(b, c, "zone", z->name);
 		}
 		label(b, c, "le", c->le[i]);
 		end_u64(b, c, cum);
 	}
 	begin(b, c, name, "_sum");
 	if (z != NULL) {
-		label(b, c, "zone", z->name);
+		label_text(b, c, "zone", z->name);
 	}
 	/* seconds to the millisecond, like every other time here */
 	if (isfinite(h->sum) && fabs(h->sum) < 9e12) {
@@ -141,7 +163,7 @@ static void histogram(wbuf_t *b, mctx_t *c, const char *name, const ss_mon_zone_
 	}
 	begin(b, c, name, "_count");
 	if (z != NULL) {
-		label(b, c, "zone", z->name);
+		label_text(b, c, "zone", z->name);
 	}
 	end_u64(b, c, h->count);
 }
@@ -296,7 +318,7 @@ static void g_build(wbuf_t *b, mctx_t *c, const ss_mon_counters_t *k)
 {
 	(void)k;
 	begin(b, c, "soasync_build_info", NULL);
-	label(b, c, "version", c->version ? c->version : "");
+	label_text(b, c, "version", c->version ? c->version : "");
 	end_u64(b, c, 1);
 }
 

@@ -84,8 +84,12 @@ void wbuf_i64(wbuf_t *b, int64_t v);
 #define wbuf_printf ss_strbuf_printf
 void wbuf_free(wbuf_t *b);
 
-/* A Prometheus label value: backslash, double quote and newline escaped. */
+/* A Prometheus label value: backslash, double quote and newline escaped,
+ * bytes that are not UTF-8 as '?'. */
 void wbuf_label(wbuf_t *b, const char *s);
+/* The same for a value known to be valid UTF-8. */
+void wbuf_label_utf8(wbuf_t *b, const char *s);
+bool web_utf8_valid(const char *s);
 /* HTML text or attribute value (double-quoted): & < > " ' escaped. */
 void wbuf_html(wbuf_t *b, const char *s);
 /* A URL path segment: everything but unreserved characters %-encoded. */

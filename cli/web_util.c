@@ -59,9 +59,62 @@ static void escaped(wbuf_t *b, const char *s, const escape_t *e)
 	}
 }
 
-void wbuf_label(wbuf_t *b, const char *s)
+/* The length of a valid UTF-8 sequence at p, 0 if there is none. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n = p[0] < 0x80       ? 1
+	           : p[0] >> 5 == 6  ? 2
+	           : p[0] >> 4 == 14 ? 3
+	           : p[0] >> 3 == 30 ? 4
+	                             : 0;
+	for (size_t i = 1; i < n; i++) {
+		if (p[i] >> 6 != 2) {
+			return 0;
+		}
+	}
+	return n;
+}
+
+bool web_utf8_valid(const char *s)
+{
+	const unsigned char *q = (const unsigned char *)(s ? s : "");
+	while (*q != '\0') {
+		size_t n = utf8_len(q);
+		if (n == 0) {
+			return false;
+		}
+		q += n;
+	}
+	return true;
+}
+
+void wbuf_label_utf8(wbuf_t *b, const char *s)
 {
 	escaped(b, s ? s : "", &label_escape);
+}
+
+/* Label values are UTF-8 in the format: anything else becomes '?'. */
+void wbuf_label(wbuf_t *b, const char *s)
+{
+	if (web_utf8_valid(s)) {
+		wbuf_label_utf8(b, s);
+		return;
+	}
+	char *copy = strdup(s);
+	if (copy == NULL) {
+		b->failed = true;
+		return;
+	}
+	for (unsigned char *c = (unsigned char *)copy; *c;) {
+		size_t n = utf8_len(c);
+		if (n == 0) {
+			*c++ = '?';
+		} else {
+			c += n;
+		}
+	}
+	wbuf_label_utf8(b, copy);
+	free(copy);
 }
 
 void wbuf_html(wbuf_t *b, const char *s)
