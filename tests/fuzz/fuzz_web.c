@@ -100,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_api(&src);
 		dash_opts_t o = {.filter = part[2], .status = part[3], .refresh_s = 5};
 		wbuf_t b = {0};
-		if (render_dashboard(&src, &o, &b) != 0 || render_zone_page(&src, &fx.zones[3], &o, &b) != 0) {
+		if (render_dashboard(&src, &o, &b) != 0 ||
+		    render_zone_page(&src, &fx.zones[3], &o, &b) != 0) {
 			abort();
 		}
 		wbuf_free(&b);
