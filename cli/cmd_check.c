@@ -29,6 +29,8 @@ static const char check_help[] =
     "Ask every authoritative server address of each ZONE for its SOA and compare the\n"
     "serials (RFC 1982): who is behind, who is ahead, who does not answer, and the fix.\n"
     "The primary's serial is the reference; without a primary, the highest serial.\n"
+    "The primary: --primary, else the SOA MNAME server, unless it answers EDNS EXPIRE\n"
+    "as a secondary (counting down): then the server answering as a primary.\n"
     "\n"
     "Zones:\n"
     "  --zones-from FILE        read zones from FILE, one a line, '#' comments, '-' stdin\n"
@@ -42,6 +44,7 @@ static const char check_help[] =
     "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign the transfers (ALG default\n"
     "                           hmac-sha256)\n"
     "  --query-limit N          RRsets asked of a server refusing transfers (5000)\n"
+    "%s"
     "%s"
     "%s"
     "Output:\n"
@@ -106,6 +109,7 @@ typedef struct {
 	ss_addr_t *candidates;
 	size_t ncandidates;
 	ss_content_opts_t content;
+	cli_xfr_t xfr;
 } check_args_t;
 
 /* A broken --zonefile is a usage error, named by file and line, before any query. */
@@ -142,6 +146,7 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	    CLI_TSIG_LONGOPT,
 	    CLI_JSON_LONGOPT,
 	    CLI_COLOR_LONGOPT,
+	    CLI_XFR_LONGOPTS,
 	    {"zones-from", required_argument, NULL, OPT_ZONES_FROM},
 	    {"nagios", no_argument, NULL, OPT_NAGIOS},
 	    {"no-vendor", no_argument, NULL, OPT_NO_VENDOR},
@@ -159,14 +164,15 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	                   .tsig = &a->tsig,
 	                   .expect = &a->expect,
 	                   .json = &json,
-	                   .color = &a->color};
+	                   .color = &a->color,
+	                   .xfr = &a->xfr};
 	int opt = 0, r = 0;
 	unsigned v = 0;
 	while (r == 0 &&
 	       (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
-			printf(check_help, cli_net_help, cli_expect_help);
+			printf(check_help, cli_xfr_help, cli_net_help, cli_expect_help);
 			return 1;
 		case OPT_ZONES_FROM:
 			a->zones_from = optarg;
@@ -283,7 +289,11 @@ static void print_stats(ss_engine_t *e)
 static int run(check_args_t *a, const zone_list_t *zones)
 {
 	uv_loop_t loop;
-	uv_loop_init(&loop);
+	int lret = uv_loop_init(&loop);
+	if (lret != 0) {
+		cli_err("cannot start the event loop: %s", uv_strerror(lret));
+		return -1;
+	}
 	ss_engine_t *e = ss_engine_new(&loop, &a->net.eng);
 	ss_check_opts_t copts = {
 	    .resolver = a->net.resolver,

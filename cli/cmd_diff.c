@@ -39,7 +39,13 @@ static const char diff_help[] =
     "  --tsig-key FILE, -y [ALG:]NAME:SECRET   sign the AXFR with this key (ALG\n"
     "                                          default hmac-sha256)\n"
     "  -b, --source ADDR                       send from this address\n"
-    "  --timeout MS                            longest silence (default 1500)\n"
+    "  --timeout MS                            longest silence: no byte for that\n"
+    "                                          long (default 1500)\n"
+    "  --transfer-deadline DUR                 longest transfer (90s, 10m; default\n"
+    "                                          10m)\n"
+    "  --max-transfer-size SIZE                memory both transfers may hold at\n"
+    "                                          once (K, M, G; default 1G); past it\n"
+    "                                          the diff fails (exit 2)\n"
     "  -h, --help      this help\n"
     "\n"
     "Exit status: 0 the zones are the same, 1 they differ, 2 error.\n";
@@ -53,12 +59,14 @@ typedef struct {
 	json_t *side[2]; /* only_in_a, only_in_b */
 	cli_net_t net;   /* for transfers */
 	cli_tsig_t tsig;
+	cli_xfr_t xfr;
 } diff_ctx_t;
 
 typedef struct {
 	const char *arg;
 	const knot_dname_t *origin;
 	const diff_ctx_t *ctx;
+	cli_session_t *sess; /* for transfers: one for both, so they share the memory limit */
 	ss_zone_t *zone;
 	int ret;
 	ss_zone_error_t err;
@@ -90,17 +98,12 @@ static int load_transfer(source_t *s, const knot_dname_t *origin)
 		         "expected @ADDR or @ADDR#PORT (an IPv4 or IPv6 address)");
 		return SS_EADDR;
 	}
-	cli_session_t sess;
-	if (cli_session_open(&sess, &s->ctx->net) != 0) {
-		return SS_ENOMEM;
-	}
 	xfr_wait_t w = {s, false};
-	int ret = ss_zone_transfer(sess.e, &o, transferred, &w);
+	int ret = ss_zone_transfer(s->sess->e, &o, transferred, &w);
 	if (ret == 0) {
-		cli_session_run(&sess);
+		cli_session_run(s->sess);
 		ret = w.done ? s->ret : SS_EXFR;
 	}
-	cli_session_close(&sess);
 	return ret;
 }
 
@@ -153,6 +156,11 @@ static int load_both(source_t src[2], const diff_ctx_t *ctx)
 	}
 	pthread_t th;
 	bool both_files = src[0].arg[0] != '@' && src[1].arg[0] != '@';
+	cli_session_t sess;
+	if (!both_files && cli_session_open(&sess, &ctx->net) != 0) {
+		return -1;
+	}
+	src[0].sess = src[1].sess = both_files ? NULL : &sess;
 	bool threaded = both_files && pthread_create(&th, NULL, load_thread, &src[1]) == 0;
 	for (int i = 0; i < 2; i++) {
 		if (src[i].arg[0] != '@' && !(threaded && i == 1)) {
@@ -170,6 +178,9 @@ static int load_both(source_t src[2], const diff_ctx_t *ctx)
 			}
 			load_thread(&src[i]);
 		}
+	}
+	if (!both_files) {
+		cli_session_close(&sess);
 	}
 	int ret = 0;
 	for (int i = 0; i < 2; i++) {
@@ -277,11 +288,16 @@ static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
 	    CLI_JSON_LONGOPT,
 	    CLI_TSIG_LONGOPT,
 	    CLI_QUERY_TIMEOUT_LONGOPT,
+	    CLI_XFR_LONGOPTS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	/* Of the network options only the source and the timeout apply (-b too). */
-	cli_shared_t sh = {.cmd = "diff", .net = &ctx->net, .tsig = &ctx->tsig, .json = &ctx->json};
+	cli_shared_t sh = {.cmd = "diff",
+	                   .net = &ctx->net,
+	                   .tsig = &ctx->tsig,
+	                   .json = &ctx->json,
+	                   .xfr = &ctx->xfr};
 	int opt = 0;
 	while ((opt = cli_getopt(argc, argv, "hb:y:", longopts, &sh)) >= 0) {
 		switch (opt) {

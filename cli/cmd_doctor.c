@@ -60,6 +60,7 @@ static const char doctor_help[] =
     "                           (default 2m; 90s, 1500ms...; a bare number counts\n"
     "                           seconds, here and in --notify-wait)\n"
     "%s"
+    "%s"
     "Output:\n"
     "  --json                   one JSON object: steps, findings, actions\n"
     "  -h, --help               this help\n"
@@ -85,6 +86,7 @@ typedef struct {
 	/* the arguments */
 	cli_net_t net;
 	cli_tsig_t tsig;
+	cli_xfr_t xfr;
 	bool fix, yes, json;
 	const char *reload_cmd, *zonefile, *zone;
 	ss_bump_policy_t policy;
@@ -113,6 +115,7 @@ static int parse_args(doctor_t *d, int argc, char **argv)
 	    CLI_NET_LONGOPTS,
 	    CLI_TSIG_LONGOPT,
 	    CLI_JSON_LONGOPT,
+	    CLI_XFR_LONGOPTS,
 	    {"fix", no_argument, NULL, OPT_FIX},
 	    {"yes", no_argument, NULL, OPT_YES},
 	    {"reload-cmd", required_argument, NULL, OPT_RELOAD},
@@ -127,13 +130,14 @@ static int parse_args(doctor_t *d, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	cli_shared_t sh = {.cmd = "doctor", .net = &d->net, .tsig = &d->tsig, .json = &d->json};
+	cli_shared_t sh = {
+	    .cmd = "doctor", .net = &d->net, .tsig = &d->tsig, .json = &d->json, .xfr = &d->xfr};
 	int opt = 0, r = 0;
 	while (r == 0 &&
 	       (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
-			printf(doctor_help, cli_net_help);
+			printf(doctor_help, cli_xfr_help, cli_net_help);
 			return 1;
 		case OPT_FIX:
 			d->fix = true;

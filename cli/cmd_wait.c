@@ -30,6 +30,7 @@ static const char wait_help[] =
     "                           servers serve the target)\n"
     "%s"
     "%s"
+    "%s"
     "Output:\n"
     "  --json                   one JSON object at the end\n"
     "  -q, --quiet              no progress line (it is shown only on a terminal)\n"
@@ -50,6 +51,7 @@ typedef struct {
 	const char *zone;
 	cli_expect_t expect;
 	ss_expect_set_t expect_set;
+	cli_xfr_t xfr;
 } wait_args_t;
 
 static int parse_dead(wait_args_t *a, const char *arg)
@@ -74,6 +76,7 @@ static int parse_args(wait_args_t *a, int argc, char **argv)
 	    CLI_NET_LONGOPTS,
 	    CLI_EXPECT_LONGOPTS,
 	    CLI_JSON_LONGOPT,
+	    CLI_XFR_LONGOPTS,
 	    {"serial", required_argument, NULL, OPT_SERIAL},
 	    {"deadline", required_argument, NULL, OPT_DEADLINE},
 	    /* the older name of --deadline, kept working */
@@ -83,13 +86,14 @@ static int parse_args(wait_args_t *a, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	cli_shared_t sh = {.cmd = "wait", .net = &a->net, .expect = &a->expect, .json = &a->json};
+	cli_shared_t sh = {
+	    .cmd = "wait", .net = &a->net, .expect = &a->expect, .json = &a->json, .xfr = &a->xfr};
 	int opt = 0, r = 0;
 	while (r == 0 &&
 	       (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hq", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
-			printf(wait_help, cli_expect_help, cli_net_help);
+			printf(wait_help, cli_expect_help, cli_xfr_help, cli_net_help);
 			return 1;
 		case OPT_SERIAL:
 			r = cli_parse_serial("--serial", optarg, &a->serial);

@@ -27,7 +27,8 @@ static const char xfr_help[] =
     "  -y [ALG:]NAME:SECRET     also try AXFR signed with this key (ALG default\n"
     "                           hmac-sha256)\n"
     "  --no-ixfr                do not try IXFR\n"
-    "  --xfr-timeout S          longest transfer (default 600)\n"
+    "  --xfr-timeout S          the same as --transfer-deadline S\n"
+    "%s"
     "%s"
     "Output:\n"
     "  --json                   one JSON object per zone\n"
@@ -35,7 +36,8 @@ static const char xfr_help[] =
     "  -h, --help               this help\n"
     "\n"
     "Findings: transfer-open (AXFR without a key works: warning), transfer-refused,\n"
-    "transfer-failed. Exit status as check: 0 ok, 1 warning, 2 critical, 3 unknown.\n";
+    "transfer-failed, transfer-too-large. Exit status as check: 0 ok, 1 warning,\n"
+    "2 critical, 3 unknown.\n";
 
 enum { OPT_NO_IXFR = OPT_NET_LAST + 1, OPT_XFR_TIMEOUT };
 
@@ -46,6 +48,7 @@ typedef struct {
 	unsigned xfr_timeout_s;
 	cli_color_t color;
 	const char *zone;
+	cli_xfr_t xfr;
 } xfr_args_t;
 
 static int parse_args(xfr_args_t *a, int argc, char **argv)
@@ -56,6 +59,7 @@ static int parse_args(xfr_args_t *a, int argc, char **argv)
 	    CLI_TSIG_LONGOPT,
 	    CLI_JSON_LONGOPT,
 	    CLI_COLOR_LONGOPT,
+	    CLI_XFR_LONGOPTS,
 	    {"no-ixfr", no_argument, NULL, OPT_NO_IXFR},
 	    {"xfr-timeout", required_argument, NULL, OPT_XFR_TIMEOUT},
 	    {"help", no_argument, NULL, 'h'},
@@ -65,13 +69,14 @@ static int parse_args(xfr_args_t *a, int argc, char **argv)
 	                   .net = &a->net,
 	                   .tsig = &a->tsig,
 	                   .json = &a->json,
-	                   .color = &a->color};
+	                   .color = &a->color,
+	                   .xfr = &a->xfr};
 	int opt = 0, r = 0;
 	while (r == 0 &&
 	       (opt = cli_getopt(argc, argv, CLI_NET_SHORTOPTS "hy:", longopts, &sh)) >= 0) {
 		switch (opt) {
 		case 'h':
-			printf(xfr_help, cli_net_help);
+			printf(xfr_help, cli_xfr_help, cli_net_help);
 			return 1;
 		case OPT_NO_IXFR:
 			a->no_ixfr = true;
@@ -215,7 +220,6 @@ int cmd_xfr_check(int argc, char **argv)
 {
 	xfr_args_t a;
 	memset(&a, 0, sizeof(a));
-	a.xfr_timeout_s = 600;
 	cli_net_init(&a.net);
 	int ret = parse_args(&a, argc, argv);
 	int code = ret > 0 ? EXIT_OK_ : ret < 0 ? EXIT_UNKNOWN : run(&a);

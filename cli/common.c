@@ -92,10 +92,11 @@ int cli_parse_size(const char *opt, const char *arg, uint64_t min, uint64_t max,
 }
 
 const char cli_xfr_help[] =
-    "      --max-transfer-size SIZE  memory all zone transfers held at once may take\n"
-    "                                (K, M, G suffixes; default 1G); past it the\n"
-    "                                transfer fails as transfer-too-large\n"
-    "      --transfer-deadline DUR   longest whole transfer (e.g. 90s, 10m; default 10m)\n";
+    "Transfers:\n"
+    "  --max-transfer-size SIZE  memory the zone transfers may hold at once (K, M, G\n"
+    "                           suffixes; default 1G); past it: transfer-too-large\n"
+    "  --transfer-deadline DUR  longest whole transfer (90s, 10m; default 10m); the\n"
+    "                           query time-out is the longest silence within it\n";
 
 int cli_parse_addr(const char *opt, const char *arg, ss_addr_t *out)
 {
@@ -430,16 +431,24 @@ static int shared_option(const cli_shared_t *sh, int opt, const char *arg)
 		return parse_color(arg, sh->color) ? -1 : 1;
 	}
 	if (sh->xfr && opt == OPT_MAX_TRANSFER_SIZE) {
-		return cli_parse_size("--max-transfer-size", arg, 4096, UINT64_C(1) << 40,
-		                      &sh->xfr->max_bytes)
-		           ? -1
-		           : 1;
+		if (cli_parse_size("--max-transfer-size", arg, 4096, UINT64_C(1) << 40,
+		                   &sh->xfr->max_bytes) != 0) {
+			return -1;
+		}
+		if (sh->net != NULL) {
+			sh->net->eng.xfr_budget = sh->xfr->max_bytes;
+		}
+		return 1;
 	}
 	if (sh->xfr && opt == OPT_TRANSFER_DEADLINE) {
-		return cli_parse_duration("--transfer-deadline", arg, 1000, 1000, 86400000,
-		                          &sh->xfr->deadline_ms)
-		           ? -1
-		           : 1;
+		if (cli_parse_duration("--transfer-deadline", arg, 1000, 1000, 86400000,
+		                       &sh->xfr->deadline_ms) != 0) {
+			return -1;
+		}
+		if (sh->net != NULL) {
+			sh->net->eng.xfr_deadline_ms = (unsigned)sh->xfr->deadline_ms;
+		}
+		return 1;
 	}
 	return 0;
 }

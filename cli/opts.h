@@ -149,7 +149,8 @@ typedef struct {
 	cli_expect_t *expect; /* --expect, --expect-file, --expect-absent */
 	bool *json;           /* --json */
 	cli_color_t *color;   /* --color WHEN */
-	cli_xfr_t *xfr;       /* --max-transfer-size, --transfer-deadline */
+	cli_xfr_t *xfr;       /* --max-transfer-size, --transfer-deadline; with net,
+	                       * also into net->eng (xfr_budget, xfr_deadline_ms) */
 } cli_shared_t;
 
 enum { OPT_TSIG = 950, OPT_JSON, OPT_COLOR };

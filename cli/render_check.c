@@ -37,6 +37,34 @@ static const char *content_name(ss_content_t c)
 	return NULL;
 }
 
+static const char *zonemd_status_name(ss_zonemd_status_t st)
+{
+	switch (st) {
+	case SS_ZONEMD_VALID:
+		return "valid";
+	case SS_ZONEMD_INVALID:
+		return "invalid";
+	case SS_ZONEMD_UNSUPPORTED:
+		return "unsupported";
+	case SS_ZONEMD_ABSENT:
+		break;
+	}
+	return "absent";
+}
+
+/* The ZONEMD verdict on one copy, with the scheme and algorithm of each record. */
+static json_t *zonemd_json(ss_zonemd_status_t st, const char *detail, const ss_zonemd_list_t *l)
+{
+	json_t *rrs = json_array();
+	for (size_t i = 0; rrs && i < l->n && i < SS_ZONEMD_LIST_MAX; i++) {
+		json_array_append_new(rrs, json_pack("{s:i, s:i}", "scheme", l->rr[i].scheme,
+		                                     "algorithm", l->rr[i].algorithm));
+	}
+	return json_pack("{s:s, s:o, s:o, s:I}", "status", zonemd_status_name(st), "detail",
+	                 str_or_null(detail), "records", rrs ? rrs : json_null(), "count",
+	                 (json_int_t)l->n);
+}
+
 /* The transfer and content fields, when a content check ran. */
 static void add_content_json(json_t *o, const ss_server_obs_t *s)
 {
@@ -56,6 +84,10 @@ static void add_content_json(json_t *o, const ss_server_obs_t *s)
 	if (s->has_digest) {
 		json_object_set_new(o, "xfr_serial", json_integer(s->xfr_serial));
 		json_object_set_new(o, "records", json_integer((json_int_t)s->xfr_records));
+	}
+	if (s->content == SS_CONTENT_DIGEST) {
+		json_object_set_new(o, "zonemd",
+		                    zonemd_json(s->zonemd, s->zonemd_detail, &s->zonemd_list));
 	}
 }
 
@@ -80,7 +112,8 @@ static json_t *server_json(const ss_server_obs_t *s)
 	if (o == NULL) {
 		return NULL;
 	}
-	json_object_set_new(o, "primary", json_boolean(s->is_primary));
+	json_object_set_new(o, "primary", json_boolean(s->primary_role));
+	json_object_set_new(o, "verdict", json_string(ss_verdict_name(s->verdict)));
 	json_object_set_new(o, "tcp", json_boolean(s->tcp));
 	if (s->version) {
 		json_object_set_new(o, "version", json_string(s->version));
@@ -164,22 +197,28 @@ json_t *render_check_json_obj(const ss_zone_result_t *res)
 		add_expect_json(sj, o, &o->servers[i]);
 		json_array_append_new(servers, sj);
 	}
-	json_t *obj =
-	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "zone", o->zone_str ? o->zone_str : "",
-	              "status", ss_status_name(res->status), "primary",
-	              res->has_primary ? json_string(ss_addr_format(&res->primary, pa, sizeof(pa)))
-	                               : json_null(),
-	              "reference_serial",
-	              res->has_reference ? json_integer(res->reference_serial) : json_null(),
-	              "servers", servers, "findings", findings);
+	json_t *obj = json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "zone", o->zone_str ? o->zone_str : "", "status",
+	    ss_status_name(res->status), "primary",
+	    res->has_primary ? json_string(ss_addr_format(&res->primary, pa, sizeof(pa)))
+	                     : json_null(),
+	    "primary_why",
+	    res->has_primary ? json_string(ss_primary_why_name(res->primary_why)) : json_null(),
+	    "reference_serial",
+	    res->has_reference ? json_integer(res->reference_serial) : json_null(), "servers",
+	    servers, "findings", findings);
 	if (obj != NULL && o->zonefile != NULL) {
-		json_object_set_new(obj, "zonefile",
-		                    json_pack("{s:s, s:o, s:b, s:i}", "path", o->zonefile, "serial",
-		                              o->has_zonefile_serial
-		                                  ? json_integer(o->zonefile_serial)
-		                                  : json_null(),
-		                              "differs", o->zonefile_differs, "records_differing",
-		                              (int)o->zonefile_ndiff));
+		json_t *zf = json_pack(
+		    "{s:s, s:o, s:b, s:i}", "path", o->zonefile, "serial",
+		    o->has_zonefile_serial ? json_integer(o->zonefile_serial) : json_null(),
+		    "differs", o->zonefile_differs, "records_differing", (int)o->zonefile_ndiff);
+		if (zf != NULL && o->zonefile_error == NULL) {
+			json_object_set_new(zf, "zonemd",
+			                    zonemd_json(o->zonefile_zonemd,
+			                                o->zonefile_zonemd_detail,
+			                                &o->zonefile_zonemd_list));
+		}
+		json_object_set_new(obj, "zonefile", zf);
 	}
 	if (obj != NULL && o->ncandidates > 0) {
 		json_t *cands = json_array();
@@ -253,25 +292,44 @@ static const char *sev_color(ss_severity_t sev)
 	}
 }
 
+/* The DIFF column: the verdict, with the distance to the reference. */
 static void diff_text(const ss_zone_result_t *res, const ss_server_obs_t *s, char *buf, size_t len)
 {
-	if (!s->has_soa || !res->has_reference) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	switch (ss_serial_cmp(s->soa.serial, res->reference_serial)) {
-	case SS_SERIAL_EQUAL:
+	switch (s->verdict) {
+	case SS_VERDICT_AT_REFERENCE:
 		snprintf(buf, len, "0");
 		break;
-	case SS_SERIAL_LESS:
+	case SS_VERDICT_BEHIND:
 		snprintf(buf, len, "-%u", ss_serial_distance(s->soa.serial, res->reference_serial));
 		break;
-	case SS_SERIAL_GREATER:
+	case SS_VERDICT_AHEAD:
 		snprintf(buf, len, "+%u", ss_serial_distance(res->reference_serial, s->soa.serial));
 		break;
-	case SS_SERIAL_UNDEFINED:
+	case SS_VERDICT_UNDEFINED:
 		snprintf(buf, len, "2^31?");
 		break;
+	default:
+		snprintf(buf, len, "-");
+		break;
+	}
+}
+
+/* The RCODE column: the answer's RCODE, or why there was none, in lower
+ * case and never an RCODE's name ("conn-refused", not "refused"). */
+static const char *rcode_text(const ss_server_obs_t *s)
+{
+	if (s->rcode >= 0) {
+		return render_rcode(s->rcode);
+	}
+	switch (s->error) {
+	case 0:
+		return "-";
+	case SS_ETIMEOUT:
+		return "timeout";
+	case SS_ECONNREFUSED:
+		return "conn-refused";
+	default:
+		return "error";
 	}
 }
 
@@ -284,16 +342,11 @@ typedef struct {
 static void make_row(const ss_zone_result_t *res, const ss_server_obs_t *s, row_t *r)
 {
 	snprintf(r->name, sizeof(r->name), "%s%s", s->name ? s->name : "-",
-	         s->is_primary ? " (primary)" : "");
+	         s->primary_role ? " (primary)" : "");
 	ss_addr_format(&s->addr, r->addr, sizeof(r->addr));
 	snprintf(r->vendor, sizeof(r->vendor), "%s",
 	         ss_vendor_name(s->vendor) ? ss_vendor_name(s->vendor) : "-");
-	snprintf(r->rcode, sizeof(r->rcode), "%s",
-	         s->rcode < 0 ? (s->error == SS_ETIMEOUT       ? "timeout"
-	                         : s->error == SS_ECONNREFUSED ? "refused"
-	                         : s->error                    ? "error"
-	                                                       : "-")
-	                      : render_rcode(s->rcode));
+	snprintf(r->rcode, sizeof(r->rcode), "%s", rcode_text(s));
 	snprintf(r->aa, sizeof(r->aa), "%s", s->rcode < 0 ? "-" : s->aa ? "aa" : "no");
 	if (s->has_soa) {
 		snprintf(r->serial, sizeof(r->serial), "%u", s->soa.serial);
@@ -307,7 +360,29 @@ static void make_row(const ss_zone_result_t *res, const ss_server_obs_t *s, row_
 		snprintf(r->rtt, sizeof(r->rtt), "%.1f ms%s", s->rtt_us / 1000.0,
 		         s->tcp ? " tcp" : "");
 	}
-	r->bad = !s->has_soa || !res->has_reference || s->soa.serial != res->reference_serial;
+	r->bad = s->verdict != SS_VERDICT_AT_REFERENCE;
+}
+
+/* Which server was taken as the primary, and why. */
+static void primary_text(FILE *f, const ss_zone_result_t *res)
+{
+	const char *mname = res->obs.mname ? res->obs.mname : "";
+	switch (res->has_primary ? res->primary_why : SS_PRIMARY_NONE) {
+	case SS_PRIMARY_GIVEN:
+		fprintf(f, "  primary: given with --primary");
+		break;
+	case SS_PRIMARY_MNAME:
+		fprintf(f, "  primary: the SOA MNAME%s%s", *mname ? " " : "", mname);
+		break;
+	case SS_PRIMARY_EXPIRE:
+		fprintf(f,
+		        "  primary: answers EDNS EXPIRE as a primary (the SOA MNAME%s%s is a "
+		        "secondary)",
+		        *mname ? " " : "", mname);
+		break;
+	case SS_PRIMARY_NONE:
+		break;
+	}
 }
 
 void render_check_table(FILE *f, const ss_zone_result_t *res, bool color)
@@ -325,6 +400,7 @@ void render_check_table(FILE *f, const ss_zone_result_t *res, bool color)
 		fprintf(f, "  reference serial %u (%s)", res->reference_serial,
 		        res->has_primary ? ss_addr_format(&res->primary, pa, sizeof(pa))
 		                         : "highest, no primary");
+		primary_text(f, res);
 	}
 	fputc('\n', f);
 	row_t *rows = calloc(o->nservers ? o->nservers : 1, sizeof(*rows));

@@ -33,17 +33,26 @@ typedef struct {
 	bool no_vendor;
 	const ss_expect_set_t *expect;    /* also ask for these (may be NULL) */
 	const ss_content_opts_t *content; /* and compare content (may be NULL) */
+	const struct cli_fixed *fixed;    /* the addresses of an earlier result (may be NULL) */
 } cli_probe_where_t;
 
 /* The where of the command line. */
 cli_probe_where_t cli_probe_where(const cli_net_t *net);
 
-/* The addresses (and names) of an earlier result, to probe them again
- * without discovery. */
-typedef struct {
+/*
+ * The addresses (and names) of an earlier result, to probe them again
+ * without discovery, and what discovery said about them: each probe of them
+ * is judged as the first one was (the primary by the MNAME and its evidence,
+ * not as if given with --primary).
+ */
+typedef struct cli_fixed {
 	ss_addr_t *ns, *primary;
 	char **names;
 	size_t nns, nprimary;
+	ss_addr_t *named; /* the addresses named as the primary (--primary or MNAME) */
+	size_t nnamed;
+	bool primary_given;
+	char *mname;
 } cli_fixed_t;
 
 /* Fill f from res and point w at it (the other fields of w are kept).

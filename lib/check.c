@@ -89,8 +89,24 @@ const char *ss_verdict_name(ss_verdict_t v)
 	    [SS_VERDICT_SERVFAIL] = "servfail",
 	    [SS_VERDICT_UNREACHABLE] = "unreachable",
 	    [SS_VERDICT_HIDDEN_PRIMARY] = "hidden-primary",
+	    [SS_VERDICT_LOCAL_ERROR] = "local-error",
 	};
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "none";
+}
+
+const char *ss_primary_why_name(ss_primary_why_t w)
+{
+	switch (w) {
+	case SS_PRIMARY_GIVEN:
+		return "given";
+	case SS_PRIMARY_MNAME:
+		return "mname";
+	case SS_PRIMARY_EXPIRE:
+		return "expire";
+	case SS_PRIMARY_NONE:
+		break;
+	}
+	return "none";
 }
 
 bool ss_verdict_current(ss_verdict_t v)
@@ -124,8 +140,8 @@ long ss_zone_reference_server(const ss_zone_result_t *res)
 	for (int pass = 0; res->has_reference && pass < 2; pass++) {
 		for (size_t i = 0; i < o->nservers; i++) {
 			const ss_server_obs_t *s = &o->servers[i];
-			if (s->has_soa && s->soa.serial == res->reference_serial &&
-			    (pass == 1 || s->is_primary)) {
+			if (s->verdict == SS_VERDICT_AT_REFERENCE &&
+			    (pass == 1 || s->primary_role)) {
 				return (long)i;
 			}
 		}
@@ -244,16 +260,55 @@ int ss_result_add_finding(ss_zone_result_t *res, ss_fcode_t id, ss_severity_t se
 
 /* ---- analysis ---------------------------------------------------------- */
 
-/* A set of servers collected for one finding. */
+/* A set of servers collected for one finding: every one of them goes into
+ * the finding's server list, however many. */
 typedef struct {
-	const ss_server_obs_t *srv[128];
-	size_t n;
+	const ss_server_obs_t **srv;
+	size_t n, cap;
+	bool failed;
 } group_t;
+
+#define GROUP_INIT                                                                                 \
+	{                                                                                          \
+		NULL, 0, 0, false                                                                  \
+	}
+
+/* A message names at most NAMED_MAX servers and says how many more there
+ * are; the finding's server list names them all. */
+#define NAMED_MAX 20
 
 static void group_add(group_t *g, const ss_server_obs_t *s)
 {
-	if (g->n < sizeof(g->srv) / sizeof(g->srv[0])) {
-		g->srv[g->n++] = s;
+	if (g->n == g->cap) {
+		size_t ncap = g->cap ? 2 * g->cap : 16;
+		const ss_server_obs_t **grown = realloc(g->srv, ncap * sizeof(*grown));
+		if (grown == NULL) {
+			g->failed = true;
+			return;
+		}
+		g->srv = grown;
+		g->cap = ncap;
+	}
+	g->srv[g->n++] = s;
+}
+
+static void group_free(group_t *g)
+{
+	free(g->srv);
+	*g = (group_t)GROUP_INIT;
+}
+
+/* Whether the i-th server of a list is still named in a message. */
+static bool named(size_t i)
+{
+	return i < NAMED_MAX;
+}
+
+/* After a list of n servers: how many were not named. */
+static void named_tail(ss_strbuf_t *b, size_t n, const char *sep)
+{
+	if (n > NAMED_MAX) {
+		ss_strbuf_printf(b, "%sand %zu more", sep, n - NAMED_MAX);
 	}
 }
 
@@ -262,7 +317,8 @@ static int add_group_finding(ss_zone_result_t *res, ss_fcode_t code, ss_severity
                              const group_t *g, const char *fix, const char *msg)
 {
 	ss_addr_t *addrs = g->n ? malloc(g->n * sizeof(*addrs)) : NULL;
-	if (g->n && addrs == NULL) {
+	if (g->failed || (g->n && addrs == NULL)) {
+		free(addrs);
 		return SS_ENOMEM;
 	}
 	for (size_t i = 0; i < g->n; i++) {
@@ -284,18 +340,83 @@ static void label(ss_strbuf_t *b, const ss_server_obs_t *s)
 	}
 }
 
+/* RFC 7314: a primary answers EDNS EXPIRE with its SOA's expire field, a
+ * secondary with the time its copy has left, counting down from its last
+ * refresh (BIND and Knot; NSD and PowerDNS do not answer). A secondary that
+ * refreshed within the second looks like a primary, so only a count-down is
+ * proof. */
+static bool expire_as_primary(const ss_server_obs_t *s)
+{
+	return s->has_soa && s->has_expire && s->expire_s == s->soa.expire;
+}
+
+static bool expire_counts_down(const ss_server_obs_t *s)
+{
+	return s->has_soa && s->has_expire && s->expire_s != s->soa.expire;
+}
+
+/* The MNAME server is evidently a secondary: an address of it counts EXPIRE
+ * down, and none answers as a primary. Only a primary learned from the MNAME
+ * is judged so: --primary is taken at its word. */
+static bool mname_is_secondary(const ss_zone_obs_t *o)
+{
+	bool down = false, up = false;
+	for (size_t i = 0; !o->primary_given && o->mname != NULL && i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (s->is_primary) {
+			down = down || expire_counts_down(s);
+			up = up || expire_as_primary(s);
+		}
+	}
+	return down && !up;
+}
+
+/* The primary: the server named (--primary, else the MNAME); when the MNAME
+ * server is evidently a secondary, the server answering EXPIRE as a primary
+ * (the highest serial among several), else none. Marks primary_role. */
+static ss_server_obs_t *pick_primary(ss_zone_result_t *res)
+{
+	ss_zone_obs_t *o = &res->obs;
+	bool demoted = mname_is_secondary(o);
+	ss_server_obs_t *p = NULL;
+	for (size_t i = 0; i < o->nservers; i++) {
+		ss_server_obs_t *s = &o->servers[i];
+		s->primary_role = s->is_primary && !demoted;
+		if (s->primary_role && s->has_soa && p == NULL) {
+			p = s;
+		}
+		if (demoted && !s->is_primary && expire_as_primary(s) &&
+		    (p == NULL ||
+		     ss_serial_cmp(s->soa.serial, p->soa.serial) == SS_SERIAL_GREATER)) {
+			p = s;
+		}
+	}
+	for (size_t i = 0; demoted && p != NULL && i < o->nservers; i++) {
+		/* The other addresses of that server's name answering alike. */
+		ss_server_obs_t *s = &o->servers[i];
+		s->primary_role =
+		    s == p ||
+		    (s->name != NULL && p->name != NULL && strcmp(s->name, p->name) == 0 &&
+		     expire_as_primary(s) && s->soa.serial == p->soa.serial);
+	}
+	if (p != NULL) {
+		res->primary_why = o->primary_given ? SS_PRIMARY_GIVEN
+		                   : demoted        ? SS_PRIMARY_EXPIRE
+		                                    : SS_PRIMARY_MNAME;
+	}
+	return p;
+}
+
 /* The reference: the primary's serial, else the highest (RFC 1982). */
 static void pick_reference(ss_zone_result_t *res)
 {
 	const ss_zone_obs_t *o = &res->obs;
-	for (size_t i = 0; i < o->nservers; i++) {
-		const ss_server_obs_t *s = &o->servers[i];
-		if (s->is_primary && s->has_soa) {
-			res->has_reference = res->has_primary = res->reference_is_primary = true;
-			res->reference_serial = s->soa.serial;
-			res->primary = s->addr;
-			return;
-		}
+	const ss_server_obs_t *p = pick_primary(res);
+	if (p != NULL) {
+		res->has_reference = res->has_primary = res->reference_is_primary = true;
+		res->reference_serial = p->soa.serial;
+		res->primary = p->addr;
+		return;
 	}
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
@@ -330,7 +451,7 @@ static int report_behind(ss_zone_result_t *res, const group_t *g)
 	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
 	ss_strbuf_printf(&msg, "%zu server%s behind %s serial %u: ", g->n,
 	                 g->n > 1 ? "s are" : " is", ref_word(res), res->reference_serial);
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n && named(i); i++) {
 		const ss_server_obs_t *s = g->srv[i];
 		char cmd[512];
 		ss_strbuf_printf(&msg, "%s", i ? ", " : "");
@@ -344,6 +465,8 @@ static int report_behind(ss_zone_result_t *res, const group_t *g)
 		                 s->vendor ? ss_vendor_name(s->vendor) : "", s->vendor ? ")" : "",
 		                 cmd);
 	}
+	named_tail(&msg, g->n, ", ");
+	named_tail(&fix, g->n, "; likewise on the others: ");
 	ss_strbuf_printf(&fix,
 	                 "; if it does not catch up, check that the primary notifies it "
 	                 "and allows it to transfer (soasync doctor %s)",
@@ -371,9 +494,12 @@ static int report_ahead(ss_zone_result_t *res, const group_t *g)
 		if (ss_serial_cmp(s->soa.serial, top) == SS_SERIAL_GREATER) {
 			top = s->soa.serial;
 		}
-		ss_strbuf_printf(&msg, "%s%u on ", i ? ", " : "", s->soa.serial);
-		label(&msg, s);
+		if (named(i)) {
+			ss_strbuf_printf(&msg, "%s%u on ", i ? ", " : "", s->soa.serial);
+			label(&msg, s);
+		}
 	}
+	named_tail(&msg, g->n, ", ");
 	ss_strbuf_printf(&msg,
 	                 ": the primary went backwards, and secondaries keep the newer serial "
 	                 "until the primary's is greater again (RFC 1982)");
@@ -404,11 +530,12 @@ static int report_undefined(ss_zone_result_t *res, const group_t *g)
 		return 0;
 	}
 	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n && named(i); i++) {
 		ss_strbuf_printf(&msg, "%s", i ? ", " : "");
 		label(&msg, g->srv[i]);
 		ss_strbuf_printf(&msg, " serves %u", g->srv[i]->soa.serial);
 	}
+	named_tail(&msg, g->n, ", ");
 	ss_strbuf_printf(&msg,
 	                 ": exactly 2^31 from %s serial %u, so neither is newer (RFC 1982); "
 	                 "BIND does not transfer, Knot and NSD do",
@@ -449,7 +576,7 @@ static int report_list(ss_zone_result_t *res, const group_t *g, ss_fcode_t code,
 	}
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	ss_strbuf_printf(&msg, "%s: ", what);
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n && named(i); i++) {
 		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
 		label(&msg, g->srv[i]);
 		const char *p = server_problem(g->srv[i]);
@@ -457,6 +584,7 @@ static int report_list(ss_zone_result_t *res, const group_t *g, ss_fcode_t code,
 			ss_strbuf_printf(&msg, ": %s", p);
 		}
 	}
+	named_tail(&msg, g->n, "; ");
 	int ret = ss_strbuf_ok(&msg) ? add_group_finding(res, code, sev, g, fix, msg.s) : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	return ret;
@@ -470,11 +598,12 @@ static int report_unreachable(ss_zone_result_t *res, const group_t *g, bool any_
 	}
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	ss_strbuf_printf(&msg, "no answer from ");
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n && named(i); i++) {
 		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
 		label(&msg, g->srv[i]);
 		ss_strbuf_printf(&msg, ": %s", server_problem(g->srv[i]));
 	}
+	named_tail(&msg, g->n, "; ");
 	for (size_t i = 0; i < o->nunresolved_ns; i++) {
 		ss_strbuf_printf(&msg, "%s%s: the name has no address", g->n + i ? "; " : "",
 		                 o->unresolved_ns[i]);
@@ -498,13 +627,14 @@ static int report_servfail(ss_zone_result_t *res, const group_t *g)
 	ss_strbuf_printf(&fix, "a secondary answers SERVFAIL when its copy expired: make it "
 	                       "transfer again and check why it could not (primary reachable, "
 	                       "transfers allowed)");
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n && named(i); i++) {
 		char cmd[512], a[SS_ADDR_STRLEN];
 		ss_fix_retransfer(g->srv[i]->vendor, cmd, sizeof(cmd), res->obs.zone_str,
 		                  &g->srv[i]->addr);
 		ss_strbuf_printf(&fix, "; on %s: %s",
 		                 ss_addr_format(&g->srv[i]->addr, a, sizeof(a)), cmd);
 	}
+	named_tail(&fix, g->n, "; likewise on the others: ");
 	int ret = ss_strbuf_ok(&fix)
 	              ? report_list(res, g, SS_F_SERVFAIL, SS_SEV_CRITICAL,
 	                            "SERVFAIL (the zone is broken or expired there)", fix.s)
@@ -594,33 +724,29 @@ static bool soa_same(const ss_soa_t *a, const ss_soa_t *b)
 static int report_soa_fields(ss_zone_result_t *res)
 {
 	const ss_zone_obs_t *o = &res->obs;
-	const ss_server_obs_t *ref = NULL;
-	for (size_t i = 0; i < o->nservers && ref == NULL; i++) {
-		const ss_server_obs_t *s = &o->servers[i];
-		if (s->has_soa && s->soa.serial == res->reference_serial &&
-		    (!res->reference_is_primary || s->is_primary)) {
-			ref = s;
-		}
-	}
-	if (ref == NULL) {
+	long r = ss_zone_reference_server(res);
+	if (r < 0) {
 		return 0;
 	}
-	group_t g = {.n = 0};
+	const ss_server_obs_t *ref = &o->servers[r];
+	group_t g = GROUP_INIT;
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	char rl[SS_ADDR_STRLEN];
 	ss_strbuf_printf(&msg, "same serial %u as %s, other SOA fields: ", ref->soa.serial,
 	                 ss_addr_format(&ref->addr, rl, sizeof(rl)));
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
-		if (s->has_soa && s->soa.serial == ref->soa.serial &&
-		    !soa_same(&s->soa, &ref->soa)) {
+		if (s->verdict == SS_VERDICT_AT_REFERENCE && !soa_same(&s->soa, &ref->soa)) {
 			group_add(&g, s);
-			ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
-			label(&msg, s);
-			ss_strbuf_printf(&msg, " has");
-			soa_diff(&msg, &s->soa, &ref->soa);
+			if (named(g.n - 1)) {
+				ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
+				label(&msg, s);
+				ss_strbuf_printf(&msg, " has");
+				soa_diff(&msg, &s->soa, &ref->soa);
+			}
 		}
 	}
+	named_tail(&msg, g.n, "; ");
 	int ret = 0;
 	if (g.n > 0) {
 		ret = ss_strbuf_ok(&msg)
@@ -633,14 +759,15 @@ static int report_soa_fields(ss_zone_result_t *res)
 		          : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
+	group_free(&g);
 	return ret;
 }
 
 static int report_primary(ss_zone_result_t *res)
 {
 	const ss_zone_obs_t *o = &res->obs;
-	if (res->has_primary || (!o->primary_given && o->mname == NULL)) {
-		return 0;
+	if (res->has_primary || (!o->primary_given && o->mname == NULL) || mname_is_secondary(o)) {
+		return 0; /* an MNAME naming a secondary is mname-not-primary */
 	}
 	if (o->primary_given) {
 		return ss_result_add_finding(
@@ -658,6 +785,59 @@ static int report_primary(ss_zone_result_t *res)
 	    o->mname);
 }
 
+/* The MNAME server counts EDNS EXPIRE down: it is a secondary, whatever the
+ * SOA says (a copied template, a moved primary). */
+static int report_mname(ss_zone_result_t *res)
+{
+	const ss_zone_obs_t *o = &res->obs;
+	if (!mname_is_secondary(o)) {
+		return 0;
+	}
+	group_t g = GROUP_INIT;
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "the SOA MNAME%s%s names ", o->mname ? " " : "",
+	                 o->mname ? o->mname : "");
+	for (size_t i = 0; i < o->nservers; i++) {
+		const ss_server_obs_t *s = &o->servers[i];
+		if (s->is_primary && expire_counts_down(s)) {
+			group_add(&g, s);
+			char a[SS_ADDR_STRLEN];
+			ss_strbuf_printf(&msg, "%s%s", g.n > 1 ? ", " : "",
+			                 ss_addr_format(&s->addr, a, sizeof(a)));
+		}
+	}
+	const ss_server_obs_t *d = g.n ? g.srv[0] : NULL;
+	ss_strbuf_printf(&msg,
+	                 ", which answers EDNS EXPIRE as a secondary does (%u s left of its "
+	                 "copy, not the SOA expire %u): it is not the primary",
+	                 d ? d->expire_s : 0, d ? d->soa.expire : 0);
+	if (res->has_primary) {
+		char pa[SS_ADDR_STRLEN];
+		ss_strbuf_printf(&msg,
+		                 "; %s answers EXPIRE with the SOA expire, as a primary does, and "
+		                 "is taken as the primary",
+		                 ss_addr_format(&res->primary, pa, sizeof(pa)));
+	} else {
+		ss_strbuf_printf(&msg,
+		                 "; no server answers EXPIRE as a primary (a hidden primary, or "
+		                 "NSD or PowerDNS, which do not answer it), so the highest serial "
+		                 "is the reference");
+	}
+	/* Misleading when another server is evidently the primary; common and
+	 * harmless to the serials when a hidden primary stands behind it. */
+	ss_severity_t sev = res->has_primary ? SS_SEV_WARNING : SS_SEV_INFO;
+	int ret = ss_strbuf_ok(&msg)
+	              ? add_group_finding(res, SS_F_MNAME_NOT_PRIMARY, sev, &g,
+	                                  "set the SOA MNAME to the primary's name (dynamic "
+	                                  "updates go to the MNAME, and tools take it for the "
+	                                  "primary), or name the primary with --primary ADDR",
+	                                  msg.s)
+	              : SS_ENOMEM;
+	ss_strbuf_free(&msg);
+	group_free(&g);
+	return ret;
+}
+
 /* One finding per transfer outcome, each server with its vendor's ACL hint. */
 static int report_xfr_group(ss_zone_result_t *res, const group_t *g, ss_fcode_t code,
                             ss_severity_t sev, const char *what, const char *fixlead)
@@ -669,7 +849,7 @@ static int report_xfr_group(ss_zone_result_t *res, const group_t *g, ss_fcode_t 
 	const char *src = res->obs.source ? res->obs.source : "this host";
 	ss_strbuf_printf(&msg, "%s (asked from %s): ", what, src);
 	ss_strbuf_printf(&fix, "%s", fixlead);
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n && named(i); i++) {
 		const ss_server_obs_t *s = g->srv[i];
 		char a[SS_ADDR_STRLEN];
 		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
@@ -681,11 +861,37 @@ static int report_xfr_group(ss_zone_result_t *res, const group_t *g, ss_fcode_t 
 		                 ss_addr_format(&s->addr, a, sizeof(a)),
 		                 ss_fix_transfer_acl(s->vendor));
 	}
+	named_tail(&msg, g->n, "; ");
+	named_tail(&fix, g->n, "; likewise on the others: ");
 	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
 	              ? add_group_finding(res, code, sev, g, fix.s, msg.s)
 	              : SS_ENOMEM;
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
+	return ret;
+}
+
+/* Transfers past the memory limit; xfr_error names the limit and the option. */
+static int report_too_large(ss_zone_result_t *res, const group_t *g)
+{
+	if (g->n == 0) {
+		return 0;
+	}
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	ss_strbuf_printf(&msg, "the transfer is too large: ");
+	for (size_t i = 0; i < g->n; i++) {
+		ss_strbuf_printf(&msg, "%s", i ? "; " : "");
+		label(&msg, g->srv[i]);
+		ss_strbuf_printf(&msg, ": %s", g->srv[i]->xfr_error ? g->srv[i]->xfr_error : "");
+	}
+	int ret = ss_strbuf_ok(&msg)
+	              ? add_group_finding(res, SS_F_TRANSFER_TOO_LARGE, SS_SEV_WARNING, g,
+	                                  "if the zone is that large, raise the limit with "
+	                                  "--max-transfer-size SIZE; if not, the server sends "
+	                                  "without end: check it and its logs",
+	                                  msg.s)
+	              : SS_ENOMEM;
+	ss_strbuf_free(&msg);
 	return ret;
 }
 
@@ -701,7 +907,7 @@ static int report_transfers(ss_zone_result_t *res)
 	if (!o->xfr_check && !o->content_check) {
 		return 0;
 	}
-	group_t refused = {.n = 0}, failed = {.n = 0}, open = {.n = 0};
+	group_t refused = GROUP_INIT, failed = GROUP_INIT, open = GROUP_INIT, large = GROUP_INIT;
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		if (!s->has_soa) {
@@ -717,7 +923,7 @@ static int report_transfers(ss_zone_result_t *res)
 		if (st == SS_XFR_REFUSED) {
 			group_add(&refused, s);
 		} else if (st == SS_XFR_FAILED) {
-			group_add(&failed, s);
+			group_add(s->xfr_too_large ? &large : &failed, s);
 		}
 	}
 	/* Refusing strangers is the norm; refusing the key, or a data check the
@@ -733,6 +939,7 @@ static int report_transfers(ss_zone_result_t *res)
 	ret = ret ? ret
 	          : report_xfr_group(res, &failed, SS_F_TRANSFER_FAILED, SS_SEV_WARNING,
 	                             "the transfer failed", "check the server and its logs:");
+	ret = ret ? ret : report_too_large(res, &large);
 	ret =
 	    ret ? ret
 	        : report_xfr_group(res, &open, SS_F_TRANSFER_OPEN, SS_SEV_WARNING,
@@ -740,6 +947,10 @@ static int report_transfers(ss_zone_result_t *res)
 	                           "a key",
 	                           "restrict transfers to the secondaries' addresses and a TSIG "
 	                           "key:");
+	group_free(&refused);
+	group_free(&failed);
+	group_free(&open);
+	group_free(&large);
 	return ret;
 }
 
@@ -751,7 +962,7 @@ static int report_expire(ss_zone_result_t *res)
 	if (warn == UINT32_MAX) {
 		return 0;
 	}
-	group_t g = {.n = 0};
+	group_t g = GROUP_INIT;
 	bool critical = false;
 	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
 	ss_strbuf_printf(&msg, "secondary copies expire soon (EDNS EXPIRE): ");
@@ -759,18 +970,23 @@ static int report_expire(ss_zone_result_t *res)
 	                       "refresh from the primary now");
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
-		if (!s->has_expire || s->is_primary || s->expire_s >= warn) {
+		if (!s->has_expire || s->primary_role || s->expire_s >= warn) {
 			continue;
 		}
 		char cmd[512], a[SS_ADDR_STRLEN];
 		critical = critical || s->expire_s < 3600;
 		group_add(&g, s);
+		if (!named(g.n - 1)) {
+			continue;
+		}
 		ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
 		label(&msg, s);
 		ss_strbuf_printf(&msg, " in %u s", s->expire_s);
 		ss_fix_retransfer(s->vendor, cmd, sizeof(cmd), o->zone_str, &s->addr);
 		ss_strbuf_printf(&fix, "; on %s: %s", ss_addr_format(&s->addr, a, sizeof(a)), cmd);
 	}
+	named_tail(&msg, g.n, "; ");
+	named_tail(&fix, g.n, "; likewise on the others: ");
 	int ret = 0;
 	if (g.n > 0) {
 		ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
@@ -781,6 +997,7 @@ static int report_expire(ss_zone_result_t *res)
 	}
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
+	group_free(&g);
 	return ret;
 }
 
@@ -815,9 +1032,8 @@ static void expect_cause(ss_strbuf_t *msg, ss_strbuf_t *fix, const ss_zone_resul
 	bool primary_lacks = false;
 	for (size_t i = 0; i < g->n; i++) {
 		const ss_server_obs_t *s = g->srv[i];
-		all_behind = all_behind && s->has_soa && res->has_reference &&
-		             ss_serial_cmp(s->soa.serial, res->reference_serial) == SS_SERIAL_LESS;
-		primary_lacks = primary_lacks || s->is_primary;
+		all_behind = all_behind && s->verdict == SS_VERDICT_BEHIND;
+		primary_lacks = primary_lacks || s->primary_role;
 	}
 	if (primary_lacks || g->n == answering) {
 		ss_strbuf_printf(msg,
@@ -857,7 +1073,7 @@ static int report_one_expect(ss_zone_result_t *res, size_t k)
 {
 	const ss_zone_obs_t *o = &res->obs;
 	const ss_expect_t *e = &o->expect->items[k];
-	group_t bad = {.n = 0};
+	group_t bad = GROUP_INIT;
 	size_t answering = 0;
 	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
 	expect_label(&msg, e);
@@ -875,6 +1091,9 @@ static int report_one_expect(ss_zone_result_t *res, size_t k)
 			continue;
 		}
 		group_add(&bad, s);
+		if (!named(bad.n - 1)) {
+			continue;
+		}
 		ss_strbuf_printf(&msg, "%s", bad.n > 1 ? "; " : "");
 		label(&msg, s);
 		if (st == SS_EXPECT_ERROR) {
@@ -885,6 +1104,7 @@ static int report_one_expect(ss_zone_result_t *res, size_t k)
 		ss_strbuf_printf(&msg, " serves ");
 		served_text(&msg, &s->expect[k]);
 	}
+	named_tail(&msg, bad.n, "; ");
 	int ret = 0;
 	if (bad.n > 0) {
 		if (!e->absent) {
@@ -908,6 +1128,7 @@ static int report_one_expect(ss_zone_result_t *res, size_t k)
 	}
 	ss_strbuf_free(&msg);
 	ss_strbuf_free(&fix);
+	group_free(&bad);
 	return ret;
 }
 
@@ -937,7 +1158,7 @@ static const char *reference_label(const ss_zone_result_t *res, char *buf, size_
 static int report_content(ss_zone_result_t *res)
 {
 	const ss_zone_obs_t *o = &res->obs;
-	group_t g = {.n = 0};
+	group_t g = GROUP_INIT;
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	char ref[SS_ADDR_STRLEN + 32];
 	ss_strbuf_printf(&msg,
@@ -950,6 +1171,9 @@ static int report_content(ss_zone_result_t *res)
 			continue;
 		}
 		group_add(&g, s);
+		if (!named(g.n - 1)) {
+			continue;
+		}
 		ss_strbuf_printf(&msg, "%s", g.n > 1 ? "; " : "");
 		label(&msg, s);
 		ss_strbuf_printf(&msg, ": %zu %s differ%s (%s)", s->content_ndiff,
@@ -957,6 +1181,7 @@ static int report_content(ss_zone_result_t *res)
 		                 s->content == SS_CONTENT_QUERIED ? " when asked one by one" : "",
 		                 s->content_diff ? s->content_diff : "");
 	}
+	named_tail(&msg, g.n, "; ");
 	int ret = 0;
 	if (g.n > 0) {
 		ret = ss_strbuf_ok(&msg)
@@ -971,44 +1196,63 @@ static int report_content(ss_zone_result_t *res)
 		          : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
+	group_free(&g);
 	return ret;
 }
 
-static int report_zonemd(ss_zone_result_t *res)
+/* One finding for the copies (and the zone file) whose ZONEMD has status st. */
+static int report_zonemd_status(ss_zone_result_t *res, ss_zonemd_status_t st, ss_fcode_t code,
+                                ss_severity_t sev, const char *what, const char *fix)
 {
 	const ss_zone_obs_t *o = &res->obs;
-	group_t g = {.n = 0};
+	bool file = o->zonefile != NULL && o->zonefile_zonemd == st;
+	group_t g = GROUP_INIT;
 	ss_strbuf_t msg = SS_STRBUF_INIT;
-	ss_strbuf_printf(&msg, "the zone's ZONEMD (RFC 8976) does not match its data: ");
-	if (o->zonefile_zonemd == SS_ZONEMD_INVALID) {
+	ss_strbuf_printf(&msg, "%s: ", what);
+	if (file) {
 		ss_strbuf_printf(&msg, "in the zone file %s (%s)", o->zonefile,
 		                 o->zonefile_zonemd_detail ? o->zonefile_zonemd_detail : "");
 	}
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
-		if (s->zonemd != SS_ZONEMD_INVALID) {
+		if (s->zonemd != st) {
 			continue;
 		}
 		group_add(&g, s);
-		ss_strbuf_printf(&msg, "%s",
-		                 g.n > 1 || o->zonefile_zonemd == SS_ZONEMD_INVALID ? "; " : "");
+		if (!named(g.n - 1)) {
+			continue;
+		}
+		ss_strbuf_printf(&msg, "%s", g.n > 1 || file ? "; " : "");
 		label(&msg, s);
 		ss_strbuf_printf(&msg, " (%s)", s->zonemd_detail ? s->zonemd_detail : "");
 	}
+	named_tail(&msg, g.n, "; ");
 	int ret = 0;
-	if (g.n > 0 || o->zonefile_zonemd == SS_ZONEMD_INVALID) {
-		ret =
-		    ss_strbuf_ok(&msg)
-		        ? add_group_finding(res, SS_F_ZONEMD_INVALID, SS_SEV_CRITICAL, &g,
-		                            "recompute the ZONEMD after every change (e.g. "
-		                            "ldns-signzone -z, dnssec-signzone -z, or Knot's "
-		                            "zonemd-generate) and serve the zone again; validating "
-		                            "resolvers and RFC 8976 consumers reject it as it is",
-		                            msg.s)
-		        : SS_ENOMEM;
+	if (g.n > 0 || file) {
+		ret = ss_strbuf_ok(&msg) ? add_group_finding(res, code, sev, &g, fix, msg.s)
+		                         : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
+	group_free(&g);
 	return ret;
+}
+
+static int report_zonemd(ss_zone_result_t *res)
+{
+	int ret = report_zonemd_status(
+	    res, SS_ZONEMD_INVALID, SS_F_ZONEMD_INVALID, SS_SEV_CRITICAL,
+	    "the zone's ZONEMD (RFC 8976) does not match its data",
+	    "recompute the ZONEMD after every change (e.g. ldns-signzone -z, dnssec-signzone -z, "
+	    "or Knot's zonemd-generate) and serve the zone again; validating resolvers and RFC "
+	    "8976 consumers reject it as it is");
+	/* RFC 8976 4: a ZONEMD nobody here can check verifies nothing. */
+	return ret ? ret
+	           : report_zonemd_status(
+	                 res, SS_ZONEMD_UNSUPPORTED, SS_F_ZONEMD_UNSUPPORTED, SS_SEV_WARNING,
+	                 "the zone's ZONEMD (RFC 8976) records use only schemes or hash "
+	                 "algorithms this tool cannot verify, so the zone is not verified",
+	                 "publish a ZONEMD with scheme SIMPLE (1) and hash SHA-384 (1) or SHA-512 "
+	                 "(2), the ones RFC 8976 defines, beside (or instead of) the others");
 }
 
 /* The zone file is the source of truth: is it what the primary serves? */
@@ -1069,8 +1313,7 @@ static int report_wrong_source(ss_zone_result_t *res)
 	int ret = 0;
 	for (size_t i = 0; i < o->nservers && ret == 0; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
-		if (!s->has_digest || !s->has_soa || !res->has_reference ||
-		    ss_serial_cmp(s->soa.serial, res->reference_serial) != SS_SERIAL_LESS) {
+		if (!s->has_digest || s->verdict != SS_VERDICT_BEHIND) {
 			continue;
 		}
 		for (size_t j = 0; j < o->ncandidates; j++) {
@@ -1118,9 +1361,10 @@ static int report_sanity(ss_zone_result_t *res)
 	if (o->now == 0) {
 		return 0;
 	}
-	group_t g = {.n = 0};
+	group_t g = GROUP_INIT;
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	uint32_t last = 0;
+	size_t shown = 0;
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		char why[160] = "";
@@ -1130,12 +1374,13 @@ static int report_sanity(ss_zone_result_t *res)
 		}
 		bool repeat = g.n > 0 && s->soa.serial == last;
 		group_add(&g, s);
-		if (!repeat) {
+		if (!repeat && named(shown++)) {
 			ss_strbuf_printf(&msg, "%sserial %u: %s", g.n > 1 ? "; " : "",
 			                 s->soa.serial, why);
 		}
 		last = s->soa.serial;
 	}
+	named_tail(&msg, shown, "; ");
 	int ret = 0;
 	if (g.n > 0) {
 		ret = ss_strbuf_ok(&msg)
@@ -1149,11 +1394,12 @@ static int report_sanity(ss_zone_result_t *res)
 		          : SS_ENOMEM;
 	}
 	ss_strbuf_free(&msg);
+	group_free(&g);
 	return ret;
 }
 
 typedef struct {
-	group_t behind, ahead, undefined, notauth, unreach, servfail;
+	group_t behind, ahead, undefined, notauth, unreach, servfail, local;
 	bool any_soa;
 } sort_t;
 
@@ -1186,7 +1432,8 @@ static ss_verdict_t server_verdict(const ss_zone_result_t *res, const ss_server_
 	case SS_ANS_NO_SOA:
 		return SS_VERDICT_NO_SOA;
 	default:
-		return SS_VERDICT_UNREACHABLE;
+		/* Out of open files here says nothing about the server. */
+		return s->error == SS_EMFILE ? SS_VERDICT_LOCAL_ERROR : SS_VERDICT_UNREACHABLE;
 	}
 }
 
@@ -1220,6 +1467,9 @@ static void classify(ss_zone_result_t *res, sort_t *st)
 		case SS_VERDICT_UNREACHABLE:
 			group_add(&st->unreach, s);
 			break;
+		case SS_VERDICT_LOCAL_ERROR:
+			group_add(&st->local, s);
+			break;
 		default:
 			break;
 		}
@@ -1232,6 +1482,7 @@ int ss_check_analyze(ss_zone_result_t *res)
 	clear_findings(res);
 	res->status = SS_STATUS_OK;
 	res->has_reference = res->has_primary = res->reference_is_primary = false;
+	res->primary_why = SS_PRIMARY_NONE;
 	res->reference_serial = 0;
 	if (o->not_found) {
 		return ss_result_add_finding(
@@ -1247,9 +1498,8 @@ int ss_check_analyze(ss_zone_result_t *res)
 		                                                 : ss_strerror(o->discovery_error));
 	}
 	pick_reference(res);
-	sort_t st;
-	st.behind.n = st.ahead.n = st.undefined.n = st.notauth.n = st.unreach.n = st.servfail.n = 0;
-	st.any_soa = false;
+	sort_t st = {GROUP_INIT, GROUP_INIT, GROUP_INIT, GROUP_INIT,
+	             GROUP_INIT, GROUP_INIT, GROUP_INIT, false};
 	classify(res, &st);
 	int ret = 0;
 	ret = ret ? ret : report_ahead(res, &st.ahead);
@@ -1264,8 +1514,15 @@ int ss_check_analyze(ss_zone_result_t *res)
 	                      "configure the zone on those servers, or remove their names from "
 	                      "the zone's NS set and from the parent's delegation");
 	ret = ret ? ret : report_unreachable(res, &st.unreach, st.any_soa);
+	ret = ret ? ret
+	          : report_list(res, &st.local, SS_F_LOCAL_ERROR, SS_SEV_UNKNOWN,
+	                        "this host ran out of open files and could not ask these "
+	                        "addresses; their state is unknown",
+	                        "raise the open-file limit (ulimit -n; LimitNOFILE= for a "
+	                        "service) or ask fewer servers at once (--max-inflight)");
 	ret = ret ? ret : report_ns_sets(res);
 	ret = ret ? ret : report_primary(res);
+	ret = ret ? ret : report_mname(res);
 	ret = ret ? ret : report_soa_fields(res);
 	ret = ret ? ret : report_transfers(res);
 	ret = ret ? ret : report_expire(res);
@@ -1275,5 +1532,10 @@ int ss_check_analyze(ss_zone_result_t *res)
 	ret = ret ? ret : report_zonefile(res);
 	ret = ret ? ret : report_wrong_source(res);
 	ret = ret ? ret : report_sanity(res);
+	group_t *groups[] = {&st.behind,  &st.ahead,    &st.undefined, &st.notauth,
+	                     &st.unreach, &st.servfail, &st.local};
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		group_free(groups[i]);
+	}
 	return ret;
 }

@@ -100,6 +100,7 @@ static void xfr_done(const ss_xfr_result_t *r, void *arg)
 	}
 	if (st != SS_XFR_ALLOWED) {
 		note_error(j->run, j->idx, j->kind, r);
+		s->xfr_too_large |= r->error == SS_ELIMIT;
 	}
 	if (st == SS_XFR_ALLOWED && j->kind != KIND_IXFR) {
 		s->xfr_serial = r->serial;

@@ -8,12 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <soasync/checkrun.h>
 #include <soasync/content.h>
 #include <soasync/error.h>
-#include <soasync/serial.h>
 #include <soasync/xfr.h>
 
+#include "check_observe.h"
 #include "strbuf.h"
 
 #define DEFAULT_QUERY_LIMIT 5000u
@@ -66,6 +65,36 @@ static ss_server_obs_t *obs_of(content_t *c, size_t idx, bool candidate)
 
 /* ---- transfers ------------------------------------------------------------ */
 
+/* The zone model's ZONEMD verdict on a copy, and which schemes and hash
+ * algorithms its apex ZONEMD records use (RFC 8976 2: serial, scheme, hash,
+ * digest). */
+static void observe_zonemd(const ss_zone_t *z, ss_zonemd_status_t *st, char **detail,
+                           ss_zonemd_list_t *list)
+{
+	char why[256] = "";
+	*st = ss_zone_zonemd_verify(z, why, sizeof(why));
+	if (why[0] != '\0') {
+		*detail = strdup(why);
+	}
+	const knot_dname_t *apex = ss_zone_origin(z);
+	long i = ss_zone_find(z, apex, KNOT_RRTYPE_ZONEMD);
+	for (size_t n = ss_zone_count(z); i >= 0 && (size_t)i < n; i++) {
+		ss_rr_t rr;
+		ss_zone_rr(z, (size_t)i, &rr);
+		if (rr.type != KNOT_RRTYPE_ZONEMD || !knot_dname_is_case_equal(rr.owner, apex)) {
+			break;
+		}
+		if (rr.rdlen < 6) {
+			continue;
+		}
+		if (list->n < SS_ZONEMD_LIST_MAX) {
+			list->rr[list->n].scheme = rr.rdata[4];
+			list->rr[list->n].algorithm = rr.rdata[5];
+		}
+		list->n++;
+	}
+}
+
 static void transferred(ss_zone_t *zone, const ss_xfr_result_t *r, void *arg)
 {
 	job_t *j = arg;
@@ -84,14 +113,11 @@ static void transferred(ss_zone_t *zone, const ss_xfr_result_t *r, void *arg)
 		s->has_digest = ss_zone_digest(zone, false, s->digest) == 0;
 		ss_zone_serial(zone, &s->xfr_serial);
 		s->xfr_records = ss_zone_count(zone);
-		char why[256] = "";
-		s->zonemd = ss_zone_zonemd_verify(zone, why, sizeof(why));
-		if (why[0] != '\0') {
-			s->zonemd_detail = strdup(why);
-		}
+		observe_zonemd(zone, &s->zonemd, &s->zonemd_detail, &s->zonemd_list);
 		(j->candidate ? c->czones : c->zones)[j->idx] = zone;
 	} else {
 		s->content = SS_CONTENT_FAILED;
+		s->xfr_too_large = r->error == SS_ELIMIT;
 		free(s->xfr_error);
 		if (asprintf(&s->xfr_error, "AXFR%s: %s", c->o.tsig ? " with the key" : "",
 		             r->detail) < 0) {
@@ -148,12 +174,6 @@ static void start_candidate(content_t *c, size_t idx)
 	start_transfer(c, idx, true);
 }
 
-static bool behind(const ss_zone_result_t *res, const ss_server_obs_t *s)
-{
-	return s->has_soa && res->has_reference &&
-	       ss_serial_cmp(s->soa.serial, res->reference_serial) == SS_SERIAL_LESS;
-}
-
 static void load_zonefile(content_t *c)
 {
 	ss_zone_obs_t *o = &c->res->obs;
@@ -171,11 +191,8 @@ static void load_zonefile(content_t *c)
 		return;
 	}
 	o->has_zonefile_serial = ss_zone_serial(c->file, &o->zonefile_serial) == 0;
-	char why[256] = "";
-	o->zonefile_zonemd = ss_zone_zonemd_verify(c->file, why, sizeof(why));
-	if (why[0] != '\0') {
-		o->zonefile_zonemd_detail = strdup(why);
-	}
+	observe_zonemd(c->file, &o->zonefile_zonemd, &o->zonefile_zonemd_detail,
+	               &o->zonefile_zonemd_list);
 }
 
 static void phase_transfers(content_t *c)
@@ -186,8 +203,9 @@ static void phase_transfers(content_t *c)
 	for (size_t i = 0; i < o->nservers; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
 		bool want =
-		    s->has_soa && (c->o.all || (c->o.zonefile && (long)i == ref) ||
-		                   (c->o.ncandidates > 0 && (behind(res, s) || (long)i == ref)));
+		    s->has_soa &&
+		    (c->o.all || (c->o.zonefile && (long)i == ref) ||
+		     (c->o.ncandidates > 0 && (s->verdict == SS_VERDICT_BEHIND || (long)i == ref)));
 		if (want) {
 			start_transfer(c, i, false);
 		}
@@ -388,9 +406,10 @@ static void compare_by_queries(content_t *c, long server, long asked, const ss_z
 
 /* ---- comparisons ------------------------------------------------------------ */
 
-static bool at_reference(const ss_zone_result_t *res, const ss_server_obs_t *s)
+/* The check model's verdict, from the analysis before this phase. */
+static bool at_reference(const ss_server_obs_t *s)
 {
-	return s->has_soa && res->has_reference && s->soa.serial == res->reference_serial;
+	return s->verdict == SS_VERDICT_AT_REFERENCE;
 }
 
 /* The reference transferred: diff every transferred copy with it, ask the
@@ -401,7 +420,7 @@ static void compare_with_zone(content_t *c, long ref, const ss_zone_t *refz)
 	ss_zone_obs_t *o = &res->obs;
 	for (size_t i = 0; i < o->nservers; i++) {
 		ss_server_obs_t *s = &o->servers[i];
-		if ((long)i == ref || !at_reference(res, s)) {
+		if ((long)i == ref || !at_reference(s)) {
 			continue;
 		}
 		if (c->zones[i] != NULL) {
@@ -425,14 +444,14 @@ static void compare_with_server(content_t *c, long ref, const ss_zone_t *file_at
 	const char *who = res->has_primary ? "the primary " : "the reference server ";
 	for (size_t i = 0; i < o->nservers; i++) {
 		ss_server_obs_t *s = &o->servers[i];
-		if ((long)i == ref || !at_reference(res, s)) {
+		if ((long)i == ref || !at_reference(s)) {
 			continue;
 		}
 		bool seen = false;
 		for (size_t j = 0; j < i && !seen; j++) {
 			const ss_server_obs_t *t = &o->servers[j];
 			seen = (long)j != ref && c->zones[j] != NULL && s->has_digest &&
-			       t->has_digest && at_reference(res, t) &&
+			       t->has_digest && at_reference(t) &&
 			       memcmp(t->digest, s->digest, sizeof(s->digest)) == 0;
 		}
 		if (c->zones[i] != NULL && !seen) {

@@ -167,14 +167,14 @@ static bool family_wanted(const disc_t *d, int fam)
  * there, and a name with only the other family is not "without address". */
 static void add_rr_addrs(disc_t *d, nsname_t *n, const knot_rrset_t *rr)
 {
-	(void)d;
 	if (rr == NULL || (rr->type != KNOT_RRTYPE_A && rr->type != KNOT_RRTYPE_AAAA)) {
 		return;
 	}
 	knot_rdata_t *rd = rr->rrs.rdata;
 	for (uint16_t i = 0; i < rr->rrs.count; i++, rd = knot_rdataset_next(rd)) {
 		ss_addr_t a;
-		if (ss_addr_from_raw(&a, rd->data, rd->len, 53) == 0) {
+		if (ss_addr_from_raw(&a, rd->data, rd->len, d->opts.port ? d->opts.port : 53) ==
+		    0) {
 			name_add_addr(n, &a);
 		}
 	}

@@ -88,7 +88,7 @@ static void describe(ss_strbuf_t *b, const ss_server_obs_t *s)
 	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, s->rcode);
 	if (s->has_soa) {
 		ss_strbuf_printf(b, " serves %" PRIu32, s->soa.serial);
-	} else if (s->verdict == SS_VERDICT_UNREACHABLE) {
+	} else if (s->verdict == SS_VERDICT_UNREACHABLE || s->verdict == SS_VERDICT_LOCAL_ERROR) {
 		ss_strbuf_printf(b, ": %s", ss_strerror(s->error));
 	} else if (s->detail != NULL) {
 		ss_strbuf_printf(b, ": %s", s->detail);
@@ -755,7 +755,9 @@ size_t ss_zone_laggards(const ss_zone_result_t *res, bool all, ss_addr_t *out, s
 	size_t n = 0;
 	for (size_t i = 0; i < o->nservers && n < cap; i++) {
 		const ss_server_obs_t *s = &o->servers[i];
-		if (s->is_primary || !(s->origin & ~(unsigned)SS_ORIGIN_PRIMARY)) {
+		/* The primary the model took (an MNAME server that is evidently a
+		 * secondary can be notified); never a server known only as a primary. */
+		if (s->primary_role || !(s->origin & ~(unsigned)SS_ORIGIN_PRIMARY)) {
 			continue;
 		}
 		if (all || s->verdict == SS_VERDICT_BEHIND || s->verdict == SS_VERDICT_UNDEFINED ||
@@ -771,36 +773,23 @@ size_t ss_zone_laggards(const ss_zone_result_t *res, bool all, ss_addr_t *out, s
 int ss_doctor_notify_refused(ss_zone_result_t *out, const ss_zone_result_t *res,
                              const ss_server_obs_t *s, int rcode, int tsig_error)
 {
-	char a[SS_ADDR_STRLEN], cmd[512];
 	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
 	const char *te = ss_tsig_error_name(tsig_error);
-	const char *name = ss_vendor_name(s->vendor);
-	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
-	ss_addr_format(&s->addr, a, sizeof(a));
+	ss_strbuf_t msg = SS_STRBUF_INIT;
+	(void)res;
 	label_name(&msg, &s->addr, s->name);
 	ss_strbuf_printf(&msg,
 	                 " refused the NOTIFY (%s%s%s): it will only catch up at its next refresh; "
 	                 "check that it accepts NOTIFY from the primary (this host's address is "
 	                 "not the primary's, so a refusal here is only a hint)",
 	                 l ? l->name : "error", te ? ", TSIG " : "", te ? te : "");
-	/* Two ways out: accept NOTIFY from here, or transfer now (when the
-	 * vendor, and so its command, is known). */
-	const char *allow = ss_fix_allow_notify(s->vendor);
-	size_t n = strlen(allow);
-	ss_strbuf_printf(&fix, "%s", allow);
-	if (name != NULL && s->vendor != SS_VENDOR_OTHER) {
-		ss_strbuf_printf(&fix, "%s or make it transfer now, on %s: %s",
-		                 n > 0 && allow[n - 1] == ';' ? "" : ";", a,
-		                 ss_fix_retransfer(s->vendor, cmd, sizeof(cmd),
-		                                   res->obs.zone_str ? res->obs.zone_str : ".",
-		                                   &s->addr));
-	}
-	int ret = ss_strbuf_ok(&msg) && ss_strbuf_ok(&fix)
+	/* The vendor's words name the ways out (for PowerDNS, which accepts
+	 * NOTIFY from its primaries only: retrieve, or a trusted proxy). */
+	int ret = ss_strbuf_ok(&msg)
 	              ? ss_result_add_finding(out, SS_F_NOTIFY_REFUSED, SS_SEV_WARNING, &s->addr, 1,
-	                                      fix.s, "%s", msg.s)
+	                                      ss_fix_allow_notify(s->vendor), "%s", msg.s)
 	              : SS_ENOMEM;
 	ss_strbuf_free(&msg);
-	ss_strbuf_free(&fix);
 	return ret;
 }
 

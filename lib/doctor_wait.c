@@ -31,7 +31,11 @@ ss_wait_state_t ss_wait_server(const ss_server_obs_t *s, const ss_wait_target_t 
 		}
 		return later ? SS_WAIT_AT_TARGET : SS_WAIT_BEHIND;
 	}
-	return s->verdict == SS_VERDICT_UNREACHABLE ? SS_WAIT_DEAD : SS_WAIT_BEHIND;
+	/* No usable answer at all, whether the server's doing or ours (out of
+	 * sockets: not asked). */
+	return s->verdict == SS_VERDICT_UNREACHABLE || s->verdict == SS_VERDICT_LOCAL_ERROR
+	           ? SS_WAIT_DEAD
+	           : SS_WAIT_BEHIND;
 }
 
 ss_wait_tally_t ss_wait_tally(const ss_zone_result_t *res, const ss_wait_target_t *t)

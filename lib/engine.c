@@ -7,25 +7,36 @@
  * a FIFO of queries waiting for capacity, and a smoothed RTT used for the
  * retransmission timeout. TCP connections are per query.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+
+#include <openssl/rand.h>
 
 #include <soasync/engine.h>
 #include <soasync/error.h>
 
 #include "answer.h"
+#include "engine_int.h"
+#include "pktutil.h"
+#include "xfr_budget.h"
+#include "xfr_tsig.h"
 
 #define EDNS_PAYLOAD    1232
 #define QWIRE_MAX       2048
 #define RTO_INITIAL_US  250000u
 #define RTO_MIN_US      50000u
 #define HASH_BUCKETS    4096u
+#define ID_BATCH        2048u
 #define SWEEP_MS        1000u
-#define MAC_MAX         64
 #define STREAM_LIMIT_MS 600000u
+#define XFR_BUDGET      (1ull << 30)
+#define FD_RESERVE      32u /* open-file slots left to the rest of the process */
+#define XFR_RR_COST     48u /* bytes to keep a record beyond its wire form */
 
 typedef struct query query_t;
 typedef struct server server_t;
@@ -41,6 +52,8 @@ struct usock {
 	query_t *head;            /* queries in flight on this socket */
 	query_t *ids[ID_BUCKETS]; /* the same queries by ID, for matching answers */
 	uint64_t idle_since;
+	bool idle;              /* no query in flight: on the engine's idle list */
+	usock_t *iprev, *inext; /* the idle list, oldest first */
 };
 
 struct server {
@@ -57,6 +70,7 @@ struct server {
 };
 
 struct tconn {
+	ss_engine_t *e;
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_connect_t creq;
@@ -67,6 +81,11 @@ struct tconn {
 	uint8_t *buf; /* reassembly of length-prefixed messages */
 	size_t have, cap;
 	uint64_t limit_at; /* stream: hrtime (ns) of the whole-stream deadline */
+	bool running;      /* stream: counted in e->streams_running */
+	bool waiting;      /* stream: reading stopped until want bytes of room */
+	bool admitted;     /* stream: the first message in buf has its room */
+	uint64_t want;
+	tconn_t *wnext; /* e->waiters */
 };
 
 enum qstate { Q_QUEUED, Q_UDP, Q_TCP, Q_DONE };
@@ -95,8 +114,9 @@ struct query {
 	bool edns_now;
 	uint8_t *wire;
 	size_t wire_len;
-	uint8_t mac[MAC_MAX];
+	uint8_t mac[SS_TSIG_MAC_MAX]; /* of the signed query */
 	size_t mac_len;
+	bool signed_ok; /* the answer's MAC verified */
 
 	unsigned sends, udp_sends;
 	uint64_t last_send;
@@ -108,9 +128,10 @@ struct query {
 	ss_stream_done_cb done_cb;
 	ss_stream_opts_t sopts;
 	unsigned msgs;
-	unsigned unsigned_msgs; /* TSIG: unsigned messages since the last signed */
-	uint8_t *unsigned_buf;
-	size_t unsigned_len;
+	bool fdwait;              /* waiting for a socket to connect over TCP */
+	query_t *fnext;           /* e->fdwait */
+	ss_tsig_stream_t tstream; /* stream with a key */
+	uint64_t held;            /* stream: bytes of the budget taken */
 	void *arg;
 };
 
@@ -127,8 +148,18 @@ struct ss_engine {
 	int handles;
 	uint8_t rbuf[65536];
 	ss_engine_stats_t st;
-	uint64_t rng[2]; /* xorshift128+ for query IDs, seeded by getrandom() */
-	unsigned rng_uses;
+	uint16_t ids[ID_BATCH]; /* query IDs from the kernel's CSPRNG, used from the end */
+	unsigned ids_left;
+	ss_xfr_budget_t *budget;  /* stream memory */
+	tconn_t *waiters;         /* streams waiting for room, oldest first */
+	unsigned streams_running; /* streams connected and not waiting */
+	bool settle;              /* kick: look at the waiters */
+	query_t *finishing;       /* the stream whose done_cb runs */
+	unsigned fd_budget;       /* sockets open at once, at most */
+	unsigned fds_open;
+	bool fd_blocked;                /* dispatch waits for a socket to close */
+	usock_t *idle_head, *idle_tail; /* UDP sockets without queries, oldest first */
+	query_t *fdwait, *fdwait_tail;  /* queries in flight waiting to connect */
 };
 
 static void dispatch(ss_engine_t *e);
@@ -152,9 +183,42 @@ static int uv_to_ss(int uverr)
 		return SS_ENOMEM;
 	case UV_ECANCELED:
 		return SS_ECANCELED;
+	case UV_EMFILE:
+	case UV_ENFILE:
+		return SS_EMFILE;
 	default:
 		return SS_ENETWORK;
 	}
+}
+
+/* The open-file limit raised to the hard limit (a process checking a
+ * thousand servers needs more than the usual 1024), less what is open
+ * already and a reserve: the sockets the engine may open at once. */
+static unsigned fd_budget_now(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		return 1000;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit want = {rl.rlim_max, rl.rlim_max};
+		if (want.rlim_cur == RLIM_INFINITY || want.rlim_cur > (1u << 20)) {
+			want.rlim_cur = 1u << 20;
+		}
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+			rl.rlim_cur = want.rlim_cur;
+		}
+	}
+	unsigned open_now = 16; /* a guess without /proc */
+	DIR *d = opendir("/proc/self/fd");
+	if (d != NULL) {
+		for (open_now = 0; readdir(d) != NULL; open_now++) {
+		}
+		closedir(d); /* ".", ".." and its own descriptor are counted: a margin */
+	}
+	uint64_t cur = rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : rl.rlim_cur;
+	uint64_t used = (uint64_t)open_now + FD_RESERVE;
+	return cur > used + 1 ? (unsigned)(cur - used < (1u << 20) ? cur - used : 1u << 20) : 1;
 }
 
 void ss_engine_opts_default(ss_engine_opts_t *opts)
@@ -164,6 +228,8 @@ void ss_engine_opts_default(ss_engine_opts_t *opts)
 	opts->tries = 3;
 	opts->max_inflight = 1000;
 	opts->per_server = 100;
+	opts->xfr_budget = XFR_BUDGET;
+	opts->xfr_deadline_ms = STREAM_LIMIT_MS;
 }
 
 /* ---- servers ----------------------------------------------------------- */
@@ -222,20 +288,26 @@ static server_t *ready_pop(ss_engine_t *e)
 	return head;
 }
 
+unsigned ss_engine_try_wait_ms(uint64_t rto_us, unsigned try, unsigned tries, unsigned timeout_ms)
+{
+	if (try + 1 >= tries) {
+		return timeout_ms;
+	}
+	/* Doubled per try, but never past the cap: no shift overflows. */
+	uint64_t cap_us = (uint64_t)timeout_ms * 1000u;
+	uint64_t rto = rto_us < RTO_MIN_US ? RTO_MIN_US : rto_us;
+	for (unsigned i = 0; i < try && rto < cap_us; i++) {
+		rto *= 2;
+	}
+	return rto < cap_us ? (unsigned)((rto + 999) / 1000) : timeout_ms;
+}
+
 /* Retransmission timeout for try number `try` (0-based), in ms. */
 static unsigned try_wait_ms(const query_t *q, unsigned try)
 {
-	if (try + 1 >= q->tries) {
-		return q->timeout_ms;
-	}
 	const server_t *s = q->srv;
 	uint64_t rto = s->have_rtt ? (uint64_t)s->srtt_us + 4u * s->rttvar_us : RTO_INITIAL_US;
-	if (rto < RTO_MIN_US) {
-		rto = RTO_MIN_US;
-	}
-	rto <<= try;
-	uint64_t ms = (rto + 999) / 1000;
-	return ms < q->timeout_ms ? (unsigned)ms : q->timeout_ms;
+	return ss_engine_try_wait_ms(rto, try, q->tries, q->timeout_ms);
 }
 
 /* Jacobson/Karels smoothing, fed only by unambiguous (single-send) answers. */
@@ -348,23 +420,11 @@ static bool wants_fallback(const query_t *q, const knot_pkt_t *pkt)
 	return rc == KNOT_RCODE_FORMERR || rc == KNOT_RCODE_NOTIMPL || rc == KNOT_RCODE_BADVERS;
 }
 
-/* TSIG: a signed answer must verify; an unsigned error answer (BADKEY,
- * BADSIG come unsigned with NOTAUTH) is passed on as it is. */
-static int check_tsig(const query_t *q, const knot_pkt_t *pkt)
+/* TSIG: see xfr_tsig.h (only a verified MAC makes an answer signed). */
+static int check_tsig(const query_t *q, const knot_pkt_t *pkt, bool *verified)
 {
-	if (q->tsig == NULL) {
-		return 0;
-	}
-	if (pkt->tsig_rr == NULL) {
-		uint8_t rc = knot_wire_get_rcode(pkt->wire);
-		return rc != KNOT_RCODE_NOERROR && rc != KNOT_RCODE_NXDOMAIN ? 0 : SS_ETSIG;
-	}
-	if (knot_tsig_rdata_error(pkt->tsig_rr) != 0) {
-		return 0; /* the server rejects our key (BADSIG, BADKEY, BADTIME) */
-	}
-	int ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size, q->mac, q->mac_len,
-	                                 q->tsig, 0);
-	return ret == KNOT_EOK ? 0 : SS_ETSIG;
+	*verified = false;
+	return q->tsig ? ss_tsig_check_answer(q->tsig, q->mac, q->mac_len, pkt, verified) : 0;
 }
 
 static void restart_without_edns(query_t *q)
@@ -396,7 +456,7 @@ static bool take_answer(query_t *q, const knot_pkt_t *pkt, bool via_tcp)
 		tcp_start(q);
 		return true;
 	}
-	int ret = check_tsig(q, pkt);
+	int ret = check_tsig(q, pkt, &q->signed_ok);
 	if (ret != 0) {
 		q->last_error = ret;
 		q->dropped++;
@@ -420,6 +480,83 @@ static void id_unlink(usock_t *s, query_t *q)
 	q->idnext = NULL;
 }
 
+static void kick(ss_engine_t *e);
+
+/* ---- sockets within the open-file limit ----------------------------------- */
+
+static void fd_opened(ss_engine_t *e)
+{
+	e->fds_open++;
+	e->st.sockets_max = e->fds_open > e->st.sockets_max ? e->fds_open : e->st.sockets_max;
+}
+
+static void fd_closed(ss_engine_t *e)
+{
+	e->fds_open--;
+	if (e->fd_blocked || e->fdwait != NULL) {
+		kick(e);
+	}
+}
+
+static void idle_link(ss_engine_t *e, usock_t *s)
+{
+	s->idle = true;
+	s->idle_since = uv_hrtime();
+	s->inext = NULL;
+	s->iprev = e->idle_tail;
+	if (e->idle_tail != NULL) {
+		e->idle_tail->inext = s;
+	} else {
+		e->idle_head = s;
+	}
+	e->idle_tail = s;
+	if (e->fd_blocked || e->fdwait != NULL) {
+		kick(e); /* it can make room */
+	}
+}
+
+static void idle_unlink(ss_engine_t *e, usock_t *s)
+{
+	if (!s->idle) {
+		return;
+	}
+	if (s->iprev != NULL) {
+		s->iprev->inext = s->inext;
+	} else {
+		e->idle_head = s->inext;
+	}
+	if (s->inext != NULL) {
+		s->inext->iprev = s->iprev;
+	} else {
+		e->idle_tail = s->iprev;
+	}
+	s->iprev = s->inext = NULL;
+	s->idle = false;
+}
+
+static void usock_close(usock_t *s);
+
+/* Room for one more socket now, closing the longest idle UDP socket if the
+ * limit is reached. */
+static bool fd_room(ss_engine_t *e)
+{
+	if (e->fds_open >= e->fd_budget && e->idle_head != NULL) {
+		usock_close(e->idle_head);
+	}
+	return e->fds_open < e->fd_budget;
+}
+
+/* The process ran out of files before the engine's own limit: stay below
+ * what it has now (true), unless it has nothing to wait for. */
+static bool fd_shortage(ss_engine_t *e)
+{
+	if (e->fds_open == 0) {
+		return false;
+	}
+	e->fd_budget = e->fds_open;
+	return true;
+}
+
 static void sock_unlink(query_t *q)
 {
 	usock_t *s = q->sock;
@@ -437,13 +574,14 @@ static void sock_unlink(query_t *q)
 	}
 	q->sprev = q->snext = NULL;
 	q->sock = NULL;
-	if (s->head == NULL) {
-		s->idle_since = uv_hrtime();
+	if (s->head == NULL && s->srv != NULL) {
+		idle_link(s->e, s);
 	}
 }
 
 static void sock_link(usock_t *s, query_t *q)
 {
+	idle_unlink(s->e, s);
 	q->sock = s;
 	q->sprev = NULL;
 	q->snext = s->head;
@@ -466,7 +604,9 @@ static void usock_close(usock_t *s)
 		s->srv->sock = NULL;
 	}
 	s->srv = NULL;
-	uv_close((uv_handle_t *)&s->h, usock_close_cb);
+	idle_unlink(s->e, s);
+	uv_close((uv_handle_t *)&s->h, usock_close_cb); /* the file is closed at once */
+	fd_closed(s->e);
 }
 
 static query_t *sock_find(usock_t *s, uint16_t id)
@@ -613,36 +753,54 @@ static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 	uv_unref((uv_handle_t *)&s->h);
 	grow_rcvbuf(&s->h, e->opts.per_server);
 	srv->sock = s;
+	fd_opened(e);
+	idle_link(e, s); /* until a query links to it */
 	*out = s;
 	return 0;
 }
 
-/* Query IDs must be unpredictable to off-path spoofers; a syscall per ID is
- * too slow at 100k queries/s, so a fast generator is reseeded from the kernel
- * every 4096 IDs. */
-static uint16_t random_id(ss_engine_t *e)
+/* Query IDs must be unpredictable, to off-path spoofers and to a server that
+ * sees many of them and would guess those sent to another: each comes from
+ * the kernel's CSPRNG, as resolvers take theirs, fetched ID_BATCH at a time
+ * so that the hot path makes one syscall per ID_BATCH queries. */
+static bool refill_ids(ss_engine_t *e)
 {
-	if (e->rng_uses++ % 4096 == 0 &&
-	    getrandom(e->rng, sizeof(e->rng), 0) != (ssize_t)sizeof(e->rng)) {
-		e->rng[0] ^= uv_hrtime();
-		e->rng[1] |= 1;
+	uint8_t *p = (uint8_t *)e->ids;
+	size_t want = sizeof(e->ids);
+	while (want > 0) {
+		ssize_t n = getrandom(p, want, 0);
+		if (n <= 0) {
+			break;
+		}
+		p += n;
+		want -= (size_t)n;
 	}
-	uint64_t s1 = e->rng[0];
-	const uint64_t s0 = e->rng[1];
-	e->rng[0] = s0;
-	s1 ^= s1 << 23;
-	e->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
-	return (uint16_t)((e->rng[1] + s0) >> 24);
+	if (want > 0 && RAND_bytes(p, (int)want) != 1) {
+		return false; /* no randomness: no query may go out */
+	}
+	e->ids_left = ID_BATCH;
+	return true;
 }
 
-static uint16_t fresh_id(usock_t *s)
+/* A fresh ID into *id; false only when no randomness can be had. */
+static bool random_id(ss_engine_t *e, uint16_t *id)
 {
-	for (;;) {
-		uint16_t id = random_id(s->e);
-		if (sock_find(s, id) == NULL) {
-			return id;
+	if (e->ids_left == 0 && !refill_ids(e)) {
+		return false;
+	}
+	*id = e->ids[--e->ids_left];
+	return true;
+}
+
+/* An ID no other query in flight on the socket has. */
+static bool fresh_id(usock_t *s, uint16_t *id)
+{
+	while (random_id(s->e, id)) {
+		if (sock_find(s, *id) == NULL) {
+			return true;
 		}
 	}
+	return false;
 }
 
 static void udp_timer_cb(uv_timer_t *t)
@@ -700,9 +858,42 @@ static void tconn_handle_closed(uv_handle_t *h)
 	}
 }
 
+static void settle_soon(ss_engine_t *e);
+
+/* The stream stops or starts counting as running (able to make room). */
+static void stream_running(ss_engine_t *e, tconn_t *c, bool running)
+{
+	if (c->running != running) {
+		c->running = running;
+		e->streams_running += running ? 1 : -1;
+		if (!running) {
+			settle_soon(e);
+		}
+	}
+}
+
+static void waiter_unlink(ss_engine_t *e, tconn_t *c)
+{
+	tconn_t **pp = &e->waiters;
+	while (*pp != NULL && *pp != c) {
+		pp = &(*pp)->wnext;
+	}
+	if (*pp == c) {
+		*pp = c->wnext;
+	}
+	c->wnext = NULL;
+	c->waiting = false;
+}
+
 static void tconn_close(tconn_t *c)
 {
+	fd_closed(c->e);
 	if (c->q != NULL) {
+		ss_engine_t *e = c->q->e;
+		if (c->waiting) {
+			waiter_unlink(e, c);
+		}
+		stream_running(e, c, false);
 		c->q->tconn = NULL;
 		c->q = NULL;
 	}
@@ -726,7 +917,19 @@ static void tcp_timer_cb(uv_timer_t *t)
 	if (c->q != NULL) {
 		c->q->e->st.timeouts++;
 	}
-	tcp_fail(c, SS_ETIMEOUT);
+	bool stream = c->q != NULL && c->q->msg_cb != NULL;
+	tcp_fail(c, stream && uv_hrtime() >= c->limit_at ? SS_EDEADLINE : SS_ETIMEOUT);
+}
+
+/* A stream's timer: the idle time from now (no byte for that long; not while
+ * it waits for room, which is no silence of the server's), never past the
+ * whole-stream deadline. */
+static void stream_arm(tconn_t *c)
+{
+	uint64_t now = uv_hrtime();
+	uint64_t left_ms = c->limit_at > now ? (c->limit_at - now + 999999) / 1000000u : 0;
+	uint64_t wait = c->waiting || left_ms < c->q->sopts.idle_ms ? left_ms : c->q->sopts.idle_ms;
+	uv_timer_start(&c->timer, tcp_timer_cb, wait, 0);
 }
 
 static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -747,46 +950,6 @@ static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->buf + c->have, (unsigned)(c->cap - c->have));
 }
 
-/* TSIG over a stream (RFC 8945 5.3.1): every message after the first may be
- * unsigned, up to 99 in a row; the next signed one covers them all, so they
- * are kept and prepended when it is verified. */
-static int stream_tsig(query_t *q, const knot_pkt_t *pkt)
-{
-	if (q->msgs == 0) {
-		return check_tsig(q, pkt);
-	}
-	if (pkt->tsig_rr == NULL) {
-		if (++q->unsigned_msgs > 99) {
-			return SS_ETSIG;
-		}
-		uint8_t *grown = realloc(q->unsigned_buf, q->unsigned_len + pkt->size);
-		if (grown == NULL) {
-			return SS_ENOMEM;
-		}
-		memcpy(grown + q->unsigned_len, pkt->wire, pkt->size);
-		q->unsigned_buf = grown;
-		q->unsigned_len += pkt->size;
-		return 0;
-	}
-	const uint8_t *wire = pkt->wire;
-	size_t len = pkt->size;
-	if (q->unsigned_len > 0) {
-		uint8_t *grown = realloc(q->unsigned_buf, q->unsigned_len + pkt->size);
-		if (grown == NULL) {
-			return SS_ENOMEM;
-		}
-		memcpy(grown + q->unsigned_len, pkt->wire, pkt->size);
-		q->unsigned_buf = grown;
-		wire = grown;
-		len = q->unsigned_len + pkt->size;
-	}
-	int ret =
-	    knot_tsig_client_check_next(pkt->tsig_rr, wire, len, q->mac, q->mac_len, q->tsig, 0);
-	q->unsigned_len = 0;
-	q->unsigned_msgs = 0;
-	return ret == KNOT_EOK ? 0 : SS_ETSIG;
-}
-
 /* One whole message of a stream. Returns 0 to go on, 1 done, <0 error. */
 static int stream_message(query_t *q, knot_pkt_t *pkt)
 {
@@ -800,22 +963,17 @@ static int stream_message(query_t *q, knot_pkt_t *pkt)
 		return SS_EMALFORMED;
 	}
 	if (q->tsig != NULL) {
-		int ret = stream_tsig(q, pkt);
+		if (q->msgs == 0) {
+			ss_tsig_stream_init(&q->tstream, q->tsig, q->mac, q->mac_len);
+		}
+		int ret = ss_tsig_stream_next(&q->tstream, pkt);
 		if (ret != 0) {
 			return ret;
-		}
-		if (pkt->tsig_rr != NULL) {
-			size_t mlen = knot_tsig_rdata_mac_length(pkt->tsig_rr);
-			if (mlen > MAC_MAX) {
-				return SS_ETSIG;
-			}
-			memcpy(q->mac, knot_tsig_rdata_mac(pkt->tsig_rr), mlen);
-			q->mac_len = mlen;
 		}
 	}
 	q->msgs++;
 	int ret = q->msg_cb(pkt, q->arg);
-	if (ret == 1 && q->tsig != NULL && q->unsigned_msgs > 0) {
+	if (ret == 1 && q->tsig != NULL && ss_tsig_stream_end(&q->tstream) != 0) {
 		return SS_ETSIG; /* the last message must be signed */
 	}
 	return ret;
@@ -831,7 +989,6 @@ static bool tcp_stream_message(tconn_t *c, uint8_t *wire, size_t len)
 		tcp_fail(c, ret < 0 ? ret : 0);
 		return true;
 	}
-	uv_timer_start(&c->timer, tcp_timer_cb, q->sopts.idle_ms, 0);
 	return false;
 }
 
@@ -863,6 +1020,96 @@ static bool tcp_message(tconn_t *c, uint8_t *wire, size_t len)
 	return true;
 }
 
+/*
+ * Room in the budget for the next message of a stream (its wire size and
+ * XFR_RR_COST per record): 0 taken, 1 wait, SS_ELIMIT when the stream alone
+ * would not fit.
+ */
+static int stream_admit(tconn_t *c, const uint8_t *wire, size_t len)
+{
+	query_t *q = c->q;
+	ss_engine_t *e = q->e;
+	if (c->admitted) {
+		c->admitted = false;
+		return 0;
+	}
+	uint64_t cost = len + (uint64_t)XFR_RR_COST * knot_wire_get_ancount(wire);
+	if (q->held + cost > ss_xfr_budget_limit(e->budget)) {
+		return SS_ELIMIT;
+	}
+	if (!q->sopts.keep) {
+		q->held += cost; /* nothing stays: a limit of its own */
+		return 0;
+	}
+	if (!ss_xfr_budget_take(e->budget, cost)) {
+		c->want = cost;
+		return 1;
+	}
+	q->held += cost;
+	uint64_t used = ss_xfr_budget_used(e->budget);
+	e->st.xfr_held_max = used > e->st.xfr_held_max ? used : e->st.xfr_held_max;
+	return 0;
+}
+
+/* Stop reading until the budget has room for c->want. */
+static void stream_wait(tconn_t *c)
+{
+	ss_engine_t *e = c->q->e;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->waiting = true;
+	tconn_t **pp = &e->waiters;
+	while (*pp != NULL) {
+		pp = &(*pp)->wnext;
+	}
+	*pp = c;
+	e->st.xfr_waits++;
+	stream_running(e, c, false);
+	stream_arm(c);
+}
+
+static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
+/* The whole messages in c's buffer, as far as the budget lets a stream go. */
+static void tcp_process(tconn_t *c)
+{
+	while (c->q != NULL && c->have >= 2) {
+		size_t mlen = knot_wire_read_u16(c->buf);
+		if (mlen < KNOT_WIRE_HEADER_SIZE) {
+			tcp_fail(c, SS_EMALFORMED);
+			return;
+		}
+		if (c->have < 2 + mlen) {
+			break;
+		}
+		int adm = c->q->msg_cb != NULL ? stream_admit(c, c->buf + 2, mlen) : 0;
+		if (adm != 0) {
+			adm < 0 ? tcp_fail(c, adm) : stream_wait(c);
+			return;
+		}
+		if (tcp_message(c, c->buf + 2, mlen)) {
+			return;
+		}
+		memmove(c->buf, c->buf + 2 + mlen, c->have - 2 - mlen);
+		c->have -= 2 + mlen;
+	}
+}
+
+/* Room came for a waiting stream (its want taken): read on. */
+static void stream_resume(tconn_t *c)
+{
+	query_t *q = c->q;
+	ss_engine_t *e = q->e;
+	q->held += c->want;
+	c->admitted = true;
+	stream_running(e, c, true);
+	stream_arm(c);
+	tcp_process(c);
+	if (c->q != NULL && !c->waiting &&
+	    uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_read) != 0) {
+		tcp_fail(c, SS_ENETWORK);
+	}
+}
+
 static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	(void)buf;
@@ -875,24 +1122,44 @@ static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	c->have += (size_t)n;
-	while (c->q != NULL && c->have >= 2) {
-		size_t mlen = knot_wire_read_u16(c->buf);
-		if (mlen < KNOT_WIRE_HEADER_SIZE) {
-			tcp_fail(c, SS_EMALFORMED);
-			return;
-		}
-		if (c->have < 2 + mlen) {
-			break;
-		}
-		bool done = tcp_message(c, c->buf + 2, mlen);
-		if (done) {
-			return;
-		}
-		memmove(c->buf, c->buf + 2 + mlen, c->have - 2 - mlen);
-		c->have -= 2 + mlen;
+	if (c->waiting) {
+		return; /* the bytes wait with the stream */
 	}
-	if (c->q != NULL && c->q->msg_cb != NULL && uv_hrtime() > c->limit_at) {
-		tcp_fail(c, SS_ETIMEOUT);
+	if (n > 0 && c->q->msg_cb != NULL) {
+		if (uv_hrtime() >= c->limit_at) {
+			tcp_fail(c, SS_EDEADLINE);
+			return;
+		}
+		stream_arm(c); /* any byte resets the idle time */
+	}
+	tcp_process(c);
+}
+
+/*
+ * Waiting streams: wake those the budget has room for, oldest first; when
+ * none is left running to make room, end the one that holds most (it is the
+ * transfer that does not fit), and look again.
+ */
+static void settle_waiters(ss_engine_t *e)
+{
+	for (;;) {
+		tconn_t *c = e->waiters;
+		while (c != NULL && !ss_xfr_budget_take(e->budget, c->want)) {
+			c = c->wnext;
+		}
+		if (c != NULL) {
+			waiter_unlink(e, c);
+			stream_resume(c);
+			continue;
+		}
+		if (e->waiters == NULL || e->streams_running > 0) {
+			return;
+		}
+		tconn_t *big = e->waiters;
+		for (c = e->waiters; c != NULL; c = c->wnext) {
+			big = c->q->held > big->q->held ? c : big;
+		}
+		tcp_fail(big, SS_ELIMIT);
 	}
 }
 
@@ -931,6 +1198,50 @@ static int tcp_bind_source(ss_engine_t *e, tconn_t *c, int fam)
 	return source_for(e, fam, &src) ? uv_tcp_bind(&c->tcp, ss_addr_sa(&src), 0) : 0;
 }
 
+/* q waits for a socket to connect over TCP (in flight already: first). */
+static void fd_park(ss_engine_t *e, query_t *q)
+{
+	q->fdwait = true;
+	q->fnext = NULL;
+	if (e->fdwait_tail != NULL) {
+		e->fdwait_tail->fnext = q;
+	} else {
+		e->fdwait = q;
+	}
+	e->fdwait_tail = q;
+	e->st.fd_waits++;
+}
+
+static void fd_unpark(ss_engine_t *e, query_t *q)
+{
+	query_t **pp = &e->fdwait, *prev = NULL;
+	while (*pp != NULL && *pp != q) {
+		prev = *pp;
+		pp = &(*pp)->fnext;
+	}
+	if (*pp == q) {
+		*pp = q->fnext;
+		if (e->fdwait_tail == q) {
+			e->fdwait_tail = prev;
+		}
+	}
+	q->fnext = NULL;
+	q->fdwait = false;
+}
+
+/* A connect that ran out of files: wait for room if the engine has sockets
+ * that will close, else it is a local error. */
+static void tcp_no_files(tconn_t *c, query_t *q)
+{
+	ss_engine_t *e = c->e;
+	tconn_close(c);
+	if (fd_shortage(e)) {
+		fd_park(e, q);
+	} else {
+		query_finish(q, SS_EMFILE, NULL);
+	}
+}
+
 static void tcp_start(query_t *q)
 {
 	ss_engine_t *e = q->e;
@@ -940,6 +1251,10 @@ static void tcp_start(query_t *q)
 		tconn_close(q->tconn);
 	}
 	q->state = Q_TCP;
+	if (!fd_room(e)) {
+		fd_park(e, q);
+		return;
+	}
 	q->sends++;
 	e->st.tcp++;
 	tconn_t *c = calloc(1, sizeof(*c));
@@ -952,6 +1267,8 @@ static void tcp_start(query_t *q)
 	}
 	knot_wire_write_u16(out, (uint16_t)q->wire_len);
 	memcpy(out + 2, q->wire, q->wire_len);
+	fd_opened(e);
+	c->e = e;
 	c->out = out;
 	c->q = q;
 	q->tconn = c;
@@ -959,17 +1276,23 @@ static void tcp_start(query_t *q)
 	uv_timer_init(e->loop, &c->timer);
 	c->tcp.data = c->timer.data = c->creq.data = c;
 	c->handles = 2;
-	unsigned first_wait = q->msg_cb ? q->sopts.idle_ms : q->timeout_ms;
 	c->limit_at = uv_hrtime() + (uint64_t)q->sopts.limit_ms * 1000000u;
-	uv_timer_start(&c->timer, tcp_timer_cb, first_wait, 0);
+	if (q->msg_cb != NULL) {
+		stream_running(e, c, q->sopts.keep);
+		stream_arm(c);
+	} else {
+		uv_timer_start(&c->timer, tcp_timer_cb, q->timeout_ms, 0);
+	}
 	int ret = tcp_bind_source(e, c, ss_addr_family(&q->srv->addr));
 	if (ret == 0) {
 		ret = uv_tcp_connect(&c->creq, &c->tcp, ss_addr_sa(&q->srv->addr), tcp_connected);
 	}
-	if (ret != 0) {
+	q->last_send = uv_hrtime();
+	if (ret == UV_EMFILE || ret == UV_ENFILE) {
+		tcp_no_files(c, q);
+	} else if (ret != 0) {
 		tcp_fail(c, uv_to_ss(ret));
 	}
-	q->last_send = uv_hrtime();
 }
 
 /* ---- query lifecycle --------------------------------------------------- */
@@ -979,7 +1302,7 @@ static void query_free_cb(uv_handle_t *h)
 	query_t *q = h->data;
 	free(q->qname);
 	free(q->wire);
-	free(q->unsigned_buf);
+	ss_tsig_stream_clear(&q->tstream);
 	knot_rrset_free(q->answer, NULL);
 	knot_rrset_free(q->authority, NULL);
 	free(q);
@@ -1009,6 +1332,9 @@ static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
 	if (q->tconn != NULL) {
 		tconn_close(q->tconn);
 	}
+	if (q->fdwait) {
+		fd_unpark(e, q);
+	}
 	if (was_running) {
 		q->srv->inflight--;
 		e->inflight--;
@@ -1016,7 +1342,13 @@ static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
 		kick(e);
 	}
 	if (q->msg_cb != NULL) {
+		e->finishing = q;
 		q->done_cb(error, q->arg);
+		e->finishing = NULL;
+		if (q->sopts.keep) {
+			ss_xfr_budget_give(e->budget, q->held); /* unless taken over */
+		}
+		q->held = 0;
 	} else {
 		ss_response_t r;
 		memset(&r, 0, sizeof(r));
@@ -1028,7 +1360,9 @@ static void query_finish(query_t *q, int error, const knot_pkt_t *pkt)
 		r.rtt_us = (uint32_t)((uv_hrtime() - q->last_send) / 1000);
 		if (error == 0 && pkt != NULL) {
 			r.pkt = pkt;
-			r.rcode = knot_pkt_ext_rcode(pkt);
+			r.rcode = ss_pkt_rcode(pkt);
+			r.tsig_error = ss_pkt_tsig_error(pkt);
+			r.signed_ok = q->signed_ok;
 			r.aa = knot_wire_get_aa(pkt->wire);
 			r.tc = knot_wire_get_tc(pkt->wire);
 			r.ra = knot_wire_get_ra(pkt->wire);
@@ -1052,10 +1386,11 @@ static void query_start(query_t *q)
 			return;
 		}
 	}
-	if (q->msg_cb == NULL && !(q->flags & SS_QF_TCP)) {
-		q->id = fresh_id(q->srv->sock);
-	} else {
-		q->id = random_id(e);
+	bool udp = q->msg_cb == NULL && !(q->flags & SS_QF_TCP);
+	if (!(udp ? fresh_id(q->srv->sock, &q->id) : random_id(e, &q->id))) {
+		q->state = Q_UDP;
+		query_finish(q, SS_EIO, NULL); /* no randomness: no query goes out */
+		return;
 	}
 	if (build_wire(q) != 0) {
 		q->state = Q_UDP;
@@ -1069,11 +1404,54 @@ static void query_start(query_t *q)
 	}
 }
 
+/*
+ * The socket the next query of s needs: 0 it has one (or will connect over
+ * TCP), 1 wait until one closes, or an SS_E* error for the query. A UDP
+ * socket is opened here, so that running out of files waits instead.
+ */
+static int next_socket(ss_engine_t *e, server_t *s)
+{
+	const query_t *q = s->qhead;
+	bool tcp = q->msg_cb != NULL || (q->flags & SS_QF_TCP);
+	if (!tcp && s->sock != NULL) {
+		return 0;
+	}
+	if (!fd_room(e)) {
+		return 1;
+	}
+	usock_t *u;
+	int ret = tcp ? 0 : usock_open(e, s, &u);
+	return ret == SS_EMFILE && fd_shortage(e) ? 1 : ret;
+}
+
+/* Queries waiting to connect go first: they are in flight already. */
+static void serve_fdwait(ss_engine_t *e)
+{
+	while (e->fdwait != NULL && e->fds_open < e->fd_budget) {
+		query_t *q = e->fdwait;
+		fd_unpark(e, q);
+		tcp_start(q);
+	}
+	if (e->fdwait != NULL) {
+		fd_room(e); /* an idle UDP socket closes for them */
+		if (e->fds_open < e->fd_budget) {
+			kick(e);
+		}
+	}
+}
+
 static void dispatch(ss_engine_t *e)
 {
-	while (e->inflight < e->opts.max_inflight) {
+	e->fd_blocked = false;
+	serve_fdwait(e);
+	while (e->inflight < e->opts.max_inflight && e->fdwait == NULL) {
 		server_t *s = ready_pop(e);
 		if (s == NULL) {
+			break;
+		}
+		if (next_socket(e, s) == 1) {
+			ready_push(e, s);
+			e->fd_blocked = true;
 			break;
 		}
 		query_t *q = s->qhead;
@@ -1093,6 +1471,10 @@ static void kick_cb(uv_idle_t *h)
 	uv_idle_stop(&e->kick);
 	e->kicking = false;
 	dispatch(e);
+	if (e->settle) {
+		e->settle = false;
+		settle_waiters(e);
+	}
 }
 
 static void kick(ss_engine_t *e)
@@ -1103,17 +1485,24 @@ static void kick(ss_engine_t *e)
 	}
 }
 
+static void settle_soon(ss_engine_t *e)
+{
+	e->settle = true;
+	kick(e);
+}
+
+static void budget_given(void *arg)
+{
+	settle_soon(arg);
+}
+
 static void sweep_cb(uv_timer_t *t)
 {
 	ss_engine_t *e = t->data;
 	uint64_t now = uv_hrtime();
-	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
-		for (server_t *s = e->buckets[b]; s != NULL; s = s->hnext) {
-			if (s->sock != NULL && s->sock->head == NULL &&
-			    now - s->sock->idle_since > (uint64_t)SWEEP_MS * 1000000u) {
-				usock_close(s->sock);
-			}
-		}
+	while (e->idle_head != NULL &&
+	       now - e->idle_head->idle_since > (uint64_t)SWEEP_MS * 1000000u) {
+		usock_close(e->idle_head);
 	}
 }
 
@@ -1209,7 +1598,8 @@ int ss_engine_stream(ss_engine_t *e, const ss_query_t *spec, const ss_stream_opt
 	q->done_cb = done_cb;
 	q->arg = arg;
 	q->sopts.idle_ms = opts && opts->idle_ms ? opts->idle_ms : 0;
-	q->sopts.limit_ms = opts && opts->limit_ms ? opts->limit_ms : STREAM_LIMIT_MS;
+	q->sopts.limit_ms = opts && opts->limit_ms ? opts->limit_ms : e->opts.xfr_deadline_ms;
+	q->sopts.keep = opts && opts->keep;
 	int ret = enqueue(e, spec, SS_QF_TCP | SS_QF_NOFALLBACK, q);
 	if (ret != 0) {
 		query_abort_new(q);
@@ -1230,6 +1620,10 @@ ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
 		return NULL;
 	}
 	e->loop = loop;
+	if (!refill_ids(e)) {
+		free(e);
+		return NULL;
+	}
 	if (opts) {
 		e->opts = *opts;
 	} else {
@@ -1247,6 +1641,22 @@ ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
 	if (e->opts.per_server == 0) {
 		e->opts.per_server = 1;
 	}
+	if (e->opts.xfr_budget == 0) {
+		e->opts.xfr_budget = XFR_BUDGET;
+	}
+	if (e->opts.xfr_deadline_ms == 0) {
+		e->opts.xfr_deadline_ms = STREAM_LIMIT_MS;
+	}
+	e->fd_budget = fd_budget_now();
+	if (e->opts.max_sockets != 0 && e->opts.max_sockets < e->fd_budget) {
+		e->fd_budget = e->opts.max_sockets;
+	}
+	e->budget = ss_xfr_budget_new(e->opts.xfr_budget);
+	if (e->budget == NULL) {
+		free(e);
+		return NULL;
+	}
+	ss_xfr_budget_on_give(e->budget, budget_given, e);
 	uv_idle_init(loop, &e->kick);
 	e->kick.data = e;
 	uv_timer_init(loop, &e->sweep);
@@ -1285,6 +1695,20 @@ uv_loop_t *ss_engine_loop(ss_engine_t *e)
 void ss_engine_stats(const ss_engine_t *e, ss_engine_stats_t *out)
 {
 	*out = e->st;
+	out->xfr_held = ss_xfr_budget_used(e->budget);
+}
+
+ss_xfr_hold_t *ss_engine_stream_keep(ss_engine_t *e)
+{
+	query_t *q = e->finishing;
+	if (q == NULL || !q->sopts.keep || q->held == 0) {
+		return NULL;
+	}
+	ss_xfr_hold_t *h = ss_xfr_hold_new(e->budget, q->held);
+	if (h != NULL) {
+		q->held = 0;
+	}
+	return h;
 }
 
 void ss_engine_cancel_all(ss_engine_t *e)
@@ -1308,6 +1732,7 @@ static void engine_handle_closed(uv_handle_t *h)
 {
 	ss_engine_t *e = h->data;
 	if (--e->handles == 0) {
+		ss_xfr_budget_unref(e->budget); /* kept shares may still hold it */
 		free(e);
 	}
 }
@@ -1316,6 +1741,7 @@ void ss_engine_close(ss_engine_t *e)
 {
 	ss_engine_cancel_all(e);
 	e->closing = true;
+	ss_xfr_budget_on_give(e->budget, NULL, NULL);
 	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
 		server_t *s = e->buckets[b];
 		while (s != NULL) {
@@ -1332,4 +1758,9 @@ void ss_engine_close(ss_engine_t *e)
 	e->handles = 2;
 	uv_close((uv_handle_t *)&e->kick, engine_handle_closed);
 	uv_close((uv_handle_t *)&e->sweep, engine_handle_closed);
+}
+
+void ss_xfr_hold_release(ss_xfr_hold_t *h)
+{
+	ss_xfr_hold_free(h);
 }

@@ -76,11 +76,14 @@ static void answered(const ss_response_t *r, void *arg)
 	notify_t *n = arg;
 	n->res.rtt_us = r->rtt_us;
 	if (r->error == 0) {
-		/* A TSIG error rides in the extended RCODE; the header says NOTAUTH. */
-		n->res.tsig_error = r->pkt->tsig_rr ? knot_tsig_rdata_error(r->pkt->tsig_rr) : 0;
-		n->res.rcode = n->res.tsig_error ? knot_wire_get_rcode(r->pkt->wire) : r->rcode;
-		n->res.status =
-		    n->res.rcode == KNOT_RCODE_NOERROR ? SS_NOTIFY_ACKED : SS_NOTIFY_REFUSED;
+		/* An answer with a TSIG error is no acknowledgement, whatever its
+		 * header says (the engine reports it as NOTAUTH then); with a key,
+		 * only a verified MAC acknowledges. */
+		n->res.tsig_error = r->tsig_error;
+		n->res.rcode = r->rcode;
+		bool acked = r->rcode == KNOT_RCODE_NOERROR && r->tsig_error == 0 &&
+		             (n->tsig == NULL || r->signed_ok);
+		n->res.status = acked ? SS_NOTIFY_ACKED : SS_NOTIFY_REFUSED;
 		finish(n);
 		return;
 	}

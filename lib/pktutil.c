@@ -48,3 +48,17 @@ knot_rrset_t *ss_pkt_collect(const knot_pkt_t *pkt, knot_section_t sec, uint16_t
 	}
 	return out;
 }
+
+uint16_t ss_pkt_tsig_error(const knot_pkt_t *pkt)
+{
+	return pkt->tsig_rr != NULL ? knot_tsig_rdata_error(pkt->tsig_rr) : 0;
+}
+
+uint16_t ss_pkt_rcode(const knot_pkt_t *pkt)
+{
+	if (ss_pkt_tsig_error(pkt) == 0) {
+		return knot_pkt_ext_rcode(pkt);
+	}
+	uint8_t rc = knot_wire_get_rcode(pkt->wire);
+	return rc != KNOT_RCODE_NOERROR ? rc : KNOT_RCODE_NOTAUTH;
+}

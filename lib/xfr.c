@@ -11,8 +11,10 @@
 
 #include <soasync/error.h>
 #include <soasync/serial.h>
+#include <soasync/units.h>
 #include <soasync/xfr.h>
 
+#include "pktutil.h"
 #include "rrcheck.h"
 #include "xfr_int.h"
 
@@ -124,14 +126,11 @@ int ss_xfr_stream_message(const knot_pkt_t *pkt, void *arg)
 	xfr_t *x = arg;
 	x->res.messages++;
 	if (x->res.messages == 1) {
-		x->res.rcode = knot_pkt_ext_rcode(pkt);
+		/* A TSIG error makes it an error answer whatever the header says. */
+		x->res.rcode = ss_pkt_rcode(pkt);
 		if (x->res.rcode != KNOT_RCODE_NOERROR) {
-			uint16_t terr = pkt->tsig_rr ? knot_tsig_rdata_error(pkt->tsig_rr) : 0;
-			if (terr != 0) {
-				x->res.rcode = knot_wire_get_rcode(pkt->wire);
-			}
 			snprintf(x->res.detail, sizeof(x->res.detail), "%s%s",
-			         rcode_name(x->res.rcode), tsig_error_text(terr));
+			         rcode_name(x->res.rcode), tsig_error_text(ss_pkt_tsig_error(pkt)));
 			return SS_EREFUSED;
 		}
 	}
@@ -160,13 +159,56 @@ int ss_xfr_stream_message(const knot_pkt_t *pkt, void *arg)
 	return 0;
 }
 
+/* "1 GiB", "64 MiB", "512 KiB" or bytes. */
+static const char *size_text(uint64_t n, char *buf, size_t len)
+{
+	static const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+	unsigned u = 0;
+	while (u + 1 < sizeof(units) / sizeof(units[0]) && n >= 1024 && n % 1024 == 0) {
+		n /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", (unsigned long long)n, units[u]);
+	return buf;
+}
+
+/* Why the engine ended the stream, naming the limit and its option. */
+static void engine_error_detail(xfr_t *x, int error)
+{
+	const ss_engine_opts_t *eo = ss_engine_get_opts(x->e);
+	char v[32];
+	switch (error) {
+	case SS_ELIMIT:
+		fail(x, error,
+		     "larger than the %s all transfers may hold at once "
+		     "(--max-transfer-size)",
+		     size_text(eo->xfr_budget, v, sizeof(v)));
+		break;
+	case SS_EDEADLINE:
+		fail(x, error,
+		     "deadline passed: the transfer took longer than %s "
+		     "(--transfer-deadline)",
+		     ss_duration_format(x->o.limit_ms ? x->o.limit_ms : eo->xfr_deadline_ms, v,
+		                        sizeof(v)));
+		break;
+	case SS_ETIMEOUT:
+		fail(
+		    x, error, "timed out: no byte for %s",
+		    ss_duration_format(x->o.idle_ms ? x->o.idle_ms : eo->timeout_ms, v, sizeof(v)));
+		break;
+	default:
+		fail(x, error, "%s", ss_strerror(error));
+		break;
+	}
+}
+
 static void on_done(int error, void *arg)
 {
 	xfr_t *x = arg;
 	x->res.error = error;
 	x->res.duration_us = (uv_hrtime() - x->start) / 1000;
 	if (error != 0 && x->res.detail[0] == '\0') {
-		snprintf(x->res.detail, sizeof(x->res.detail), "%s", ss_strerror(error));
+		engine_error_detail(x, error);
 	}
 	if (error != 0 && x->o.type == KNOT_RRTYPE_IXFR) {
 		x->res.ixfr = SS_IXFR_NONE;
@@ -229,6 +271,7 @@ int ss_xfr_start(ss_engine_t *e, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
 		return ret;
 	}
 	x->done_cb = done_cb;
+	x->e = e;
 	x->start = uv_hrtime();
 	knot_rrset_t *auth =
 	    x->o.type == KNOT_RRTYPE_IXFR ? ixfr_soa(x->zone, opts->ixfr_serial) : NULL;
@@ -239,7 +282,8 @@ int ss_xfr_start(ss_engine_t *e, const ss_xfr_opts_t *opts, ss_xfr_rr_cb rr_cb,
 	    .authority = auth,
 	    .tsig = opts->tsig,
 	};
-	ss_stream_opts_t so = {.idle_ms = opts->idle_ms, .limit_ms = opts->limit_ms};
+	ss_stream_opts_t so = {
+	    .idle_ms = opts->idle_ms, .limit_ms = opts->limit_ms, .keep = opts->keep};
 	ret = (x->o.type == KNOT_RRTYPE_IXFR && auth == NULL)
 	          ? SS_ENOMEM
 	          : ss_engine_stream(e, &q, &so, ss_xfr_stream_message, on_done, x);

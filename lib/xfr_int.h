@@ -8,6 +8,7 @@
 #include <soasync/xfr.h>
 
 typedef struct {
+	ss_engine_t *e; /* NULL when fed directly (the fuzz target) */
 	ss_xfr_opts_t o;
 	knot_dname_t *zone; /* owned */
 	ss_xfr_rr_cb rr_cb;

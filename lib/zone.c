@@ -170,10 +170,19 @@ void ss_zone_free(ss_zone_t *z)
 	if (z == NULL) {
 		return;
 	}
+	if (z->on_free != NULL) {
+		z->on_free(z->on_free_arg);
+	}
 	free(z->arena);
 	free(z->idx);
 	free(z->scratch);
 	free(z);
+}
+
+void zone_on_free(ss_zone_t *z, void (*fn)(void *arg), void *arg)
+{
+	z->on_free = fn;
+	z->on_free_arg = arg;
 }
 
 const knot_dname_t *ss_zone_origin(const ss_zone_t *z)

@@ -37,6 +37,8 @@ struct ss_zone {
 	long soa; /* index of the apex SOA, -1 none */
 	size_t out_of_zone;
 	ss_zone_stats_t stats;
+	void (*on_free)(void *arg); /* see zone_on_free() */
+	void *on_free_arg;
 };
 
 /* owner (lower case, osize octets) lies at or below the origin. */
@@ -49,6 +51,10 @@ int zone_add(ss_zone_t *z, const knot_dname_t *owner, uint16_t type, uint16_t rc
 
 /* The rdata of the most recently added record (canonical form). */
 void zone_last_rdata(const ss_zone_t *z, const uint8_t **rdata, uint16_t *rdlen);
+
+/* Call fn(arg) when z is freed: a transferred zone gives its share of the
+ * transfer memory budget back (lib/zonexfr.c). */
+void zone_on_free(ss_zone_t *z, void (*fn)(void *arg), void *arg);
 
 /* Monotonic clock in seconds. */
 double zone_now(void);

@@ -94,10 +94,12 @@ typedef enum {
 	SS_VERDICT_UNREACHABLE,    /* no usable answer: time-out, connection refused, malformed */
 	SS_VERDICT_HIDDEN_PRIMARY, /* a primary known only from the MNAME, not answering: it does
 	                            * not count (commonly firewalled) */
+	SS_VERDICT_LOCAL_ERROR,    /* not asked: this host ran out of sockets (SS_EMFILE); the
+	                            * server's state is unknown, not its fault */
 } ss_verdict_t;
 
 /* "at-reference", "behind", "ahead", "undefined", "no-soa", "not-authoritative",
- * "servfail", "unreachable", "hidden-primary"; "none". */
+ * "servfail", "unreachable", "hidden-primary", "local-error"; "none". */
 SS_API const char *ss_verdict_name(ss_verdict_t v);
 
 /* The verdict counts as serving the zone's current data: at the reference,
@@ -107,6 +109,30 @@ SS_API bool ss_verdict_current(ss_verdict_t v);
 /* The verdict concerns a server that counts for the zone (all but a hidden
  * primary and NONE). */
 SS_API bool ss_verdict_counts(ss_verdict_t v);
+
+/* Why the check model took a server as the primary (ss_zone_result_t.primary_why). */
+typedef enum {
+	SS_PRIMARY_NONE = 0, /* no primary: the highest serial is the reference */
+	SS_PRIMARY_GIVEN,    /* named with --primary */
+	SS_PRIMARY_MNAME,    /* named by the SOA MNAME */
+	SS_PRIMARY_EXPIRE,   /* the MNAME server counts EDNS EXPIRE down as a secondary does;
+	                      * this one answers with its SOA's expire field, as a primary
+	                      * does (RFC 7314) */
+} ss_primary_why_t;
+
+/* "none", "given", "mname", "expire". */
+SS_API const char *ss_primary_why_name(ss_primary_why_t w);
+
+/* The apex ZONEMD records (RFC 8976) of one copy of a zone: the scheme and
+ * hash algorithm of each (the first SS_ZONEMD_LIST_MAX), beside the zone
+ * model's verdict (ss_zone_zonemd_verify). */
+#define SS_ZONEMD_LIST_MAX 8
+typedef struct {
+	size_t n; /* ZONEMD records at the apex (may be more than listed) */
+	struct {
+		uint8_t scheme, algorithm;
+	} rr[SS_ZONEMD_LIST_MAX];
+} ss_zonemd_list_t;
 
 typedef struct {
 	knot_dname_t *mname, *rname; /* owned */
@@ -118,8 +144,11 @@ typedef struct {
 	char *name; /* NS name(s) for this address, comma separated; owned; may be NULL */
 	ss_addr_t addr;
 	unsigned origin;      /* SS_ORIGIN_* */
-	bool is_primary;      /* this address is the primary (given or from the MNAME) */
+	bool is_primary;      /* named as the primary (--primary, or the SOA MNAME) */
 	ss_verdict_t verdict; /* set by ss_check_analyze() */
+	bool primary_role;    /* set by ss_check_analyze(): taken as the primary (see
+	                       * ss_zone_result_t.primary_why); an MNAME server that is
+	                       * evidently a secondary is not */
 
 	ss_answer_kind_t kind;
 	int error; /* SS_E* when kind == SS_ANS_NONE or MALFORMED */
@@ -142,6 +171,7 @@ typedef struct {
 	ss_xfr_state_t ixfr;      /* IXFR from an older serial */
 	int ixfr_kind;            /* its ss_ixfr_kind_t when ALLOWED */
 	char *xfr_error;          /* owned; why the transfer(s) failed or were refused */
+	bool xfr_too_large;       /* a transfer went past the memory limit (SS_ELIMIT) */
 	uint32_t xfr_serial;      /* serial of the transferred copy */
 	size_t xfr_records;
 	bool has_digest; /* content digest of the transferred copy */
@@ -155,6 +185,7 @@ typedef struct {
 	size_t content_compared;   /* RRsets compared by queries */
 	ss_zonemd_status_t zonemd; /* of the transferred copy */
 	char *zonemd_detail;       /* owned */
+	ss_zonemd_list_t zonemd_list;
 
 	/* Expected records (check --expect): one per item of obs.expect. */
 	ss_expect_obs_t *expect; /* owned */
@@ -199,6 +230,7 @@ typedef struct {
 	char *zonefile_diff; /* a few differing records; owned */
 	ss_zonemd_status_t zonefile_zonemd;
 	char *zonefile_zonemd_detail; /* owned */
+	ss_zonemd_list_t zonefile_zonemd_list;
 
 	/* --candidate-primary: other servers a secondary might pull from. */
 	ss_server_obs_t *candidates; /* owned */
@@ -265,7 +297,9 @@ typedef struct {
 	  "serial 0, an impossible or future date, a Unix time far ahead")                         \
 	X(SS_F_NOTIFY_REFUSED, "notify-refused", "doctor: a secondary refused the NOTIFY")         \
 	X(SS_F_SECONDARY_NOT_TRANSFERRING, "secondary-not-transferring",                           \
-	  "doctor: a NOTIFY acknowledged, no transfer followed")
+	  "doctor: a NOTIFY acknowledged, no transfer followed")                                   \
+	X(SS_F_LOCAL_ERROR, "local-error",                                                         \
+	  "this host could not ask (too many open files): not the servers' fault")
 
 typedef enum {
 #define SS_F_ENUM(id, name, meaning) id,
@@ -301,7 +335,8 @@ typedef struct {
 	bool reference_is_primary;
 	ss_addr_t primary; /* valid when has_primary */
 	bool has_primary;
-	ss_finding_t *findings; /* owned */
+	ss_primary_why_t primary_why; /* why that server is the primary */
+	ss_finding_t *findings;       /* owned */
 	size_t nfindings;
 } ss_zone_result_t;
 
@@ -323,9 +358,10 @@ SS_API int ss_result_add_finding(ss_zone_result_t *res, ss_fcode_t id, ss_severi
                                  const ss_addr_t *servers, size_t nservers, const char *fix,
                                  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
-/* The server whose data is the reference: the primary when it serves the
- * reference serial, else the first server that does; -1 when none (after
- * ss_check_analyze). */
+/* The one reference-server rule: the index of the server whose data is the
+ * reference: the primary (primary_role) when it serves the reference serial,
+ * else the first server that does (verdict SS_VERDICT_AT_REFERENCE); -1 when
+ * none. Read after ss_check_analyze(). */
 SS_API long ss_zone_reference_server(const ss_zone_result_t *res);
 
 /* The SOA of an observation as a libknot RRset (caller frees with

@@ -47,6 +47,8 @@ typedef struct {
 	const ss_expect_set_t *expect; /* ask every server for these (borrowed) */
 	ss_content_opts_t content;     /* --content, --zonefile, --candidate-primary */
 	unsigned max_zones;            /* zones in progress at once (default 512) */
+	uint16_t port;                 /* of the addresses discovery finds (0: 53; see
+	                                * ss_discover_opts_t) */
 } ss_check_opts_t;
 
 /* A zone's result, borrowed for the duration of the call; the run clears it
@@ -70,9 +72,5 @@ SS_API void ss_check_abort(ss_check_t *c);
 /* Free the run: after the loop finished, or after ss_check_abort() and
  * ss_engine_cancel_all() (no callback may be pending into it). */
 SS_API void ss_check_free(ss_check_t *c);
-
-/* Fill an observation from one SOA response of `zone` (exposed for tests). */
-SS_API void ss_obs_from_soa_response(ss_server_obs_t *s, const knot_dname_t *zone,
-                                     const ss_response_t *resp);
 
 #endif

@@ -23,6 +23,9 @@ typedef struct {
 	const ss_addr_t *primary; /* --primary addresses (borrowed); when given the
 	                           * MNAME is not looked up */
 	size_t nprimary;
+	uint16_t port; /* port of every address found (0: 53, all that glue and
+	                * address records can mean); another for a lab or a test
+	                * whose servers all listen on one other port */
 } ss_discover_opts_t;
 
 /* Called once when discovery of obs->zone has finished (successfully or not:

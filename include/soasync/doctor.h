@@ -235,8 +235,9 @@ SS_API bool ss_doctor_primary_serves(const ss_zone_result_t *res, uint32_t want)
 SS_API size_t ss_zone_laggards(const ss_zone_result_t *res, bool all, ss_addr_t *out, size_t cap);
 
 /* notify-refused, added to out: the secondary s of the probe res answered
- * the NOTIFY with rcode (and the TSIG error, or 0); the fix names both ways
- * out: accept NOTIFY from this host, or make it transfer now. */
+ * the NOTIFY with rcode (and the TSIG error, or 0); the fix is the vendor's
+ * way to accept NOTIFY (ss_fix_allow_notify, which for PowerDNS names both
+ * ways out: retrieve now, or trust this host as a notification proxy). */
 SS_API int ss_doctor_notify_refused(ss_zone_result_t *out, const ss_zone_result_t *res,
                                     const ss_server_obs_t *s, int rcode, int tsig_error);
 

@@ -7,7 +7,8 @@
  * truncated, and once more without EDNS after FORMERR/NOTIMP/BADVERS. Every
  * response is parsed with libknot; only one coming from the queried address
  * and port with the query's ID and question is accepted; anything else is
- * dropped and counted, and the query keeps waiting.
+ * dropped and counted, and the query keeps waiting. Query IDs come from the
+ * kernel's CSPRNG (getrandom), fetched in batches.
  *
  * Concurrency is bounded globally (max_inflight) and per server address
  * (per_server); queries beyond that wait in a per-server FIFO, served round
@@ -30,13 +31,17 @@
 typedef struct ss_engine ss_engine_t;
 
 typedef struct {
-	unsigned timeout_ms;   /* wait after the last try, and cap of every wait (1500) */
-	unsigned tries;        /* UDP sends per query (3) */
-	unsigned max_inflight; /* queries in flight, all servers (1000) */
-	unsigned per_server;   /* queries in flight per server address (100) */
-	bool has_source4;      /* bind IPv4 sockets to source4 */
-	bool has_source6;      /* bind IPv6 sockets to source6 */
-	ss_addr_t source4;     /* port ignored */
+	unsigned timeout_ms;      /* wait after the last try, and cap of every wait (1500) */
+	unsigned tries;           /* UDP sends per query (3) */
+	unsigned max_inflight;    /* queries in flight, all servers (1000) */
+	unsigned per_server;      /* queries in flight per server address (100) */
+	unsigned max_sockets;     /* sockets open at once (0: what the open-file limit
+	                           * allows, see ss_engine_new) */
+	uint64_t xfr_budget;      /* bytes all streams may hold at once (1 GiB) */
+	unsigned xfr_deadline_ms; /* longest whole stream (600000) */
+	bool has_source4;         /* bind IPv4 sockets to source4 */
+	bool has_source6;         /* bind IPv6 sockets to source6 */
+	ss_addr_t source4;        /* port ignored */
 	ss_addr_t source6;
 } ss_engine_opts_t;
 
@@ -68,10 +73,15 @@ typedef struct {
 typedef struct {
 	int error;             /* 0, or why there is no answer: SS_ETIMEOUT,
 	                        * SS_ECONNREFUSED, SS_ENETWORK, SS_EMALFORMED,
-	                        * SS_ECLOSED, SS_ETSIG, SS_ECANCELED */
+	                        * SS_ECLOSED, SS_ETSIG, SS_ECANCELED; SS_EMFILE
+	                        * (this host ran out of open files) */
 	const knot_pkt_t *pkt; /* the parsed answer when error == 0; borrowed,
 	                        * valid only during the callback */
-	uint16_t rcode;        /* extended RCODE of the answer */
+	uint16_t rcode;        /* extended RCODE of the answer; never NOERROR when
+	                        * tsig_error is set (NOTAUTH then, whatever the
+	                        * header claims: RFC 8945 5.3) */
+	uint16_t tsig_error;   /* the error field of the answer's TSIG record, or 0 */
+	bool signed_ok;        /* the query was signed and the answer's MAC verified */
 	bool aa, tc, ra;
 	bool tcp;         /* the answer came over TCP */
 	bool edns;        /* the answered query carried EDNS */
@@ -85,27 +95,68 @@ typedef void (*ss_query_cb)(const ss_response_t *resp, void *arg);
 
 /*
  * Streams (zone transfers): every message of the TCP answer is passed to
- * msg_cb, parsed and, with a TSIG key, verified. msg_cb returns 0 to read on,
- * 1 when the stream is complete, or a negative SS_E* code to abort. done_cb
- * is then called exactly once with 0 or the error.
+ * msg_cb, parsed and, with a TSIG key, verified. Only the first message may
+ * be an error answer (an error RCODE, or a TSIG record with a non-zero error
+ * whatever the header says: its records are never data); a TSIG error or a
+ * MAC that does not verify later ends the stream with SS_ETSIG. msg_cb
+ * returns 0 to read on, 1 when the stream is complete, or a negative SS_E*
+ * code to abort. done_cb is then called exactly once with 0 or the error.
  */
 typedef int (*ss_stream_msg_cb)(const knot_pkt_t *pkt, void *arg);
 typedef void (*ss_stream_done_cb)(int error, void *arg);
 
 typedef struct {
-	unsigned idle_ms;  /* longest silence between bytes of the stream (default: timeout) */
-	unsigned limit_ms; /* longest whole stream (default 600000) */
+	unsigned idle_ms;  /* longest silence: no byte for that long (default: timeout) */
+	unsigned limit_ms; /* longest whole stream (default: opts.xfr_deadline_ms);
+	                    * past it the stream ends with SS_EDEADLINE */
+	bool keep;         /* the receiver keeps what comes (a zone): the stream
+	                    * counts against the shared budget, see below */
 } ss_stream_opts_t;
+
+/*
+ * Memory of streams. Every stream counts what it receives: each message, and
+ * 48 bytes per record for keeping it. A stream past opts.xfr_budget bytes
+ * ends with SS_ELIMIT. The streams whose receiver keeps the data (keep) also
+ * share that budget: one that would go past it stops reading and waits for
+ * room; when no such stream is left running to make room, the waiting one
+ * that holds most ends with SS_ELIMIT (what is held at once would not fit).
+ * When done_cb returns, a kept stream's share is given back, unless done_cb
+ * took it over with ss_engine_stream_keep() because the data stays (a
+ * transferred zone): then ss_xfr_hold_release() gives it back when that data
+ * is freed.
+ */
+typedef struct ss_xfr_hold ss_xfr_hold_t;
+
+/* Inside a stream's done_cb: its share of the budget, now the caller's
+ * (NULL when it held nothing, or outside done_cb). */
+SS_API ss_xfr_hold_t *ss_engine_stream_keep(ss_engine_t *e);
+
+/* Give a kept share back (NULL: nothing); the engine may be gone. */
+SS_API void ss_xfr_hold_release(ss_xfr_hold_t *h);
 
 /* Counters, for diagnostics and benchmarks. */
 typedef struct {
 	uint64_t queries, sent, received, dropped, retransmits, tcp, timeouts;
+	uint64_t xfr_held;     /* bytes of the stream budget in use (kept shares included) */
+	uint64_t xfr_held_max; /* the most in use at once */
+	uint64_t xfr_waits;    /* times a stream waited for room */
+	uint64_t sockets_max;  /* the most sockets open at once */
+	uint64_t fd_waits;     /* times a query in flight waited for a socket */
 } ss_engine_stats_t;
 
 /* Default options (the values in parentheses above). */
 SS_API void ss_engine_opts_default(ss_engine_opts_t *opts);
 
-/* A new engine on loop (borrowed). Returns NULL on SS_ENOMEM. */
+/*
+ * A new engine on loop (borrowed). Returns NULL on SS_ENOMEM (or when the
+ * kernel's random source, which query IDs come from, fails).
+ *
+ * Open files: the process's soft limit (RLIMIT_NOFILE) is raised to the hard
+ * limit, and the engine keeps its sockets within what is left of it (less a
+ * reserve of 32 for the rest of the process): queries beyond wait for a
+ * socket to close, idle ones are closed for them. A query that cannot get a
+ * socket even so ends with SS_EMFILE, a local error, never the server's.
+ */
 SS_API ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts);
 
 /*

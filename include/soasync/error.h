@@ -33,7 +33,9 @@
 	X(SS_EREFUSED, -18, "refused")                                                             \
 	X(SS_EXFR, -19, "zone transfer failed")                                                    \
 	X(SS_EEXISTS, -20, "already exists")                                                       \
-	X(SS_ESTATE, -21, "invalid state")
+	X(SS_ESTATE, -21, "invalid state")                                                         \
+	X(SS_EDEADLINE, -22, "deadline passed")                                                    \
+	X(SS_EMFILE, -23, "too many open files (a local limit: ulimit -n)")
 
 enum ss_error {
 #define SS_ERR_ENUM(name, value, msg) name = (value),

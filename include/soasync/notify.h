@@ -14,15 +14,17 @@
 #include <soasync/engine.h>
 
 typedef enum {
-	SS_NOTIFY_ACKED,    /* NOERROR answer */
-	SS_NOTIFY_REFUSED,  /* an error RCODE answer (see rcode) */
+	SS_NOTIFY_ACKED,    /* a NOERROR answer (with a key: its MAC verified) */
+	SS_NOTIFY_REFUSED,  /* an error answer (see rcode): an error RCODE, or a TSIG
+	                     * record with an error, whatever the header says */
 	SS_NOTIFY_NOANSWER, /* nothing until the deadline (see error) */
 } ss_notify_status_t;
 
 typedef struct {
 	ss_addr_t target;
 	ss_notify_status_t status;
-	int rcode;         /* when REFUSED: the RCODE (NOTAUTH for TSIG errors) */
+	int rcode;         /* when REFUSED: the RCODE (NOTAUTH for TSIG errors, also
+	                    * when the header claimed NOERROR) */
 	int tsig_error;    /* when REFUSED: the server's TSIG error (BADSIG...), or 0 */
 	int error;         /* when NOANSWER: the last SS_E* */
 	unsigned attempts; /* queries submitted (each with the engine's tries) */

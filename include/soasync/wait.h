@@ -33,7 +33,7 @@ typedef enum {
 	SS_WAIT_AT_TARGET,   /* the target serial or later, and the expected records */
 	SS_WAIT_BEHIND,      /* answers, but not (yet) with the target serial */
 	SS_WAIT_MISSING,     /* serves a serial, but not the expected records (behind too) */
-	SS_WAIT_DEAD,        /* no usable answer at all (SS_VERDICT_UNREACHABLE) */
+	SS_WAIT_DEAD,        /* no usable answer at all (SS_VERDICT_UNREACHABLE, _LOCAL_ERROR) */
 } ss_wait_state_t;
 
 /* Where server s stands against the target. */

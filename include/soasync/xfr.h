@@ -29,8 +29,11 @@ typedef struct {
 	const knot_tsig_key_t *tsig; /* borrowed until done; NULL: unsigned */
 	size_t max_records;          /* 0: 50,000,000 */
 	size_t max_bytes;            /* 0: 4 GiB */
-	unsigned idle_ms;            /* longest silence (0: engine timeout) */
-	unsigned limit_ms;           /* whole transfer (0: 600,000) */
+	unsigned idle_ms;            /* no byte for that long (0: engine timeout) */
+	unsigned limit_ms;           /* whole transfer (0: the engine's xfr_deadline_ms) */
+	bool keep;                   /* rr_cb keeps the records: the transfer shares the
+	                              * engine's memory budget (engine.h); set by
+	                              * ss_zone_transfer() */
 } ss_xfr_opts_t;
 
 typedef enum {
@@ -43,9 +46,11 @@ typedef enum {
 
 typedef struct {
 	int error;       /* 0, SS_EREFUSED (an error RCODE: see rcode),
-	                  * SS_ETIMEOUT, SS_ECONNREFUSED, SS_ECLOSED,
+	                  * SS_ETIMEOUT (no byte for idle_ms), SS_EDEADLINE
+	                  * (longer than limit_ms), SS_ECONNREFUSED, SS_ECLOSED,
 	                  * SS_ENETWORK, SS_ETSIG, SS_EMALFORMED, SS_EXFR
-	                  * (a protocol violation: see detail), SS_ELIMIT */
+	                  * (a protocol violation: see detail), SS_ELIMIT (too
+	                  * large: the engine's memory budget, or max_records) */
 	int rcode;       /* RCODE of the first message, -1 if none */
 	uint32_t serial; /* of the first SOA, when records > 0 */
 	size_t records;  /* records received (both SOAs included) */

@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <soasync/checkrun.h>
-
 #include "answer.h"
+#include "check_observe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -35,8 +35,8 @@ def stream(first, msgs):
     return out
 
 
-def write(name, data):
-    with open(os.path.join(OUT, name), "wb") as f:
+def write(name, data, out=OUT):
+    with open(os.path.join(out, name), "wb") as f:
         f.write(data)
 
 

@@ -126,6 +126,27 @@ maxsize             valid SOA 100 answer padded with a TXT  100 or drop; must
                     ignoring the client's EDNS size
 ==================  ======================================  ====================
 
+Transfers and NOTIFY: these behaviours answer SOA queries like ``ok`` and
+script what an AXFR or IXFR over TCP, or a NOTIFY, of the zone gets (other
+behaviours answer AXFR/IXFR with NODATA and NOTIFY with NOTIMP):
+
+==================  ======================================  ====================
+zone label          what happens                            a correct client
+                                                            concludes
+==================  ======================================  ====================
+tsig-forged         NOERROR with a whole zone (SOA 666,     an error answer: no
+                    forged.<zone> A 192.0.2.66) and a TSIG  data, not signed,
+                    record for the query's key with error   not acknowledged
+                    BADTIME and an all-zero MAC; NOTIFY:
+                    NOERROR with that TSIG record
+endless-xfr         the SOA, then one 64 KB TXT record per  transfer too large,
+                    message without end                     memory bounded
+slow-xfr            a valid zone (SOA 100, NS, A, TXT       the zone: a steady
+                    t1/t2/t3 of 60 KB, one per message),    link is no time-out
+                    ``xfr_chunk`` bytes at a time at
+                    ``xfr_rate`` (30 KB/s): about 6 s
+==================  ======================================  ====================
+
 Library use::
 
     with BadServer("127.54.0.1", 0) as srv:       # port 0: pick a free port
@@ -160,6 +181,9 @@ from typing import Callable, Optional
 # wire constants
 
 T_A, T_NS, T_SOA, T_TXT, T_AAAA, T_OPT, T_ANY = 1, 2, 6, 16, 28, 41, 255
+T_TSIG, T_IXFR, T_AXFR = 250, 251, 252
+OP_NOTIFY = 4
+BADTIME = 18
 C_IN, C_CH, C_ANY = 1, 3, 255
 NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, NOTAUTH = 0, 1, 2, 3, 4, 5, 9
 OPT_NSID = 3
@@ -288,6 +312,8 @@ class Query:
     edns_version: int = 0
     do: bool = False
     options: list = field(default_factory=list)  # [(code, bytes)]
+    tsig_name: Optional[list] = None  # the TSIG key name (labels) of a signed query
+    tsig_alg: Optional[list] = None  # and its algorithm name
     error: Optional[str] = None
 
     @property
@@ -347,7 +373,10 @@ def parse_query(data: bytes, transport: str, client) -> Query:
         for _ in range(an + ns):
             off = _skip_rr(data, off)[4]
         for _ in range(ar):
+            owner = read_name(data, off)[0]
             rtype, rclass, ttl, rdata, off = _skip_rr(data, off)
+            if rtype == T_TSIG:
+                q.tsig_name, q.tsig_alg = owner, read_name(rdata, 0)[0]
             if rtype == T_OPT:
                 q.edns = True
                 q.edns_payload = rclass
@@ -452,6 +481,7 @@ class Behavior:
     conclude: str
     handler: Callable[[Ctx], list]
     forgery: bool = False  # member of the forgery family (has an -only twin)
+    other: Optional[Callable] = None  # AXFR, IXFR and NOTIFY at the apex (else: plain)
 
 
 BEHAVIORS: dict[str, Behavior] = {}
@@ -843,6 +873,108 @@ def _(c):
     return _msg(c.response(an=[soa], ar=[txt] + opt, edns=False))
 
 
+# --- transfers and NOTIFY ---------------------------------------------------------------
+
+def transfer_behavior(name, does, conclude):
+    """A behaviour whose SOA answers are good and whose AXFR, IXFR and NOTIFY
+    answers the decorated function scripts (it may return a generator of
+    steps: an endless transfer)."""
+    def deco(fn):
+        BEHAVIORS[name] = Behavior(name, does, conclude, lambda c: _msg(c.good()), other=fn)
+        return fn
+    return deco
+
+
+TSIG_MAC_SIZES = {"hmac-md5.sig-alg.reg.int.": 16, "hmac-sha1.": 20, "hmac-sha224.": 28,
+                  "hmac-sha256.": 32, "hmac-sha384.": 48, "hmac-sha512.": 64}
+
+
+def forged_tsig(c: Ctx, error=BADTIME) -> bytes:
+    """A TSIG RR for the query's key carrying `error` and an all-zero MAC of
+    the algorithm's size: what a server without the key (or a forger) sends."""
+    name = c.q.tsig_name or name_labels("forged-key.")
+    alg = c.q.tsig_alg or name_labels("hmac-sha256.")
+    now = int(time.time())
+    t48 = struct.pack("!HI", now >> 32, now & 0xFFFFFFFF)
+    mac = b"\0" * TSIG_MAC_SIZES.get(labels_text(alg).lower(), 32)
+    rdata = (encode_name(alg) + t48 + struct.pack("!HH", 300, len(mac)) + mac +
+             struct.pack("!HHH", c.q.id, error, 6) + t48)
+    return rr(encode_name(name), T_TSIG, C_ANY, 0, rdata)
+
+
+def zone_body(c: Ctx, *extra) -> list:
+    """The records of a small zone between its SOAs: NS, the name server's
+    address, and the extra RRs."""
+    ns1 = encode_name([b"ns1"] + c.zone)
+    ip = ipaddress.ip_address(c.server.addr)
+    return [rr(ptr(12), T_NS, C_IN, 3600, ns1),
+            rr(ns1, T_A if ip.version == 4 else T_AAAA, C_IN, 3600, ip.packed), *extra]
+
+
+def _axfr_messages(c: Ctx, bodies: list, serial=GOOD_SERIAL) -> list:
+    """One message per body (a list of RRs), the first opening with the SOA,
+    the last closing with it."""
+    msgs = []
+    for i, body in enumerate(bodies):
+        an = ([c.soa_rr(serial)] if i == 0 else []) + body + \
+            ([c.soa_rr(serial)] if i == len(bodies) - 1 else [])
+        msgs.append(c.response(an=an, edns=False))
+    return msgs
+
+
+@transfer_behavior("tsig-forged", "AXFR/IXFR/NOTIFY: NOERROR, a whole zone (SOA 666, "
+                   "forged.<zone> A 192.0.2.66), TSIG error BADTIME, all-zero MAC",
+                   "an error answer: never data, never signed, never an acknowledgement")
+def _(c):
+    tsig = forged_tsig(c)
+    if c.q.opcode == OP_NOTIFY:
+        return _msg(c.response(ar=[tsig], edns=False))
+    forged = rr(encode_name([b"forged"] + c.zone), T_A, C_IN, 3600, bytes([192, 0, 2, 66]))
+    an = [c.soa_rr(FORGED_SERIAL)] + zone_body(c, forged) + [c.soa_rr(FORGED_SERIAL)]
+    return _msg(c.response(an=an, ar=[tsig], edns=False))
+
+
+ENDLESS_TXT = 65000  # TXT rdata octets per message of the endless transfer
+
+
+@transfer_behavior("endless-xfr", "AXFR/IXFR: the SOA, then one 64 KB TXT record per "
+                   "message, without end", "transfer-too-large, memory bounded")
+def _(c):
+    if c.udp or c.q.opcode != 0:
+        return []
+    return _endless(c)
+
+
+def _endless(c: Ctx):
+    yield Step("msg", c.response(an=[c.soa_rr(GOOD_SERIAL)], edns=False))
+    txt = txt_rdata_of_len(ENDLESS_TXT)
+    for n in itertools.count():
+        owner = encode_name([b"r%d" % n] + c.zone)
+        yield Step("msg", c.response(an=[rr(owner, T_TXT, C_IN, 3600, txt)], edns=False))
+
+
+SLOW_TXT = 60000  # TXT rdata octets in each of the three messages of slow-xfr
+
+
+def slow_xfr_records(c: Ctx) -> list:
+    """The three TXT records of slow-xfr (t1, t2, t3.<zone>), one per message."""
+    txt = txt_rdata_of_len(SLOW_TXT)
+    return [rr(encode_name([b"t%d" % i] + c.zone), T_TXT, C_IN, 3600, txt) for i in (1, 2, 3)]
+
+
+@transfer_behavior("slow-xfr", "AXFR/IXFR: a valid zone in three 60 KB messages, sent "
+                   "xfr_chunk bytes at a time at xfr_rate (30 KB/s)",
+                   "the zone: a slow but steady link is no time-out")
+def _(c):
+    if c.udp or c.q.opcode != 0:
+        return []
+    recs = slow_xfr_records(c)
+    bodies = [zone_body(c, recs[0]), [recs[1]], [recs[2]]]
+    data = b"".join(struct.pack("!H", len(m)) + m for m in _axfr_messages(c, bodies))
+    n, gap = c.server.xfr_chunk, c.server.xfr_chunk / c.server.xfr_rate
+    return [Step("raw", data[i:i + n], delay=gap if i else 0.0) for i in range(0, len(data), n)]
+
+
 # --------------------------------------------------------------------------
 # the server
 
@@ -879,6 +1011,7 @@ class BadServer:
     def __init__(self, addr: str = "127.54.0.1", port: int = 0, *, alt_addr="auto",
                  serial: int = GOOD_SERIAL, delay: float = 0.03, trickle_interval: float = 0.25,
                  slow_delay: float = 2.0, hold_max: float = 60.0,
+                 xfr_rate: float = 30000.0, xfr_chunk: int = 1500,
                  version: Optional[str] = "badserver 1.0", identity: Optional[str] = "badserver",
                  nsid: bytes = b"badserver", log=None):
         self.addr = addr
@@ -890,6 +1023,8 @@ class BadServer:
         self.trickle_interval = trickle_interval
         self.slow_delay = slow_delay
         self.hold_max = hold_max
+        self.xfr_rate = xfr_rate  # slow-xfr: bytes per second
+        self.xfr_chunk = xfr_chunk  # slow-xfr: bytes per write
         self.version = version
         self.identity = identity
         self.nsid = nsid
@@ -1022,6 +1157,9 @@ class BadServer:
                 return []
             flags = F_QR | (q.flags & 0x7900) | FORMERR  # opcode + RD echoed
             return _msg(header(q.id, flags))
+        scripted = self._transfer_or_notify(q)
+        if scripted is not None:
+            return scripted
         if q.opcode != 0:
             return _msg(Ctx(self, q, 0).response(rcode=NOTIMP, aa=False))
         if q.qclass == C_CH:
@@ -1040,6 +1178,15 @@ class BadServer:
                     return self._apex_other(c)
                 return b.handler(c)
         return _msg(Ctx(self, q, 0).response(rcode=REFUSED, aa=False))
+
+    def _transfer_or_notify(self, q: Query):
+        """Steps for an AXFR, IXFR or NOTIFY of a zone whose behaviour scripts
+        them (Behavior.other), else None."""
+        if q.qclass != C_IN or not (q.opcode == OP_NOTIFY or
+                                    (q.opcode == 0 and q.qtype in (T_AXFR, T_IXFR))):
+            return None
+        b = lookup_behavior(q.qlabels[0]) if q.qlabels else None
+        return b.other(Ctx(self, q, 0)) if b is not None and b.other else None
 
     def _chaos(self, q: Query):
         c = Ctx(self, q, 0)
@@ -1172,6 +1319,17 @@ class BadServer:
             except OSError:
                 pass
 
+    def _send_all(self, conn, data: bytes):
+        """sendall() that waits for a slow reader (the socket's short timeout
+        is for noticing stop()), however long it takes, until stop()."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[conn.send(view):]
+            except socket.timeout:
+                if self._stop.is_set():
+                    raise OSError("stopped") from None
+
     def _run_tcp(self, conn, steps) -> bool:
         """Run steps on conn; False when the connection is finished."""
         try:
@@ -1180,9 +1338,9 @@ class BadServer:
                     return False
                 if s.kind == "msg":
                     if s.via == "main":
-                        conn.sendall(struct.pack("!H", len(s.data)) + s.data)
+                        self._send_all(conn, struct.pack("!H", len(s.data)) + s.data)
                 elif s.kind == "raw":
-                    conn.sendall(s.data)
+                    self._send_all(conn, s.data)
                 elif s.kind == "trickle":
                     for b in s.data:
                         conn.sendall(bytes([b]))
@@ -1211,6 +1369,71 @@ class BadServer:
                 continue
             except OSError:
                 return
+
+
+class ManyServer(BadServer):
+    """The behaviours over UDP on many addresses at once (one port, one
+    thread): for tests with many server addresses, e.g. under a small
+    open-file limit. No TCP, no packets from other addresses, no delays.
+
+    Attributes after start(): port, addrs, ns_args ("a#port,b#port,...")."""
+
+    def __init__(self, addrs, port: int = 0, **kw):
+        super().__init__(addrs[0], port, alt_addr=None, **kw)
+        self.addrs = list(addrs)
+
+    @property
+    def ns_args(self) -> str:
+        return ",".join("%s#%d" % (a, self.port) for a in self.addrs)
+
+    def start(self) -> "ManyServer":
+        self._bind_many()
+        t = threading.Thread(target=self._many_loop, daemon=True, name="badserver-many")
+        t.start()
+        self._threads.append(t)
+        self.started = True
+        return self
+
+    def _bind_many(self):
+        fam = self.family
+        for _ in range(50):
+            socks = []
+            try:
+                for a in self.addrs:
+                    u = socket.socket(fam, socket.SOCK_DGRAM)
+                    socks.append(u)
+                    u.bind((a, self.port or (socks[0].getsockname()[1] if len(socks) > 1 else 0)))
+                break
+            except OSError:
+                for u in socks:
+                    u.close()
+                if self.port:
+                    raise
+        else:
+            raise OSError("badserver: no port free on all %d addresses" % len(self.addrs))
+        self.port = socks[0].getsockname()[1]
+        self._socks = {i: u for i, u in enumerate(socks)}
+
+    def _many_loop(self):
+        import selectors
+        sel = selectors.DefaultSelector()
+        for u in self._socks.values():
+            sel.register(u, selectors.EVENT_READ)
+        while not self._stop.is_set():
+            for key, _ in sel.select(0.2):
+                try:
+                    data, client = key.fileobj.recvfrom(65535)
+                except OSError:
+                    continue
+                q = parse_query(data, "udp", client)
+                self._record(q)
+                for st in self._safe_plan(q):
+                    if st.kind in ("msg", "raw") and st.via == "main":
+                        try:
+                            key.fileobj.sendto(st.data, client)
+                        except OSError:
+                            pass
+        sel.close()
 
 
 # --------------------------------------------------------------------------

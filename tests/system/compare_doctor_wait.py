@@ -82,8 +82,6 @@ def bind_vendor(text: str) -> str:
                         "allow NOTIFY from the primary's address (and key) on that secondary")
     text = text.replace("on the secondary (BIND): primaries { ...; }; in the zone statement",
                         "on the secondary: the primaries it transfers from")
-    text = re.sub(r"(allow NOTIFY from the primary's address \(and key\) on that secondary);? "
-                  r"or make it transfer now, on [\d.N]+: rndc retransfer [\w.-]+", r"\1", text)
     if text != before:
         FIRED["(noise) BIND's vendor unknown: rate-limited CHAOS"] = \
             FIRED.get("(noise) BIND's vendor unknown: rate-limited CHAOS", 0) + 1
@@ -114,10 +112,6 @@ def norm_observed(step: int, text: str) -> str:
 
 
 def norm_fix(code: str, fix: str) -> str:
-    if code == "notify-refused":
-        # issue 15: both ways out
-        fix = sub("notify-refused: both ways out", r" or make it transfer now, on .*$", "",
-                  fix).rstrip(";")
     if code == "secondary-not-transferring":
         # house rule: vendor words from lib/vendor.c (the primary's ACL)
         fix = sub("not-transferring: the primary's ACL from vendor.c",

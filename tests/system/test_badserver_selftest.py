@@ -23,6 +23,7 @@ import dns.opcode
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.tsigkeyring
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -931,8 +932,115 @@ def test_cli_ready_and_sigterm():
         p.stderr.close()
 
 
-OTHER_TESTED = ["ok", "tc-ok", "tc-forged", "tc-close", "tc-reset", "tc-trickle", "tc-short",
+# --------------------------------------------------------------------------
+# transfers and NOTIFY
+
+KEYRING = {"xfr-key.": "c29hc3luYy10ZXN0LWtleS1zb2FzeW5jLXRlc3Qta2V5MTI="}
+
+
+def xfr_frames(srv, qname, qtype="AXFR", signed=True, frames=None, timeout=10.0):
+    """Send a (TSIG-signed) AXFR/IXFR; the raw frames until the closing SOA
+    (or `frames` of them) arrived."""
+    m = dns.message.make_query(qname, qtype)
+    if signed:
+        m.use_tsig(dns.tsigkeyring.from_text(KEYRING), keyname="xfr-key.")
+    out = []
+    with tcp_connect(srv) as s:
+        tcp_send(s, m.to_wire())
+        while frames is None or len(out) < frames:
+            out.append(tcp_frame(s, timeout))
+            if frames is None and sum(len(soa_serials(unsigned(f))) for f in out) >= 2:
+                break
+    return m, out
+
+
+def unsigned(data):
+    """A message parsed without looking at its TSIG record, if any."""
+    ar = struct.unpack_from("!H", data, 10)[0]
+    return split_tsig(data)[0] if ar and data.rfind(b"\x00\xfa\x00\xff") > 0 else parse(data)
+
+
+def split_tsig(data):
+    """(the message without its TSIG record, parsed; the TSIG's key name,
+    MAC and error), read by hand: dnspython refuses a TSIG error."""
+    qd, an, ns, ar = struct.unpack_from("!HHHH", data, 4)
+    off = badserver.read_name(data, 12)[1] + 4
+    for _ in range(an + ns + ar - 1):
+        off = badserver._skip_rr(data, off)[4]
+    owner, _ = badserver.read_name(data, off)
+    rtype, _, _, rdata, _ = badserver._skip_rr(data, off)
+    assert rtype == badserver.T_TSIG
+    a = badserver.read_name(rdata, 0)[1] + 8
+    (maclen,) = struct.unpack_from("!H", rdata, a)
+    mac = rdata[a + 2:a + 2 + maclen]
+    (error,) = struct.unpack_from("!H", rdata, a + 4 + maclen)
+    bare = data[:10] + struct.pack("!H", ar - 1) + data[12:off]
+    return (dns.message.from_wire(bare, one_rr_per_rrset=True), badserver.labels_text(owner),
+            mac, error)
+
+
+def test_tsig_forged_axfr(srv):
+    m, [data] = xfr_frames(srv, "tsig-forged.x1.bad.")
+    r, key, mac, error = split_tsig(data)
+    assert r.id == m.id and r.rcode() == dns.rcode.NOERROR
+    assert soa_serials(r) == [FORGED_SERIAL, FORGED_SERIAL]
+    assert any(rs.name.to_text().startswith("forged.") for rs in r.answer)
+    assert (key, mac, error) == ("xfr-key.", b"\0" * 32, badserver.BADTIME)
+    with pytest.raises(dns.exception.DNSException):  # dnspython rejects it too
+        dns.message.from_wire(data, keyring=dns.tsigkeyring.from_text(KEYRING),
+                              request_mac=m.mac)
+
+
+def test_tsig_forged_notify(srv):
+    m = dns.message.make_query("tsig-forged.x2.bad.", "SOA")
+    m.set_opcode(dns.opcode.NOTIFY)
+    m.use_tsig(dns.tsigkeyring.from_text(KEYRING), keyname="xfr-key.")
+    [(data, _)] = udp(srv, m.to_wire())
+    r, key, mac, error = split_tsig(data)
+    assert r.opcode() == dns.opcode.NOTIFY and r.rcode() == dns.rcode.NOERROR
+    assert (mac, error) == (b"\0" * 32, badserver.BADTIME)
+
+
+def test_tsig_forged_soa_is_good(srv):
+    wire, qid = query("tsig-forged.x3.bad.")
+    assert_good(udp(srv, wire)[0][0], qid, "tsig-forged.x3.bad.")
+
+
+def test_endless_xfr(srv):
+    _, frames = xfr_frames(srv, "endless-xfr.x4.bad.", signed=False, frames=20)
+    first = parse(frames[0])
+    assert soa_serials(first) == [GOOD_SERIAL]
+    for f in frames[1:]:
+        r = parse(f)
+        assert not soa_serials(r) and len(f) > badserver.ENDLESS_TXT
+        assert r.answer[0].rdtype == dns.rdatatype.TXT
+
+
+def test_slow_xfr():
+    with BadServer(ADDR, 0, xfr_rate=200000.0, xfr_chunk=4000) as s:
+        t0 = time.monotonic()
+        _, frames = xfr_frames(s, "slow-xfr.x5.bad.", signed=False)
+        took = time.monotonic() - t0
+    assert len(frames) == 3
+    assert [soa_serials(parse(f)) for f in frames] == [[GOOD_SERIAL], [], [GOOD_SERIAL]]
+    total = sum(len(f) + 2 for f in frames)
+    assert total > 3 * badserver.SLOW_TXT
+    assert took >= 0.8 * (total - 4000) / 200000.0  # paced, not at once
+
+
+OTHER_TESTED = ["tsig-forged", "endless-xfr", "slow-xfr", "ok", "tc-ok", "tc-forged", "tc-close", "tc-reset", "tc-trickle", "tc-short",
                 "tc-silent", "tc-loop", "tc-zerolen", "silent", "slow", "dropfirst",
                 "formerr-edns", "notimp-edns", "formerr", "noaa", "refused", "notauth",
                 "servfail", "referral", "nxdomain", "nodata", "multisoa", "othersoa",
                 "soa-mixed", "opt-badlen", "maxsize"]
+
+
+def test_many_server_answers_on_every_address():
+    addrs = ["127.54.8.%d" % i for i in (1, 2, 3)]
+    with badserver.ManyServer(addrs) as m:
+        assert m.ns_args == ",".join("%s#%d" % (a, m.port) for a in addrs)
+        for a in addrs:
+            wire, qid = query("ok.many.bad.")
+            [(data, src)] = udp(m, wire, addr=a)
+            assert src == (a, m.port)
+            assert_good(data, qid, "ok.many.bad.")

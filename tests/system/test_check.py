@@ -28,11 +28,17 @@ import pty
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import dns.edns
+import dns.exception
+import dns.flags
+import dns.message
+import dns.query
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -1039,3 +1045,190 @@ def test_soa_fields_differ(fleet, check):
     fs = findings(z)
     assert list(fs) == ["soa-fields-differ"] and len(fs["soa-fields-differ"]["servers"]) == 1, r
     assert r.rc == 1, r
+
+
+# --------------------------------------------------------------------------
+# the primary: --primary, the SOA MNAME, or the server answering EDNS EXPIRE
+# as a primary when the MNAME names a secondary
+
+
+def edns_expire(server: harness.AuthServer, zone: str) -> int | None:
+    """The EDNS EXPIRE (RFC 7314) ``server`` answers for ``zone``, or None."""
+    q = dns.message.make_query(zone, "SOA", use_edns=0,
+                               options=[dns.edns.GenericOption(dns.edns.OptionType.EXPIRE, b"")])
+    q.flags &= ~dns.flags.RD
+    try:
+        r = dns.query.udp(q, server.addr, port=server.port, timeout=2)
+    except dns.exception.Timeout:
+        return None
+    for opt in r.options:
+        if opt.otype == dns.edns.OptionType.EXPIRE and len(opt.to_wire()) == 4:
+            return int.from_bytes(opt.to_wire(), "big")
+    return None
+
+
+MNAME_CASES = [("bind", "knot"), ("knot", "bind")]
+
+
+@pytest.fixture(params=MNAME_CASES, ids=[f"mname-{m}-primary-{p}" for m, p in MNAME_CASES])
+def mname_fleet(request, fleet, wait_until):
+    """mn.test.: the true primary ns1 (Knot, or BIND in the mirror case), ns2
+    a secondary of it (BIND, or Knot) that the SOA MNAME names and that is
+    left off the NOTIFY list, ns3 an NSD secondary (NSD answers no EXPIRE).
+    Returned once ns2's EXPIRE has visibly counted down."""
+    mname_kind, primary_kind = request.param
+    f = fleet(delegation=True)
+    zone = "mn.test."
+    zs = harness.standard_zone(f, zone, primary=primary_kind, secondaries=(mname_kind, "nsd"),
+                               notified=[False, True], mname=f"ns2.{zone}")
+    p, s, t = zs.servers
+    expire = p.zone(zone).timers.expire
+    wait_until(lambda: edns_expire(p, zone) == expire)
+    wait_until(lambda: (edns_expire(s, zone) or expire) < expire, timeout=15)
+    return f, zs
+
+
+def test_mname_names_a_secondary(mname_fleet, check):
+    """The MNAME server is a secondary holding an old serial: the server
+    answering EXPIRE as a primary is the reference, the MNAME server the
+    laggard, and mname-not-primary says why; check and check --content."""
+    f, zs = mname_fleet
+    zone = zs.zone
+    p, s, t = zs.servers
+    zs.bump()
+    t.wait_serial(zone, 2)
+    assert s.serial(zone) == 1
+
+    for extra in ((), ("--content",)):
+        r = check(f, "--json", "--no-vendor", *extra, zone)
+        z = r.zone()
+        assert (z["primary"], z["reference_serial"]) == (p.addr, 2), r
+        fs = serious(z)
+        assert named(fs["serial-behind"]) == [s.addr], r
+        assert z["primary_why"] == "expire", r
+        assert sorted(fs) == ["mname-not-primary", "serial-behind"], r
+        assert named(fs["serial-behind"]) == [s.addr], r
+        assert named(fs["mname-not-primary"]) == [s.addr], r
+        assert fs["mname-not-primary"]["severity"] == "warning", r
+        assert f"the SOA MNAME {s.name} names {s.addr}" in fs["mname-not-primary"]["message"], r
+        srv = by_addr(z)
+        assert [srv[x.addr]["verdict"] for x in zs.servers] == \
+            ["at-reference", "behind", "at-reference"], r
+        assert [srv[x.addr]["primary"] for x in zs.servers] == [True, False, False], r
+        assert r.rc == 2, r
+
+    r = check(f, "--no-vendor", zone)
+    head = r.out.splitlines()[0]
+    assert head == (f"{zone} critical  reference serial 2 ({p.addr})  primary: answers EDNS "
+                    f"EXPIRE as a primary (the SOA MNAME {s.name} is a secondary)"), r
+    rows = {l.split()[0]: l for l in r.out.splitlines() if l.startswith("  ns")}
+    assert "(primary)" in rows[p.name] and "(primary)" not in rows[s.name], r
+
+
+def test_mname_secondary_same_serial_other_data(mname_fleet, check, wait_until):
+    """The primary's data changed without a serial bump; the up-to-date NSD
+    secondary was made to transfer, the MNAME server was not: --content
+    names the MNAME server as the one that differs, not the primary and the
+    up-to-date secondary."""
+    f, zs = mname_fleet
+    zone = zs.zone
+    p, s, t = zs.servers
+    p.write_zone(zone, 1, ["www IN A 192.0.2.99", '@ IN TXT "changed, same serial"'])
+    t.retransfer(zone)
+
+    def t_has_new():
+        m = harness.query(t.addr, t.port, f"www.{zone}", "A")
+        return any(rr.to_text() == "192.0.2.99" for a in m.answer for rr in a)
+
+    wait_until(t_has_new)
+    r = check(f, "--json", "--no-vendor", "--content", zone)
+    z = r.zone()
+    assert (z["primary"], z["reference_serial"]) == (p.addr, 1), r
+    fs = serious(z)
+    assert named(fs["same-serial-different-data"]) == [s.addr], r
+    assert z["primary_why"] == "expire", r
+    assert sorted(fs) == ["mname-not-primary", "same-serial-different-data"], r
+    assert named(fs["same-serial-different-data"]) == [s.addr], r
+    assert f"other data than the primary's ({p.addr})" in \
+        fs["same-serial-different-data"]["message"], r
+    srv = by_addr(z)
+    assert [srv[x.addr]["content_differs"] for x in zs.servers] == [False, True, False], r
+
+
+def test_mname_is_the_primary(fleet, check, wait_until):
+    """The usual case: the MNAME server is the primary and answers EXPIRE
+    with its SOA's; the table and the JSON say so, nothing else changes."""
+    f = fleet(delegation=True)
+    zone = "mp.test."
+    zs = harness.standard_zone(f, zone, primary="knot", secondaries=("bind", "nsd"))
+    p = zs.primary
+    wait_until(lambda: edns_expire(p, zone) == p.zone(zone).timers.expire)
+    r = check(f, "--json", "--no-vendor", zone)
+    z = r.zone()
+    assert (z["primary"], z["primary_why"], z["status"]) == (p.addr, "mname", "ok"), r
+    assert [by_addr(z)[x.addr]["primary"] for x in zs.servers] == [True, False, False], r
+    r = check(f, "--no-vendor", zone)
+    assert r.out.splitlines()[0] == \
+        f"{zone} ok  reference serial 1 ({p.addr})  primary: the SOA MNAME {p.name}", r
+    r = check(f, "--no-vendor", "--primary", p.addr, zone)
+    assert r.out.splitlines()[0].endswith(f"({p.addr})  primary: given with --primary"), r
+
+
+# --------------------------------------------------------------------------
+# a refused connection is not the REFUSED rcode; hundreds of silent addresses
+
+
+def test_refused_connection_is_not_an_rcode(fleet, check):
+    """A closed port (connection refused) and a server answering REFUSED: the
+    table's RCODE column tells them apart, as do the JSON's rcode, error and
+    verdict."""
+    f = fleet(delegation=True)
+    zone = "cr.test."
+    zs = harness.standard_zone(f, zone, start=False)
+    refusing = harness.refusing_server(f, f"ns7.{zone}")
+    closed = f.closed_address()
+    extra = [(f"ns8.{zone}", closed)]
+    f.delegate(zone, ns=[*zs.servers, refusing, *extra])
+    zs.primary.zone(zone).ns = [s.name for s in (*zs.servers, refusing)] + [n for n, _ in extra]
+    f.start()
+
+    r = check(f, "--no-vendor", *NO_EXPIRE, *FAST, zone)
+    rows = {l.split()[0]: l.split() for l in r.out.splitlines() if l.startswith("  ns")}
+    assert rows[f"ns8.{zone}"][1:3] == [closed, "-"] and rows[f"ns8.{zone}"][3] == "conn-refused", r
+    assert rows[refusing.name][3] == "REFUSED", r
+    r = check(f, "--json", "--no-vendor", *NO_EXPIRE, *FAST, zone)
+    srv = by_addr(r.zone())
+    c, x = srv[closed], srv[refusing.addr]
+    assert (c["rcode"], c["error"], c["verdict"]) == \
+        (None, "connection refused", "unreachable"), c
+    assert (x["rcode"], x["verdict"]) == ("REFUSED", "not-authoritative"), x
+
+
+def test_hundreds_of_silent_addresses(fleet, check):
+    """300 silent addresses: the unreachable finding lists every one of them
+    in the JSON; its message (and the table) names 20 and says how many more."""
+    f = fleet(delegation=True)
+    zone = "many.test."
+    zs = harness.standard_zone(f, zone, secondaries=())
+    addr = f.alloc_addr(extra=True)
+    socks = []
+    try:
+        for _ in range(300):          # bound, never read: a query there gets no answer
+            so = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            so.bind((addr, 0))
+            socks.append(so)
+        silent = [f"{addr}#{so.getsockname()[1]}" for so in socks]
+        ns = ",".join([zs.primary.addr] + silent)
+        args = ("--no-vendor", *NO_EXPIRE, "--timeout", "300", "--tries", "1", "--ns", ns, zone)
+        r = check(f, "--json", *args)
+        z = r.zone()
+        fu = findings(z)["unreachable"]
+        assert sorted(fu["servers"]) == sorted(silent), f"{len(fu['servers'])} named of 300"
+        assert fu["message"].endswith("; and 280 more"), fu["message"][-200:]
+        assert fu["message"].count(": timed out") == 20, fu
+        r = check(f, *args)
+        line = [l for l in r.out.splitlines() if l.startswith("  warning unreachable: ")]
+        assert len(line) == 1 and line[0].endswith("; and 280 more"), r
+    finally:
+        for so in socks:
+            so.close()

@@ -93,6 +93,13 @@ def check(soasync):
 # reading results
 
 
+def zonefile_of(z: dict) -> dict:
+    """The zonefile object of a zone, its ZONEMD verdict shortened to the status."""
+    zf = dict(z["zonefile"])
+    zf["zonemd"] = zf["zonemd"]["status"]
+    return zf
+
+
 def content_state(s: dict) -> tuple:
     """(axfr, content, content_differs) of one server object."""
     return s.get("axfr"), s.get("content"), s.get("content_differs")
@@ -345,8 +352,8 @@ def test_edit_without_serial_bump(fleet, check, primary):
     pfile = str(p.zone_file(zone))
     r, z = check(f, "--zonefile", pfile, zone)
     assert r.rc == 0 and z["findings"] == [], r
-    assert z["zonefile"] == {"path": pfile, "serial": 10, "differs": False,
-                             "records_differing": 0}, r
+    assert zonefile_of(z) == {"path": pfile, "serial": 10, "differs": False,
+                             "records_differing": 0, "zonemd": "absent"}, r
     # ... and together with --content the secondaries are still named
     r, z = check(f, "--content", "--zonefile", pfile, zone)
     assert r.rc == 2, r
@@ -365,8 +372,8 @@ def test_edit_without_serial_bump(fleet, check, primary):
             f"serial 10 (1 records; - only served, + only in the file: "
             f"+ again.{zone} 300 IN A 192.0.2.98)") in fd["message"], fd
     assert "raise the serial in the file" in fd["fix"], fd
-    assert z["zonefile"] == {"path": again, "serial": 10, "differs": True,
-                             "records_differing": 1}, r
+    assert zonefile_of(z) == {"path": again, "serial": 10, "differs": True,
+                             "records_differing": 1, "zonemd": "absent"}, r
 
 
 # --------------------------------------------------------------------------
@@ -394,7 +401,7 @@ def test_unpublished_edit_and_stale_file(fleet, check, primary):
     assert (f"the zone file {pfile} has serial 11, but the primary's ({p.addr}) serial is 10"
             in fd["message"]), fd
     assert "reload" in fd["fix"], fd
-    higher = z["zonefile"]
+    higher = zonefile_of(z)
 
     # a copy with a lower serial (and the data the primary serves)
     old = write_copy(f, p, zone, "old.zone", 9, BASE)
@@ -406,16 +413,16 @@ def test_unpublished_edit_and_stale_file(fleet, check, primary):
     assert fd["severity"] == "warning" and named(fd) == [p.addr], fd
     assert (f"the primary's ({p.addr}) serial 10 is ahead of the zone file {old} (serial 9)"
             in fd["message"]), fd
-    lower = z["zonefile"]
+    lower = zonefile_of(z)
 
     # The serial is judged by its own finding; "differs" and
     # "records_differing" are about the other data, so they agree: the same
     # data at another serial differs in nothing, and the edit differs in
     # three records (www changed, new added), not five (+ the SOA twice).
     assert higher == {"path": pfile, "serial": 11, "differs": True,
-                      "records_differing": 3}, higher
+                      "records_differing": 3, "zonemd": "absent"}, higher
     assert lower == {"path": old, "serial": 9, "differs": False,
-                     "records_differing": 0}, lower
+                     "records_differing": 0, "zonemd": "absent"}, lower
 
 
 def test_zonefile_compared_by_queries(fleet, check):
@@ -432,8 +439,8 @@ def test_zonefile_compared_by_queries(fleet, check):
     same = write_copy(f, p, zone, "same.zone", 10, BASE)
     r, z = check(f, "--zonefile", same, zone)
     assert r.rc == 0 and z["findings"] == [], r
-    assert z["zonefile"] == {"path": same, "serial": 10, "differs": False,
-                             "records_differing": 0}, r
+    assert zonefile_of(z) == {"path": same, "serial": 10, "differs": False,
+                             "records_differing": 0, "zonemd": "absent"}, r
     assert content_state(by_addr(z)[p.addr])[0] == "refused", r
 
     edited = write_copy(f, p, zone, "edited.zone", 10, ["www IN A 192.0.2.7", BASE[1]])
@@ -444,20 +451,20 @@ def test_zonefile_compared_by_queries(fleet, check):
     fd = fs["serial-not-bumped"]
     assert named(fd) == [p.addr], fd
     assert f"www.{zone} A: serves www.{zone} 300 A 192.0.2.1" in fd["message"], fd
-    assert z["zonefile"] == {"path": edited, "serial": 10, "differs": True,
-                             "records_differing": 1}, r
+    assert zonefile_of(z) == {"path": edited, "serial": 10, "differs": True,
+                             "records_differing": 1, "zonemd": "absent"}, r
 
     higher = write_copy(f, p, zone, "higher.zone", 11, BASE + ["new IN A 192.0.2.9"])
     r, z = check(f, "--zonefile", higher, zone)
     assert r.rc == 2 and list(findings(z)) == ["zonefile-not-published"], r
-    assert z["zonefile"] == {"path": higher, "serial": 11, "differs": True,
-                             "records_differing": 1}, r
+    assert zonefile_of(z) == {"path": higher, "serial": 11, "differs": True,
+                             "records_differing": 1, "zonemd": "absent"}, r
 
     lower = write_copy(f, p, zone, "lower.zone", 9, BASE)
     r, z = check(f, "--zonefile", lower, zone)
     assert r.rc == 1 and list(findings(z)) == ["zonefile-behind"], r
-    assert z["zonefile"] == {"path": lower, "serial": 9, "differs": False,
-                             "records_differing": 0}, r
+    assert zonefile_of(z) == {"path": lower, "serial": 9, "differs": False,
+                             "records_differing": 0, "zonemd": "absent"}, r
 
     # --content as well: the secondaries transfer and hold exactly what the
     # primary serves.  A zone file at another serial is no reference for
@@ -905,10 +912,13 @@ def test_zonemd_rules(fleet, check):
     """RFC 8976 verification rules, each case served by the primary and given
     as --zonefile: one matching ZONEMD of a supported hash is enough, two
     with the same scheme and hash are invalid, unsupported schemes or hashes
-    are not verifiable (no finding), a SHA-384 ZONEMD whose digest is not 48
-    octets cannot match, a ZONEMD below the apex is plain data.  (BIND 9.18
-    refuses a SHA-384 ZONEMD of another length, on load and in a transfer, so
-    this fleet is a Knot primary and an NSD secondary, which both take it.)"""
+    are not verifiable (RFC 8976 section 4: zonemd-unsupported, a warning), a
+    SHA-384 ZONEMD whose digest is not 48 octets cannot match, a ZONEMD below
+    the apex is plain data.  The verdict is in the JSON for the zone file and
+    for every transferred copy, with the scheme and algorithm of each apex
+    ZONEMD.  (BIND 9.18 refuses a SHA-384 ZONEMD of another length, on load
+    and in a transfer, so this fleet is a Knot primary and an NSD secondary,
+    which both take it.)"""
     f = fleet(delegation=True)
     zone = "mdrules.test."
     zs = harness.standard_zone(f, zone, primary="knot", secondaries=("nsd",), serial=10,
@@ -916,34 +926,47 @@ def test_zonemd_rules(fleet, check):
     p = zs.primary
     h512 = dns.zone.DigestHashAlgorithm.SHA512
     deep = BASE + ["deep IN ZONEMD 10 1 1 " + "ab" * 48]
-    cases = [       # (name, records without the serial's ZONEMD, ZONEMD maker, invalid?)
+    cases = [       # (name, records without the serial's ZONEMD, ZONEMD maker, verdict,
+                    #  apex (scheme, algorithm) pairs)
         ("sha384 valid, sha512 garbage", BASE,
-         lambda n: zonemd_line(p, zone, n, BASE) + [f"@ IN ZONEMD {n} 1 2 " + "cd" * 64], False),
+         lambda n: zonemd_line(p, zone, n, BASE) + [f"@ IN ZONEMD {n} 1 2 " + "cd" * 64],
+         "valid", [(1, 1), (1, 2)]),
         ("sha384 garbage, sha512 valid", BASE,
          lambda n: [f"@ IN ZONEMD {n} 1 1 " + "ee" * 48] + zonemd_line(p, zone, n, BASE, (h512,)),
-         False),
+         "valid", [(1, 1), (1, 2)]),
         ("two sha384", BASE,
-         lambda n: zonemd_line(p, zone, n, BASE) + [f"@ IN ZONEMD {n} 1 1 " + "ef" * 48], True),
-        ("private hash only", BASE, lambda n: [f"@ IN ZONEMD {n} 1 240 " + "ab" * 20], False),
-        ("private scheme only", BASE, lambda n: [f"@ IN ZONEMD {n} 240 1 " + "ab" * 48], False),
-        ("sha384 digest of 12 octets", BASE, lambda n: [f"@ IN ZONEMD {n} 1 1 " + "ab" * 12], True),
-        ("zonemd below the apex", deep, lambda n: zonemd_line(p, zone, n, deep), False),
+         lambda n: zonemd_line(p, zone, n, BASE) + [f"@ IN ZONEMD {n} 1 1 " + "ef" * 48],
+         "invalid", [(1, 1), (1, 1)]),
+        ("private hash only", BASE, lambda n: [f"@ IN ZONEMD {n} 1 240 " + "ab" * 20],
+         "unsupported", [(1, 240)]),
+        ("private scheme only", BASE, lambda n: [f"@ IN ZONEMD {n} 240 1 " + "ab" * 48],
+         "unsupported", [(240, 1)]),
+        ("sha384 digest of 12 octets", BASE, lambda n: [f"@ IN ZONEMD {n} 1 1 " + "ab" * 12],
+         "invalid", [(1, 1)]),
+        ("zonemd below the apex", deep, lambda n: zonemd_line(p, zone, n, deep), "valid",
+         [(1, 1)]),
+        ("no zonemd", BASE, lambda n: [], "absent", []),
     ]
+    finding = {"invalid": "zonemd-invalid", "unsupported": "zonemd-unsupported"}
+    status = {"invalid": 2, "unsupported": 1}
     wrong = []
-    for i, (name, records, maker, invalid) in enumerate(cases):
+    for i, (name, records, maker, verdict, pairs) in enumerate(cases):
         serial = 11 + i
         p.write_zone(zone, serial, records + maker(serial))
         zs.wait_synced()
         pfile = str(p.zone_file(zone))
         r, z = check(f, "--content", "--zonefile", pfile, zone)
         got = sorted(findings(z))
-        want = ["zonemd-invalid"] if invalid else []
-        ok = got == want and r.rc == (2 if invalid else 0)
-        if ok and invalid:
-            fd = findings(z)["zonemd-invalid"]
+        want = [finding[verdict]] if verdict in finding else []
+        ok = got == want and r.rc == status.get(verdict, 0)
+        if ok and want:
+            fd = findings(z)[want[0]]
             ok = named(fd) == addrs(*zs.servers) and f"in the zone file {pfile}" in fd["message"]
-        if not ok:
-            wrong.append(f"{name}: want {want}, got rc {r.rc} {got}: "
+        copies = [z["zonefile"]["zonemd"]] + [s["zonemd"] for s in z["servers"]]
+        seen = [(c["status"], sorted((x["scheme"], x["algorithm"]) for x in c["records"]))
+                for c in copies]
+        if not ok or seen != [(verdict, sorted(pairs))] * len(copies):
+            wrong.append(f"{name}: want {want} {verdict} {pairs}, got rc {r.rc} {got} {seen}: "
                          f"{[fd['message'] for fd in z['findings']]}")
     assert not wrong, "\n".join(wrong)
 

@@ -69,6 +69,7 @@ EDITED = ["www IN A 192.0.2.2", '@ IN TXT "soasync doctor test"', "new IN A 192.
 KINDS = ("bind", "nsd", "knot")
 from conftest import (SoasyncResult, addrs, by_addr, checked,  # noqa: E402
                       findings, named)
+from test_check import edns_expire  # noqa: E402
 from test_wait import Background  # noqa: E402
 STEP_NAMES = ("serials", "published", "serial-raised", "direction", "source", "notify",
               "transfer", "converge", "guard")
@@ -90,12 +91,6 @@ TRANSFER_ACL_HINT = {
     "bind": "allow-transfer { ...; }; in the zone statement (named.conf)",
     "nsd": "provide-xfr: ADDRESS KEY in the zone (nsd.conf)",
     "knot": "an acl with action: transfer (address, key) referenced by the zone (knot.conf)",
-}
-#: the command that makes a secondary of that vendor transfer now
-RETRANSFER = {
-    "bind": "rndc retransfer example.test",
-    "nsd": "nsd-control force_transfer example.test",
-    "knot": "knotc zone-retransfer example.test",
 }
 SOURCE_HINT = {
     "bind": "on the secondary (BIND): primaries { ...; }; in the zone statement",
@@ -751,6 +746,45 @@ def test_secondary_pulling_from_old_primary(fleet, doctor, stale):
     assert rdatas(lag, f"www.{ZONE}") == {"192.0.2.10"}
 
 
+def test_mname_names_a_lagging_secondary(fleet, doctor, wait_until):
+    """The SOA MNAME names a secondary (BIND) that is behind; EDNS EXPIRE
+    shows it is one (it counts down) and the Knot server answering as a
+    primary is the reference. doctor takes the check model's primary, so
+    the MNAME server is a laggard like any other: notified, and converged;
+    its probes after the first judge the primary as the first did."""
+    f = fleet(delegation=True)
+    p = f.server("knot", "ns1.example.test.")
+    p.primary(ZONE, 1, RECORDS, mname="ns2.example.test.")
+    s = f.server("bind", "ns2.example.test.")
+    s.secondary(ZONE, p, notified=False, allow_notify=[f.checker_addr])
+    t = f.server("nsd", "ns3.example.test.")
+    t.secondary(ZONE, p)
+    f.start()
+    expire = p.zone(ZONE).timers.expire
+    wait_until(lambda: edns_expire(p, ZONE) == expire)
+    wait_until(lambda: (edns_expire(s, ZONE) or expire) < expire, timeout=15)
+    new = p.bump(ZONE)
+    t.wait_serial(ZONE, new)
+    assert s.serial(ZONE) == 1
+
+    r = doctor(f)
+    assert r.rc == 2, r
+    assert (f"{ZONE} critical  reference serial {new} ({p.addr})  primary: answers EDNS "
+            f"EXPIRE as a primary (the SOA MNAME {s.name} is a secondary)") in r.out, r
+    st = text_steps(r)
+    assert st[1][1] == (f"2 of 3 addresses serve the reference {new} ({p.addr}); "
+                        f"{s.name} ({s.addr}) serves 1"), r
+    assert st[6][1] == f"1 server is behind: --fix sends a NOTIFY to {s.name} ({s.addr})", r
+
+    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "10", "--deadline", "30")
+    assert r.rc == 0, r
+    doc = r.doc()
+    assert (doc["converged"], doc["reference_serial"]) == (True, new), r
+    assert steps_of(doc)[6][1] == f"1 of 1 acknowledged the NOTIFY: {s.name} ({s.addr}) acknowledged"
+    assert actions(doc) == [("notify", s.addr, "acknowledged")], r
+    s.wait_serial(ZONE, new, timeout=2)
+
+
 # --------------------------------------------------------------------------
 # 4. the laggard refuses the NOTIFY
 
@@ -780,10 +814,7 @@ def test_notify_refused_by_laggard(fleet, doctor, lag_kind):
     assert fd["message"].startswith(f"{lag.name} ({lag.addr}) refused the NOTIFY "
                                     f"({NOTIFY_REFUSAL[lag_kind]}): it will only catch up at "
                                     f"its next refresh"), fd
-    # both ways out: accept NOTIFY from this host, or transfer now
-    hint = ALLOW_NOTIFY_HINT[lag_kind]
-    assert fd["fix"] == (f"{hint}{'' if hint.endswith(';') else ';'} or make it transfer now, "
-                         f"on {lag.addr}: {RETRANSFER[lag_kind]}"), fd
+    assert fd["fix"] == ALLOW_NOTIFY_HINT[lag_kind], fd
     assert named(fs["serial-behind"]) == [lag.addr], r
     assert serials(*b.servers) == {b.primary.name: b.new, lag.name: b.old, b.other.name: b.new}
     assert checker_notifies(lag, f) == []
@@ -794,6 +825,45 @@ def test_notify_refused_by_laggard(fleet, doctor, lag_kind):
     assert (f"  warning notify-refused: {lag.name} ({lag.addr}) refused the NOTIFY "
             f"({NOTIFY_REFUSAL[lag_kind]})" in r.out), r
     assert last_line(r) == f"{ZONE}: NOT converged", r
+
+
+def test_powerdns_secondary_refuses_notify(fleet, doctor):
+    """A PowerDNS 4.7 secondary accepts NOTIFY from the zone's primaries
+    only (or from a trusted-notification-proxy), whatever allow-notify-from
+    says: doctor's NOTIFY from this host is refused. The diagnosis is final
+    at once (doctor used to wait out its deadline), and the advice names
+    both ways out: pdns_control retrieve, or trust this host as a proxy (the
+    words of lib/vendor.c)."""
+    f = fleet(delegation=True)
+    p = f.server("knot", "ns1.example.test.")
+    p.primary(ZONE, 100, RECORDS)
+    lag = f.server("pdns", "ns2.example.test.")
+    lag.secondary(ZONE, p, notified=False)
+    other = f.server("bind", "ns3.example.test.")
+    other.secondary(ZONE, p)
+    f.start()
+    new = p.bump(ZONE)
+    other.wait_serial(ZONE, new)
+    assert lag.serial(ZONE) == 100
+
+    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "30", "--deadline", "50",
+               timeout=90)
+    assert r.rc == 2, r
+    assert r.elapsed < 20, f"doctor waited after PowerDNS refused its NOTIFY\n{r}"
+    doc = r.doc()
+    st = steps_of(doc)
+    assert statuses(doc) == ["problem", "skipped", "skipped", "ok", "skipped", "failed",
+                             "failed", "problem", "advice"], r
+    assert st[6][1] == (f"0 of 1 acknowledged the NOTIFY: {lag.name} ({lag.addr}) refused "
+                        f"(REFUSED)"), r
+    assert actions(doc) == [("notify", lag.addr, "refused")], r
+    fs = findings(doc)
+    assert sorted(fs) == ["notify-refused", "serial-behind"], r
+    fd = fs["notify-refused"]
+    assert named(fd) == [lag.addr] and fd["severity"] == "warning", fd
+    assert "pdns_control retrieve" in fd["fix"], fd
+    assert "trusted-notification-proxy" in fd["fix"], fd
+    assert lag.serial(ZONE) == 100
 
 
 # --------------------------------------------------------------------------

@@ -57,6 +57,26 @@ static inline ss_server_obs_t *fx_bad(ss_zone_result_t *res, const char *addr,
 	return s;
 }
 
+/* The server answered EDNS EXPIRE (RFC 7314) with `left` seconds: a primary
+ * answers its SOA's expire (86400 in fx_soa), a secondary counts down. */
+static inline void fx_expire(ss_server_obs_t *s, uint32_t left)
+{
+	s->has_expire = true;
+	s->expire_s = left;
+}
+
+/* The SOA MNAME ns2 names a secondary at serial 5 counting EXPIRE down;
+ * ns1 (192.0.2.1) answers EXPIRE as a primary at serial 7. */
+static inline void fx_mname_secondary(ss_zone_result_t *res)
+{
+	fx_zone(res, "example.test.");
+	res->obs.mname = strdup("ns2.example.test.");
+	fx_server(res, "192.0.2.1", "ns1.example.test.", 7, false);
+	fx_server(res, "192.0.2.2", "ns2.example.test.", 5, true);
+	fx_expire(&res->obs.servers[0], 86400);
+	fx_expire(&res->obs.servers[1], 86400 - 16);
+}
+
 static inline const ss_finding_t *fx_find(const ss_zone_result_t *res, ss_fcode_t code)
 {
 	for (size_t i = 0; i < res->nfindings; i++) {

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -383,20 +384,24 @@ static void test_verdicts(void **state)
 	ss_server_obs_t *h = ss_obs_add_server(&r.obs, &a, NULL, SS_ORIGIN_PRIMARY);
 	h->kind = SS_ANS_NONE;
 	h->error = SS_ETIMEOUT;
+	fx_bad(&r, "192.0.2.11", SS_ANS_NONE, -1, SS_EMFILE);
 	assert_int_equal(ss_check_analyze(&r), 0);
 	static const ss_verdict_t want[] = {
-	    SS_VERDICT_AT_REFERENCE,   SS_VERDICT_BEHIND,    SS_VERDICT_AT_REFERENCE,
-	    SS_VERDICT_AHEAD,          SS_VERDICT_UNDEFINED, SS_VERDICT_SERVFAIL,
-	    SS_VERDICT_NOT_AUTH,       SS_VERDICT_NO_SOA,    SS_VERDICT_UNREACHABLE,
-	    SS_VERDICT_HIDDEN_PRIMARY,
+	    SS_VERDICT_AT_REFERENCE,   SS_VERDICT_BEHIND,      SS_VERDICT_AT_REFERENCE,
+	    SS_VERDICT_AHEAD,          SS_VERDICT_UNDEFINED,   SS_VERDICT_SERVFAIL,
+	    SS_VERDICT_NOT_AUTH,       SS_VERDICT_NO_SOA,      SS_VERDICT_UNREACHABLE,
+	    SS_VERDICT_HIDDEN_PRIMARY, SS_VERDICT_LOCAL_ERROR,
 	};
-	assert_int_equal(r.obs.nservers, 10);
+	assert_int_equal(r.obs.nservers, 11);
 	for (size_t i = 0; i < r.obs.nservers; i++) {
 		assert_string_equal(ss_verdict_name(r.obs.servers[i].verdict),
 		                    ss_verdict_name(want[i]));
 	}
 	assert_true(ss_verdict_current(r.obs.servers[0].verdict));
 	assert_false(ss_verdict_counts(r.obs.servers[9].verdict));
+	/* Out of sockets here is not the server's fault: a finding of its own. */
+	assert_non_null(fx_find(&r, SS_F_LOCAL_ERROR));
+	assert_int_equal(fx_find(&r, SS_F_UNREACHABLE)->nservers, 1);
 	ss_zone_result_clear(&r);
 
 	/* Without a primary the highest serial is the reference: nothing is ahead. */
@@ -406,6 +411,200 @@ static void test_verdicts(void **state)
 	assert_int_equal(ss_check_analyze(&r), 0);
 	assert_int_equal(r.obs.servers[0].verdict, SS_VERDICT_BEHIND);
 	assert_int_equal(r.obs.servers[1].verdict, SS_VERDICT_AT_REFERENCE);
+	ss_zone_result_clear(&r);
+}
+
+/* The MNAME names a secondary holding old data: the server answering EXPIRE
+ * as a primary is the reference, the MNAME server is the laggard. */
+static void test_mname_secondary(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_mname_secondary(&r);
+	fx_server(&r, "192.0.2.3", "ns3.example.test.", 7, false); /* no EXPIRE (NSD) */
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_true(r.has_primary);
+	assert_int_equal(r.primary_why, SS_PRIMARY_EXPIRE);
+	assert_string_equal(ss_primary_why_name(r.primary_why), "expire");
+	assert_int_equal(r.reference_serial, 7);
+	char a[SS_ADDR_STRLEN];
+	assert_string_equal(ss_addr_format(&r.primary, a, sizeof(a)), "192.0.2.1");
+	assert_true(r.obs.servers[0].primary_role);
+	assert_false(r.obs.servers[1].primary_role);
+	assert_int_equal(r.obs.servers[1].verdict, SS_VERDICT_BEHIND);
+	assert_int_equal(r.obs.servers[2].verdict, SS_VERDICT_AT_REFERENCE);
+	assert_int_equal(ss_zone_reference_server(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_SERIAL_BEHIND);
+	assert_non_null(f);
+	assert_int_equal(f->nservers, 1);
+	assert_string_equal(ss_addr_format(&f->servers[0], a, sizeof(a)), "192.0.2.2");
+	assert_null(fx_find(&r, SS_F_PRIMARY_BEHIND));
+	f = fx_find(&r, SS_F_MNAME_NOT_PRIMARY);
+	assert_non_null(f);
+	assert_int_equal(f->severity, SS_SEV_WARNING);
+	assert_int_equal(f->nservers, 1);
+	assert_string_equal(ss_addr_format(&f->servers[0], a, sizeof(a)), "192.0.2.2");
+	assert_non_null(strstr(f->message, "ns2.example.test."));
+	assert_non_null(strstr(f->message, "86384 s left"));
+	assert_non_null(strstr(f->message, "192.0.2.1 answers EXPIRE"));
+	ss_zone_result_clear(&r);
+
+	/* Nobody answers as a primary: no primary, the highest serial. */
+	fx_zone(&r, "example.test.");
+	r.obs.mname = strdup("ns2.example.test.");
+	fx_server(&r, "192.0.2.1", "ns1.example.test.", 7, false);
+	fx_server(&r, "192.0.2.2", "ns2.example.test.", 5, true);
+	fx_expire(&r.obs.servers[1], 1000);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_false(r.has_primary);
+	assert_int_equal(r.primary_why, SS_PRIMARY_NONE);
+	assert_int_equal(r.reference_serial, 7);
+	assert_false(r.obs.servers[1].primary_role);
+	f = fx_find(&r, SS_F_MNAME_NOT_PRIMARY);
+	assert_non_null(f);
+	assert_int_equal(f->severity, SS_SEV_INFO); /* a hidden primary behind it, likely */
+	assert_non_null(strstr(f->message, "no server answers EXPIRE as a primary"));
+	assert_null(fx_find(&r, SS_F_PRIMARY_NOT_FOUND));
+	/* Now a secondary: its copy expiring soon is a finding again. */
+	assert_non_null(fx_find(&r, SS_F_EXPIRING_SOON));
+	ss_zone_result_clear(&r);
+}
+
+/* No proof, no change: the MNAME server stays the primary. */
+static void test_mname_kept(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	/* The MNAME answers as a primary; a secondary that refreshed within the
+	 * second looks alike and changes nothing. */
+	fx_zone(&r, "example.test.");
+	r.obs.mname = strdup("ns1.example.test.");
+	fx_server(&r, "192.0.2.1", "ns1.example.test.", 5, true);
+	fx_server(&r, "192.0.2.2", "ns2.example.test.", 7, false);
+	fx_expire(&r.obs.servers[0], 86400);
+	fx_expire(&r.obs.servers[1], 86400);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.primary_why, SS_PRIMARY_MNAME);
+	assert_int_equal(r.reference_serial, 5);
+	assert_true(r.obs.servers[0].primary_role);
+	assert_null(fx_find(&r, SS_F_MNAME_NOT_PRIMARY));
+	assert_non_null(fx_find(&r, SS_F_PRIMARY_BEHIND));
+	ss_zone_result_clear(&r);
+
+	/* Two addresses of the MNAME, one answering as a primary: kept. */
+	fx_zone(&r, "example.test.");
+	r.obs.mname = strdup("ns1.example.test.");
+	fx_server(&r, "192.0.2.1", "ns1.example.test.", 5, true);
+	fx_server(&r, "192.0.2.9", "ns1.example.test.", 5, true);
+	fx_server(&r, "192.0.2.2", "ns2.example.test.", 5, false);
+	fx_expire(&r.obs.servers[0], 100);
+	fx_expire(&r.obs.servers[1], 86400);
+	fx_expire(&r.obs.servers[2], 86400);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.primary_why, SS_PRIMARY_MNAME);
+	assert_true(r.obs.servers[0].primary_role && r.obs.servers[1].primary_role);
+	assert_false(r.obs.servers[2].primary_role);
+	assert_null(fx_find(&r, SS_F_MNAME_NOT_PRIMARY));
+	ss_zone_result_clear(&r);
+
+	/* --primary is taken at its word, counting down or not. */
+	fx_zone(&r, "example.test.");
+	r.obs.primary_given = true;
+	fx_server(&r, "192.0.2.1", NULL, 5, true);
+	fx_server(&r, "192.0.2.2", NULL, 7, false);
+	fx_expire(&r.obs.servers[0], 100);
+	fx_expire(&r.obs.servers[1], 86400);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.primary_why, SS_PRIMARY_GIVEN);
+	assert_int_equal(r.reference_serial, 5);
+	assert_null(fx_find(&r, SS_F_MNAME_NOT_PRIMARY));
+	ss_zone_result_clear(&r);
+
+	/* Several answer as a primary: the highest serial; the other addresses
+	 * of that name answering alike are the primary too. */
+	fx_zone(&r, "example.test.");
+	r.obs.mname = strdup("old.example.test.");
+	fx_server(&r, "192.0.2.1", "a.example.test.", 6, false);
+	fx_server(&r, "192.0.2.2", "b.example.test.", 8, false);
+	fx_server(&r, "192.0.2.3", "old.example.test.", 4, true);
+	fx_server(&r, "192.0.2.4", "b.example.test.", 8, false);
+	fx_expire(&r.obs.servers[0], 86400);
+	fx_expire(&r.obs.servers[1], 86400);
+	fx_expire(&r.obs.servers[2], 5);
+	fx_expire(&r.obs.servers[3], 86400);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.primary_why, SS_PRIMARY_EXPIRE);
+	assert_int_equal(r.reference_serial, 8);
+	assert_false(r.obs.servers[0].primary_role);
+	assert_true(r.obs.servers[1].primary_role && r.obs.servers[3].primary_role);
+	assert_int_equal(ss_zone_reference_server(&r), 1);
+	ss_zone_result_clear(&r);
+}
+
+/* Hundreds of silent addresses: every one in the finding's list, the
+ * message names some and says how many more. */
+static void test_many_servers_named(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "10.0.0.1", NULL, 5, false);
+	for (unsigned i = 0; i < 482; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), "10.1.%u.%u", i / 256, i % 256);
+		fx_bad(&r, a, SS_ANS_NONE, -1, SS_ETIMEOUT);
+	}
+	for (unsigned i = 0; i < 300; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), "10.2.%u.%u", i / 256, i % 256);
+		fx_server(&r, a, NULL, 4, false);
+	}
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_UNREACHABLE);
+	assert_non_null(f);
+	assert_int_equal(f->nservers, 482);
+	char a[SS_ADDR_STRLEN];
+	assert_string_equal(ss_addr_format(&f->servers[481], a, sizeof(a)), "10.1.1.225");
+	assert_non_null(strstr(f->message, "; and 462 more"));
+	assert_null(strstr(f->message, "10.1.0.20:")); /* the 21st is not named */
+	f = fx_find(&r, SS_F_SERIAL_BEHIND);
+	assert_int_equal(f->nservers, 300);
+	assert_non_null(strstr(f->message, "300 servers are behind"));
+	assert_non_null(strstr(f->message, ", and 280 more"));
+	assert_non_null(strstr(f->fix, "; likewise on the others: and 280 more"));
+	ss_zone_result_clear(&r);
+}
+
+/* RFC 8976 4: a ZONEMD none can verify is reported, not passed over. */
+static void test_zonemd_unsupported(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 5, true);
+	fx_server(&r, "192.0.2.2", NULL, 5, false);
+	r.obs.servers[0].content = r.obs.servers[1].content = SS_CONTENT_DIGEST;
+	r.obs.servers[0].zonemd = SS_ZONEMD_UNSUPPORTED;
+	r.obs.servers[0].zonemd_detail = strdup("no ZONEMD with a supported scheme and hash");
+	r.obs.servers[1].zonemd = SS_ZONEMD_VALID;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	const ss_finding_t *f = fx_find(&r, SS_F_ZONEMD_UNSUPPORTED);
+	assert_non_null(f);
+	assert_int_equal(f->severity, SS_SEV_WARNING);
+	assert_int_equal(f->nservers, 1);
+	assert_null(fx_find(&r, SS_F_ZONEMD_INVALID));
+	assert_int_equal(r.status, SS_STATUS_WARNING);
+	/* The zone file alone. */
+	r.obs.servers[0].zonemd = SS_ZONEMD_VALID;
+	r.obs.zonefile = strdup("example.zone");
+	r.obs.zonefile_zonemd = SS_ZONEMD_UNSUPPORTED;
+	r.obs.has_zonefile_serial = true;
+	r.obs.zonefile_serial = 5;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	f = fx_find(&r, SS_F_ZONEMD_UNSUPPORTED);
+	assert_non_null(f);
+	assert_int_equal(f->nservers, 0);
+	assert_non_null(strstr(f->message, "in the zone file example.zone"));
 	ss_zone_result_clear(&r);
 }
 
@@ -443,6 +642,10 @@ int main(void)
 	    cmocka_unit_test(test_transfers),
 	    cmocka_unit_test(test_serial_sanity),
 	    cmocka_unit_test(test_vendor),
+	    cmocka_unit_test(test_mname_secondary),
+	    cmocka_unit_test(test_mname_kept),
+	    cmocka_unit_test(test_many_servers_named),
+	    cmocka_unit_test(test_zonemd_unsupported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,11 +9,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <soasync/engine.h>
 #include <soasync/error.h>
+
+#include "engine_int.h"
+#include "responder.h"
 
 typedef enum {
 	R_NORMAL,
@@ -26,82 +31,16 @@ typedef enum {
 } behavior_t;
 
 typedef struct {
-	uv_loop_t *loop;
-	uv_udp_t udp;
-	uv_tcp_t tcp;
-	uint16_t port;
 	behavior_t mode;
 	unsigned udp_queries, tcp_queries, edns_queries;
-	unsigned pending, max_pending; /* R_SLOW: answered after a delay */
-	uint16_t seen[64];             /* R_DROP_FIRST: IDs already dropped once */
+	uint16_t seen[64]; /* R_DROP_FIRST: IDs already dropped once */
 	unsigned nseen;
+	unsigned max_pending; /* answers under way at once (R_SLOW: delayed) */
+	uint64_t when[128];   /* arrival of each UDP query (ns) */
+	rsp_t *rsp;
 } responder_t;
 
 static responder_t R;
-
-/* An authoritative answer to the query in wire (len), into out; returns its size. */
-static size_t answer(const uint8_t *wire, size_t len, uint8_t *out, size_t cap, bool tc,
-                     uint8_t rcode)
-{
-	knot_pkt_t *q = knot_pkt_new((void *)wire, (uint16_t)len, NULL);
-	knot_pkt_t *r = knot_pkt_new(out, (uint16_t)cap, NULL);
-	size_t n = 0;
-	if (q != NULL && r != NULL && knot_pkt_parse(q, 0) == KNOT_EOK &&
-	    knot_pkt_init_response(r, q) == KNOT_EOK) {
-		knot_wire_set_aa(r->wire);
-		knot_wire_set_rcode(r->wire, rcode);
-		if (tc) {
-			knot_wire_set_tc(r->wire);
-		} else if (rcode == KNOT_RCODE_NOERROR) {
-			knot_rrset_t *soa = knot_rrset_new(knot_pkt_qname(q), KNOT_RRTYPE_SOA,
-			                                   KNOT_CLASS_IN, 300, NULL);
-			uint8_t rd[2 + 20] = {0};
-			knot_wire_write_u32(rd + 2, 42);
-			knot_rrset_add_rdata(soa, rd, sizeof(rd), NULL);
-			knot_pkt_begin(r, KNOT_ANSWER);
-			knot_pkt_put(r, 0, soa, 0);
-			knot_rrset_free(soa, NULL);
-		}
-		n = r->size;
-	}
-	knot_pkt_free(q);
-	knot_pkt_free(r);
-	return n;
-}
-
-typedef struct {
-	uv_udp_send_t req;
-	uv_timer_t *timer;
-	struct sockaddr_storage to;
-	uint8_t buf[512];
-	size_t len;
-} reply_t;
-
-static void reply_sent(uv_udp_send_t *req, int status)
-{
-	(void)status;
-	free(req->data);
-}
-
-static void send_reply(reply_t *rep)
-{
-	uv_buf_t b = uv_buf_init((char *)rep->buf, (unsigned)rep->len);
-	rep->req.data = rep;
-	uv_udp_send(&rep->req, &R.udp, &b, 1, (struct sockaddr *)&rep->to, reply_sent);
-}
-
-static void timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
-static void slow_fired(uv_timer_t *t)
-{
-	reply_t *rep = t->data;
-	R.pending--;
-	uv_close((uv_handle_t *)t, timer_closed);
-	send_reply(rep);
-}
 
 static bool seen_before(uint16_t id)
 {
@@ -116,150 +55,63 @@ static bool seen_before(uint16_t id)
 	return false;
 }
 
-static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+/* An authoritative answer: TC and empty, an error rcode, or the SOA (serial 42). */
+static knot_pkt_t *answer(const rsp_query_t *q, bool tc, uint8_t rcode)
 {
-	(void)h;
-	(void)hint;
-	static char buf[4096];
-	*b = uv_buf_init(buf, sizeof(buf));
+	knot_pkt_t *p = rsp_reply(q, rcode, true);
+	assert_non_null(p);
+	if (tc) {
+		knot_wire_set_tc(p->wire);
+	} else if (rcode == KNOT_RCODE_NOERROR) {
+		assert_int_equal(rsp_add_soa(p, KNOT_ANSWER, "example.test.", 42), 0);
+	}
+	return p;
 }
 
-static bool has_edns(const uint8_t *wire, size_t len)
+static void handler(rsp_query_t *q, void *arg)
 {
-	knot_pkt_t *q = knot_pkt_new((void *)wire, (uint16_t)len, NULL);
-	bool e = q != NULL && knot_pkt_parse(q, 0) == KNOT_EOK && knot_pkt_has_edns(q);
-	knot_pkt_free(q);
-	return e;
-}
-
-static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
-                     unsigned flags)
-{
-	(void)h;
-	(void)flags;
-	if (n <= 0 || from == NULL) {
+	(void)arg;
+	if (q->tcp) {
+		/* TCP: one query, the full answer, then close. */
+		R.tcp_queries++;
+		rsp_send_pkt(q, answer(q, false, KNOT_RCODE_NOERROR));
+		rsp_close(q);
 		return;
 	}
-	const uint8_t *wire = (const uint8_t *)buf->base;
+	if (R.udp_queries < 128) {
+		R.when[R.udp_queries] = uv_hrtime();
+	}
 	R.udp_queries++;
-	bool edns = has_edns(wire, (size_t)n);
+	bool edns = rsp_edns(q);
 	R.edns_queries += edns;
 	if (R.mode == R_SILENT ||
-	    (R.mode == R_DROP_FIRST && !seen_before(knot_wire_get_id(wire)))) {
+	    (R.mode == R_DROP_FIRST && !seen_before(knot_wire_get_id(q->wire)))) {
 		return;
 	}
-	reply_t *rep = calloc(1, sizeof(*rep));
-	memcpy(&rep->to, from, sizeof(struct sockaddr_in));
 	uint8_t rc = R.mode == R_FORMERR_EDNS && edns ? KNOT_RCODE_FORMERR : KNOT_RCODE_NOERROR;
-	rep->len = answer(wire, (size_t)n, rep->buf, sizeof(rep->buf), R.mode == R_TC, rc);
+	knot_pkt_t *p = answer(q, R.mode == R_TC, rc);
 	if (R.mode == R_FORGED_FIRST) {
-		reply_t *forged = calloc(1, sizeof(*forged));
-		*forged = *rep;
-		knot_wire_set_id(forged->buf, knot_wire_get_id(forged->buf) + 1);
-		send_reply(forged);
+		knot_wire_set_id(p->wire, knot_wire_get_id(p->wire) + 1);
+		rsp_send(q, p->wire, p->size);
+		knot_wire_set_id(p->wire, knot_wire_get_id(p->wire) - 1);
 	}
 	if (R.mode == R_SLOW) {
-		R.pending++;
-		R.max_pending = R.pending > R.max_pending ? R.pending : R.max_pending;
-		rep->timer = malloc(sizeof(*rep->timer));
-		uv_timer_init(R.loop, rep->timer);
-		rep->timer->data = rep;
-		uv_timer_start(rep->timer, slow_fired, 20, 0);
-		return;
+		rsp_delay(q, 20);
 	}
-	send_reply(rep);
-}
-
-/* TCP: one query, one length-prefixed answer, then close. */
-typedef struct {
-	uv_tcp_t h;
-	uint8_t in[1024];
-	size_t have;
-	uv_write_t w;
-	uint8_t out[514];
-} tconn_t;
-
-static void tclose_cb(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void twritten(uv_write_t *w, int status)
-{
-	(void)status;
-	tconn_t *c = w->data;
-	uv_close((uv_handle_t *)&c->h, tclose_cb);
-}
-
-static void talloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	(void)hint;
-	tconn_t *c = h->data;
-	*b = uv_buf_init((char *)c->in + c->have, (unsigned)(sizeof(c->in) - c->have));
-}
-
-static void tread(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	(void)b;
-	tconn_t *c = s->data;
-	if (n < 0) {
-		uv_close((uv_handle_t *)&c->h, tclose_cb);
-		return;
-	}
-	c->have += (size_t)n;
-	if (c->have < 2 || c->have < 2u + knot_wire_read_u16(c->in)) {
-		return;
-	}
-	R.tcp_queries++;
-	uv_read_stop(s);
-	size_t len = answer(c->in + 2, knot_wire_read_u16(c->in), c->out + 2, sizeof(c->out) - 2,
-	                    false, KNOT_RCODE_NOERROR);
-	knot_wire_write_u16(c->out, (uint16_t)len);
-	uv_buf_t ob = uv_buf_init((char *)c->out, (unsigned)(len + 2));
-	c->w.data = c;
-	uv_write(&c->w, s, &ob, 1, twritten);
-}
-
-static void taccept(uv_stream_t *server, int status)
-{
-	if (status < 0) {
-		return;
-	}
-	tconn_t *c = calloc(1, sizeof(*c));
-	uv_tcp_init(R.loop, &c->h);
-	c->h.data = c;
-	if (uv_accept(server, (uv_stream_t *)&c->h) == 0) {
-		uv_read_start((uv_stream_t *)&c->h, talloc, tread);
-	} else {
-		uv_close((uv_handle_t *)&c->h, tclose_cb);
-	}
+	rsp_send_pkt(q, p);
 }
 
 static void responder_start(uv_loop_t *loop, behavior_t mode)
 {
 	memset(&R, 0, sizeof(R));
-	R.loop = loop;
 	R.mode = mode;
-	struct sockaddr_in sa;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	assert_int_equal(uv_udp_init(loop, &R.udp), 0);
-	assert_int_equal(uv_udp_bind(&R.udp, (struct sockaddr *)&sa, 0), 0);
-	struct sockaddr_in got;
-	int glen = sizeof(got);
-	uv_udp_getsockname(&R.udp, (struct sockaddr *)&got, &glen);
-	R.port = ntohs(got.sin_port);
-	uv_udp_recv_start(&R.udp, udp_alloc, udp_recv);
-	/* TCP on the same port (free for TCP in practice; retried if not). */
-	uv_tcp_init(loop, &R.tcp);
-	uv_ip4_addr("127.0.0.1", R.port, &sa);
-	assert_int_equal(uv_tcp_bind(&R.tcp, (struct sockaddr *)&sa, 0), 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&R.tcp, 16, taccept), 0);
+	R.rsp = rsp_start(loop, "127.0.0.1", handler, NULL);
 }
 
 static void responder_stop(void)
 {
-	uv_close((uv_handle_t *)&R.udp, NULL);
-	uv_close((uv_handle_t *)&R.tcp, NULL);
+	R.max_pending = R.rsp->max_active;
+	rsp_stop(R.rsp);
 }
 
 /* ---- the engine side -------------------------------------------------------------------- */
@@ -303,9 +155,7 @@ static int run_queries(behavior_t mode, unsigned n, outcome_t *out, unsigned per
 	knot_dname_storage_t name;
 	knot_dname_from_str(name, "example.test.", sizeof(name));
 	ss_query_t q = {.qname = name, .qtype = KNOT_RRTYPE_SOA, .flags = SS_QF_NSID};
-	char addr[32];
-	snprintf(addr, sizeof(addr), "127.0.0.1#%u", R.port);
-	ss_addr_parse(&q.server, addr, 53);
+	rsp_server(R.rsp, &q.server);
 	for (unsigned i = 0; i < n; i++) {
 		assert_int_equal(ss_engine_query(e, &q, got, &out[i]), 0);
 	}
@@ -326,6 +176,69 @@ static int run_queries(behavior_t mode, unsigned n, outcome_t *out, unsigned per
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	return (int)((uv_hrtime() - t0) / 1000000u);
+}
+
+typedef struct {
+	outcome_t *o;
+	size_t n;
+} batch_t;
+
+static bool batch_done(void *arg)
+{
+	const batch_t *b = arg;
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->o[i].done) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * n queries (flags) to each of nsrv responders, 127.0.0.1 to 127.0.0.nsrv,
+ * all at once, the engine limited to max_sockets sockets (0: the open-file
+ * limit). Returns how many got no answer with serial 42; counters into st.
+ */
+static unsigned run_many(behavior_t mode, unsigned nsrv, unsigned n, unsigned flags,
+                         unsigned max_sockets, ss_engine_stats_t *st)
+{
+	memset(&R, 0, sizeof(R));
+	R.mode = mode;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	rsp_t *r[64];
+	assert_true(nsrv <= 64);
+	for (unsigned i = 0; i < nsrv; i++) {
+		char ip[16];
+		snprintf(ip, sizeof(ip), "127.0.0.%u", i + 1);
+		r[i] = rsp_start(&loop, ip, handler, NULL);
+	}
+	ss_engine_opts_t eo;
+	ss_engine_opts_default(&eo);
+	eo.max_sockets = max_sockets;
+	ss_engine_t *e = ss_engine_new(&loop, &eo);
+	knot_dname_storage_t name;
+	knot_dname_from_str(name, "example.test.", sizeof(name));
+	batch_t b = {calloc(nsrv * n, sizeof(outcome_t)), nsrv * n};
+	for (unsigned i = 0; i < nsrv * n; i++) {
+		ss_query_t q = {.qname = name, .qtype = KNOT_RRTYPE_SOA, .flags = flags};
+		rsp_server(r[i % nsrv], &q.server);
+		assert_int_equal(ss_engine_query(e, &q, got, &b.o[i]), 0);
+	}
+	assert_true(rsp_run_until(&loop, batch_done, &b, 30000));
+	ss_engine_stats(e, st);
+	unsigned bad = 0;
+	for (size_t i = 0; i < b.n; i++) {
+		bad += b.o[i].error != 0 || b.o[i].serial != 42;
+	}
+	ss_engine_close(e);
+	for (unsigned i = 0; i < nsrv; i++) {
+		rsp_stop(r[i]);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	free(b.o);
+	return bad;
 }
 
 static void test_normal(void **state)
@@ -401,12 +314,120 @@ static void test_paced_per_server(void **state)
 	(void)state;
 	outcome_t o[40];
 	memset(o, 0, sizeof(o));
-	run_queries(R_SLOW, 40, o, 5, 3, 2000);
+	run_queries(R_SLOW, 40, o, 5, 1, 5000); /* one try: no retransmission under load */
 	for (int i = 0; i < 40; i++) {
 		assert_int_equal(o[i].error, 0);
 	}
 	assert_true(R.max_pending <= 5);
 	assert_int_equal(R.udp_queries, 40);
+}
+
+/* The wait of every try, at the extremes of --tries (1 to 100): never
+ * shorter than the one before, never past the time-out, the last the whole
+ * time-out (a shift of 64 bits once made tries 61-64 go at once). */
+static void test_try_wait_extremes(void **state)
+{
+	(void)state;
+	static const unsigned tries[] = {1, 2, 63, 64, 100};
+	static const uint64_t rtos[] = {0, 250000, 1500000, UINT64_MAX / 2, UINT64_MAX};
+	for (size_t t = 0; t < sizeof(tries) / sizeof(tries[0]); t++) {
+		for (size_t r = 0; r < sizeof(rtos) / sizeof(rtos[0]); r++) {
+			unsigned prev = 0;
+			for (unsigned i = 0; i < tries[t]; i++) {
+				unsigned w = ss_engine_try_wait_ms(rtos[r], i, tries[t], 1500);
+				assert_true(w >= 50 && w <= 1500);
+				assert_true(w >= prev);
+				prev = w;
+			}
+			assert_int_equal(prev, 1500);
+		}
+	}
+	assert_int_equal(ss_engine_try_wait_ms(250000, 0, 3, 1500), 250);
+	assert_int_equal(ss_engine_try_wait_ms(250000, 1, 3, 1500), 500);
+	assert_int_equal(ss_engine_try_wait_ms(1000, 0, 3, 1500), 50);
+	assert_int_equal(ss_engine_try_wait_ms(250000, 99, 100, 1500), 1500);
+	assert_int_equal(ss_engine_try_wait_ms(250000, 64, 100, 100), 100);
+}
+
+/* Against a silent server with 70 tries, every retransmission waits. */
+static void test_many_tries_all_wait(void **state)
+{
+	(void)state;
+	outcome_t o[1] = {{0}};
+	run_queries(R_SILENT, 1, o, 100, 70, 30);
+	assert_int_equal(o[0].error, SS_ETIMEOUT);
+	assert_int_equal(R.udp_queries, 70);
+	for (unsigned i = 1; i < 70; i++) {
+		assert_true(R.when[i] - R.when[i - 1] >= 20000000u);
+	}
+}
+
+/* More servers than sockets: the queries wait for a socket, idle ones are
+ * closed for them, every server answers. */
+static void test_sockets_within_limit(void **state)
+{
+	(void)state;
+	ss_engine_stats_t st;
+	assert_int_equal(run_many(R_NORMAL, 40, 3, 0, 8, &st), 0);
+	assert_true(st.sockets_max <= 8);
+	assert_int_equal(R.udp_queries, 120);
+}
+
+static void test_tcp_within_limit(void **state)
+{
+	(void)state;
+	ss_engine_stats_t st;
+	assert_int_equal(run_many(R_NORMAL, 20, 2, SS_QF_TCP, 4, &st), 0);
+	assert_true(st.sockets_max <= 4);
+	assert_int_equal(R.tcp_queries, 40);
+}
+
+/* Truncated answers: queries in flight wait for a socket to go over TCP. */
+static void test_tc_within_limit(void **state)
+{
+	(void)state;
+	ss_engine_stats_t st;
+	assert_int_equal(run_many(R_TC, 12, 2, 0, 3, &st), 0);
+	assert_true(st.sockets_max <= 3);
+	assert_int_equal(R.tcp_queries, 24);
+}
+
+/* No file left at all: a local error (SS_EMFILE), not the server's. */
+static void test_no_files_is_local_error(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	responder_start(&loop, R_NORMAL);
+	struct rlimit saved, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	int probe = dup(0); /* the lowest free descriptor: everything below is open */
+	assert_true(probe >= 0);
+	close(probe);
+	low.rlim_cur = (rlim_t)probe; /* the hard limit stays: it could not be raised again */
+	low.rlim_max = saved.rlim_max;
+	ss_engine_t *e = ss_engine_new(&loop, NULL);
+	assert_non_null(e);
+	knot_dname_storage_t name;
+	knot_dname_from_str(name, "example.test.", sizeof(name));
+	ss_query_t q = {.qname = name, .qtype = KNOT_RRTYPE_SOA};
+	rsp_server(R.rsp, &q.server);
+	outcome_t o[2] = {{0}};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(ss_engine_query(e, &q, got, &o[0]), 0);
+	q.flags = SS_QF_TCP;
+	assert_int_equal(ss_engine_query(e, &q, got, &o[1]), 0);
+	batch_t b = {o, 2};
+	bool done = rsp_run_until(&loop, batch_done, &b, 5000);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	assert_true(done);
+	assert_int_equal(o[0].error, SS_EMFILE);
+	assert_int_equal(o[1].error, SS_EMFILE);
+	assert_int_equal(R.udp_queries + R.tcp_queries, 0);
+	ss_engine_close(e);
+	responder_stop();
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
 }
 
 int main(void)
@@ -419,6 +440,12 @@ int main(void)
 	    cmocka_unit_test(test_forged_dropped),
 	    cmocka_unit_test(test_timeout_bounded),
 	    cmocka_unit_test(test_paced_per_server),
+	    cmocka_unit_test(test_try_wait_extremes),
+	    cmocka_unit_test(test_many_tries_all_wait),
+	    cmocka_unit_test(test_sockets_within_limit),
+	    cmocka_unit_test(test_tcp_within_limit),
+	    cmocka_unit_test(test_tc_within_limit),
+	    cmocka_unit_test(test_no_files_is_local_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,12 +115,135 @@ static void test_nagios(void **state)
 	render_nagios_free(&n);
 }
 
+/* The table of one zone into a string (caller frees). */
+static char *table_of(const ss_zone_result_t *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	render_check_table(f, r, false);
+	fclose(f);
+	char *out = strdup(buf);
+	free(buf);
+	return out;
+}
+
+/* The renderer shows what the model decided: which server is the primary
+ * and why, each server's verdict, a refused connection apart from REFUSED. */
+static void test_primary_and_verdicts(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_mname_secondary(&r);
+	fx_bad(&r, "192.0.2.3", SS_ANS_NONE, -1, SS_ECONNREFUSED);
+	fx_bad(&r, "192.0.2.4", SS_ANS_NOT_AUTH, KNOT_RCODE_REFUSED, 0);
+	assert_int_equal(ss_check_analyze(&r), 0);
+
+	char *t = table_of(&r);
+	assert_non_null(strstr(t, "reference serial 7 (192.0.2.1)  primary: answers EDNS EXPIRE as "
+	                          "a primary (the SOA MNAME ns2.example.test. is a secondary)\n"));
+	assert_non_null(strstr(t, "  ns1.example.test. (primary)  192.0.2.1"));
+	assert_null(strstr(t, "ns2.example.test. (primary)"));
+	const char *row3 = strstr(t, "192.0.2.3");
+	const char *row4 = strstr(t, "192.0.2.4");
+	assert_non_null(row3);
+	assert_non_null(row4);
+	assert_non_null(strstr(row3, "conn-refused"));
+	assert_true(strstr(row3, "conn-refused") < row4);
+	assert_non_null(strstr(row4, "REFUSED"));
+	assert_non_null(strstr(t, "mname-not-primary: "));
+	free(t);
+
+	json_t *o = render_check_json_obj(&r);
+	assert_string_equal(json_string_value(json_object_get(o, "primary")), "192.0.2.1");
+	assert_string_equal(json_string_value(json_object_get(o, "primary_why")), "expire");
+	json_t *sv = json_object_get(o, "servers");
+	static const char *verdicts[] = {"at-reference", "behind", "unreachable",
+	                                 "not-authoritative"};
+	for (size_t i = 0; i < 4; i++) {
+		json_t *s = json_array_get(sv, i);
+		assert_string_equal(json_string_value(json_object_get(s, "verdict")), verdicts[i]);
+		assert_true(json_is_boolean(json_object_get(s, "primary")));
+		assert_true(json_is_true(json_object_get(s, "primary")) == (i == 0));
+	}
+	json_t *s3 = json_array_get(sv, 2), *s4 = json_array_get(sv, 3);
+	assert_true(json_is_null(json_object_get(s3, "rcode")));
+	assert_string_equal(json_string_value(json_object_get(s3, "error")), "connection refused");
+	assert_string_equal(json_string_value(json_object_get(s4, "rcode")), "REFUSED");
+	json_decref(o);
+	ss_zone_result_clear(&r);
+
+	/* The MNAME server as the primary; no primary at all. */
+	fx_zone(&r, "example.test.");
+	r.obs.mname = strdup("ns1.example.test.");
+	fx_server(&r, "192.0.2.1", "ns1.example.test.", 7, true);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	t = table_of(&r);
+	assert_non_null(strstr(
+	    t, "reference serial 7 (192.0.2.1)  primary: the SOA MNAME ns1.example.test.\n"));
+	free(t);
+	o = render_check_json_obj(&r);
+	assert_string_equal(json_string_value(json_object_get(o, "primary_why")), "mname");
+	json_decref(o);
+	ss_zone_result_clear(&r);
+
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 7, false);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	t = table_of(&r);
+	assert_non_null(strstr(t, "reference serial 7 (highest, no primary)\n"));
+	free(t);
+	o = render_check_json_obj(&r);
+	assert_true(json_is_null(json_object_get(o, "primary_why")));
+	json_decref(o);
+	ss_zone_result_clear(&r);
+}
+
+/* The ZONEMD verdict per transferred copy and for the zone file. */
+static void test_zonemd_json(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	ss_server_obs_t *s = fx_server(&r, "192.0.2.1", NULL, 7, true);
+	s->content = SS_CONTENT_DIGEST;
+	s->axfr = SS_XFR_ALLOWED;
+	s->zonemd = SS_ZONEMD_UNSUPPORTED;
+	s->zonemd_list.n = 2;
+	s->zonemd_list.rr[0].scheme = 1;
+	s->zonemd_list.rr[0].algorithm = 241;
+	s->zonemd_list.rr[1].scheme = 240;
+	s->zonemd_list.rr[1].algorithm = 1;
+	r.obs.zonefile = strdup("example.zone");
+	r.obs.zonefile_zonemd = SS_ZONEMD_VALID;
+	r.obs.zonefile_zonemd_detail = strdup("ZONEMD (scheme 1, hash 1) matches");
+	r.obs.zonefile_zonemd_list.n = 1;
+	r.obs.zonefile_zonemd_list.rr[0].scheme = 1;
+	r.obs.zonefile_zonemd_list.rr[0].algorithm = 1;
+	assert_int_equal(ss_check_analyze(&r), 0);
+	json_t *o = render_check_json_obj(&r);
+	json_t *z = json_object_get(json_array_get(json_object_get(o, "servers"), 0), "zonemd");
+	assert_string_equal(json_string_value(json_object_get(z, "status")), "unsupported");
+	assert_int_equal(json_integer_value(json_object_get(z, "count")), 2);
+	json_t *rr = json_object_get(z, "records");
+	assert_int_equal(json_array_size(rr), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(rr, 0), "algorithm")),
+	                 241);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(rr, 1), "scheme")), 240);
+	z = json_object_get(json_object_get(o, "zonefile"), "zonemd");
+	assert_string_equal(json_string_value(json_object_get(z, "status")), "valid");
+	assert_string_equal(json_string_value(json_object_get(z, "detail")),
+	                    "ZONEMD (scheme 1, hash 1) matches");
+	json_decref(o);
+	ss_zone_result_clear(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_json_shape),
-	    cmocka_unit_test(test_json_line),
-	    cmocka_unit_test(test_nagios),
+	    cmocka_unit_test(test_json_shape),  cmocka_unit_test(test_json_line),
+	    cmocka_unit_test(test_nagios),      cmocka_unit_test(test_primary_and_verdicts),
+	    cmocka_unit_test(test_zonemd_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
