@@ -388,29 +388,29 @@ static bool all_moved(const waiting_t *w, const ss_zone_result_t *res)
 	return ss_doctor_moved(&w->d->doc, res);
 }
 
-/* NOTIFY each target (confirmed), the zone's current SOA in the answer section. */
+/* NOTIFY the targets the user confirms (all with --yes), at once. */
 static void send_notifies(doctor_t *d, size_t n)
 {
-	const ss_zone_result_t *r = &d->cur;
-	long ref = ss_zone_reference_server(r);
-	knot_rrset_t *soa =
-	    ref >= 0 ? ss_soa_to_rrset(r->obs.zone, &r->obs.servers[ref].soa) : NULL;
-	for (size_t i = 0; soa != NULL && i < n; i++) {
+	ss_addr_t *to = calloc(n + 1, sizeof(*to));
+	size_t nto = 0;
+	for (size_t i = 0; to != NULL && i < n; i++) {
 		char a[SS_ADDR_STRLEN], what[128];
-		const ss_addr_t *to = &d->doc.targets[i].addr;
-		snprintf(what, sizeof(what), "NOTIFY %s", ss_addr_format(to, a, sizeof(a)));
-		uint64_t now = uv_hrtime();
-		uint64_t left = d->deadline > now ? (d->deadline - now) / 1000000u : 0;
-		unsigned ms = left > 10000 ? 10000 : left < 100 ? 100 : (unsigned)left;
-		if (confirm(d, what) &&
-		    ss_notify_send(d->s.e, r->obs.zone, soa, to, d->tsig.have ? &d->tsig.key : NULL,
-		                   ms, notified, d) == 0) {
+		snprintf(what, sizeof(what), "NOTIFY %s",
+		         ss_addr_format(&d->doc.targets[i].addr, a, sizeof(a)));
+		if (confirm(d, what)) {
+			to[nto++] = d->doc.targets[i].addr;
 			ss_doctor_notify_sent(&d->doc, i);
 		}
 	}
-	progress(d, SS_STEP_NOTIFY, "waiting for the answers");
-	cli_session_run(&d->s);
-	knot_rrset_free(soa, NULL);
+	uint64_t now = uv_hrtime();
+	uint64_t left = d->deadline > now ? (d->deadline - now) / 1000000u : 0;
+	unsigned ms = left > 10000 ? 10000 : left < 100 ? 100 : (unsigned)left;
+	if (nto > 0 && ss_doctor_notify(d->s.e, &d->cur, to, nto,
+	                                d->tsig.have ? &d->tsig.key : NULL, ms, notified, d) == 0) {
+		progress(d, SS_STEP_NOTIFY, "waiting for the answers");
+		cli_session_run(&d->s);
+	}
+	free(to);
 }
 
 static int step_notify_transfer(doctor_t *d)

@@ -288,6 +288,8 @@ static void test_no_reference(void **state)
 		assert_non_null(strstr(observed(&d, i), "not possible"));
 	}
 	assert_int_equal(d.steps[SS_STEP_GUARD].status, SS_STEP_ADVICE);
+	/* and no SOA to carry in a NOTIFY */
+	assert_int_equal(ss_doctor_notify(NULL, &r, &cand, 1, NULL, 1000, NULL, NULL), SS_ENOSOA);
 	assert_int_equal(ss_doctor_finish(&d, &r), SS_DOCTOR_NO_REFERENCE);
 	assert_int_equal(ss_doctor_exit_status(d.verdict), 2);
 	assert_false(d.converged);
