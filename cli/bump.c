@@ -9,9 +9,12 @@
 
 #include <soasync/error.h>
 #include <soasync/serial.h>
+#include <soasync/serial_live.h>
 
 #include "bump.h"
 #include "opts.h"
+#include "render_cmds.h"
+#include "session.h"
 
 void cli_bump_init(cli_bump_t *b)
 {
@@ -69,59 +72,9 @@ void cli_zone_error(const ss_zone_error_t *err, int code)
 	}
 }
 
-typedef struct {
-	const knot_dname_t *zone;
-	int error;
-	uint16_t rcode;
-	bool aa;
-	bool found;
-	uint32_t serial;
-} live_t;
-
-static void live_answered(const ss_response_t *resp, void *arg)
+static void live_answered(const ss_live_soa_t *res, void *arg)
 {
-	live_t *l = arg;
-	l->error = resp->error;
-	if (resp->error != 0) {
-		return;
-	}
-	l->rcode = resp->rcode;
-	l->aa = resp->aa;
-	const knot_pktsection_t *an = knot_pkt_section(resp->pkt, KNOT_ANSWER);
-	for (uint16_t i = 0; i < an->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(an, i);
-		if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count > 0 &&
-		    knot_dname_is_case_equal(rr->owner, l->zone)) {
-			l->found = true;
-			l->serial = knot_soa_serial(rr->rrs.rdata);
-		}
-	}
-}
-
-static int live_query(const cli_bump_t *b, live_t *l)
-{
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	ss_engine_opts_t eo;
-	ss_engine_opts_default(&eo);
-	eo.timeout_ms = b->timeout_ms;
-	ss_engine_t *e = ss_engine_new(&loop, &eo);
-	ss_query_t q = {
-	    .server = b->live,
-	    .qname = l->zone,
-	    .qtype = KNOT_RRTYPE_SOA,
-	    .flags = SS_QF_EDNS,
-	};
-	l->error = SS_ENOMEM;
-	if (e != NULL && ss_engine_query(e, &q, live_answered, l) == 0) {
-		uv_run(&loop, UV_RUN_DEFAULT);
-	}
-	if (e != NULL) {
-		ss_engine_close(e);
-	}
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
-	return l->error;
+	*(ss_live_soa_t *)arg = *res;
 }
 
 /* What the --live server serves for the file's zone, into o; -1 after a message. */
@@ -142,21 +95,26 @@ static int live_serial(const cli_bump_t *b, const ss_serial_loc_t *loc, const ch
 	char addr[SS_ADDR_STRLEN], name[KNOT_DNAME_TXT_MAXLEN + 1];
 	ss_addr_format(&b->live, addr, sizeof(addr));
 	knot_dname_to_str(name, zone, sizeof(name));
-	live_t l = {.zone = zone};
-	if (live_query(b, &l) != 0) {
-		cli_zerr(path, "--live %s: no answer to %s SOA: %s", addr, name,
-		         ss_strerror(l.error));
+	cli_net_t net;
+	cli_net_init(&net);
+	net.eng.timeout_ms = b->timeout_ms;
+	cli_session_t s;
+	ss_live_soa_t l = {.status = SS_LIVE_NO_ANSWER, .error = SS_ENOMEM};
+	snprintf(l.detail, sizeof(l.detail), "%s", ss_strerror(SS_ENOMEM));
+	if (cli_session_open(&s, &net) != 0) {
 		return -1;
 	}
-	if (l.rcode != KNOT_RCODE_NOERROR || !l.aa || !l.found) {
-		const knot_lookup_t *rc = knot_lookup_by_id(knot_rcode_names, l.rcode);
-		cli_zerr(path, "--live %s: no authoritative SOA for %s (rcode %s, AA %s, %s)", addr,
-		         name, rc != NULL ? rc->name : "?", l.aa ? "set" : "not set",
-		         l.found ? "SOA in the answer" : "no SOA in the answer");
+	if (ss_live_soa_query(s.e, &b->live, zone, live_answered, &l) == 0) {
+		cli_session_run(&s);
+	}
+	cli_session_close(&s);
+	if (l.status != SS_LIVE_OK) {
+		cli_zerr(path, "--live %s: no authoritative SOA for %s: %s; left unchanged", addr,
+		         name, l.detail);
 		return -1;
 	}
-	o->has_live = true;
-	o->live = l.serial;
+	o->has_above = true;
+	o->above = l.serial;
 	return 0;
 }
 
@@ -174,6 +132,12 @@ static int write_back(const char *path, const char *data, size_t len, const ss_s
 	free(out);
 	if (r == SS_ESTATE) {
 		cli_zerr(path, "changed while soasync worked on it; left alone, try again");
+	} else if (r == SS_EHARDLINK) {
+		cli_zerr(path,
+		         "has %ju hard links: replacing it would give only this name the new "
+		         "serial, the other links would keep the old one; left unchanged (make "
+		         "it one file, or the others symbolic links, then bump it)",
+		         (uintmax_t)st->st_nlink);
 	} else if (r != 0) {
 		cli_zerr(path, "cannot write: %s; left unchanged", strerror(saved));
 	}
@@ -203,24 +167,23 @@ int cli_bump_file(const cli_bump_t *b, const char *path, uint32_t *old_out, uint
 		goto fail;
 	}
 	uint32_t next = 0;
-	char why[256];
+	char why[512];
 	if (ss_serial_next(loc.serial, &o, &next, why, sizeof(why)) != 0) {
 		fprintf(stderr, "soasync: %s:%llu: %s\n", path, (unsigned long long)loc.line, why);
 		goto fail;
 	}
-	if (o.has_live && next == o.live + 1 &&
-	    ss_serial_cmp(o.live, loc.serial) == SS_SERIAL_GREATER) {
+	if (b->has_live && next == o.above + 1 &&
+	    ss_serial_cmp(o.above, loc.serial) == SS_SERIAL_GREATER) {
 		cli_zerr(path,
 		         "the server serves %" PRIu32 ", ahead of the file's %" PRIu32
 		         ": going past it",
-		         o.live, loc.serial);
+		         o.above, loc.serial);
 	}
 	if (!b->dry_run && write_back(path, data, len, &loc, next, &st) != 0) {
 		goto fail;
 	}
 	if (!b->quiet) {
-		printf("%s: %" PRIu32 " -> %" PRIu32 "\n", path, loc.serial, next);
-		fflush(stdout);
+		render_bump(stdout, path, loc.serial, next);
 	}
 	*old_out = loc.serial;
 	*new_out = next;

@@ -8,10 +8,26 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit codes, monitoring-plugin style (check, wait, doctor...). */
-enum { EXIT_OK_ = 0, EXIT_WARNING = 1, EXIT_CRITICAL = 2, EXIT_UNKNOWN = 3 };
+/* Exit codes, monitoring-plugin style (check, wait, doctor...). A usage
+ * error (a bad option or value, a missing operand) exits 3 in every command. */
+enum { EXIT_OK_ = 0, EXIT_WARNING = 1, EXIT_CRITICAL = 2, EXIT_UNKNOWN = 3, EXIT_USAGE = 3 };
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+/* The steps of a command, run in this order by cli_command(). */
+typedef struct {
+	/* Fill args from argv: 1 when --help was printed, 0 to go on, -1 after a
+	 * one-line message on a usage error. */
+	int (*parse)(void *args, int argc, char **argv);
+	/* Do the work; returns the exit status. */
+	int (*run)(void *args);
+	/* Free what parse and run left in args (also after a usage error). */
+	void (*done)(void *args);
+} cli_steps_t;
+
+/* parse, then run (or exit 0 after --help, EXIT_USAGE after a usage
+ * error), then done; returns the exit status. */
+int cli_command(const cli_steps_t *steps, void *args, int argc, char **argv);
 
 /* "soasync: msg" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -39,6 +39,9 @@ static const char check_help[] =
     "                           compare the data (servers refusing the transfer are\n"
     "                           asked RRset by RRset)\n"
     "  --zonefile FILE          the source of truth: is it what the primary serves?\n"
+    "  --default-ttl TTL        the TTL of its records that have none, where it has no\n"
+    "                           $TTL and no TTL before them (default 3600, as Knot, NSD\n"
+    "                           and ldns; BIND takes the SOA minimum)\n"
     "  --candidate-primary ADDR[#PORT]  a server a secondary might be pulling from\n"
     "                           (an old provider, a stale copy); repeatable\n"
     "  --tsig-key FILE, -y [ALG:]NAME:SECRET  sign the transfers (ALG default\n"
@@ -69,6 +72,7 @@ enum {
 	OPT_ZONEFILE,
 	OPT_CANDIDATE,
 	OPT_QUERY_LIMIT,
+	OPT_DEFAULT_TTL,
 };
 
 static void on_zone(ss_zone_result_t *res, void *arg)
@@ -113,7 +117,7 @@ typedef struct {
 } check_args_t;
 
 /* A broken --zonefile is a usage error, named by file and line, before any query. */
-static int validate_zonefile(const char *path, const char *zone)
+static int validate_zonefile(const char *path, const char *zone, uint32_t default_ttl)
 {
 	knot_dname_storage_t origin;
 	ss_zone_t *z = NULL;
@@ -122,7 +126,10 @@ static int validate_zonefile(const char *path, const char *zone)
 		return 0; /* the zone name itself is reported later */
 	}
 	knot_dname_to_lower(origin);
-	int ret = ss_zone_load_file(path, origin, 0, &z, &err);
+	int ret = ss_zone_load_file(path, origin, default_ttl, &z, &err);
+	if (ret == 0) {
+		cli_zone_warnings(path, z, default_ttl != 0);
+	}
 	ss_zone_free(z);
 	if (ret == 0) {
 		return 0;
@@ -155,6 +162,7 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	    {"zonefile", required_argument, NULL, OPT_ZONEFILE},
 	    {"candidate-primary", required_argument, NULL, OPT_CANDIDATE},
 	    {"query-limit", required_argument, NULL, OPT_QUERY_LIMIT},
+	    {"default-ttl", required_argument, NULL, OPT_DEFAULT_TTL},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -197,6 +205,9 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 			r = cli_parse_uint("--query-limit", optarg, 1, 10000000,
 			                   &a->content.query_limit);
 			break;
+		case OPT_DEFAULT_TTL:
+			r = cli_parse_ttl("--default-ttl", optarg, &a->content.zonefile_ttl);
+			break;
 		case OPT_EXPIRE_WARN:
 			r = cli_parse_uint("--expire-warn", optarg, 0, UINT32_MAX - 1, &v);
 			a->expire_warn_s = v == 0 ? UINT32_MAX : v;
@@ -218,7 +229,12 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 		cli_err("check: --zonefile and --candidate-primary need exactly one ZONE");
 		return -1;
 	}
-	if (a->content.zonefile != NULL && validate_zonefile(a->content.zonefile, argv[optind])) {
+	if (a->content.zonefile_ttl != 0 && a->content.zonefile == NULL) {
+		cli_err("check: --default-ttl goes with --zonefile");
+		return -1;
+	}
+	if (a->content.zonefile != NULL &&
+	    validate_zonefile(a->content.zonefile, argv[optind], a->content.zonefile_ttl)) {
 		return -1;
 	}
 	a->content.candidates = a->candidates;

@@ -8,16 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include <soasync/error.h>
 #include <soasync/zone.h>
 
 #include "opts.h"
+#include "render_cmds.h"
 #include "session.h"
 
 enum { DIFF_SAME = 0, DIFF_DIFFERENT = 1, DIFF_ERROR = 2 };
-enum { OPT_ORIGIN = OPT_NET_LAST + 1, OPT_IGNORE_TTL };
+enum { OPT_ORIGIN = OPT_NET_LAST + 1, OPT_IGNORE_TTL, OPT_DEFAULT_TTL };
 
 static const char diff_help[] =
     "Usage: soasync diff [options] A B\n"
@@ -32,15 +31,20 @@ static const char diff_help[] =
     "\n"
     "Options:\n"
     "  --origin ZONE   the zone's name, where a file does not tell it ($ORIGIN, an\n"
-    "                  absolute SOA owner, or a file name like example.com.zone)\n"
+    "                  absolute SOA owner; else the file name, like example.com.zone,\n"
+    "                  with a warning)\n"
     "  --ignore-ttl    records that differ only in TTL are the same\n"
+    "  --default-ttl TTL  the TTL of records that have none, where a file has no $TTL\n"
+    "                  and no TTL before them (default 3600, as Knot, NSD and ldns;\n"
+    "                  BIND takes the SOA minimum)\n"
     "  --json          one object: {\"only_in_a\": [...], \"only_in_b\": [...]}\n"
     "Transfers (@ADDR):\n"
     "  --tsig-key FILE, -y [ALG:]NAME:SECRET   sign the AXFR with this key (ALG\n"
     "                                          default hmac-sha256)\n"
     "  -b, --source ADDR                       send from this address\n"
-    "  --timeout MS                            longest silence: no byte for that\n"
-    "                                          long (default 1500)\n"
+    "  --timeout DURATION                      longest silence: no byte for that\n"
+    "                                          long (default 1500ms; a bare number\n"
+    "                                          counts milliseconds)\n"
     "  --transfer-deadline DUR                 longest transfer (90s, 10m; default\n"
     "                                          10m)\n"
     "  --max-transfer-size SIZE                memory both transfers may hold at\n"
@@ -48,18 +52,18 @@ static const char diff_help[] =
     "                                          the diff fails (exit 2)\n"
     "  -h, --help      this help\n"
     "\n"
-    "Exit status: 0 the zones are the same, 1 they differ, 2 error.\n";
+    "Exit status: 0 the zones are the same, 1 they differ, 2 error, 3 usage error.\n";
 
 typedef struct {
 	bool json;
 	bool ignore_ttl;
 	bool have_origin;
 	knot_dname_storage_t origin;
-	char *text;      /* one record in presentation format */
-	json_t *side[2]; /* only_in_a, only_in_b */
-	cli_net_t net;   /* for transfers */
+	uint32_t default_ttl; /* 0: the library's default */
+	cli_net_t net;        /* for transfers */
 	cli_tsig_t tsig;
 	cli_xfr_t xfr;
+	const char *args[2]; /* A and B */
 } diff_ctx_t;
 
 typedef struct {
@@ -116,7 +120,7 @@ static int load_transfer(source_t *s, const knot_dname_t *origin)
 static int load_source(source_t *s)
 {
 	if (s->arg[0] != '@') {
-		return ss_zone_load_file(s->arg, s->origin, 0, &s->zone, &s->err);
+		return ss_zone_load_file(s->arg, s->origin, s->ctx->default_ttl, &s->zone, &s->err);
 	}
 	s->zone = NULL;
 	memset(&s->err, 0, sizeof(s->err));
@@ -206,6 +210,9 @@ static void warn_sources(const source_t src[2])
 			cli_err("warning: %s: %zu records outside %s ignored", src[i].arg, n,
 			        i == 0 ? a : b);
 		}
+		if (src[i].arg[0] != '@') {
+			cli_zone_warnings(src[i].arg, src[i].zone, src[i].ctx->default_ttl != 0);
+		}
 	}
 	if (getenv("SOASYNC_STATS") == NULL) {
 		return;
@@ -220,70 +227,13 @@ static void warn_sources(const source_t src[2])
 	}
 }
 
-/* JSON strings must be UTF-8; presentation format is ASCII but for bytes
- * libknot may pass through, which become \DDD as in the zone file syntax. */
-static json_t *json_text(const char *s)
-{
-	json_t *j = json_string(s);
-	if (j != NULL) {
-		return j;
-	}
-	size_t n = strlen(s);
-	char *esc = malloc(4 * n + 1), *p = esc;
-	if (esc == NULL) {
-		return NULL;
-	}
-	for (const unsigned char *c = (const unsigned char *)s; *c != '\0'; c++) {
-		p += *c < 0x80 ? sprintf(p, "%c", *c) : sprintf(p, "\\%03u", *c);
-	}
-	j = json_string(esc);
-	free(esc);
-	return j;
-}
-
-static int on_diff(int side, const ss_zone_t *z, size_t index, void *arg)
-{
-	diff_ctx_t *ctx = arg;
-	int len = ss_zone_rr_to_text(z, index, ctx->text, SS_RR_TEXT_MAX);
-	if (len < 0) {
-		cli_err("cannot print a record: %s", ss_strerror(len));
-		return len;
-	}
-	if (!ctx->json) {
-		fputc(side < 0 ? '-' : '+', stdout);
-		fputc(' ', stdout);
-		fwrite(ctx->text, 1, (size_t)len, stdout);
-		fputc('\n', stdout);
-		return 0;
-	}
-	if (json_array_append_new(ctx->side[side < 0 ? 0 : 1], json_text(ctx->text)) != 0) {
-		cli_err("%s", ss_strerror(SS_ENOMEM));
-		return SS_ENOMEM;
-	}
-	return 0;
-}
-
-static int print_json(diff_ctx_t *ctx)
-{
-	json_t *obj = json_object();
-	if (obj == NULL || json_object_set(obj, "only_in_a", ctx->side[0]) != 0 ||
-	    json_object_set(obj, "only_in_b", ctx->side[1]) != 0 ||
-	    json_dumpf(obj, stdout, JSON_COMPACT) != 0) {
-		json_decref(obj);
-		cli_err("%s", ss_strerror(SS_ENOMEM));
-		return -1;
-	}
-	fputc('\n', stdout);
-	json_decref(obj);
-	return 0;
-}
-
 /* Returns 1 when --help was printed, -1 on a usage error, 0 to go on. */
-static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
+static int parse_args(void *arg, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"origin", required_argument, NULL, OPT_ORIGIN},
 	    {"ignore-ttl", no_argument, NULL, OPT_IGNORE_TTL},
+	    {"default-ttl", required_argument, NULL, OPT_DEFAULT_TTL},
 	    {"source", required_argument, NULL, OPT_SOURCE},
 	    CLI_JSON_LONGOPT,
 	    CLI_TSIG_LONGOPT,
@@ -293,6 +243,7 @@ static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	/* Of the network options only the source and the timeout apply (-b too). */
+	diff_ctx_t *ctx = arg;
 	cli_shared_t sh = {.cmd = "diff",
 	                   .net = &ctx->net,
 	                   .tsig = &ctx->tsig,
@@ -314,6 +265,11 @@ static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
 		case OPT_IGNORE_TTL:
 			ctx->ignore_ttl = true;
 			break;
+		case OPT_DEFAULT_TTL:
+			if (cli_parse_ttl("--default-ttl", optarg, &ctx->default_ttl) != 0) {
+				return -1;
+			}
+			break;
 		}
 	}
 	if (opt == -2) {
@@ -323,57 +279,57 @@ static int parse_args(diff_ctx_t *ctx, int argc, char **argv)
 		cli_err("diff: expected two zones, A and B; see 'soasync diff --help'");
 		return -1;
 	}
+	ctx->args[0] = argv[optind];
+	ctx->args[1] = argv[optind + 1];
 	return 0;
 }
 
 static int run_diff(diff_ctx_t *ctx, source_t src[2])
 {
 	size_t ndiff = 0;
-	ctx->text = malloc(SS_RR_TEXT_MAX);
-	ctx->side[0] = ctx->json ? json_array() : NULL;
-	ctx->side[1] = ctx->json ? json_array() : NULL;
-	if (ctx->text == NULL || (ctx->json && (ctx->side[0] == NULL || ctx->side[1] == NULL))) {
+	render_diff_t *r = render_diff_new(stdout, ctx->json);
+	if (r == NULL) {
 		cli_err("%s", ss_strerror(SS_ENOMEM));
 		return DIFF_ERROR;
 	}
-	int ret = ss_zone_diff(src[0].zone, src[1].zone, ctx->ignore_ttl, on_diff, ctx, &ndiff);
-	if (ret == 0 && ctx->json) {
-		ret = print_json(ctx);
+	int ret =
+	    ss_zone_diff(src[0].zone, src[1].zone, ctx->ignore_ttl, render_diff_record, r, &ndiff);
+	if (ret == 0) {
+		ret = render_diff_end(r);
 	}
-	if (ret == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
-		cli_err("cannot write the output");
-		ret = -1;
-	}
+	render_diff_free(r);
 	if (ret != 0) {
+		cli_err("cannot write the output: %s", ss_strerror(ret));
 		return DIFF_ERROR;
 	}
 	return ndiff > 0 ? DIFF_DIFFERENT : DIFF_SAME;
 }
 
-int cmd_diff(int argc, char **argv)
+static int run(void *arg)
 {
-	diff_ctx_t ctx = {0};
-	source_t src[2] = {{0}, {0}};
-	cli_net_init(&ctx.net);
-	int r = parse_args(&ctx, argc, argv);
-	if (r != 0) {
-		cli_tsig_free(&ctx.tsig);
-		return r > 0 ? DIFF_SAME : DIFF_ERROR;
-	}
-	src[0].arg = argv[optind];
-	src[1].arg = argv[optind + 1];
-	src[0].ctx = src[1].ctx = &ctx;
+	diff_ctx_t *ctx = arg;
+	source_t src[2] = {{.arg = ctx->args[0], .ctx = ctx}, {.arg = ctx->args[1], .ctx = ctx}};
 	int ret = DIFF_ERROR;
-	if (load_both(src, &ctx) == 0) {
+	if (load_both(src, ctx) == 0) {
 		warn_sources(src);
-		ret = run_diff(&ctx, src);
+		ret = run_diff(ctx, src);
 	}
-	json_decref(ctx.side[0]);
-	json_decref(ctx.side[1]);
-	free(ctx.text);
 	ss_zone_free(src[0].zone);
 	ss_zone_free(src[1].zone);
-	cli_tsig_free(&ctx.tsig);
-	cli_net_free(&ctx.net);
 	return ret;
+}
+
+static void done(void *arg)
+{
+	diff_ctx_t *ctx = arg;
+	cli_tsig_free(&ctx->tsig);
+	cli_net_free(&ctx->net);
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	static const cli_steps_t steps = {parse_args, run, done};
+	diff_ctx_t ctx = {0};
+	cli_net_init(&ctx.net);
+	return cli_command(&steps, &ctx, argc, argv);
 }

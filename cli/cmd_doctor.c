@@ -352,8 +352,8 @@ static int step_published(doctor_t *d)
 
 static int step_raised(doctor_t *d)
 {
-	uint32_t at_least = 0, old = 0, next = 0;
-	if (!ss_doctor_raised_begin(&d->doc, &d->cur, &at_least)) {
+	uint32_t above = 0, old = 0, next = 0;
+	if (!ss_doctor_raised_begin(&d->doc, &d->cur, &above)) {
 		return 0;
 	}
 	char what[600], res[64];
@@ -363,8 +363,8 @@ static int step_raised(doctor_t *d)
 	b.opts.policy = d->policy;
 	b.quiet = true;
 	b.origin = d->cur.obs.zone_str;
-	b.opts.has_at_least = true;
-	b.opts.at_least = at_least;
+	b.opts.has_above = true;
+	b.opts.above = above;
 	bool ok = cli_now(&b.opts.now) == 0 && confirm(d, what) &&
 	          cli_bump_file(&b, d->zonefile, &old, &next) == 0;
 	if (ok) {
@@ -405,8 +405,8 @@ static void send_notifies(doctor_t *d, size_t n)
 	uint64_t now = uv_hrtime();
 	uint64_t left = d->deadline > now ? (d->deadline - now) / 1000000u : 0;
 	unsigned ms = left > 10000 ? 10000 : left < 100 ? 100 : (unsigned)left;
-	if (nto > 0 && ss_doctor_notify(d->s.e, &d->cur, to, nto,
-	                                d->tsig.have ? &d->tsig.key : NULL, ms, notified, d) == 0) {
+	if (nto > 0 && ss_notify_zone(d->s.e, &d->cur, to, nto, d->tsig.have ? &d->tsig.key : NULL,
+	                              ms, notified, d) == 0) {
 		progress(d, SS_STEP_NOTIFY, "waiting for the answers");
 		cli_session_run(&d->s);
 	}

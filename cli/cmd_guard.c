@@ -23,28 +23,30 @@
 
 #include "bump.h"
 #include "opts.h"
+#include "render_cmds.h"
 
 extern char **environ;
 
 enum { GUARD_OK = 0, GUARD_REFUSED = 1, GUARD_ERROR = 2 };
 
-/* Records listed per refused file; the rest are counted. */
-#define MAX_SHOWN 20
-
 /* The first line of every hook soasync writes, to know it again. */
 #define HOOK_MARK "# soasync-guard-hook"
 
 static const char guard_help[] =
-    "Usage: soasync guard [--origin ZONE] OLD NEW\n"
-    "       soasync guard --git [--fix [--policy P]] [--pattern GLOB]...\n"
-    "       soasync guard --install-hook [--force] [--fix [--policy P]] [--pattern GLOB]...\n"
+    "Usage: soasync guard [--origin ZONE] [--default-ttl TTL] OLD NEW\n"
+    "       soasync guard --git [--fix [--policy P]] [--pattern GLOB]... [--origin ZONE]\n"
+    "       soasync guard --install-hook [--force] [options of --git]\n"
     "\n"
     "Refuse a zone-file change that secondaries would never load: the records\n"
     "changed but the SOA serial did not increase (RFC 1982), or the serial went\n"
     "down. Comments, blanks and record order are not changes.\n"
     "\n"
     "  OLD NEW             compare two zone files\n"
-    "  --origin ZONE       their zone (default: $ORIGIN, the SOA owner, the file name)\n"
+    "  --origin ZONE       their zone (default: $ORIGIN, the SOA owner, the file\n"
+    "                      name, with a warning)\n"
+    "  --default-ttl TTL   the TTL of records that have none, where a file has no\n"
+    "                      $TTL and no TTL before them (default 3600, as Knot, NSD\n"
+    "                      and ldns; BIND takes the SOA minimum)\n"
     "  --git               check each staged zone file (index) against HEAD: the\n"
     "                      pre-commit mode; a new file is fine\n"
     "  --fix               with --git: raise the serial of refused files in the work\n"
@@ -58,113 +60,39 @@ static const char guard_help[] =
     "  --install-hook      write the git pre-commit hook (git rev-parse --git-path\n"
     "                      hooks, so core.hooksPath and worktrees are respected) that\n"
     "                      runs 'soasync guard --git' with the options given here\n"
+    "                      (--fix, --policy, --pattern, --origin, --default-ttl)\n"
     "  --force             replace a pre-commit hook soasync did not write\n"
     "  -h, --help          this help\n"
     "\n"
     "Exit status: 0 fine, 1 refused (the records and serials are named on stderr),\n"
-    "2 error (a file does not parse, not a git repository, ...).\n";
+    "2 error (a file does not parse, not a git repository, ...), 3 usage error.\n";
 
 typedef struct {
 	const char *origin;
 	knot_dname_storage_t origin_dn;
-	bool git, fix, install, force, policy_set;
+	bool git, fix, install, force;
 	const char *policy;
+	const char *default_ttl_arg; /* as given, for the hook */
+	uint32_t default_ttl;        /* 0: the library's default */
 	const char **patterns;
 	size_t npatterns;
+	const char *old_path, *new_path; /* OLD NEW */
+	char *cfg;                       /* git config's patterns, kept alive */
 } guard_args_t;
 
-typedef struct {
-	const char *name;
-	char *text;
-	size_t shown, skipped;
-	bool soa_serial_only;
-} diff_ctx_t;
-
-/* The two SOA records differ at most in the serial. */
-static bool soa_serial_only(const ss_zone_t *a, const ss_zone_t *b)
+/* The verdict on nz against old (NULL: a new file); why goes to stderr.
+ * v gets the judgment (for --fix and the hints). */
+static int judge(const char *name, const ss_zone_t *old, const ss_zone_t *nz, ss_zone_change_t *v)
 {
-	ss_rr_t x, y;
-	if (ss_zone_soa(a, &x) != 0 || ss_zone_soa(b, &y) != 0 || x.ttl != y.ttl ||
-	    x.rdlen != y.rdlen || !knot_dname_is_equal(x.owner, y.owner)) {
-		return false;
-	}
-	size_t off = knot_dname_size(x.rdata);
-	off += knot_dname_size(x.rdata + off);
-	return off + 20 <= x.rdlen && memcmp(x.rdata, y.rdata, off) == 0 &&
-	       memcmp(x.rdata + off + 4, y.rdata + off + 4, x.rdlen - off - 4) == 0;
-}
-
-static int on_diff(int side, const ss_zone_t *z, size_t index, void *arg)
-{
-	diff_ctx_t *d = arg;
-	ss_rr_t rr;
-	ss_zone_rr(z, index, &rr);
-	if (rr.type == KNOT_RRTYPE_SOA && d->soa_serial_only) {
-		return 0;
-	}
-	if (d->shown >= MAX_SHOWN) {
-		d->skipped++;
-		return 0;
-	}
-	d->shown++;
-	if (ss_zone_rr_to_text(z, index, d->text, SS_RR_TEXT_MAX) < 0) {
-		snprintf(d->text, SS_RR_TEXT_MAX, "(a record that cannot be shown)");
-	}
-	fprintf(stderr, "soasync: %s:   %c %s\n", d->name, side < 0 ? '-' : '+', d->text);
-	return 0;
-}
-
-static void list_changes(const char *name, const ss_zone_t *old, const ss_zone_t *nz)
-{
-	diff_ctx_t d = {.name = name, .text = malloc(SS_RR_TEXT_MAX)};
-	if (d.text == NULL) {
-		return;
-	}
-	d.soa_serial_only = soa_serial_only(old, nz);
-	ss_zone_diff(old, nz, false, on_diff, &d, NULL);
-	if (d.skipped > 0) {
-		cli_zerr(name, "  ... and %zu more", d.skipped);
-	}
-	free(d.text);
-}
-
-/*
- * The verdict on nz against old (NULL: a new file); why goes to stderr.
- * *old_serial gets old's serial (for --fix).
- */
-static int judge(const char *name, const ss_zone_t *old, const ss_zone_t *nz, uint32_t *old_serial)
-{
-	uint32_t so = 0, sn = 0;
-	uint8_t da[SS_DIGEST_LEN], db[SS_DIGEST_LEN];
-	if (old == NULL) {
-		return GUARD_OK;
-	}
-	if (ss_zone_serial(old, &so) != 0 || ss_zone_serial(nz, &sn) != 0 ||
-	    ss_zone_digest(old, false, da) != 0 || ss_zone_digest(nz, false, db) != 0) {
-		cli_zerr(name, "cannot compare the zones");
+	int ret = ss_zone_change_judge(old, nz, v);
+	if (ret != 0) {
+		cli_zerr(name, "cannot compare the zones: %s", ss_strerror(ret));
 		return GUARD_ERROR;
 	}
-	*old_serial = so;
-	bool changed = memcmp(da, db, sizeof(da)) != 0;
-	ss_serial_order_t ord = ss_serial_cmp(sn, so);
-	if (ord == SS_SERIAL_GREATER || (ord == SS_SERIAL_EQUAL && !changed)) {
+	if (v->verdict == SS_CHANGE_OK) {
 		return GUARD_OK;
 	}
-	const char *how = ord == SS_SERIAL_EQUAL  ? "did not change"
-	                  : ord == SS_SERIAL_LESS ? "went down"
-	                                          : "moved exactly 2^31 (no defined order)";
-	if (!changed) {
-		cli_zerr(name,
-		         "the SOA serial %s (%" PRIu32 " -> %" PRIu32 "): secondaries that have "
-		         "%" PRIu32 " will not load this zone",
-		         how, so, sn, so);
-		return GUARD_REFUSED;
-	}
-	cli_zerr(name,
-	         "records changed but the SOA serial %s (%" PRIu32 " -> %" PRIu32
-	         "): secondaries will not pick the change up:",
-	         how, so, sn);
-	list_changes(name, old, nz);
+	render_guard_refusal(name, v, old, nz);
 	return GUARD_REFUSED;
 }
 
@@ -173,14 +101,16 @@ static const knot_dname_t *origin_of(const guard_args_t *a)
 	return a->origin != NULL ? a->origin_dn : NULL;
 }
 
-static int guard_files(const guard_args_t *a, const char *oldp, const char *newp)
+static int guard_files(void *arg)
 {
+	const guard_args_t *a = arg;
+	const char *oldp = a->old_path, *newp = a->new_path;
 	ss_zone_t *old = NULL, *nz = NULL;
 	ss_zone_error_t err = {0};
 	int v = GUARD_ERROR;
-	int r = ss_zone_load_file(oldp, origin_of(a), 0, &old, &err);
+	int r = ss_zone_load_file(oldp, origin_of(a), a->default_ttl, &old, &err);
 	if (r == 0) {
-		r = ss_zone_load_file(newp, origin_of(a), 0, &nz, &err);
+		r = ss_zone_load_file(newp, origin_of(a), a->default_ttl, &nz, &err);
 	}
 	if (r != 0) {
 		if (err.file[0] == '\0') {
@@ -189,11 +119,12 @@ static int guard_files(const guard_args_t *a, const char *oldp, const char *newp
 		cli_zone_error(&err, r);
 		goto fail;
 	}
-	uint32_t so = 0;
-	v = judge(newp, old, nz, &so);
+	cli_zone_warnings(newp, nz, a->default_ttl != 0);
+	ss_zone_change_t c;
+	v = judge(newp, old, nz, &c);
 	if (v == GUARD_REFUSED) {
-		cli_zerr(newp, "raise it: soasync serial bump --at-least %" PRIu32 " %s", so + 1,
-		         newp);
+		cli_zerr(newp, "raise it: soasync serial bump --at-least %" PRIu32 " %s",
+		         c.at_least, newp);
 	}
 fail:
 	ss_zone_free(old);
@@ -348,21 +279,21 @@ static char *blob_of(const char *rev, const char *path, size_t *len)
 
 /* One staged file: its index and HEAD versions and the verdict. */
 typedef struct {
-	const char *path; /* relative to the top of the work tree */
+	const char *path; /* relative to the top of the work tree, as git names it */
 	bool added;       /* not in HEAD */
-	uint32_t old_serial;
-	bool has_old;
+	ss_zone_change_t change;
 } staged_t;
 
 static int load_blob(const guard_args_t *a, const char *path, const char *text, size_t len,
                      ss_zone_t **z, ss_zone_error_t *err)
 {
 	memset(err, 0, sizeof(*err));
-	return ss_zone_load_string(text, len, path, origin_of(a), 0, z, err);
+	return ss_zone_load_string(text, len, path, origin_of(a), a->default_ttl, z, err);
 }
 
-/* Index against HEAD for one staged file. */
-static int check_staged(const guard_args_t *a, staged_t *s)
+/* Index against HEAD for one staged file (warn: also what loading it
+ * assumed). */
+static int check_staged(const guard_args_t *a, staged_t *s, bool warn)
 {
 	size_t nlen = 0, olen = 0;
 	char *ntext = blob_of("", s->path, &nlen);
@@ -388,8 +319,10 @@ static int check_staged(const guard_args_t *a, staged_t *s)
 		cli_zone_error(&nerr, nr);
 		goto fail;
 	}
-	v = judge(s->path, orr == 0 ? old : NULL, nz, &s->old_serial);
-	s->has_old = orr == 0;
+	if (warn) {
+		cli_zone_warnings(s->path, nz, a->default_ttl != 0);
+	}
+	v = judge(s->path, orr == 0 ? old : NULL, nz, &s->change);
 fail:
 	ss_zone_free(nz);
 	ss_zone_free(old);
@@ -398,14 +331,11 @@ fail:
 	return v;
 }
 
-/* --fix for one refused file: bump the work-tree copy, stage it. */
-static int fix_staged(const guard_args_t *a, const staged_t *s, const char *top)
+/* --fix for one refused file: bump the work-tree copy, stage it. The
+ * working directory is the top of the work tree, so the path git gave is
+ * the one to print, as in the refusals. */
+static int fix_staged(const guard_args_t *a, const staged_t *s)
 {
-	char *wpath = NULL;
-	int v = GUARD_REFUSED;
-	if (asprintf(&wpath, "%s/%s", top, s->path) < 0) {
-		return GUARD_ERROR;
-	}
 	/* git's own comparison, so clean/smudge filters and autocrlf count as
 	 * they do for git. */
 	const char *const unstaged[] = {"git", "diff",  "--quiet", "--no-ext-diff",
@@ -414,7 +344,7 @@ static int fix_staged(const guard_args_t *a, const staged_t *s, const char *top)
 		cli_zerr(s->path, "not fixed: the work-tree file differs from the staged one "
 		                  "(partly staged?); --fix would commit unstaged changes. Stage "
 		                  "or stash them, then run again");
-		goto fail;
+		return GUARD_REFUSED;
 	}
 	cli_bump_t b;
 	cli_bump_init(&b);
@@ -422,20 +352,18 @@ static int fix_staged(const guard_args_t *a, const staged_t *s, const char *top)
 	if (a->policy != NULL) {
 		ss_bump_policy_parse(a->policy, &b.opts.policy);
 	}
-	b.opts.has_at_least = s->has_old;
-	b.opts.at_least = s->old_serial + 1;
+	b.opts.has_above = !s->change.is_new;
+	b.opts.above = s->change.above;
 	uint32_t from, to;
-	if (cli_now(&b.opts.now) != 0 || cli_bump_file(&b, wpath, &from, &to) != 0) {
-		goto fail;
+	if (cli_now(&b.opts.now) != 0 || cli_bump_file(&b, s->path, &from, &to) != 0) {
+		return GUARD_REFUSED;
 	}
-	const char *const add[] = {"git", "add", "--", wpath, NULL};
-	v = git(add, false, NULL, NULL) == 0 ? GUARD_OK : GUARD_ERROR;
-	if (v != GUARD_OK) {
+	const char *const add[] = {"git", "add", "--", s->path, NULL};
+	if (git(add, false, NULL, NULL) != 0) {
 		cli_zerr(s->path, "bumped, but 'git add' failed");
+		return GUARD_ERROR;
 	}
-fail:
-	free(wpath);
-	return v;
+	return GUARD_OK;
 }
 
 /* The staged zone files: "A\0path\0M\0path\0..." from git diff. */
@@ -473,7 +401,7 @@ static int worst(int a, int b)
 static int guard_git(guard_args_t *a)
 {
 	static const char *const top_args[] = {"git", "rev-parse", "--show-toplevel", NULL};
-	char *top = git_line(top_args), *raw = NULL, *cfg = NULL;
+	char *top = git_line(top_args), *raw = NULL;
 	size_t n = 0;
 	int v = GUARD_ERROR;
 	if (top == NULL || *top == '\0') {
@@ -481,7 +409,7 @@ static int guard_git(guard_args_t *a)
 		goto fail;
 	}
 	/* Paths from git diff are relative to the top; so are cat-file's ":path". */
-	if (chdir(top) != 0 || load_patterns(a, &cfg) != 0) {
+	if (chdir(top) != 0 || load_patterns(a, &a->cfg) != 0) {
 		cli_err("guard --git: %s: %s", top, strerror(errno));
 		goto fail;
 	}
@@ -492,15 +420,15 @@ static int guard_git(guard_args_t *a)
 	}
 	v = GUARD_OK;
 	for (size_t i = 0; i < n; i++) {
-		int one = check_staged(a, &list[i]);
+		int one = check_staged(a, &list[i], true);
 		if (one == GUARD_REFUSED && a->fix) {
-			one = fix_staged(a, &list[i], top);
-			one = one == GUARD_OK ? check_staged(a, &list[i]) : one;
+			one = fix_staged(a, &list[i]);
+			one = one == GUARD_OK ? check_staged(a, &list[i], false) : one;
 		} else if (one == GUARD_REFUSED) {
 			cli_zerr(list[i].path,
 			         "raise it: soasync guard --git --fix, or soasync serial bump "
 			         "--at-least %" PRIu32 " %s && git add %s",
-			         list[i].old_serial + 1, list[i].path, list[i].path);
+			         list[i].change.at_least, list[i].path, list[i].path);
 		}
 		v = worst(v, one);
 	}
@@ -508,7 +436,6 @@ static int guard_git(guard_args_t *a)
 fail:
 	free(top);
 	free(raw);
-	free(cfg);
 	return v;
 }
 
@@ -571,6 +498,12 @@ static char *hook_text(const guard_args_t *a)
 	}
 	for (size_t i = 0; i < a->npatterns; i++) {
 		r |= append_word(&cmd, "--pattern") | append_word(&cmd, a->patterns[i]);
+	}
+	if (a->origin != NULL) {
+		r |= append_word(&cmd, "--origin") | append_word(&cmd, a->origin);
+	}
+	if (a->default_ttl_arg != NULL) {
+		r |= append_word(&cmd, "--default-ttl") | append_word(&cmd, a->default_ttl_arg);
 	}
 	if (r != 0 ||
 	    asprintf(&text,
@@ -647,8 +580,9 @@ static int replace_foreign(const guard_args_t *a, const char *path)
 	return 0;
 }
 
-static int install_hook(const guard_args_t *a)
+static int install_hook(void *arg)
 {
+	const guard_args_t *a = arg;
 	static const char *const args[] = {"git", "rev-parse", "--git-path", "hooks", NULL};
 	char *dir = git_line(args), *path = NULL, *text = NULL;
 	int v = GUARD_ERROR;
@@ -681,7 +615,16 @@ fail:
 
 /* --- options -------------------------------------------------------------- */
 
-enum { OPT_GIT = 3000, OPT_FIX, OPT_POLICY, OPT_PATTERN, OPT_INSTALL, OPT_FORCE, OPT_ORIGIN };
+enum {
+	OPT_GIT = 3000,
+	OPT_FIX,
+	OPT_POLICY,
+	OPT_PATTERN,
+	OPT_INSTALL,
+	OPT_FORCE,
+	OPT_ORIGIN,
+	OPT_DEFAULT_TTL
+};
 
 static int guard_option(guard_args_t *a, int opt, const char *arg)
 {
@@ -723,12 +666,15 @@ static int guard_option(guard_args_t *a, int opt, const char *arg)
 		knot_dname_to_lower(a->origin_dn);
 		a->origin = arg;
 		return 0;
+	case OPT_DEFAULT_TTL:
+		a->default_ttl_arg = arg;
+		return cli_parse_ttl("--default-ttl", arg, &a->default_ttl);
 	}
-	cli_err("guard: unknown or incomplete option; see 'soasync guard --help'");
+	cli_err("guard: unexpected option; see 'soasync guard --help'");
 	return -1;
 }
 
-static int parse_args(guard_args_t *a, int argc, char **argv)
+static int parse_args(void *arg, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"git", no_argument, NULL, OPT_GIT},
@@ -738,12 +684,14 @@ static int parse_args(guard_args_t *a, int argc, char **argv)
 	    {"install-hook", no_argument, NULL, OPT_INSTALL},
 	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"origin", required_argument, NULL, OPT_ORIGIN},
+	    {"default-ttl", required_argument, NULL, OPT_DEFAULT_TTL},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	guard_args_t *a = arg;
+	cli_shared_t sh = {.cmd = "guard"};
 	int opt;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "h", longopts, &sh)) >= 0) {
 		if (opt == 'h') {
 			fputs(guard_help, stdout);
 			return 1;
@@ -754,7 +702,9 @@ static int parse_args(guard_args_t *a, int argc, char **argv)
 	}
 	int files = argc - optind;
 	const char *bad = NULL;
-	if (a->git && a->install) {
+	if (opt == -2) {
+		return -1;
+	} else if (a->git && a->install) {
 		bad = "--git and --install-hook exclude each other";
 	} else if ((a->git || a->install) && files != 0) {
 		bad = "no files with --git or --install-hook";
@@ -769,20 +719,30 @@ static int parse_args(guard_args_t *a, int argc, char **argv)
 		cli_err("guard: %s; see 'soasync guard --help'", bad);
 		return -1;
 	}
+	if (files == 2) {
+		a->old_path = argv[optind];
+		a->new_path = argv[optind + 1];
+	}
 	return 0;
+}
+
+static int run(void *arg)
+{
+	guard_args_t *a = arg;
+	return a->install ? install_hook(a) : a->git ? guard_git(a) : guard_files(a);
+}
+
+static void done(void *arg)
+{
+	guard_args_t *a = arg;
+	free(a->patterns);
+	free(a->cfg);
 }
 
 int cmd_guard(int argc, char **argv)
 {
+	static const cli_steps_t steps = {parse_args, run, done};
 	guard_args_t a;
 	memset(&a, 0, sizeof(a));
-	int r = parse_args(&a, argc, argv);
-	int v = r > 0 ? GUARD_OK : GUARD_ERROR;
-	if (r == 0) {
-		v = a.install ? install_hook(&a)
-		    : a.git   ? guard_git(&a)
-		              : guard_files(&a, argv[optind], argv[optind + 1]);
-	}
-	free(a.patterns);
-	return v;
+	return cli_command(&steps, &a, argc, argv);
 }

@@ -6,15 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include <soasync/doctor.h>
 #include <soasync/error.h>
 #include <soasync/notify.h>
-#include <soasync/serial.h>
 
 #include "opts.h"
-#include "render.h"
+#include "render_cmds.h"
 #include "session.h"
 
 static const char notify_help[] =
@@ -27,7 +24,8 @@ static const char notify_help[] =
     "Targets:\n"
     "  --to ADDR[#PORT][,...]   notify these addresses (repeatable)\n"
     "  --all                    notify every secondary (all but the primary)\n"
-    "  --deadline S             give up on a target after S seconds (default 10)\n"
+    "  --deadline DURATION      give up on a target after this long (default 10s;\n"
+    "                           a bare number counts seconds)\n"
     "  --tsig-key FILE          sign with the key in FILE (BIND key file syntax)\n"
     "  -y [ALG:]NAME:SECRET     sign with this key (ALG default hmac-sha256)\n"
     "%s"
@@ -45,11 +43,11 @@ typedef struct {
 	ss_addr_t *to;
 	size_t nto;
 	bool all, json;
-	unsigned deadline_s;
+	uint64_t deadline_ms;
 	const char *zone;
 } notify_args_t;
 
-static int parse_args(notify_args_t *a, int argc, char **argv)
+static int parse_args(void *arg, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    CLI_NET_LONGOPTS,
@@ -62,6 +60,7 @@ static int parse_args(notify_args_t *a, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	notify_args_t *a = arg;
 	cli_shared_t sh = {.cmd = "notify", .net = &a->net, .tsig = &a->tsig, .json = &a->json};
 	int opt = 0, r = 0;
 	while (r == 0 &&
@@ -77,7 +76,8 @@ static int parse_args(notify_args_t *a, int argc, char **argv)
 			a->all = true;
 			break;
 		case OPT_DEADLINE:
-			r = cli_parse_uint("--deadline", optarg, 1, 86400, &a->deadline_s);
+			r = cli_parse_duration("--deadline", optarg, 1000, 10, 86400000,
+			                       &a->deadline_ms);
 			break;
 		}
 	}
@@ -103,7 +103,7 @@ static size_t pick_targets(const notify_args_t *a, const ss_zone_result_t *res, 
 
 typedef struct {
 	ss_notify_result_t *res;
-	size_t n, done;
+	size_t n;
 } collect_t;
 
 static void collected(const ss_notify_result_t *r, void *arg)
@@ -114,106 +114,46 @@ static void collected(const ss_notify_result_t *r, void *arg)
 			c->res[i] = *r;
 		}
 	}
-	c->done++;
-}
-
-static void print_results(const notify_args_t *a, const ss_zone_result_t *zr,
-                          const ss_notify_result_t *res, size_t n)
-{
-	if (a->json) {
-		json_t *targets = json_array();
-		for (size_t i = 0; i < n; i++) {
-			char addr[SS_ADDR_STRLEN];
-			ss_addr_ntop(&res[i].target, addr, sizeof(addr));
-			json_array_append_new(
-			    targets,
-			    json_pack("{s:s, s:i, s:s, s:o, s:o, s:i}", "address", addr, "port",
-			              (int)ss_addr_port(&res[i].target), "status",
-			              ss_notify_status_name(res[i].status), "rcode",
-			              res[i].rcode < 0 ? json_null()
-			                               : json_string(render_rcode(res[i].rcode)),
-			              "error",
-			              res[i].status == SS_NOTIFY_NOANSWER
-			                  ? json_string(ss_strerror(res[i].error))
-			                  : json_null(),
-			              "attempts", (int)res[i].attempts));
-			if (res[i].tsig_error != 0) {
-				json_object_set_new(
-				    json_array_get(targets, i), "tsig_error",
-				    json_string(ss_tsig_error_name(res[i].tsig_error)
-				                    ? ss_tsig_error_name(res[i].tsig_error)
-				                    : "error"));
-			}
-		}
-		json_t *o = json_pack("{s:s, s:I, s:o}", "zone", zr->obs.zone_str, "serial",
-		                      (json_int_t)zr->reference_serial, "targets", targets);
-		char *s = json_dumps(o, JSON_COMPACT);
-		if (s != NULL) {
-			puts(s);
-		}
-		free(s);
-		json_decref(o);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char addr[SS_ADDR_STRLEN];
-		const ss_notify_result_t *r = &res[i];
-		printf("%-40s %s", ss_addr_format(&r->target, addr, sizeof(addr)),
-		       ss_notify_status_name(r->status));
-		if (r->status == SS_NOTIFY_REFUSED) {
-			const char *te = ss_tsig_error_name(r->tsig_error);
-			printf(" (%s%s%s)", render_rcode(r->rcode), te ? ", TSIG " : "",
-			       te ? te : "");
-		} else if (r->status == SS_NOTIFY_NOANSWER) {
-			printf(" (%s after %u attempts)", ss_strerror(r->error), r->attempts);
-		} else {
-			printf(" (%.1f ms)", r->rtt_us / 1000.0);
-		}
-		putchar('\n');
-	}
 }
 
 static int notify_all(cli_session_t *s, const notify_args_t *a, const ss_zone_result_t *zr,
                       const ss_addr_t *targets, size_t n)
 {
-	long ref = ss_zone_reference_server(zr);
-	knot_rrset_t *soa =
-	    ref >= 0 ? ss_soa_to_rrset(zr->obs.zone, &zr->obs.servers[ref].soa) : NULL;
-	if (soa == NULL) {
-		cli_zerr(zr->obs.zone_str,
-		         "no server answered with the zone's SOA: nothing to notify");
+	ss_notify_result_t *res = calloc(n, sizeof(*res));
+	if (res == NULL) {
+		cli_err("out of memory");
 		return EXIT_UNKNOWN;
 	}
-	ss_notify_result_t *res = calloc(n, sizeof(*res));
-	collect_t c = {res, n, 0};
-	for (size_t i = 0; res != NULL && i < n; i++) {
-		res[i].target = targets[i];
-		res[i].status = SS_NOTIFY_NOANSWER;
-		res[i].rcode = -1;
-		if (ss_notify_send(s->e, zr->obs.zone, soa, &targets[i],
-		                   a->tsig.have ? &a->tsig.key : NULL, a->deadline_s * 1000,
-		                   collected, &c) != 0) {
-			res[i].error = SS_ENOMEM;
-			c.done++;
-		}
+	collect_t c = {res, n};
+	for (size_t i = 0; i < n; i++) {
+		res[i] = (ss_notify_result_t){
+		    .target = targets[i], .status = SS_NOTIFY_NOANSWER, .rcode = -1};
+	}
+	int ret = ss_notify_zone(s->e, zr, targets, n, a->tsig.have ? &a->tsig.key : NULL,
+	                         (unsigned)a->deadline_ms, collected, &c);
+	if (ret != 0) {
+		cli_zerr(zr->obs.zone_str, "%s",
+		         ret == SS_ENOSOA ? "no server answered with the zone's SOA: "
+		                            "nothing to notify"
+		                          : ss_strerror(ret));
+		free(res);
+		return EXIT_UNKNOWN;
 	}
 	cli_session_run(s);
 	int code = EXIT_OK_;
-	for (size_t i = 0; res != NULL && i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (res[i].status != SS_NOTIFY_ACKED) {
 			code = EXIT_CRITICAL;
 		}
 	}
-	if (res != NULL) {
-		print_results(a, zr, res, n);
-	}
+	render_notify(stdout, a->json, zr->obs.zone_str, zr->reference_serial, res, n);
 	free(res);
-	knot_rrset_free(soa, NULL);
-	return res ? code : EXIT_UNKNOWN;
+	return code;
 }
 
-static int run(notify_args_t *a)
+static int run(void *arg)
 {
+	notify_args_t *a = arg;
 	cli_session_t s;
 	if (cli_session_open(&s, &a->net) != 0) {
 		return EXIT_UNKNOWN;
@@ -233,15 +173,12 @@ static int run(notify_args_t *a)
 		cli_zerr(zr.obs.zone_str,
 		         "no server answered with the zone's SOA: nothing to notify");
 	} else if (n == 0) {
-		fprintf(stderr,
-		        "soasync: %s: every server serves the reference serial %u: nothing "
-		        "to notify (--all notifies every secondary)\n",
-		        zr.obs.zone_str, zr.reference_serial);
+		cli_zerr(zr.obs.zone_str,
+		         "every server serves the reference serial %u: nothing to notify (--all "
+		         "notifies every secondary)",
+		         zr.reference_serial);
 		code = EXIT_OK_;
-		if (a->json) {
-			printf("{\"zone\":\"%s\",\"serial\":%u,\"targets\":[]}\n", zr.obs.zone_str,
-			       zr.reference_serial);
-		}
+		render_notify(stdout, a->json, zr.obs.zone_str, zr.reference_serial, NULL, 0);
 	} else {
 		code = notify_all(&s, a, &zr, targets, n);
 	}
@@ -251,16 +188,20 @@ static int run(notify_args_t *a)
 	return code;
 }
 
+static void done(void *arg)
+{
+	notify_args_t *a = arg;
+	cli_tsig_free(&a->tsig);
+	cli_net_free(&a->net);
+	free(a->to);
+}
+
 int cmd_notify(int argc, char **argv)
 {
+	static const cli_steps_t steps = {parse_args, run, done};
 	notify_args_t a;
 	memset(&a, 0, sizeof(a));
-	a.deadline_s = 10;
+	a.deadline_ms = 10000;
 	cli_net_init(&a.net);
-	int ret = parse_args(&a, argc, argv);
-	int code = ret > 0 ? EXIT_OK_ : ret < 0 ? EXIT_UNKNOWN : run(&a);
-	cli_tsig_free(&a.tsig);
-	cli_net_free(&a.net);
-	free(a.to);
-	return code;
+	return cli_command(&steps, &a, argc, argv);
 }

@@ -32,6 +32,14 @@ void cli_zerr(const char *zone, const char *fmt, ...)
 	va_end(ap);
 }
 
+int cli_command(const cli_steps_t *steps, void *args, int argc, char **argv)
+{
+	int r = steps->parse(args, argc, argv);
+	int code = r > 0 ? EXIT_OK_ : r < 0 ? EXIT_USAGE : steps->run(args);
+	steps->done(args);
+	return code;
+}
+
 bool cli_use_color(cli_color_t mode, FILE *f)
 {
 	if (mode != CLI_COLOR_AUTO) {
@@ -89,6 +97,42 @@ int cli_parse_size(const char *opt, const char *arg, uint64_t min, uint64_t max,
 	}
 	*bytes = v;
 	return 0;
+}
+
+int cli_parse_ttl(const char *opt, const char *arg, uint32_t *ttl)
+{
+	uint64_t ms = 0;
+	if (cli_parse_duration(opt, arg, 1000, 1000, UINT64_C(2147483647) * 1000, &ms) != 0) {
+		return -1;
+	}
+	if (ms % 1000 != 0) {
+		cli_err("%s: a TTL is whole seconds, got '%s'", opt, arg);
+		return -1;
+	}
+	*ttl = (uint32_t)(ms / 1000);
+	return 0;
+}
+
+void cli_zone_warnings(const char *name, const ss_zone_t *z, bool ttl_given)
+{
+	ss_zone_load_info_t info;
+	ss_zone_load_info(z, &info);
+	char origin[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (info.name_source == SS_ZONE_NAME_FROM_FILENAME &&
+	    knot_dname_to_str(origin, ss_zone_origin(z), sizeof(origin)) != NULL) {
+		cli_err("warning: %s: no $ORIGIN and a relative SOA owner: the zone's name %s "
+		        "comes from the file name (--origin states it)",
+		        name, origin);
+	}
+	ss_zone_soa_t soa;
+	if (info.default_ttl_records == 0 || ttl_given || ss_zone_soa_fields(z, &soa) != 0) {
+		return;
+	}
+	cli_err("warning: %s: no $TTL and no TTL on the first record: %zu record%s took the "
+	        "TTL %" PRIu32 " (BIND takes the SOA minimum, %" PRIu32 "); set $TTL in the "
+	        "file, or give --default-ttl",
+	        name, info.default_ttl_records, info.default_ttl_records == 1 ? "" : "s",
+	        info.default_ttl, soa.minimum);
 }
 
 const char cli_xfr_help[] =
@@ -183,9 +227,12 @@ int cli_net_option(cli_net_t *n, int opt, const char *arg)
 	case OPT_PRIMARY:
 		r = cli_parse_addr_list("--primary", arg, &n->primary, &n->nprimary);
 		break;
-	case OPT_TIMEOUT:
-		r = cli_parse_uint("--timeout", arg, 1, 600000, &n->eng.timeout_ms);
+	case OPT_TIMEOUT: {
+		uint64_t ms = 0;
+		r = cli_parse_duration("--timeout", arg, 1, 1, 600000, &ms);
+		n->eng.timeout_ms = (unsigned)ms;
 		break;
+	}
 	case OPT_TRIES:
 		r = cli_parse_uint("--tries", arg, 1, 100, &n->eng.tries);
 		break;
@@ -236,10 +283,11 @@ const char cli_net_help[] =
     "  -4, -6                   only IPv4 / only IPv6 server addresses\n"
     "Queries:\n"
     "  -b, --source ADDR        send queries from this source address\n"
-    "  --query-timeout MS       wait per try, and after the last one (default 1500);\n"
-    "                           check, notify, xfr-check and diff also take --timeout MS\n"
+    "  --query-timeout DUR      wait per try, and after the last one (default 1500ms;\n"
+    "                           a bare number counts milliseconds); check, notify,\n"
+    "                           xfr-check and diff also take --timeout DUR\n"
     "  --tries N                UDP tries per query (default 3); lost queries are\n"
-    "                           retried after an adaptive timeout well below MS\n"
+    "                           retried after an adaptive timeout well below it\n"
     "  --max-inflight N         queries in flight in all (default 1000)\n"
     "  --per-server N           queries in flight per server address (default 100)\n";
 
@@ -248,7 +296,7 @@ int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), vo
 	bool is_stdin = strcmp(path, "-") == 0;
 	FILE *f = is_stdin ? stdin : fopen(path, "r");
 	if (f == NULL) {
-		cli_err("%s: %s", path, strerror(errno));
+		cli_err("--zones-from %s: %s", path, strerror(errno));
 		return -1;
 	}
 	char *line = NULL;

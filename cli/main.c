@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <soasync/check.h>
+
 #include "cli.h"
 
 #ifndef SOASYNC_VERSION
@@ -44,6 +46,16 @@ static void usage(FILE *f)
 	           "  -V, --version  print the version\n");
 }
 
+/* The one list of finding codes, "code<TAB>meaning" a line (a hidden
+ * option: README's table and the man page are checked against it). */
+static int list_findings(void)
+{
+	for (int c = 0; c < (int)SS_F_COUNT; c++) {
+		printf("%s\t%s\n", ss_fcode_name((ss_fcode_t)c), ss_fcode_meaning((ss_fcode_t)c));
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -62,6 +74,9 @@ int main(int argc, char **argv)
 		}
 		usage(stdout);
 		return 0;
+	}
+	if (strcmp(cmd, "--list-findings") == 0) {
+		return list_findings();
 	}
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("soasync %s\n", SOASYNC_VERSION);

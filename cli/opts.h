@@ -14,6 +14,7 @@
 #include <soasync/engine.h>
 #include <soasync/expect.h>
 #include <soasync/xfr.h>
+#include <soasync/zone.h>
 
 #include "cli.h"
 
@@ -26,6 +27,9 @@ int cli_parse_duration(const char *opt, const char *arg, uint64_t bare_unit_ms, 
                        uint64_t max_ms, uint64_t *ms);
 /* A size ("64M", "1G", "512K", bytes when bare) within [min, max]. */
 int cli_parse_size(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *bytes);
+/* A TTL for records that have none (--default-ttl): seconds, or with a
+ * unit (1h, 1d), 1 to 2^31 - 1 seconds. */
+int cli_parse_ttl(const char *opt, const char *arg, uint32_t *ttl);
 int cli_parse_addr(const char *opt, const char *arg, ss_addr_t *out);
 /* Comma-separated list, appended to *list (realloc'd). */
 int cli_parse_addr_list(const char *opt, const char *arg, ss_addr_t **list, size_t *n);
@@ -176,10 +180,16 @@ enum { OPT_TSIG = 950, OPT_JSON, OPT_COLOR };
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
                const cli_shared_t *sh);
 
+/* What loading the zone file name assumed, as warnings on stderr: the
+ * zone's name taken from the file name, the default TTL given to records
+ * (not when ttl_given: the user chose it with --default-ttl). */
+void cli_zone_warnings(const char *name, const ss_zone_t *z, bool ttl_given);
+
 /* The single ZONE operand after the options, or NULL after a message. */
 const char *cli_one_zone(const char *cmd, int argc, char **argv);
 
-/* Read zone names from a file ("-" for stdin): one per line, '#' comments.
+/* Read zone names from a file (--zones-from FILE; "-" for stdin): one per
+ * line, '#' comments.
  * Calls add(name, arg) for each; returns 0 or -1 after printing an error. */
 int cli_read_zones(const char *path, int (*add)(const char *zone, void *arg), void *arg);
 

@@ -1271,16 +1271,22 @@ static int report_zonefile(ss_zone_result_t *res)
 	reference_label(res, ref, sizeof(ref));
 	uint32_t file = o->zonefile_serial, served = res->reference_serial;
 	switch (ss_serial_cmp(file, served)) {
-	case SS_SERIAL_GREATER:
+	case SS_SERIAL_GREATER: {
+		long ri = res->has_primary ? ss_zone_reference_server(res) : -1;
+		char cmd[1536], fix[1664];
+		ss_fix_reload(ri >= 0 ? o->servers[ri].vendor : SS_VENDOR_UNKNOWN, cmd, sizeof(cmd),
+		              o->zone_str);
+		snprintf(
+		    fix, sizeof(fix),
+		    "load the file on the primary (%s) or run the publish step that was skipped",
+		    cmd);
 		return ss_result_add_finding(
 		    res, SS_F_ZONEFILE_NOT_PUBLISHED, SS_SEV_CRITICAL, &res->primary,
-		    res->has_primary,
-		    "load the file on the primary (rndc reload ZONE, "
-		    "nsd-control reload ZONE, knotc zone-reload ZONE) or run "
-		    "the publish step that was skipped",
+		    res->has_primary, fix,
 		    "the zone file %s has serial %u, but %s serial is %u: the edit was never "
 		    "loaded or published",
 		    o->zonefile, file, ref, served);
+	}
 	case SS_SERIAL_LESS:
 	case SS_SERIAL_UNDEFINED:
 		return ss_result_add_finding(

@@ -179,7 +179,7 @@ static void load_zonefile(content_t *c)
 	ss_zone_obs_t *o = &c->res->obs;
 	ss_zone_error_t err;
 	o->zonefile = strdup(c->o.zonefile);
-	int ret = ss_zone_load_file(c->o.zonefile, o->zone, 0, &c->file, &err);
+	int ret = ss_zone_load_file(c->o.zonefile, o->zone, c->o.zonefile_ttl, &c->file, &err);
 	if (ret != 0) {
 		ss_strbuf_t b = SS_STRBUF_INIT;
 		ss_strbuf_printf(&b, "%s", err.file[0] ? err.file : c->o.zonefile);

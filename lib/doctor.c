@@ -354,7 +354,7 @@ int ss_doctor_published_end(ss_doctor_t *d, bool repaired)
 	                  "still not served");
 }
 
-bool ss_doctor_raised_begin(ss_doctor_t *d, const ss_zone_result_t *res, uint32_t *at_least)
+bool ss_doctor_raised_begin(ss_doctor_t *d, const ss_zone_result_t *res, uint32_t *above)
 {
 	const ss_finding_t *nb = find(res, SS_F_SERIAL_NOT_BUMPED);
 	const ss_finding_t *f = nb ? nb : find(res, SS_F_SAME_SERIAL_DIFFERENT_DATA);
@@ -371,7 +371,7 @@ bool ss_doctor_raised_begin(ss_doctor_t *d, const ss_zone_result_t *res, uint32_
 		         d->o.zonefile ? " (--fix raises the serial in the file and reloads it)"
 		                       : " (give --zonefile FILE to let --fix raise the serial)");
 	} else {
-		*at_least = res->reference_serial + 1;
+		*above = res->reference_serial;
 		return repair_pending(d, SS_STEP_RAISED, f);
 	}
 	return false;
@@ -492,30 +492,6 @@ void ss_doctor_notify_sent(ss_doctor_t *d, size_t i)
 	if (i < d->ntargets) {
 		d->targets[i].sent = true;
 	}
-}
-
-int ss_doctor_notify(ss_engine_t *e, const ss_zone_result_t *res, const ss_addr_t *targets,
-                     size_t n, const knot_tsig_key_t *tsig, unsigned deadline_ms, ss_notify_cb cb,
-                     void *arg)
-{
-	long ref = ss_zone_reference_server(res);
-	if (ref < 0) {
-		return SS_ENOSOA;
-	}
-	knot_rrset_t *soa = ss_soa_to_rrset(res->obs.zone, &res->obs.servers[ref].soa);
-	if (soa == NULL) {
-		return SS_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (ss_notify_send(e, res->obs.zone, soa, &targets[i], tsig, deadline_ms, cb,
-		                   arg) != 0) {
-			ss_notify_result_t r = {
-			    .target = targets[i], .status = SS_NOTIFY_NOANSWER, .error = SS_ENOMEM};
-			cb(&r, arg);
-		}
-	}
-	knot_rrset_free(soa, NULL); /* each NOTIFY holds a copy */
-	return 0;
 }
 
 int ss_doctor_notified(ss_doctor_t *d, const ss_zone_result_t *res,

@@ -150,6 +150,12 @@ int ss_file_replace(const char *path, const char *data, size_t len, const struct
 		ret = SS_ESTATE;
 		goto fail;
 	}
+	/* A rename gives the new contents to this name only: the other links
+	 * would keep the old serial, silently. */
+	if (now.st_nlink > 1) {
+		ret = SS_EHARDLINK;
+		goto fail;
+	}
 	tmp = temp_name(target, &dir);
 	if (tmp == NULL) {
 		ret = SS_ENOMEM;

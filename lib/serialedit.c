@@ -28,36 +28,29 @@
 #include <soasync/serial.h>
 #include <soasync/serialedit.h>
 
+#include "zone_text.h"
+
 /* An origin nobody uses: a relative SOA owner that ends in it means no
  * origin was known. */
 #define SENTINEL          "soasync-origin-unknown"
 #define MAX_INCLUDE_DEPTH 10
-#define MAX_TOK           8
-
-typedef struct {
-	size_t start, end;
-} span_t;
-
-/* One entry: a line, or several joined by parentheses. */
-typedef struct {
-	size_t start; /* its first byte: the start of a line */
-	size_t next;  /* just past the newline that ends it (or the end) */
-	size_t ntok;  /* tokens seen, also those past MAX_TOK */
-	span_t tok[MAX_TOK];
-} entry_t;
 
 typedef struct {
 	unsigned flags;
 	ss_zone_error_t *err;
 	unsigned nsoa;
-	char first_file[512]; /* where the first SOA is */
-	uint64_t first_line;
-	bool first_in_main;
-	entry_t soa;     /* in the scanned main text: the SOA's entry */
-	bool soa_found;  /* the entry was found */
+	struct {
+		char file[512]; /* where this copy of the SOA is */
+		uint64_t line;
+		bool in_main;
+		zt_entry_t entry; /* in the scanned main text */
+		bool found;       /* the entry was found */
+	} soa[SS_SERIAL_COPIES_MAX + 1];
 	uint32_t serial; /* the scanner's */
 	uint8_t owner[KNOT_DNAME_MAXLEN];
 	size_t owner_len;
+	uint8_t rdata[2 * KNOT_DNAME_MAXLEN + 20]; /* the first SOA's, names in lower case */
+	size_t rdata_len;
 } scan_t;
 
 static int fail(ss_zone_error_t *err, int code, const char *file, uint64_t line, const char *fmt,
@@ -86,84 +79,21 @@ static uint64_t line_of(const char *t, size_t off)
 	return line;
 }
 
-static bool is_delim(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '(' || c == ')' || c == '"';
-}
-
-/* A plain or quoted token from pos; returns the position after it, or len + 1
- * when a quote is not closed. A backslash takes the next byte whatever it is. */
-static size_t scan_token(const char *t, size_t len, size_t pos)
-{
-	bool quoted = t[pos] == '"';
-	if (quoted) {
-		pos++;
-	}
-	while (pos < len && (quoted ? t[pos] != '"' : !is_delim(t[pos]))) {
-		pos += t[pos] == '\\' && pos + 1 < len ? 2 : 1;
-	}
-	if (quoted) {
-		return pos < len ? pos + 1 : len + 1;
-	}
-	return pos;
-}
-
-/* Returns 0, or -1 for unbalanced parentheses or an open quote. zscanner
- * allows no nesting, and neither do we. */
-static int scan_entry(const char *t, size_t len, size_t pos, entry_t *e)
-{
-	bool open = false;
-	e->start = pos;
-	e->ntok = 0;
-	while (pos < len) {
-		char c = t[pos];
-		if (c == '\n') {
-			pos++;
-			if (!open) {
-				break;
-			}
-		} else if (c == ' ' || c == '\t') {
-			pos++;
-		} else if (c == ';') {
-			const char *nl = memchr(t + pos, '\n', len - pos);
-			pos = nl != NULL ? (size_t)(nl - t) : len;
-		} else if (c == '(' || c == ')') {
-			if (open == (c == '(')) {
-				return -1;
-			}
-			open = c == '(';
-			pos++;
-		} else {
-			size_t end = scan_token(t, len, pos);
-			if (end > len) {
-				return -1;
-			}
-			if (e->ntok < MAX_TOK) {
-				e->tok[e->ntok] = (span_t){pos, end};
-			}
-			e->ntok++;
-			pos = end;
-		}
-	}
-	e->next = pos;
-	return open ? -1 : 0;
-}
-
 /* Entries of one text, walked forward as zscanner reports positions. */
 typedef struct {
 	const char *t;
 	size_t len;
 	size_t pos; /* start of the next entry to scan */
 	bool have;  /* e is scanned */
-	entry_t e;
+	zt_entry_t e;
 } cursor_t;
 
 /* The record entry that holds position at (at == len: the last one). */
-static int cursor_find(cursor_t *c, size_t at, entry_t *out)
+static int cursor_find(cursor_t *c, size_t at, zt_entry_t *out)
 {
 	for (;;) {
 		if (!c->have) {
-			if (c->pos >= c->len || scan_entry(c->t, c->len, c->pos, &c->e) != 0) {
+			if (c->pos >= c->len || zt_entry(c->t, c->len, c->pos, &c->e) != 0) {
 				return -1;
 			}
 			c->have = true;
@@ -181,25 +111,19 @@ static int cursor_find(cursor_t *c, size_t at, entry_t *out)
 	return 0;
 }
 
-static bool tok_is(const char *t, span_t s, const char *word)
-{
-	size_t n = strlen(word);
-	return s.end - s.start == n && strncasecmp(t + s.start, word, n) == 0;
-}
-
 /* Index of the type token: after the owner (when the entry starts with one),
  * at most a TTL and a class, in either order. */
-static int type_index(const char *t, const entry_t *e)
+static int type_index(const char *t, const zt_entry_t *e)
 {
 	char first = t[e->start];
 	size_t i = (first == ' ' || first == '\t' || first == '(') ? 0 : 1;
-	for (size_t k = i; k < i + 3 && k < e->ntok && k < MAX_TOK; k++) {
-		span_t s = e->tok[k];
-		if (tok_is(t, s, "SOA") || tok_is(t, s, "TYPE6")) {
+	for (size_t k = i; k < i + 3 && k < e->ntok && k < ZT_MAX_TOK; k++) {
+		zt_span_t s = e->tok[k];
+		if (zt_tok_is(t, s, "SOA") || zt_tok_is(t, s, "TYPE6")) {
 			return (int)k;
 		}
 		bool ttl = t[s.start] >= '0' && t[s.start] <= '9';
-		if (!ttl && !tok_is(t, s, "IN")) {
+		if (!ttl && !zt_tok_is(t, s, "IN")) {
 			return -1;
 		}
 	}
@@ -207,7 +131,7 @@ static int type_index(const char *t, const entry_t *e)
 }
 
 /* A token of decimal digits only, with its value; false otherwise. */
-static bool decimal(const char *t, span_t s, uint32_t *value)
+static bool decimal(const char *t, zt_span_t s, uint32_t *value)
 {
 	uint64_t v = 0;
 	if (s.end == s.start) {
@@ -236,12 +160,33 @@ static uint32_t rdata_serial(const zs_scanner_t *s)
 static int scan_text(scan_t *sc, const char *t, size_t len, const char *name, const char *origin,
                      unsigned depth, bool is_main);
 
-/* "a\r\nb" to "a\nb": zscanner does not take CR LF. NULL when there is no CR
- * (nothing to do) or on ENOMEM (*nomem set). */
-static char *strip_crlf(const char *t, size_t len, size_t *outlen, bool *nomem)
+/* $GENERATE holds no SOA, so bump needs only to skip it (zscanner does
+ * not know it): each such directive becomes a comment of the same size,
+ * every offset and line left where it was. */
+static void blank_generate(char *t, size_t len)
+{
+	zt_entry_t e;
+	for (size_t pos = 0; pos < len && zt_entry(t, len, pos, &e) == 0; pos = e.next) {
+		if (!zt_is_generate(t, &e)) {
+			continue;
+		}
+		t[e.start] = ';';
+		for (size_t i = e.start + 1; i < e.next; i++) {
+			t[i] = t[i] == '\n' ? '\n' : ' ';
+		}
+	}
+}
+
+/*
+ * t as zscanner reads it: "a\r\nb" as "a\nb" (zscanner does not take CR
+ * LF), $GENERATE blanked. Returns the copy (*outlen bytes; free it), or
+ * NULL when t is fine as it is, or on ENOMEM (*nomem set).
+ */
+static char *prepare(const char *t, size_t len, size_t *outlen, bool *nomem)
 {
 	*nomem = false;
-	if (memchr(t, '\r', len) == NULL) {
+	bool cr = memchr(t, '\r', len) != NULL, gen = zt_may_generate(t, len);
+	if (!cr && !gen) {
 		return NULL;
 	}
 	char *o = malloc(len + 1);
@@ -251,12 +196,15 @@ static char *strip_crlf(const char *t, size_t len, size_t *outlen, bool *nomem)
 	}
 	size_t j = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (!(t[i] == '\r' && i + 1 < len && t[i + 1] == '\n')) {
+		if (!(cr && t[i] == '\r' && i + 1 < len && t[i + 1] == '\n')) {
 			o[j++] = t[i];
 		}
 	}
 	o[j] = '\0';
 	*outlen = j;
+	if (gen) {
+		blank_generate(o, j);
+	}
 	return o;
 }
 
@@ -293,7 +241,7 @@ static int scan_include(scan_t *sc, const zs_scanner_t *s, unsigned depth, const
 	}
 	size_t slen = len;
 	bool nomem;
-	char *stripped = strip_crlf(data, len, &slen, &nomem);
+	char *stripped = prepare(data, len, &slen, &nomem);
 	int ret = nomem ? SS_ENOMEM
 	                : scan_text(sc, stripped ? stripped : data, slen, s->include_filename,
 	                            (const char *)s->buffer, depth + 1, false);
@@ -302,25 +250,63 @@ static int scan_include(scan_t *sc, const zs_scanner_t *s, unsigned depth, const
 	return ret;
 }
 
+/* The SOA's owner and rdata, names in lower case, into sc (the first
+ * copy) or compared with sc's (the others): true when the same. */
+static bool same_soa(scan_t *sc, const zs_scanner_t *s)
+{
+	uint8_t rd[sizeof(sc->rdata)];
+	size_t len = s->r_data_length < sizeof(rd) ? s->r_data_length : sizeof(rd);
+	memcpy(rd, s->r_data, len);
+	size_t m = knot_dname_size(rd);
+	knot_dname_to_lower(rd);
+	knot_dname_to_lower(rd + m);
+	if (sc->nsoa == 0) {
+		memcpy(sc->rdata, rd, len);
+		sc->rdata_len = len;
+		sc->serial = rdata_serial(s);
+		sc->owner_len = s->r_owner_length;
+		memcpy(sc->owner, s->r_owner, s->r_owner_length);
+		return true;
+	}
+	return len == sc->rdata_len && memcmp(rd, sc->rdata, len) == 0 &&
+	       knot_dname_is_case_equal(s->r_owner, sc->owner);
+}
+
+/* Two names and five numbers, exactly: zscanner takes generic rdata
+ * (RFC 3597) for an SOA without looking at it. */
+static bool soa_rdata_ok(const zs_scanner_t *s)
+{
+	const uint8_t *rd = s->r_data, *end = rd + s->r_data_length;
+	int m = knot_dname_wire_check(rd, end, NULL);
+	int r = m > 0 ? knot_dname_wire_check(rd + m, end, NULL) : -1;
+	return r > 0 && (size_t)m + (size_t)r + 20 == s->r_data_length;
+}
+
 static int on_soa(scan_t *sc, const zs_scanner_t *s, cursor_t *c, size_t at, const char *name,
                   bool is_main)
 {
-	entry_t e;
+	zt_entry_t e;
 	bool found = cursor_find(c, at, &e) == 0;
 	uint64_t line = found ? line_of(c->t, e.start) : s->line_counter;
-	if (++sc->nsoa > 1) {
-		return fail(sc->err, SS_EMULTISOA, name, line,
-		            "more than one SOA record (the first is at %s:%llu)", sc->first_file,
-		            (unsigned long long)sc->first_line);
+	if (!soa_rdata_ok(s)) {
+		return fail(sc->err, SS_EPARSE, name, line, "malformed SOA rdata");
 	}
-	snprintf(sc->first_file, sizeof(sc->first_file), "%s", name);
-	sc->first_line = line;
-	sc->first_in_main = is_main;
-	sc->soa = e;
-	sc->soa_found = found;
-	sc->serial = rdata_serial(s);
-	sc->owner_len = s->r_owner_length;
-	memcpy(sc->owner, s->r_owner, s->r_owner_length);
+	if (!same_soa(sc, s)) {
+		return fail(sc->err, SS_EMULTISOA, name, line,
+		            "a second, different SOA record (the first is at %s:%llu)",
+		            sc->soa[0].file, (unsigned long long)sc->soa[0].line);
+	}
+	if (sc->nsoa > SS_SERIAL_COPIES_MAX) {
+		return fail(sc->err, SS_EMULTISOA, name, line,
+		            "the SOA record a %u. time (the first is at %s:%llu)", sc->nsoa + 1,
+		            sc->soa[0].file, (unsigned long long)sc->soa[0].line);
+	}
+	unsigned i = sc->nsoa++;
+	snprintf(sc->soa[i].file, sizeof(sc->soa[i].file), "%s", name);
+	sc->soa[i].line = line;
+	sc->soa[i].in_main = is_main;
+	sc->soa[i].entry = e;
+	sc->soa[i].found = found;
 	return 0;
 }
 
@@ -406,26 +392,30 @@ static bool ends_with_sentinel(const uint8_t *owner, size_t len)
 	return len >= n && memcmp(owner + len - n, tail, n) == 0;
 }
 
-/* The serial's bytes inside the SOA's entry. */
-static int locate_token(const scan_t *sc, const char *t, const char *name, span_t *out,
-                        uint64_t *soa_line)
+/* The serial's bytes inside the entry of copy i of the SOA. */
+static int locate_token(const scan_t *sc, unsigned i, const char *t, const char *name,
+                        zt_span_t *out, uint64_t *soa_line)
 {
-	const entry_t *e = &sc->soa;
-	if (!sc->soa_found) {
-		return fail(sc->err, SS_ENOTFOUND, name, sc->first_line,
+	const zt_entry_t *e = &sc->soa[i].entry;
+	if (!sc->soa[i].in_main) {
+		return fail(sc->err, SS_ENOTFOUND, sc->soa[i].file, sc->soa[i].line,
+		            "the SOA record is in this $INCLUDEd file: bump that file instead");
+	}
+	if (!sc->soa[i].found) {
+		return fail(sc->err, SS_ENOTFOUND, name, sc->soa[i].line,
 		            "cannot find the text of the SOA record");
 	}
 	*soa_line = line_of(t, e->start);
 	int ti = type_index(t, e);
 	uint32_t v = 0;
-	if (ti < 0 || (size_t)ti + 3 >= e->ntok || ti + 3 >= MAX_TOK) {
+	if (ti < 0 || (size_t)ti + 3 >= e->ntok || ti + 3 >= ZT_MAX_TOK) {
 		return fail(sc->err, SS_ENOTFOUND, name, *soa_line,
 		            "cannot find the SOA serial in the record's text");
 	}
-	span_t st = e->tok[ti + 3];
+	zt_span_t st = e->tok[ti + 3];
 	/* Generic rdata (RFC 3597) is hex: its third token may even have the
 	 * serial's value by chance. */
-	bool generic = tok_is(t, e->tok[ti + 1], "\\#");
+	bool generic = zt_tok_is(t, e->tok[ti + 1], "\\#");
 	if (generic || !decimal(t, st, &v) || v != sc->serial) {
 		return fail(sc->err, SS_ENOTFOUND, name, line_of(t, st.start),
 		            "the SOA serial %u is not written as a plain decimal number here; "
@@ -443,22 +433,29 @@ static int finish(scan_t *sc, const char *t, size_t len, const char *orig, size_
 		return fail(sc->err, SS_ENOSOA, name, line_of(t, len > 0 ? len - 1 : 0),
 		            "no SOA record");
 	}
-	if (!sc->first_in_main) {
-		return fail(sc->err, SS_ENOTFOUND, sc->first_file, sc->first_line,
-		            "the SOA record is in this $INCLUDEd file: bump that file instead");
-	}
-	span_t st = {0, 0};
-	uint64_t soa_line = 0;
-	int ret = locate_token(sc, t, name, &st, &soa_line);
-	if (ret != 0) {
-		return ret;
-	}
 	memset(out, 0, sizeof(*out));
-	out->start = t == orig ? st.start : unstrip(orig, olen, st.start);
-	out->end = out->start + (st.end - st.start);
+	for (unsigned i = 0; i < sc->nsoa; i++) {
+		zt_span_t st = {0, 0};
+		uint64_t soa_line = 0;
+		int ret = locate_token(sc, i, t, name, &st, &soa_line);
+		if (ret != 0) {
+			return ret;
+		}
+		size_t start = t == orig ? st.start : unstrip(orig, olen, st.start);
+		size_t end = start + (st.end - st.start);
+		if (i == 0) {
+			out->start = start;
+			out->end = end;
+			out->line = line_of(t, st.start);
+			out->soa_line = soa_line;
+		} else {
+			out->copy[i - 1].start = start;
+			out->copy[i - 1].end = end;
+			out->copy[i - 1].line = line_of(t, st.start);
+		}
+	}
+	out->ncopies = sc->nsoa - 1;
 	out->serial = sc->serial;
-	out->line = line_of(t, st.start);
-	out->soa_line = soa_line;
 	memcpy(out->owner, sc->owner, sc->owner_len);
 	out->owner_known = !ends_with_sentinel(sc->owner, sc->owner_len);
 	return 0;
@@ -483,7 +480,7 @@ int ss_serial_locate(const char *text, size_t len, const char *path, const char 
 	}
 	size_t slen = len;
 	bool nomem;
-	char *stripped = strip_crlf(text, len, &slen, &nomem);
+	char *stripped = prepare(text, len, &slen, &nomem);
 	const char *t = stripped != NULL ? stripped : text;
 	int ret = nomem ? SS_ENOMEM : scan_text(sc, t, slen, name, origin, 0, true);
 	if (ret == 0) {
@@ -497,19 +494,37 @@ int ss_serial_locate(const char *text, size_t len, const char *path, const char 
 int ss_serial_replace(const char *text, size_t len, const ss_serial_loc_t *loc, uint32_t serial,
                       char **out, size_t *outlen)
 {
-	if (text == NULL || loc == NULL || loc->start > loc->end || loc->end > len) {
+	if (text == NULL || loc == NULL || loc->ncopies > SS_SERIAL_COPIES_MAX) {
 		return SS_EINVAL;
 	}
+	size_t starts[SS_SERIAL_COPIES_MAX + 1] = {loc->start},
+	                                     ends[SS_SERIAL_COPIES_MAX + 1] = {loc->end};
+	size_t n = loc->ncopies + 1, removed = 0;
+	for (size_t i = 1; i < n; i++) {
+		starts[i] = loc->copy[i - 1].start;
+		ends[i] = loc->copy[i - 1].end;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (starts[i] > ends[i] || ends[i] > len || (i > 0 && starts[i] < ends[i - 1])) {
+			return SS_EINVAL;
+		}
+		removed += ends[i] - starts[i];
+	}
 	char digits[16];
-	int n = snprintf(digits, sizeof(digits), "%" PRIu32, serial);
-	size_t total = len - (loc->end - loc->start) + (size_t)n;
+	int nd = snprintf(digits, sizeof(digits), "%" PRIu32, serial);
+	size_t total = len - removed + n * (size_t)nd, at = 0, from = 0;
 	char *o = malloc(total + 1);
 	if (o == NULL) {
 		return SS_ENOMEM;
 	}
-	memcpy(o, text, loc->start);
-	memcpy(o + loc->start, digits, (size_t)n);
-	memcpy(o + loc->start + n, text + loc->end, len - loc->end);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(o + at, text + from, starts[i] - from);
+		at += starts[i] - from;
+		memcpy(o + at, digits, (size_t)nd);
+		at += (size_t)nd;
+		from = ends[i];
+	}
+	memcpy(o + at, text + from, len - from);
 	o[total] = '\0';
 	*out = o;
 	*outlen = total;
@@ -559,27 +574,73 @@ static bool at_least(uint32_t v, uint32_t floor)
 	return c == SS_SERIAL_EQUAL || c == SS_SERIAL_GREATER;
 }
 
+/* "publish A, then B, then C" for the plan from old to to. */
+static void plan_text(uint32_t old, uint32_t to, char *buf, size_t len)
+{
+	uint32_t steps[4];
+	int n = ss_serial_plan(old, to, steps, sizeof(steps) / sizeof(steps[0]));
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%" PRIu32, i == 0 ? "" : ", then ",
+		                 steps[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/*
+ * --at-least N asks for a number: N more than 2^31 - 1 above the file's
+ * serial reads as "behind" in RFC 1982 arithmetic, yet the user wants it
+ * published; that takes the plan's steps, never one bump.
+ */
+static int far_ahead(uint32_t old, const ss_bump_opts_t *o, char *why, size_t len)
+{
+	if (!o->has_at_least || o->at_least <= old || o->at_least - old <= SS_SERIAL_MAX_STEP) {
+		return 0;
+	}
+	if (why != NULL && len > 0) {
+		char steps[96];
+		plan_text(old, o->at_least, steps, sizeof(steps));
+		snprintf(why, len,
+		         "%" PRIu32 " is %" PRIu32 " above the serial %" PRIu32 ", more than "
+		         "RFC 1982 allows in one step (%" PRIu32 "): secondaries would take it as "
+		         "older. Publish %s, waiting until every secondary serves each (soasync "
+		         "serial plan %" PRIu32 " %" PRIu32 ")",
+		         o->at_least, o->at_least - old, old, SS_SERIAL_MAX_STEP, steps, old,
+		         o->at_least);
+	}
+	return SS_EINVAL;
+}
+
 int ss_serial_next(uint32_t old, const ss_bump_opts_t *o, uint32_t *out, char *why, size_t len)
 {
+	if (far_ahead(old, o, why, len) != 0) {
+		return SS_EINVAL;
+	}
 	uint32_t c = candidate(old, o);
 	if (o->has_at_least && !at_least(c, o->at_least)) {
 		c = o->at_least;
 	}
-	if (o->has_live && ss_serial_cmp(c, o->live) != SS_SERIAL_GREATER) {
-		c = o->live + 1;
+	if (o->has_above && ss_serial_cmp(c, o->above) != SS_SERIAL_GREATER) {
+		c = o->above + 1;
+	}
+	/* 0 means "unset" to many tools; BIND's own increment skips it too. */
+	if (c == 0) {
+		c = 1;
 	}
 	bool ok = ss_serial_cmp(c, old) == SS_SERIAL_GREATER &&
 	          (!o->has_at_least || at_least(c, o->at_least)) &&
-	          (!o->has_live || ss_serial_cmp(c, o->live) == SS_SERIAL_GREATER);
+	          (!o->has_above || ss_serial_cmp(c, o->above) == SS_SERIAL_GREATER);
 	if (!ok) {
+		bool above =
+		    o->has_above && (c == o->above + 1 || (c == 1 && o->above == UINT32_MAX));
 		if (why != NULL && len > 0) {
 			snprintf(why, len,
 			         "no serial is both greater than %" PRIu32 " and %s %" PRIu32
 			         " (RFC 1982 allows at most %" PRIu32 " ahead); see "
 			         "'soasync serial plan %" PRIu32 " %" PRIu32 "'",
-			         old, o->has_live && c == o->live + 1 ? "greater than" : "at least",
-			         o->has_live && c == o->live + 1 ? o->live : o->at_least,
-			         SS_SERIAL_MAX_STEP, old, c);
+			         old, above ? "greater than" : "at least",
+			         above ? o->above : o->at_least, SS_SERIAL_MAX_STEP, old, c);
 		}
 		return SS_EINVAL;
 	}

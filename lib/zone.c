@@ -210,9 +210,8 @@ bool zone_contains(const ss_zone_t *z, const knot_dname_t *owner, size_t osize)
  * canonicalization walks it? (knot_rrset_rr_to_canonical trusts it.) */
 static bool rdata_ok(uint16_t type, const uint8_t *rd, uint16_t len)
 {
-	if (len == 0) {
-		return true;
-	}
+	/* Empty rdata passes only where the type has no fixed fields: an SOA
+	 * without rdata (class ANY/NONE in UPDATE, hence in packets) is no SOA. */
 	const knot_rdata_descriptor_t *d = knot_get_rdata_descriptor(type);
 	if (d->type_name == NULL) {
 		d = knot_get_obsolete_rdata_descriptor(type);
@@ -487,11 +486,12 @@ static int find_soa(ss_zone_t *z)
 		if (!knot_dname_is_equal(r.owner, z->origin)) {
 			break;
 		}
-		if (r.type == KNOT_RRTYPE_SOA && count++ == 0) {
+		/* Class IN sorts first; rdata_ok made its layout exact. */
+		if (r.type == KNOT_RRTYPE_SOA && count++ == 0 && r.rclass == KNOT_CLASS_IN) {
 			z->soa = (long)i;
 		}
 	}
-	if (count == 0) {
+	if (count == 0 || z->soa < 0) {
 		return SS_ENOSOA;
 	}
 	return count > 1 ? SS_EMULTISOA : 0;
@@ -547,21 +547,42 @@ int ss_zone_soa(const ss_zone_t *z, ss_rr_t *out)
 	return 0;
 }
 
-int ss_zone_serial(const ss_zone_t *z, uint32_t *serial)
+/* Room for an SOA's rdata as a libknot rdata: two names and five numbers. */
+#define SOA_RDATA_MAX (2 * KNOT_DNAME_MAXLEN + 20)
+
+int ss_zone_soa_fields(const ss_zone_t *z, ss_zone_soa_t *out)
 {
 	ss_rr_t soa;
 	int ret = ss_zone_soa(z, &soa);
 	if (ret != 0) {
 		return ret;
 	}
-	/* SOA rdata: MNAME RNAME SERIAL ...; canonical names are uncompressed. */
-	size_t off = knot_dname_size(soa.rdata);
-	off += knot_dname_size(soa.rdata + off);
-	if (off + 4 > soa.rdlen) {
+	uint16_t buf[(SOA_RDATA_MAX + sizeof(knot_rdata_t)) / 2 + 1];
+	knot_rdata_t *rd = (knot_rdata_t *)buf;
+	if (soa.rdlen > SOA_RDATA_MAX) {
 		return SS_ENOSOA;
 	}
-	*serial = knot_wire_read_u32(soa.rdata + off);
+	knot_rdata_init(rd, soa.rdlen, soa.rdata);
+	/* The names stay in the zone: canonical rdata has no compression. */
+	out->mname = soa.rdata;
+	out->rname = soa.rdata + (knot_soa_mailbox(rd) - rd->data);
+	out->serial = knot_soa_serial(rd);
+	out->refresh = knot_soa_refresh(rd);
+	out->retry = knot_soa_retry(rd);
+	out->expire = knot_soa_expire(rd);
+	out->minimum = knot_soa_minimum(rd);
+	out->ttl = soa.ttl;
 	return 0;
+}
+
+int ss_zone_serial(const ss_zone_t *z, uint32_t *serial)
+{
+	ss_zone_soa_t f;
+	int ret = ss_zone_soa_fields(z, &f);
+	if (ret == 0) {
+		*serial = f.serial;
+	}
+	return ret;
 }
 
 long ss_zone_find(const ss_zone_t *z, const knot_dname_t *owner, uint16_t type)

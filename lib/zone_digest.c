@@ -20,7 +20,6 @@
 #define ZONEMD_HASH_SHA384   1
 #define ZONEMD_HASH_SHA512   2
 #define ZONEMD_HDR           6 /* serial u32, scheme u8, hash u8 */
-#define ZONEMD_MAX_RRS       64
 
 typedef struct {
 	EVP_MD_CTX *md;
@@ -169,12 +168,13 @@ typedef struct {
 	uint8_t scheme, hash;
 	const uint8_t *digest;
 	size_t dlen;
+	bool malformed; /* rdata shorter than serial, scheme and hash */
 } zonemd_t;
 
 /* The digest this ZONEMD's scheme and hash call for; NULL when we have none. */
 static const EVP_MD *zonemd_alg(const zonemd_t *m)
 {
-	if (m->scheme != ZONEMD_SCHEME_SIMPLE) {
+	if (m->malformed || m->scheme != ZONEMD_SCHEME_SIMPLE) {
 		return NULL;
 	}
 	/* A digest of the wrong length is still a supported algorithm: it is
@@ -188,113 +188,169 @@ static const EVP_MD *zonemd_alg(const zonemd_t *m)
 	return NULL;
 }
 
-/* The apex ZONEMD RRs, parsed; returns how many (at most cap). */
-static size_t zonemd_rrs(const ss_zone_t *z, zonemd_t *m, size_t cap)
+/* The apex ZONEMD RRs, parsed, into a new array (*out, free() it). */
+static size_t zonemd_rrs(const ss_zone_t *z, zonemd_t **out)
 {
 	long first = ss_zone_find(z, z->origin, KNOT_RRTYPE_ZONEMD);
-	size_t n = 0;
-	for (size_t i = first < 0 ? z->n : (size_t)first; i < z->n && n < cap; i++) {
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	for (size_t i = first < 0 ? z->n : (size_t)first; i < z->n; i++) {
 		ss_rr_t rr;
 		ss_zone_rr(z, i, &rr);
 		if (rr.type != KNOT_RRTYPE_ZONEMD || !knot_dname_is_equal(rr.owner, z->origin)) {
 			break;
 		}
-		if (rr.rdlen < ZONEMD_HDR) {
-			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			zonemd_t *g = realloc(*out, cap * sizeof(*g));
+			if (g == NULL) {
+				return n;
+			}
+			*out = g;
 		}
-		m[n].serial = knot_wire_read_u32(rr.rdata);
-		m[n].scheme = rr.rdata[4];
-		m[n].hash = rr.rdata[5];
-		m[n].digest = rr.rdata + ZONEMD_HDR;
-		m[n].dlen = rr.rdlen - ZONEMD_HDR;
-		n++;
+		zonemd_t *m = &(*out)[n++];
+		*m = (zonemd_t){.malformed = rr.rdlen < ZONEMD_HDR};
+		if (!m->malformed) {
+			m->serial = knot_wire_read_u32(rr.rdata);
+			m->scheme = rr.rdata[4];
+			m->hash = rr.rdata[5];
+			m->digest = rr.rdata + ZONEMD_HDR;
+			m->dlen = rr.rdlen - ZONEMD_HDR;
+		}
 	}
 	return n;
 }
 
-static void detail_set(char *detail, size_t len, const char *msg, unsigned a, unsigned b)
+/* Another ZONEMD with the same scheme and hash (RFC 8976 2.4: those fail,
+ * the others still count). */
+static bool duplicated(const zonemd_t *m, size_t n, size_t i)
 {
-	if (detail != NULL && len > 0) {
-		snprintf(detail, len, msg, a, b);
-	}
-}
-
-/* Check one supported ZONEMD: 1 matches, 0 does not (detail says why), <0 error. */
-static int zonemd_check(const ss_zone_t *z, const zonemd_t *m, uint32_t serial, char *detail,
-                        size_t len)
-{
-	if (m->serial != serial) {
-		detail_set(detail, len, "ZONEMD serial %u is not the SOA serial %u", m->serial,
-		           serial);
-		return 0;
-	}
-	uint8_t d[EVP_MAX_MD_SIZE];
-	unsigned dlen = 0;
-	walk_opts_t o = {.zero_serial = false, .ttl = true};
-	int ret = walk(z, zonemd_alg(m), &o, d, &dlen);
-	if (ret != 0) {
-		return ret;
-	}
-	if (dlen != m->dlen || memcmp(d, m->digest, dlen) != 0) {
-		detail_set(detail, len,
-		           "ZONEMD digest (scheme %u, hash %u) does not match the zone", m->scheme,
-		           m->hash);
-		return 0;
-	}
-	return 1;
-}
-
-/* RFC 8976 2.4: one RR per scheme and hash algorithm. */
-static bool zonemd_duplicates(const zonemd_t *m, size_t n, char *detail, size_t len)
-{
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = i + 1; j < n; j++) {
-			if (m[i].scheme == m[j].scheme && m[i].hash == m[j].hash) {
-				detail_set(detail, len,
-				           "more than one ZONEMD with scheme %u and hash %u",
-				           m[i].scheme, m[i].hash);
-				return true;
-			}
+	for (size_t j = 0; j < n; j++) {
+		if (j != i && !m[j].malformed && !m[i].malformed && m[j].scheme == m[i].scheme &&
+		    m[j].hash == m[i].hash) {
+			return true;
 		}
 	}
 	return false;
 }
 
-ss_zonemd_status_t ss_zone_zonemd_verify(const ss_zone_t *z, char *detail, size_t len)
+/* Why a ZONEMD does not verify (RFC 8976 4). */
+typedef enum {
+	ZM_OK = 0,
+	ZM_MALFORMED,
+	ZM_DUPLICATE,
+	ZM_UNSUPPORTED,
+	ZM_SERIAL,
+	ZM_SHORT,
+	ZM_MISMATCH,
+	ZM_NOMEM,
+} zm_why_t;
+
+static zm_why_t zonemd_fails(const ss_zone_t *z, const zonemd_t *m, size_t n, size_t i,
+                             uint32_t serial)
 {
-	zonemd_t m[ZONEMD_MAX_RRS];
+	const zonemd_t *r = &m[i];
+	if (r->malformed) {
+		return ZM_MALFORMED;
+	}
+	if (duplicated(m, n, i)) {
+		return ZM_DUPLICATE;
+	}
+	if (zonemd_alg(r) == NULL) {
+		return ZM_UNSUPPORTED;
+	}
+	if (r->serial != serial) {
+		return ZM_SERIAL;
+	}
+	if (r->dlen < 12) {
+		return ZM_SHORT;
+	}
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	walk_opts_t o = {.zero_serial = false, .ttl = true};
+	if (walk(z, zonemd_alg(r), &o, d, &dlen) != 0) {
+		return ZM_NOMEM;
+	}
+	return dlen == r->dlen && memcmp(d, r->digest, dlen) == 0 ? ZM_OK : ZM_MISMATCH;
+}
+
+const char *ss_zonemd_status_name(ss_zonemd_status_t st)
+{
+	switch (st) {
+	case SS_ZONEMD_VALID:
+		return "valid";
+	case SS_ZONEMD_INVALID:
+		return "invalid";
+	case SS_ZONEMD_UNSUPPORTED:
+		return "unsupported";
+	default:
+		return "absent";
+	}
+}
+
+/* The verdict rests on ZONEMD m: its scheme and hash, the reason. */
+static void verdict_set(ss_zonemd_verdict_t *v, ss_zonemd_status_t st, const zonemd_t *m,
+                        uint32_t serial, zm_why_t why)
+{
+	static const char *const text[] = {
+	    [ZM_OK] = "ZONEMD (scheme %u, hash %u) matches",
+	    [ZM_MALFORMED] = "a ZONEMD is malformed (shorter than serial, scheme and hash)",
+	    [ZM_DUPLICATE] = "more than one ZONEMD with scheme %u and hash %u",
+	    [ZM_UNSUPPORTED] = "no ZONEMD with a supported scheme and hash (scheme %u, hash %u)",
+	    [ZM_SERIAL] = "ZONEMD serial %u is not the SOA serial %u",
+	    [ZM_SHORT] = "ZONEMD digest (scheme %u, hash %u) shorter than 12 octets",
+	    [ZM_MISMATCH] = "ZONEMD digest (scheme %u, hash %u) does not match the zone",
+	    [ZM_NOMEM] = "cannot compute the digest (scheme %u, hash %u)",
+	};
+	v->status = st;
+	v->scheme = m->scheme;
+	v->hash = m->hash;
+	unsigned a = why == ZM_SERIAL ? m->serial : m->scheme;
+	unsigned b = why == ZM_SERIAL ? serial : m->hash;
+	snprintf(v->detail, sizeof(v->detail), text[why], a, b);
+}
+
+ss_zonemd_status_t ss_zone_zonemd_check(const ss_zone_t *z, ss_zonemd_verdict_t *out)
+{
+	ss_zonemd_verdict_t v = {.status = SS_ZONEMD_ABSENT};
+	zonemd_t *m = NULL;
 	uint32_t serial = 0;
 	size_t n = 0;
 	if (z != NULL && z->finished && ss_zone_serial(z, &serial) == 0) {
-		n = zonemd_rrs(z, m, ZONEMD_MAX_RRS);
+		n = zonemd_rrs(z, &m);
 	}
-	if (n == 0) {
-		detail_set(detail, len, "no ZONEMD record at the apex", 0, 0);
-		return SS_ZONEMD_ABSENT;
-	}
-	if (zonemd_duplicates(m, n, detail, len)) {
-		return SS_ZONEMD_INVALID;
-	}
-	bool supported = false;
-	for (size_t i = 0; i < n; i++) {
-		if (zonemd_alg(&m[i]) == NULL) {
-			continue;
-		}
-		supported = true;
-		int ret = zonemd_check(z, &m[i], serial, detail, len);
-		if (ret == 1) {
-			detail_set(detail, len, "ZONEMD (scheme %u, hash %u) matches", m[i].scheme,
-			           m[i].hash);
-			return SS_ZONEMD_VALID;
-		}
-		if (ret < 0) {
-			detail_set(detail, len, "cannot compute the digest", 0, 0);
-			return SS_ZONEMD_INVALID;
+	v.count = n;
+	snprintf(v.detail, sizeof(v.detail), "no ZONEMD record at the apex");
+	/* RFC 8976 4: one ZONEMD that verifies is enough; a failing supported
+	 * one makes the zone invalid; unsupported ones alone leave it unverified,
+	 * never valid. The first of each kind is the one named. */
+	bool invalid = false, unsupported = false;
+	for (size_t i = 0; i < n && v.status != SS_ZONEMD_VALID; i++) {
+		zm_why_t why = zonemd_fails(z, m, n, i, serial);
+		bool supported = zonemd_alg(&m[i]) != NULL || m[i].malformed;
+		if (why == ZM_OK) {
+			verdict_set(&v, SS_ZONEMD_VALID, &m[i], serial, why);
+		} else if (supported && !invalid) {
+			invalid = true;
+			verdict_set(&v, SS_ZONEMD_INVALID, &m[i], serial, why);
+		} else if (!supported && !unsupported && !invalid) {
+			unsupported = true;
+			verdict_set(&v, SS_ZONEMD_UNSUPPORTED, &m[i], serial, why);
 		}
 	}
-	if (!supported) {
-		detail_set(detail, len, "no ZONEMD with a supported scheme and hash", 0, 0);
-		return SS_ZONEMD_UNSUPPORTED;
+	free(m);
+	if (out != NULL) {
+		*out = v;
 	}
-	return SS_ZONEMD_INVALID;
+	return v.status;
+}
+
+ss_zonemd_status_t ss_zone_zonemd_verify(const ss_zone_t *z, char *detail, size_t len)
+{
+	ss_zonemd_verdict_t v;
+	ss_zone_zonemd_check(z, &v);
+	if (detail != NULL && len > 0) {
+		snprintf(detail, len, "%s", v.detail);
+	}
+	return v.status;
 }

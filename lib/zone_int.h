@@ -37,6 +37,7 @@ struct ss_zone {
 	long soa; /* index of the apex SOA, -1 none */
 	size_t out_of_zone;
 	ss_zone_stats_t stats;
+	ss_zone_load_info_t info;
 	void (*on_free)(void *arg); /* see zone_on_free() */
 	void *on_free_arg;
 };

@@ -22,8 +22,10 @@
 #include <libzscanner/scanner.h>
 
 #include <soasync/error.h>
+#include <soasync/serialedit.h>
 
 #include "zone_int.h"
+#include "zone_text.h"
 
 #define INCLUDE_DEPTH_MAX 16
 /* zscanner's TTL for records without one while no $TTL is in force. A TTL
@@ -38,12 +40,22 @@ static const uint8_t PROBE_ORIGIN[] = {1, 0, 0};
 #define SCAN_FOUND 1
 /* The input has CRLF line ends: load again from LF copies. */
 #define SCAN_CRLF 2
+/* An unknown directive, maybe $GENERATE: load again expanding it. */
+#define SCAN_GENERATE 3
+/* Load modes, set as the retries above ask for them. */
+#define MODE_LF       1u /* read every input through an LF copy */
+#define MODE_GENERATE 2u /* read every input as text, $GENERATE expanded */
+/* Records $GENERATE may make in one load: a /12 of PTRs, far beyond any
+ * real reverse zone, and a bound a 40-byte line cannot blow past. */
+#define GENERATE_MAX ((size_t)1 << 20)
 
 typedef struct {
 	ss_zone_t *z; /* NULL while probing */
 	ss_zone_error_t *err;
 	bool allow_include;
-	bool lf_mode; /* read every input through an LF copy */
+	bool lf_mode;      /* read every input through an LF copy */
+	bool gen_mode;     /* read every input as text and expand $GENERATE */
+	uint64_t gen_line; /* while expanding: the $GENERATE's line, for errors */
 	uint32_t fallback_ttl;
 	bool have_last_ttl;
 	uint32_t last_ttl;
@@ -70,10 +82,10 @@ static int fail(load_t *l, int code, const char *file, uint64_t line, const char
 }
 
 /* The line a record (or directive) ends on: zscanner hands it over before
- * counting its newline. */
-static uint64_t record_line(const zs_scanner_t *s)
+ * counting its newline. A generated record is the $GENERATE's. */
+static uint64_t record_line(const load_t *l, const zs_scanner_t *s)
 {
-	return s->line_counter;
+	return l->gen_line != 0 ? l->gen_line : s->line_counter;
 }
 
 /* RFC 1035 5.1: while no $TTL is in force, a record without TTL takes the
@@ -88,7 +100,11 @@ static uint32_t record_ttl(load_t *l, const zs_scanner_t *s)
 		l->last_ttl = s->r_ttl;
 		return s->r_ttl;
 	}
-	return l->have_last_ttl ? l->last_ttl : l->fallback_ttl;
+	if (l->have_last_ttl) {
+		return l->last_ttl;
+	}
+	l->z->info.default_ttl_records++;
+	return l->fallback_ttl;
 }
 
 /* A second apex SOA that is not a duplicate of the first. */
@@ -108,8 +124,8 @@ static int check_soa(load_t *l, const zs_scanner_t *s, const char *file)
 	}
 	char name[KNOT_DNAME_TXT_MAXLEN + 1];
 	knot_dname_to_str(name, l->z->origin, sizeof(name));
-	return fail(l, SS_EMULTISOA, file, record_line(s), "a second, different SOA record at %s",
-	            name);
+	return fail(l, SS_EMULTISOA, file, record_line(l, s),
+	            "a second, different SOA record at %s", name);
 }
 
 static int on_record(load_t *l, zs_scanner_t *s, const char *file)
@@ -131,10 +147,10 @@ static int on_record(load_t *l, zs_scanner_t *s, const char *file)
 	if (ret == SS_EINVAL) {
 		char type[32];
 		knot_rrtype_to_string(s->r_type, type, sizeof(type));
-		return fail(l, SS_EPARSE, file, record_line(s), "malformed %s rdata", type);
+		return fail(l, SS_EPARSE, file, record_line(l, s), "malformed %s rdata", type);
 	}
 	if (ret != 0) {
-		return fail(l, ret, file, record_line(s), "%s", ss_strerror(ret));
+		return fail(l, ret, file, record_line(l, s), "%s", ss_strerror(ret));
 	}
 	if (s->r_type == KNOT_RRTYPE_SOA && knot_dname_is_case_equal(s->r_owner, l->z->origin)) {
 		return check_soa(l, s, file);
@@ -238,10 +254,35 @@ static int set_input(zs_scanner_t *s, const input_t *in)
 	return in->from_file ? set_path(s, in->path) : 0;
 }
 
-/* The input for a file: in lf_mode its LF copy when it has CRLF ends
- * (*copy, to free). */
+/* A whole file as text, through an LF copy in lf_mode; *copy to free. */
+static int file_text(const load_t *l, const char *path, input_t *in, char **copy)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int ret = ss_file_read(path, &data, &len, NULL);
+	if (ret != 0) {
+		return ret;
+	}
+	bool nomem = false;
+	size_t n = 0;
+	char *lf = l->lf_mode ? lf_copy(data, len, &n, &nomem) : NULL;
+	if (lf != NULL) {
+		free(data);
+		data = lf;
+		len = n;
+	}
+	*copy = data;
+	*in = (input_t){.path = path, .text = data, .len = len, .from_file = true};
+	return nomem ? SS_ENOMEM : 0;
+}
+
+/* The input for a file: in lf_mode its LF copy when it has CRLF ends, in
+ * gen_mode its text (*copy, to free). */
 static int file_input(const load_t *l, const char *path, input_t *in, char **copy)
 {
+	if (l->gen_mode) {
+		return file_text(l, path, in, copy);
+	}
 	bool nomem = false;
 	size_t n = 0;
 	*copy = l->lf_mode ? file_lf_copy(path, &n, &nomem) : NULL;
@@ -250,11 +291,13 @@ static int file_input(const load_t *l, const char *path, input_t *in, char **cop
 }
 
 static int scan(load_t *l, zs_scanner_t *s, const char *file, unsigned depth);
+static int scan_body(load_t *l, zs_scanner_t *s, const input_t *in, const char *file,
+                     unsigned depth);
 
 static int on_include(load_t *l, zs_scanner_t *s, const char *file, unsigned depth)
 {
 	const char *inc = s->include_filename;
-	uint64_t line = record_line(s);
+	uint64_t line = record_line(l, s);
 	struct stat st;
 	if (!l->allow_include) {
 		return fail(l, SS_EPARSE, file, line, "$INCLUDE is not allowed in this input");
@@ -277,14 +320,15 @@ static int on_include(load_t *l, zs_scanner_t *s, const char *file, unsigned dep
 	char *copy = NULL;
 	input_t in;
 	/* The buffer holds the origin for the included file, as text. */
-	if (file_input(l, inc, &in, &copy) != 0) {
-		ret = fail(l, SS_ENOMEM, file, line, "%s", ss_strerror(SS_ENOMEM));
+	if ((ret = file_input(l, inc, &in, &copy)) != 0) {
+		ret = fail(l, ret, file, line, "$INCLUDE %s: %s", inc,
+		           ret == SS_ENOMEM ? ss_strerror(ret) : strerror(errno));
 	} else if (zs_init(sub, (const char *)s->buffer, s->default_class, s->default_ttl) != 0 ||
 	           set_input(sub, &in) != 0) {
 		ret = fail(l, sub->error.code == ZS_ENOMEM ? SS_ENOMEM : SS_EIO, file, line,
 		           "$INCLUDE %s: %s", inc, zs_strerror(sub->error.code));
 	} else {
-		ret = scan(l, sub, inc, depth + 1);
+		ret = scan_body(l, sub, &in, inc, depth + 1);
 	}
 	zs_deinit(sub);
 	free(sub);
@@ -294,9 +338,12 @@ static int on_include(load_t *l, zs_scanner_t *s, const char *file, unsigned dep
 
 static int scan_error(load_t *l, const zs_scanner_t *s, const char *file)
 {
-	uint64_t line = s->line_counter;
+	uint64_t line = l->gen_line != 0 ? l->gen_line : s->line_counter;
 	if (s->error.code == ZS_DOS_NEWLINE && !l->lf_mode) {
 		return SCAN_CRLF;
+	}
+	if (s->error.code == ZS_BAD_DIRECTIVE && !l->gen_mode) {
+		return SCAN_GENERATE;
 	}
 	/* Found at the end of input, after the newline zscanner adds there. */
 	if (s->error.code == ZS_UNCLOSED_MULTILINE && line > 1) {
@@ -331,6 +378,115 @@ static int scan(load_t *l, zs_scanner_t *s, const char *file, unsigned depth)
 	}
 }
 
+static uint64_t count_lines(const char *t, size_t len)
+{
+	uint64_t n = 0;
+	for (const char *p = t, *end = t + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
+	     p++) {
+		n++;
+	}
+	return n;
+}
+
+/* Text scanned as a continuation of what s read before ($ORIGIN, $TTL, the
+ * previous owner stay), line numbers going on from line. */
+static int scan_segment(load_t *l, zs_scanner_t *s, const char *t, size_t len, uint64_t line,
+                        const char *file, unsigned depth)
+{
+	if (len == 0) {
+		return 0;
+	}
+	if (zs_set_input_string(s, t, len) != 0) {
+		return fail(l, SS_ENOMEM, file, line, "%s", ss_strerror(SS_ENOMEM));
+	}
+	s->line_counter = line;
+	return scan(l, s, file, depth);
+}
+
+typedef struct {
+	load_t *l;
+	zs_scanner_t *sub;
+	const char *file;
+} gen_ctx_t;
+
+static int generated(const char *lines, size_t len, void *arg)
+{
+	gen_ctx_t *g = arg;
+	return scan_segment(g->l, g->sub, lines, len, g->l->gen_line, g->file, INCLUDE_DEPTH_MAX);
+}
+
+/* The records of one $GENERATE, read by a scanner of their own under s's
+ * origin, $TTL and class: they do not change s's previous owner, as in BIND. */
+static int generate(load_t *l, zs_scanner_t *s, const char *t, const zt_entry_t *e, uint64_t line,
+                    const char *file)
+{
+	char origin[KNOT_DNAME_TXT_MAXLEN + 1], why[256] = "";
+	if (l->z == NULL) {
+		return 0; /* looking for the origin: the SOA is written out */
+	}
+	zs_scanner_t *sub = malloc(sizeof(*sub));
+	if (sub == NULL || knot_dname_to_str(origin, s->zone_origin, sizeof(origin)) == NULL ||
+	    zs_init(sub, origin, s->default_class, s->default_ttl) != 0) {
+		if (sub != NULL) {
+			zs_deinit(sub);
+		}
+		free(sub);
+		return fail(l, SS_ENOMEM, file, line, "%s", ss_strerror(SS_ENOMEM));
+	}
+	gen_ctx_t g = {l, sub, file};
+	l->gen_line = line;
+	int ret =
+	    zt_generate(t, e, GENERATE_MAX, &l->z->info.generated, generated, &g, why, sizeof(why));
+	l->gen_line = 0;
+	zs_deinit(sub);
+	free(sub);
+	return ret == -1 ? fail(l, SS_EPARSE, file, line, "%s", why) : ret;
+}
+
+/* The next $GENERATE entry from pos, or false (none, or text zscanner will
+ * report as broken). */
+static bool next_generate(const char *t, size_t len, size_t pos, zt_entry_t *e)
+{
+	while (pos < len) {
+		if (zt_entry(t, len, pos, e) != 0) {
+			return false;
+		}
+		if (zt_is_generate(t, e)) {
+			return true;
+		}
+		pos = e->next;
+	}
+	return false;
+}
+
+/* A whole input: in gen_mode read as text, the $GENERATE entries expanded
+ * between the stretches zscanner reads. */
+static int scan_body(load_t *l, zs_scanner_t *s, const input_t *in, const char *file,
+                     unsigned depth)
+{
+	if (!l->gen_mode || in->text == NULL) {
+		return scan(l, s, file, depth);
+	}
+	const char *t = in->text;
+	size_t pos = 0;
+	uint64_t line = 1;
+	for (;;) {
+		zt_entry_t e;
+		bool found = next_generate(t, in->len, pos, &e);
+		size_t end = found ? e.start : in->len;
+		int ret = scan_segment(l, s, t + pos, end - pos, line, file, depth);
+		line += count_lines(t + pos, end - pos);
+		if (ret != 0 || !found) {
+			return ret;
+		}
+		if ((ret = generate(l, s, t, &e, line, file)) != 0) {
+			return ret;
+		}
+		line += count_lines(t + e.start, e.next - e.start);
+		pos = e.next;
+	}
+}
+
 static int input_error(load_t *l, const zs_scanner_t *s, const char *name, int e)
 {
 	if (s->error.code == ZS_ENOMEM) {
@@ -356,26 +512,29 @@ static int run(load_t *l, const char *origin_text, const input_t *in)
 	} else if (set_input(s, in) != 0) {
 		ret = input_error(l, s, name, errno);
 	} else {
-		ret = scan(l, s, name, 0);
+		ret = scan_body(l, s, in, name, 0);
 	}
 	zs_deinit(s);
 	free(s);
 	return ret;
 }
 
-static int find_origin(load_t *l, const input_t *in, knot_dname_storage_t out)
+static int find_origin(load_t *l, const input_t *in, knot_dname_storage_t out,
+                       ss_zone_name_source_t *source)
 {
 	const char *name = in->path;
 	int ret = run(l, PROBE_ORIGIN_TEXT, in);
-	if (ret < 0 || ret == SCAN_CRLF) {
+	if (ret < 0 || ret == SCAN_CRLF || ret == SCAN_GENERATE) {
 		return ret;
 	}
 	if (ret == SCAN_FOUND && knot_dname_in_bailiwick(l->probe_owner, PROBE_ORIGIN) < 0) {
 		memcpy(out, l->probe_owner, knot_dname_size(l->probe_owner));
 		knot_dname_to_lower(out);
+		*source = SS_ZONE_NAME_FROM_TEXT;
 		return 0;
 	}
 	if (ss_zone_origin_from_filename(name, out) == 0) {
+		*source = SS_ZONE_NAME_FROM_FILENAME;
 		return 0;
 	}
 	if (ret == SCAN_FOUND) {
@@ -410,12 +569,17 @@ static int load(load_t *l, const input_t *in, const knot_dname_t *origin, ss_zon
 	char org_text[KNOT_DNAME_TXT_MAXLEN + 1];
 	double t0 = zone_now();
 	int ret = 0;
+	ss_zone_name_source_t source = SS_ZONE_NAME_GIVEN;
 	if (origin != NULL) {
 		memcpy(org, origin, knot_dname_size(origin));
-	} else if ((ret = find_origin(l, in, org)) != 0) {
+	} else if ((ret = find_origin(l, in, org, &source)) != 0) {
 		return ret;
 	}
 	l->z = ss_zone_new(org);
+	if (l->z != NULL) {
+		l->z->info.name_source = source;
+		l->z->info.default_ttl = l->fallback_ttl;
+	}
 	if (l->z == NULL || knot_dname_to_str(org_text, l->z->origin, sizeof(org_text)) == NULL) {
 		ret = fail(l, l->z ? SS_EINVAL : SS_ENOMEM, name, 0, "cannot use the origin");
 		goto fail;
@@ -435,28 +599,42 @@ fail:
 }
 
 static void load_init(load_t *l, ss_zone_error_t *err, uint32_t default_ttl, bool include,
-                      bool lf_mode)
+                      unsigned mode)
 {
 	memset(l, 0, sizeof(*l));
 	l->err = err;
 	l->allow_include = include;
-	l->lf_mode = lf_mode;
+	l->lf_mode = mode & MODE_LF;
+	l->gen_mode = mode & MODE_GENERATE;
 	l->fallback_ttl = default_ttl != 0 ? default_ttl : DEFAULT_TTL;
 	if (err != NULL) {
 		memset(err, 0, sizeof(*err));
 	}
 }
 
+/* The mode a load that ended with ret asks to be tried again in: true
+ * with *mode updated, false when ret is final (each retry is taken once). */
+static bool next_mode(int ret, unsigned *mode)
+{
+	unsigned want = ret == SCAN_CRLF ? MODE_LF : ret == SCAN_GENERATE ? MODE_GENERATE : 0;
+	if (want == 0 || (*mode & want) != 0) {
+		return false;
+	}
+	*mode |= want;
+	return true;
+}
+
 static int load_file(const char *path, const knot_dname_t *origin, uint32_t default_ttl,
-                     bool lf_mode, ss_zone_t **out, ss_zone_error_t *err)
+                     unsigned mode, ss_zone_t **out, ss_zone_error_t *err)
 {
 	load_t l;
-	load_init(&l, err, default_ttl, true, lf_mode);
+	load_init(&l, err, default_ttl, true, mode);
 	input_t in;
 	char *copy = NULL;
 	int ret = file_input(&l, path, &in, &copy);
 	if (ret != 0) {
-		ret = fail(&l, ret, path, 0, "%s", ss_strerror(ret));
+		ret = fail(&l, ret, path, 0, "%s",
+		           ret == SS_EIO ? strerror(errno) : ss_strerror(ret));
 	} else {
 		ret = load(&l, &in, origin, out);
 	}
@@ -471,21 +649,21 @@ int ss_zone_load_file(const char *path, const knot_dname_t *origin, uint32_t def
 		return SS_EINVAL;
 	}
 	*out = NULL;
-	int ret = load_file(path, origin, default_ttl, false, out, err);
-	if (ret == SCAN_CRLF) {
-		ret = load_file(path, origin, default_ttl, true, out, err);
+	unsigned mode = 0;
+	int ret;
+	while (next_mode(ret = load_file(path, origin, default_ttl, mode, out, err), &mode)) {
 	}
 	return ret;
 }
 
 static int load_text(const char *text, size_t len, const char *name, const knot_dname_t *origin,
-                     uint32_t default_ttl, bool lf_mode, ss_zone_t **out, ss_zone_error_t *err)
+                     uint32_t default_ttl, unsigned mode, ss_zone_t **out, ss_zone_error_t *err)
 {
 	load_t l;
-	load_init(&l, err, default_ttl, false, lf_mode);
+	load_init(&l, err, default_ttl, false, mode);
 	bool nomem = false;
 	size_t n = 0;
-	char *copy = lf_mode ? lf_copy(text, len, &n, &nomem) : NULL;
+	char *copy = l.lf_mode ? lf_copy(text, len, &n, &nomem) : NULL;
 	input_t in = {.path = name, .text = copy ? copy : text, .len = copy ? n : len};
 	int ret = nomem ? fail(&l, SS_ENOMEM, name, 0, "%s", ss_strerror(SS_ENOMEM))
 	                : load(&l, &in, origin, out);
@@ -501,11 +679,17 @@ int ss_zone_load_string(const char *text, size_t len, const char *name, const kn
 	}
 	*out = NULL;
 	name = name != NULL ? name : "-";
-	int ret = load_text(text, len, name, origin, default_ttl, false, out, err);
-	if (ret == SCAN_CRLF) {
-		ret = load_text(text, len, name, origin, default_ttl, true, out, err);
+	unsigned mode = 0;
+	int ret;
+	while (next_mode(ret = load_text(text, len, name, origin, default_ttl, mode, out, err),
+	                 &mode)) {
 	}
 	return ret;
+}
+
+void ss_zone_load_info(const ss_zone_t *z, ss_zone_load_info_t *out)
+{
+	*out = z->info;
 }
 
 /* Take suffix off name (case-insensitively) when something is left. */

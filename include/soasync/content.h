@@ -19,6 +19,7 @@
 typedef struct {
 	bool all;                    /* --content: every answering server */
 	const char *zonefile;        /* --zonefile (borrowed for the run) */
+	uint32_t zonefile_ttl;       /* TTL of its records that have none (0: 3600) */
 	const ss_addr_t *candidates; /* --candidate-primary (borrowed) */
 	size_t ncandidates;
 	const knot_tsig_key_t *tsig; /* sign transfers (borrowed) */

@@ -4,9 +4,9 @@
  * ss_check_analyze) and from what the command did (repairs, NOTIFY
  * answers), the decisions in between (what to repair, whom to NOTIFY,
  * whether waiting can still help) and the verdict of the whole run with its
- * exit status. No clock, no printing, and no I/O but ss_doctor_notify (on the
- * caller's engine): the command probes, asks, runs the reload command and
- * prints; every verdict is made here, once.
+ * exit status. No I/O, no clock: the command probes, asks, runs the reload
+ * command, sends the NOTIFYs (ss_notify_zone) and prints; every verdict is
+ * made here, once.
  *
  * Use, in order: ss_doctor_init; ss_doctor_serials on the first probe; for
  * steps 2 and 3 a _begin (true: --fix may repair now) and, after the
@@ -159,10 +159,10 @@ SS_API int ss_doctor_published_end(ss_doctor_t *d, bool repaired);
 
 /*
  * Step 3: true when --fix should raise the serial of the zone file now (data
- * changed without it; *at_least is the lowest new serial); then
+ * changed without it; the new serial must be above *above, the served one); then
  * ss_doctor_raised_end. False: the step is assessed already.
  */
-SS_API bool ss_doctor_raised_begin(ss_doctor_t *d, const ss_zone_result_t *res, uint32_t *at_least);
+SS_API bool ss_doctor_raised_begin(ss_doctor_t *d, const ss_zone_result_t *res, uint32_t *above);
 SS_API int ss_doctor_raised_end(ss_doctor_t *d, bool repaired);
 
 /* Steps 4 and 5. */
@@ -179,17 +179,6 @@ SS_API long ss_doctor_notify_begin(ss_doctor_t *d, const ss_zone_result_t *res);
 
 /* A NOTIFY to target i went out (the user confirmed it). */
 SS_API void ss_doctor_notify_sent(ss_doctor_t *d, size_t i);
-
-/*
- * NOTIFY each of n targets about res's zone (ss_notify_send), with the SOA
- * the reference server serves in the answer section. cb runs once per
- * target (from inside this call for one that could not be sent to:
- * NOANSWER with SS_ENOMEM). Returns 0, SS_ENOSOA (no server served the
- * zone's SOA: nothing sent), SS_ENOMEM.
- */
-SS_API int ss_doctor_notify(ss_engine_t *e, const ss_zone_result_t *res, const ss_addr_t *targets,
-                            size_t n, const knot_tsig_key_t *tsig, unsigned deadline_ms,
-                            ss_notify_cb cb, void *arg);
 
 /* The answer to one NOTIFY (records the action, and notify-refused with the
  * server's observation from res, which may lack it). */

@@ -35,7 +35,8 @@
 	X(SS_EEXISTS, -20, "already exists")                                                       \
 	X(SS_ESTATE, -21, "invalid state")                                                         \
 	X(SS_EDEADLINE, -22, "deadline passed")                                                    \
-	X(SS_EMFILE, -23, "too many open files (a local limit: ulimit -n)")
+	X(SS_EMFILE, -23, "too many open files (a local limit: ulimit -n)")                        \
+	X(SS_EHARDLINK, -24, "the file has other hard links")
 
 enum ss_error {
 #define SS_ERR_ENUM(name, value, msg) name = (value),

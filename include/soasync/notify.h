@@ -11,6 +11,7 @@
 
 #include <soasync/addr.h>
 #include <soasync/api.h>
+#include <soasync/check.h>
 #include <soasync/engine.h>
 
 typedef enum {
@@ -42,6 +43,17 @@ typedef void (*ss_notify_cb)(const ss_notify_result_t *res, void *arg);
 SS_API int ss_notify_send(ss_engine_t *e, const knot_dname_t *zone, const knot_rrset_t *soa,
                           const ss_addr_t *target, const knot_tsig_key_t *tsig,
                           unsigned deadline_ms, ss_notify_cb cb, void *arg);
+
+/*
+ * Notify each of n targets about res's zone (as ss_notify_send), with the
+ * SOA the reference server serves. cb runs once per target (from inside
+ * this call for a target that could not be sent to: NOANSWER, SS_ENOMEM).
+ * Returns 0, SS_ENOSOA (no server served the zone's SOA: nothing to send),
+ * SS_ENOMEM.
+ */
+SS_API int ss_notify_zone(ss_engine_t *e, const ss_zone_result_t *res, const ss_addr_t *targets,
+                          size_t n, const knot_tsig_key_t *tsig, unsigned deadline_ms,
+                          ss_notify_cb cb, void *arg);
 
 SS_API const char *ss_notify_status_name(ss_notify_status_t st);
 

@@ -27,10 +27,19 @@
 #include <soasync/api.h>
 #include <soasync/zone.h>
 
+/* Further copies of the SOA a file may hold: AXFR dumps (dig axfr) end
+ * with the SOA they start with. */
+#define SS_SERIAL_COPIES_MAX 3
+
 /* Where the SOA serial is in a master file's bytes. */
 typedef struct {
-	size_t start;               /* offset of the serial's first digit */
-	size_t end;                 /* offset just past its last digit */
+	size_t start;   /* offset of the serial's first digit */
+	size_t end;     /* offset just past its last digit */
+	size_t ncopies; /* copies of the same SOA record after it, whose */
+	struct {        /* serials are replaced too (ascending offsets) */
+		size_t start, end;
+		uint64_t line;
+	} copy[SS_SERIAL_COPIES_MAX];
 	uint32_t serial;            /* its value (equal to the scanner's) */
 	uint64_t line;              /* 1-based line of the serial's digits */
 	uint64_t soa_line;          /* 1-based line where the SOA record starts */
@@ -55,7 +64,10 @@ enum {
  * Returns 0 and fills out, or fills err (may be NULL) and returns:
  *   SS_EPARSE     the text (or an included file) does not parse
  *   SS_ENOSOA     no SOA record (err->line: the last line)
- *   SS_EMULTISOA  more than one SOA record (err names the second)
+ *   SS_EMULTISOA  two different SOA records, or more than SS_SERIAL_COPIES_MAX
+ *                 copies of one (err names the one too many); copies of the
+ *                 same SOA (an AXFR dump's last record) are located in
+ *                 out->copy
  *   SS_ENOTFOUND  the SOA parses but its serial cannot be edited in place:
  *                 not written as a decimal number, or in an included file
  *   SS_EINVAL     origin is not a domain name; $INCLUDE with NO_INCLUDE
@@ -67,9 +79,10 @@ SS_API int ss_serial_locate(const char *text, size_t len, const char *path, cons
                             unsigned flags, ss_serial_loc_t *out, ss_zone_error_t *err);
 
 /*
- * text with the bytes [loc->start, loc->end) replaced by the decimal digits
- * of serial: a new buffer in *out (free() it), its length in *outlen.
- * Returns 0, SS_EINVAL (loc outside text), SS_ENOMEM.
+ * text with the bytes [loc->start, loc->end), and those of every copy,
+ * replaced by the decimal digits of serial: a new buffer in *out (free()
+ * it), its length in *outlen. Returns 0, SS_EINVAL (loc outside text),
+ * SS_ENOMEM.
  */
 SS_API int ss_serial_replace(const char *text, size_t len, const ss_serial_loc_t *loc,
                              uint32_t serial, char **out, size_t *outlen);
@@ -83,10 +96,10 @@ typedef enum {
 typedef struct {
 	ss_bump_policy_t policy;
 	time_t now;        /* seconds since the epoch, for DATE and UNIXTIME */
-	bool has_at_least; /* the new serial must be at_least or greater */
+	bool has_at_least; /* --at-least: the new serial must be at_least or greater */
 	uint32_t at_least;
-	bool has_live; /* the new serial must be greater than live */
-	uint32_t live; /* what a server serves now */
+	bool has_above; /* the new serial must be greater (RFC 1982) than above: */
+	uint32_t above; /* what a server serves now, what was committed */
 } ss_bump_opts_t;
 
 /* "increment", "date", "unixtime" to a policy; returns 0 or SS_EINVAL. */
@@ -94,9 +107,13 @@ SS_API int ss_bump_policy_parse(const char *name, ss_bump_policy_t *out);
 
 /*
  * The serial to publish after old: the policy's choice, raised to meet
- * at_least and live, and always greater than old (RFC 1982). Returns 0, or
- * SS_EINVAL when the bounds cannot be met in one step that is greater than
- * old; then why (may be NULL) gets a one-line reason.
+ * at_least and above, always greater than old (RFC 1982), never 0 (many
+ * tools read 0 as unset; BIND's increment skips it: 4294967295 -> 1).
+ * at_least is a number the user asked for: when it is more than 2^31 - 1
+ * above old, no single step reaches it (secondaries would take it as older)
+ * and the answer is SS_EINVAL with the steps of ss_serial_plan() in why.
+ * Returns 0, or SS_EINVAL when the bounds cannot be met in one step that is
+ * greater than old; then why (may be NULL) gets a one-line reason.
  */
 SS_API int ss_serial_next(uint32_t old, const ss_bump_opts_t *opts, uint32_t *out, char *why,
                           size_t len);
@@ -115,8 +132,10 @@ SS_API int ss_file_read(const char *path, char **data, size_t *len, struct stat 
  * the target, then the directory is fsync'ed. The file is never seen half
  * written, and no temporary is left behind on failure. orig is the stat
  * from ss_file_read: when the file changed since (inode, size, mtime), it is
- * left alone and SS_ESTATE returned.
- * Returns 0, SS_EIO (errno tells why), SS_ESTATE, SS_ENOMEM.
+ * left alone and SS_ESTATE returned. A file with other hard links is left
+ * alone too (SS_EHARDLINK): the rename would give the new contents to this
+ * name only, the others would keep the old ones.
+ * Returns 0, SS_EIO (errno tells why), SS_ESTATE, SS_EHARDLINK, SS_ENOMEM.
  */
 SS_API int ss_file_replace(const char *path, const char *data, size_t len, const struct stat *orig);
 

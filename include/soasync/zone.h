@@ -2,11 +2,11 @@
  * soasync: the zone model.
  *
  * A zone is a set of resource records in canonical form (RFC 4034 6.2:
- * owner and the domain names inside rdata of the RFC 4034 types lower-cased,
- * no compression), sorted in canonical order (RFC 4034 6.1 for owners, then
- * type, then rdata as left-justified unsigned octet sequences) without
- * duplicates. Formatting never counts: the same records written with other
- * relative names, case, TTL notation, order or comments give the same zone.
+ * owner and the domain names inside rdata of the types listed there
+ * lower-cased, but not NSEC's next name, RFC 6840 5.1; no compression), sorted in canonical order
+ * (RFC 4034 6.1 for owners, then type, then rdata as left-justified unsigned octet sequences)
+ * without duplicates. Formatting never counts: the same records written with other relative names,
+ * case, TTL notation, order or comments give the same zone.
  *
  * Zones are built from a master file (libzscanner) or record by record (a
  * zone transfer), then frozen with ss_zone_finish(); after that they are
@@ -28,6 +28,7 @@
 #include <libknot/libknot.h>
 
 #include <soasync/api.h>
+#include <soasync/serial.h>
 
 typedef struct ss_zone ss_zone_t;
 
@@ -82,7 +83,8 @@ SS_API int ss_zone_finish(ss_zone_t *z);
  * "example.com.db", "example.com.signed"; see ss_zone_origin_from_filename).
  * TTLs (RFC 1035 5.1, RFC 2308 4): a record without TTL gets the $TTL in
  * force, else the last TTL written on a record, else default_ttl (3600 when
- * 0). $INCLUDE is followed (relative to the including file's directory,
+ * 0, as Knot, NSD and ldns do; BIND takes the SOA minimum; see
+ * ss_zone_load_info). $INCLUDE is followed (relative to the including file's directory,
  * regular files only, at most 16 deep). Records outside the origin are
  * skipped and counted (ss_zone_out_of_zone), as RFC 8976 and name servers
  * do. The first syntax error stops the load.
@@ -120,8 +122,18 @@ SS_API void ss_zone_rr(const ss_zone_t *z, size_t i, ss_rr_t *out);
 /* The SOA serial; returns 0 or SS_ENOSOA. */
 SS_API int ss_zone_serial(const ss_zone_t *z, uint32_t *serial);
 
-/* The SOA record; returns 0 or SS_ENOSOA. */
+/* The SOA record (class IN, well-formed); returns 0 or SS_ENOSOA. */
 SS_API int ss_zone_soa(const ss_zone_t *z, ss_rr_t *out);
+
+/* The SOA's fields; names borrowed from the zone (canonical form). */
+typedef struct {
+	const knot_dname_t *mname, *rname;
+	uint32_t serial, refresh, retry, expire, minimum;
+	uint32_t ttl; /* of the SOA record */
+} ss_zone_soa_t;
+
+/* Returns 0 or SS_ENOSOA. */
+SS_API int ss_zone_soa_fields(const ss_zone_t *z, ss_zone_soa_t *out);
 
 /* Index of the first record with this owner (any case) and type, or -1.
  * Binary search. */
@@ -129,6 +141,24 @@ SS_API long ss_zone_find(const ss_zone_t *z, const knot_dname_t *owner, uint16_t
 
 /* Records outside the origin that the loader skipped. */
 SS_API size_t ss_zone_out_of_zone(const ss_zone_t *z);
+
+/* Where a loaded zone's name came from. */
+typedef enum {
+	SS_ZONE_NAME_GIVEN = 0,    /* the origin argument (or a zone built by ss_zone_new) */
+	SS_ZONE_NAME_FROM_TEXT,    /* an absolute SOA owner, or a $ORIGIN before the SOA */
+	SS_ZONE_NAME_FROM_FILENAME /* neither: guessed from the file name */
+} ss_zone_name_source_t;
+
+/* What loading a master file assumed, for warnings. */
+typedef struct {
+	ss_zone_name_source_t name_source;
+	size_t default_ttl_records; /* records that took default_ttl: no $TTL in force
+	                             * and no TTL written on a record before them */
+	uint32_t default_ttl;       /* the TTL they took */
+	size_t generated;           /* records made by $GENERATE */
+} ss_zone_load_info_t;
+
+SS_API void ss_zone_load_info(const ss_zone_t *z, ss_zone_load_info_t *out);
 
 /* Where the time of a load went, for benchmarks (seconds, wall clock). */
 typedef struct {
@@ -168,14 +198,35 @@ SS_API int ss_zone_zonemd_compute(const ss_zone_t *z, uint8_t out[SS_DIGEST_LEN]
 
 typedef enum {
 	SS_ZONEMD_ABSENT = 0,  /* no ZONEMD at the apex */
-	SS_ZONEMD_VALID,       /* a SIMPLE/SHA-384 (or SHA-512) ZONEMD matches, serial matches */
-	SS_ZONEMD_INVALID,     /* present but no supported one matches */
-	SS_ZONEMD_UNSUPPORTED, /* present, only unsupported schemes/algorithms */
+	SS_ZONEMD_VALID,       /* a supported ZONEMD verifies (serial and digest match) */
+	SS_ZONEMD_INVALID,     /* none verifies, and a supported one failed */
+	SS_ZONEMD_UNSUPPORTED, /* present, but none with a scheme and hash soasync can
+	                        * verify (RFC 8976 4: such a zone is not verified) */
 } ss_zonemd_status_t;
 
-/* Verify the apex ZONEMD RRset (RFC 8976 4); detail (may be NULL) gets a
- * one-line reason. Two ZONEMD RRs with the same scheme and hash algorithm
- * make it INVALID (RFC 8976 2.4). */
+/* "absent", "valid", "invalid", "unsupported". */
+SS_API const char *ss_zonemd_status_name(ss_zonemd_status_t st);
+
+typedef struct {
+	ss_zonemd_status_t status;
+	uint8_t scheme, hash; /* of the ZONEMD the verdict rests on: the one that
+	                       * verifies, else the first supported one that fails,
+	                       * else the first unsupported one (0 when ABSENT) */
+	size_t count;         /* ZONEMD records at the apex */
+	char detail[160];     /* one line: why */
+} ss_zonemd_verdict_t;
+
+/*
+ * Verify the apex ZONEMD RRset as RFC 8976 section 4 says, RR by RR: one
+ * whose scheme or hash soasync does not support (supported: SIMPLE with
+ * SHA-384 or SHA-512), whose serial is not the SOA's, whose digest is
+ * shorter than 12 octets or does not match, or that shares its scheme and
+ * hash with another (section 2.4: only those pairs fail) does not verify;
+ * any other one that matches verifies the zone. out may be NULL.
+ */
+SS_API ss_zonemd_status_t ss_zone_zonemd_check(const ss_zone_t *z, ss_zonemd_verdict_t *out);
+
+/* ss_zone_zonemd_check with its detail (may be NULL) only. */
 SS_API ss_zonemd_status_t ss_zone_zonemd_verify(const ss_zone_t *z, char *detail, size_t len);
 
 /* Diff of two finished zones in canonical order. side: -1 only in a, +1 only in b. */
@@ -191,6 +242,36 @@ typedef int (*ss_diff_cb)(int side, const ss_zone_t *z, size_t index, void *arg)
  */
 SS_API int ss_zone_diff(const ss_zone_t *a, const ss_zone_t *b, bool ignore_ttl, ss_diff_cb cb,
                         void *arg, size_t *ndiff);
+
+/*
+ * May a new version of a zone replace the old one (soasync guard)?
+ * Secondaries load a zone only when its serial is greater (RFC 1982).
+ */
+typedef enum {
+	SS_CHANGE_OK = 0,      /* the serial went up, or nothing changed at all */
+	SS_CHANGE_NOT_BUMPED,  /* the records changed, the serial did not go up */
+	SS_CHANGE_SERIAL_DOWN, /* same records, but the serial went down (or 2^31 away):
+	                        * secondaries holding the old one never load it */
+} ss_change_verdict_t;
+
+typedef struct {
+	ss_change_verdict_t verdict;
+	bool is_new;             /* no old version: nothing to compare, OK */
+	bool changed;            /* the records differ (content digest, serial left out) */
+	ss_serial_order_t order; /* the new serial relative to the old one */
+	uint32_t old_serial, new_serial;
+	uint32_t above;    /* a fix must publish a serial greater than this (the old one) */
+	uint32_t at_least; /* the lowest such serial (old + 1, never 0) */
+} ss_zone_change_t;
+
+/* Judge nz against old (NULL: a new file). Returns 0, SS_ENOSOA (a zone
+ * without SOA), SS_ESTATE (not finished), SS_ENOMEM. */
+SS_API int ss_zone_change_judge(const ss_zone_t *old, const ss_zone_t *nz, ss_zone_change_t *out);
+
+/* The changes that make a verdict: cb for every record only in old (-1) or
+ * only in nz (+1), in canonical order, the SOA left out when it differs only
+ * in its serial (as ss_zone_diff otherwise). */
+SS_API int ss_zone_change_list(const ss_zone_t *old, const ss_zone_t *nz, ss_diff_cb cb, void *arg);
 
 /* Presentation form of record i ("owner TTL CLASS TYPE rdata", single
  * spaces, absolute names, no newline; libknot's rdata format, RFC 3597

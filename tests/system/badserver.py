@@ -119,6 +119,10 @@ othersoa            AA, answer = SOA of other-zone.invalid.  no valid answer
                     (serial 666) only
 soa-mixed           AA, answer = other zone's SOA 666 and   serial 100 (or
                     then the zone's SOA 100                 reject), never 666
+soa-empty-any       AA, answer = the zone's SOA in class    no valid answer
+                    ANY with empty rdata (legal in UPDATE,  (reading a serial
+                    so parsers take it)                     overruns the rdata)
+soa-empty-none      the same in class NONE                  no valid answer
 opt-badlen          SOA 100 + OPT whose NSID option claims  100 or reject; must
                     200 bytes but 9 follow (RR consistent)  not read past
 maxsize             valid SOA 100 answer padded with a TXT  100 or drop; must
@@ -184,7 +188,7 @@ T_A, T_NS, T_SOA, T_TXT, T_AAAA, T_OPT, T_ANY = 1, 2, 6, 16, 28, 41, 255
 T_TSIG, T_IXFR, T_AXFR = 250, 251, 252
 OP_NOTIFY = 4
 BADTIME = 18
-C_IN, C_CH, C_ANY = 1, 3, 255
+C_IN, C_CH, C_NONE, C_ANY = 1, 3, 254, 255
 NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, NOTAUTH = 0, 1, 2, 3, 4, 5, 9
 OPT_NSID = 3
 
@@ -852,6 +856,16 @@ def _(c):
 def _(c):
     return _msg(c.response(an=[c.soa_rr(FORGED_SERIAL, owner=encode_name(OTHER_ZONE), zone=OTHER_ZONE),
                                c.soa_rr(GOOD_SERIAL)]))
+
+
+@behavior("soa-empty-any", "the zone's SOA in class ANY with empty rdata", "no valid answer")
+def _(c):
+    return _msg(c.response(an=[rr(ptr(12), T_SOA, C_ANY, 3600, b"")]))
+
+
+@behavior("soa-empty-none", "the zone's SOA in class NONE with empty rdata", "no valid answer")
+def _(c):
+    return _msg(c.response(an=[rr(ptr(12), T_SOA, C_NONE, 3600, b"")]))
 
 
 # --- EDNS option damage and size ------------------------------------------------------

@@ -14,6 +14,10 @@ Fixtures
                   with ``rc``, ``out``, ``err``, ``argv`` and ``json_lines()``.
 ``wait_until``    the harness's ``wait_until(fn, timeout=10, interval=0.02)``.
 ``ipv6_loopback`` skips the test when ``[::1]`` is unusable on this machine.
+
+``SOASYNC_TMP_KEEP=failed`` (set by scripts/test-all): the temporary directory
+of every test that passed (its fleets' configs, zone files and logs) is
+removed when the test ends; those of failed tests stay for inspection.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import time
 import sys
@@ -35,6 +40,29 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402
+
+#: the kinds of authoritative server every per-vendor test runs with
+KINDS = harness.KINDS
+#: the vendor name soasync reports (``--json`` "vendor") for each kind
+VENDOR = {"bind": "bind", "nsd": "nsd", "knot": "knot", "pdns": "powerdns"}
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With SOASYNC_TMP_KEEP=failed, remove a passed test's tmp_path after
+    its teardown (fleets are closed by then)."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        item.stash[_FAILED] = True
+    if (rep.when == "teardown" and os.environ.get("SOASYNC_TMP_KEEP") == "failed"
+            and not item.stash.get(_FAILED, False)):
+        path = getattr(item, "funcargs", {}).get("tmp_path")
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _require_root():

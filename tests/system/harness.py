@@ -159,21 +159,33 @@ class DaemonFailed(HarnessError):
 
 
 def wait_until(fn: Callable[[], object], timeout: float = 10.0, interval: float = 0.02,
-               what: Optional[str] = None):
+               what: Optional[str] = None, stable: float = 0.0):
     """Call ``fn`` until it returns a truthy value; return that value.
 
     Polls every ``interval`` seconds until ``timeout`` seconds have passed, then
     raises :class:`TimeoutError` (mentioning ``what`` and the last value).
-    Exceptions from ``fn`` propagate.  This is the only way the harness waits.
+    With ``stable``, the value must stay truthy on every call for that many
+    seconds (NSD answers from its old server child for a moment after a
+    reload; :data:`STABLE`); a falsy call starts the window again.
+    Exceptions from ``fn`` propagate.  This is the only way the harness and
+    the tests wait: no other polling loop, no fixed sleep.
     """
     deadline = time.monotonic() + timeout
+    since = None
     while True:
         value = fn()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if not value:
+            since = None
+        else:
+            since = now if since is None else since
+            if now - since >= stable:
+                return value
+        if now >= deadline:
+            held = f", true for only {now - since:.2f}s of {stable:g}s" if since is not None else ""
             raise TimeoutError(f"timed out after {timeout:g}s waiting for "
-                               f"{what or getattr(fn, '__name__', 'condition')} (last: {value!r})")
+                               f"{what or getattr(fn, '__name__', 'condition')} "
+                               f"(last: {value!r}{held})")
         time.sleep(interval)
 
 
@@ -687,8 +699,9 @@ class Daemon:
 
     def failure_text(self, what: str) -> str:
         text = (f"{self.kind} {self.name} on {self.endpoint} {what}; dir {self.dir}\n"
-                f"--- tail of {self.out}:\n{_tail(self.out)}\n"
-                f"--- tail of {self.log}:\n{_tail(self.log)}")
+                f"--- tail of {self.out}:\n{_tail(self.out)}")
+        if self.log != self.out:                # PowerDNS logs to its output
+            text += f"\n--- tail of {self.log}:\n{_tail(self.log)}"
         if self.checkconf and self.conf.exists():
             argv = [a.replace("{conf}", str(self.conf)).replace("{dir}", str(self.dir))
                     for a in self.checkconf]
@@ -703,14 +716,13 @@ class Daemon:
 
     def wait_ready(self, timeout: float = 15.0) -> None:
         """Poll until the daemon answers as expected; raise DaemonFailed otherwise."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def ready():
             self.check_alive()
-            if self.is_ready():
-                return
-            if time.monotonic() >= deadline:
-                raise DaemonFailed(self.failure_text(f"not ready after {timeout:g}s"))
-            time.sleep(0.02)
+            return self.is_ready()
+        try:
+            wait_until(ready, timeout, what=f"{self} to be ready")
+        except TimeoutError:
+            raise DaemonFailed(self.failure_text(f"not ready after {timeout:g}s")) from None
 
     def start(self, timeout: float = 15.0) -> None:
         """(Re)start with the current configuration and wait until ready."""
@@ -950,17 +962,9 @@ class AuthServer(Daemon):
         answer for a few milliseconds -- right after an initial transfer it
         was seen to answer SERVFAIL once after the new serial was served."""
         serial = int(serial) % SERIAL_MOD
-        since = [None]
-
-        def steady():
-            if self.serial(zone, timeout=0.5) != serial:
-                since[0] = None
-                return False
-            now = time.monotonic()
-            since[0] = since[0] or now
-            return now - since[0] >= stable
         try:
-            return wait_until(steady, timeout, what=f"{self.name} to serve {zone} serial {serial}")
+            return wait_until(lambda: self.serial(zone, timeout=0.5) == serial, timeout,
+                              what=f"{self.name} to serve {zone} serial {serial}", stable=stable)
         except TimeoutError as exc:
             self.check_alive()
             raise TimeoutError(f"{exc}; it serves {self.serial(zone)}\n"
@@ -1430,7 +1434,9 @@ class PowerDnsServer(AuthServer):
     a secondary accepts NOTIFY only from its masters' addresses or from
     ``trusted-notification-proxy``, a *global* setting, so ``allow_notify``
     of any zone (and the IPv4 source of a primary on ``::1``) applies to all
-    zones of the server; it has no "refresh now"
+    zones of the server, and so does a secondary zone's ``tsig`` for NOTIFY
+    (``allow-unsigned-notify=no``: unsigned NOTIFY is refused for every
+    zone); it has no "refresh now"
     command (``pdns_control retrieve`` transfers unconditionally), so
     :meth:`refresh` sends the NOTIFY the primary would send, from the
     primary's address; a primary notifies a changed serial on its own
@@ -1543,6 +1549,8 @@ allow-axfr-ips=
 # NOTIFY goes to the zone's also-notify list only, not to every NS
 only-notify=
 trusted-notification-proxy={",".join(dict.fromkeys(proxies))}
+# a zone with a key takes only signed NOTIFY (global: every zone of the server)
+allow-unsigned-notify={"no" if any(z.tsig for z in self.secondary_zones) else "yes"}
 security-poll-suffix=
 webserver=no
 api=no
@@ -1559,12 +1567,14 @@ bind-supermaster-destdir={d}
         """The bind backend's named.conf statement body for one zone (it
         knows type, file, masters and also-notify; nothing else)."""
         file = f"file {_dq(str(self.zone_file(z.name)))};"
+        extra = [z.extra] if z.extra else []
         if z.role == "secondary":
             masters = " ".join(f"{self._hostport(pa, pp)};" for pa, pp in z.primaries)
-            return [f"type slave; {file}", f"masters {{ {masters} }};"]
+            return [f"type slave; {file}", f"masters {{ {masters} }};"] + extra
         self._write_zone_file(z)
         targets = " ".join(f"{self._hostport(ta, tp)};" for ta, tp in self.notify_targets(z))
-        return [f"type master; {file}"] + ([f"also-notify {{ {targets} }};"] if targets else [])
+        return ([f"type master; {file}"] + ([f"also-notify {{ {targets} }};"] if targets else [])
+                + extra)
 
     def write_config(self):
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -1852,7 +1862,8 @@ class Fleet:
     "127.53.7.0/24"); None takes the first free one from 127.53.0 up.  A /24
     is claimed with an flock on ``/tmp/soasync-harness-NET.lock`` for the
     fleet's lifetime, so fleets of different processes never collide (an
-    explicit ``net`` that is taken raises :class:`HarnessError`).
+    explicit ``net`` that is taken raises :class:`HarnessError`); closing the
+    fleet removes the file (safely: see :meth:`_claim_net`).
     Use as a context manager (or call :meth:`close`).  A module-level atexit
     hook and SIGTERM/SIGHUP handlers close any fleet still open.
     """
@@ -1895,16 +1906,30 @@ class Fleet:
 
     # -- the /24 lock (one fleet per /24 across all processes on the machine)
     def _claim_net(self, net: str) -> bool:
+        """flock the /24's lock file.  The holder unlinks the file when it
+        releases the net, so a claim counts only if the locked file is still
+        the one at the path: a process that opened the old file just before
+        the unlink gets a lock nobody else looks at, and tries again."""
         import fcntl
-        fd = os.open(_lock_path(net), os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
+        path = _lock_path(net)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(fd).st_ino:
+                break
+            os.close(fd)                        # unlinked by its last holder: again
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}\n".encode())
         self._lock_fd = fd
+        self._lock_path = path
         return True
 
     def _claim_free_net(self) -> str:
@@ -1916,7 +1941,13 @@ class Fleet:
         raise HarnessError("no free /24 in 127.53.0.0/16")
 
     def _release_net(self) -> None:
+        """Remove the lock file while still holding its lock (see _claim_net),
+        then release it: no lock file is left behind."""
         if self._lock_fd is not None:
+            try:
+                os.unlink(self._lock_path)
+            except FileNotFoundError:
+                pass
             os.close(self._lock_fd)            # releases the flock
             self._lock_fd = None
 
@@ -2231,18 +2262,20 @@ class Fleet:
 
     def _wait_ready(self, daemons: list, deadline: float) -> None:
         waiting = list(daemons)
-        while waiting:
+
+        def all_ready():
             for d in list(waiting):
                 d.check_alive()
                 if d.is_ready():
                     waiting.remove(d)
                     d.ready_after = time.monotonic() - d.spawned_at
-            if not waiting:
-                return
-            if time.monotonic() >= deadline:
-                raise DaemonFailed("\n\n".join(d.failure_text("not ready in time")
-                                               for d in waiting))
-            time.sleep(0.02)
+            return not waiting
+        try:
+            wait_until(all_ready, max(0.0, deadline - time.monotonic()),
+                       what="daemons to be ready")
+        except TimeoutError:
+            raise DaemonFailed("\n\n".join(d.failure_text("not ready in time")
+                                           for d in waiting)) from None
 
     def wait_synced(self, zone: Optional[str] = None, servers: Optional[list] = None,
                     timeout: float = 15.0, kick_after: float = 1.0) -> None:
@@ -2266,10 +2299,9 @@ class Fleet:
         for d, zname, serial in targets:
             by_server.setdefault(d, {})[zname] = serial
         start = time.monotonic()
-        deadline = start + timeout
-        kicked = False
-        synced_since = None
-        while True:
+        state = {"kicked": False, "behind": {}}
+
+        def synced():
             behind = {}
             for d, want in by_server.items():
                 d.check_alive()
@@ -2277,29 +2309,26 @@ class Fleet:
                 lag = {z: s for z, s in want.items() if got.get(z) != s}
                 if lag:
                     behind[d] = lag
-            now = time.monotonic()
-            if not behind:
-                # all in sync: keep re-checking until it held for STABLE seconds
-                synced_since = synced_since or now
-                if now - synced_since >= STABLE:
-                    return
-                time.sleep(0.02)
-                continue
-            synced_since = None
-            if now >= deadline:
-                desc = "; ".join(f"{d.name}: {sorted(lag)[:5]}{'...' if len(lag) > 5 else ''}"
-                                 for d, lag in behind.items())
-                raise HarnessError(f"secondaries not in sync after {timeout:g}s: {desc}\n"
-                                   + "\n".join(f"--- {d.log}:\n{_tail(d.log, 10)}" for d in behind))
-            if not kicked and now - start >= kick_after:
-                kicked = True
+            state["behind"] = behind
+            if behind and not state["kicked"] and time.monotonic() - start >= kick_after:
+                state["kicked"] = True
                 for d, lag in behind.items():
                     if isinstance(d, KnotServer):
                         d.control("zone-refresh", *lag)
                     else:
                         for z in list(lag)[:50]:
                             d.refresh(z)
-            time.sleep(0.05)
+            return not behind
+        try:
+            # all in sync, and still so STABLE seconds later
+            wait_until(synced, timeout, stable=STABLE, what="secondaries in sync")
+        except TimeoutError:
+            behind = state["behind"]
+            desc = "; ".join(f"{d.name}: {sorted(lag)[:5]}{'...' if len(lag) > 5 else ''}"
+                             for d, lag in behind.items())
+            raise HarnessError(f"secondaries not in sync after {timeout:g}s: {desc}\n"
+                               + "\n".join(f"--- {d.log}:\n{_tail(d.log, 10)}"
+                                           for d in behind)) from None
 
     def _primary_at(self, endpoints) -> Optional[AuthServer]:
         for d in self.daemons:
@@ -2452,6 +2481,19 @@ class ZoneSet:
     def wait_synced(self, servers: Optional[list] = None, timeout: float = 10.0) -> None:
         for s in servers if servers is not None else self.secondaries:
             s.wait_serial(self.zone, self.serial, timeout)
+
+
+def other_kinds(primary: str, count: int = 2, include: Optional[str] = None) -> tuple:
+    """``count`` secondary kinds for a mixed fleet whose primary is of kind
+    ``primary``: the first other kinds in :data:`KINDS` order (so BIND, NSD
+    and Knot fleets stay what they were before PowerDNS joined: bind ->
+    nsd, knot; nsd -> bind, knot; knot -> bind, nsd; pdns -> bind, nsd), with
+    ``include`` (a kind that must be among them, e.g. the victim of a test)
+    in place of the last one if it is not there already."""
+    kinds = [k for k in KINDS if k != primary][:count]
+    if include is not None and include != primary and include not in kinds:
+        kinds[-1] = include
+    return tuple(kinds)
 
 
 def standard_zone(fleet: Fleet, zone: str = "example.test.", *, primary: str = "bind",

@@ -60,11 +60,10 @@ if str(HERE) not in sys.path:
 
 import harness  # noqa: E402
 
-from conftest import addrs, by_addr, findings, named  # noqa: E402
+from conftest import KINDS, addrs, by_addr, findings, named  # noqa: E402
 QUIET = ("--expire-warn", "0", "--no-vendor")
-KINDS = ("bind", "nsd", "knot")
 #: the rcode of an unsigned AXFR from outside the transfer ACL
-REFUSAL = {"bind": "REFUSED", "nsd": "REFUSED", "knot": "NOTAUTH"}
+REFUSAL = {"bind": "REFUSED", "nsd": "REFUSED", "knot": "NOTAUTH", "pdns": "NOTAUTH"}
 #: records of the zones below unless a test says otherwise
 BASE = ["www IN A 192.0.2.1", '@ IN TXT "soasync content test"']
 #: the same zone edited: www changed, new added
@@ -124,17 +123,7 @@ def same_serial_part(srv: harness.AuthServer, n: int, what: str, shown: str) -> 
 def wait_stable(fn, timeout: float = 10.0, what: str = "condition") -> None:
     """Poll until ``fn()`` is true and stays true for ``harness.STABLE`` s (NSD
     answers from its old server child for a moment after a reload)."""
-    since = [None]
-
-    def steady():
-        if not fn():
-            since[0] = None
-            return False
-        now = time.monotonic()
-        since[0] = since[0] or now
-        return now - since[0] >= harness.STABLE
-
-    harness.wait_until(steady, timeout, what=what)
+    harness.wait_until(fn, timeout, what=what, stable=harness.STABLE)
 
 
 def rdatas(srv: harness.AuthServer, qname: str, rdtype: str = "A") -> set:
@@ -175,10 +164,12 @@ def zonemd_line(srv: harness.AuthServer, zone: str, serial: int, records: list,
     return [f"@ IN ZONEMD {dz.compute_digest(h).to_text()}" for h in hashes]
 
 
-def three_vendor_zone(f: harness.Fleet, zone: str, primary: str = "bind", **kw) -> harness.ZoneSet:
-    """``standard_zone`` with ``primary`` of that kind and the other two kinds
-    as secondaries (not started)."""
-    secs = tuple(k for k in KINDS if k != primary)
+def three_vendor_zone(f: harness.Fleet, zone: str, primary: str = "bind",
+                      include: str | None = None, **kw) -> harness.ZoneSet:
+    """``standard_zone`` with ``primary`` of that kind and two other kinds
+    as secondaries (``harness.other_kinds``, with ``include`` among them; not
+    started)."""
+    secs = harness.other_kinds(primary, include=include)
     return harness.standard_zone(f, zone, primary=primary, secondaries=secs, serial=10,
                                  records=kw.pop("records", BASE), start=False, **kw)
 
@@ -401,6 +392,8 @@ def test_unpublished_edit_and_stale_file(fleet, check, primary):
     assert (f"the zone file {pfile} has serial 11, but the primary's ({p.addr}) serial is 10"
             in fd["message"]), fd
     assert "reload" in fd["fix"], fd
+    # the vendor is not asked here (--no-vendor): every vendor's command
+    assert f"pdns_control bind-reload-now {zone.rstrip('.')}" in fd["fix"], fd
     higher = zonefile_of(z)
 
     # a copy with a lower serial (and the data the primary serves)
@@ -509,7 +502,8 @@ def test_broken_zonefile_is_a_usage_error(soasync, tmp_path):
 def test_refused_transfer_compared_by_queries(fleet, check, victim):
     f = fleet(delegation=True)
     zone = "refused.test."
-    zs = three_vendor_zone(f, zone, primary="knot" if victim == "bind" else "bind")
+    zs = three_vendor_zone(f, zone, primary="knot" if victim == "bind" else "bind",
+                           include=victim)
     p, s1, s2 = zs.servers
     v = s1 if s1.kind == victim else s2
     other = s2 if v is s1 else s1
@@ -744,7 +738,7 @@ def test_many_record_types(fleet, check, victim):
     f = fleet(delegation=True)
     zone = "types.test."
     zs = three_vendor_zone(f, zone, primary="knot" if victim == "bind" else "bind",
-                           records=MANY_TYPES)
+                           include=victim, records=MANY_TYPES)
     p, s1, s2 = zs.servers
     v = s1 if s1.kind == victim else s2
     other = s2 if v is s1 else s1
@@ -779,7 +773,8 @@ def test_many_record_types(fleet, check, victim):
 # 5. a secondary pulling from an old provider
 
 
-@pytest.mark.parametrize("stale,old_port", [("knot", 53), ("nsd", 53), ("bind", 5353)])
+@pytest.mark.parametrize("stale,old_port", [("knot", 53), ("nsd", 53), ("bind", 5353),
+                                            ("pdns", 53)])
 def test_secondary_on_stale_source(fleet, check, stale, old_port):
     """The zone moved to a new primary (serial 20, new data); the old provider
     (hidden, serial 10, the old data) still serves it and one secondary still

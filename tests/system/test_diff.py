@@ -171,7 +171,7 @@ def test_error_in_included_file_names_it(zones):
     assert re.fullmatch(r"soasync: \S*sub/hosts\.inc:5: .+\n", r.stderr), r.stderr
 
 
-def test_errors_exit_2(zones):
+def test_errors_exit_2_usage_3(zones):
     a, _, tmp = zones
     r = run("diff", a, str(tmp / "missing.zone"))
     assert r.returncode == 2
@@ -185,10 +185,12 @@ def test_errors_exit_2(zones):
     r = run("diff", a, two_soa)
     assert r.returncode == 2
     assert re.search(r":15: .*SOA", r.stderr), r.stderr
+    # Usage errors exit 3, as in every command.
     for args in (["diff"], ["diff", a], ["diff", a, a, a], ["diff", "--bogus", a, a],
-                 ["diff", "--origin", "a..b", a, a]):
+                 ["diff", "--origin", "a..b", a, a], ["diff", "--default-ttl", "1.5s", a, a],
+                 ["diff", "--timeout", "2 parsecs", a, a]):
         r = run(*args)
-        assert r.returncode == 2, args
+        assert r.returncode == 3, args
         assert r.stderr.startswith("soasync: "), args
 
 
@@ -262,3 +264,90 @@ def test_cross_check_with_ldns_compare_zones(tmp_path):
     want = ldns_set(ldns.stdout)
     assert len(want) > 50
     assert soasync_set(ours.stdout) == want
+
+
+def test_origin_from_file_name_is_said(tmp_path):
+    """A zone's name guessed from the file name is said, not silently taken."""
+    text = "$TTL 1h\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\nwww A 192.0.2.1\n"
+    a = write(tmp_path / "a" / "db.example.org", text)
+    b = write(tmp_path / "b" / "db.example.org", text.replace("192.0.2.1", "192.0.2.2"))
+    r = run("diff", a, b)
+    assert r.returncode == 1
+    for f in (a, b):
+        assert (f"soasync: warning: {f}: no $ORIGIN and a relative SOA owner: the zone's "
+                "name example.org. comes from the file name (--origin states it)") in r.stderr
+    assert "- www.example.org. 3600 IN A 192.0.2.1" in r.stdout
+    r = run("diff", "--origin", "example.org", a, b)
+    assert r.returncode == 1 and r.stderr == ""
+
+
+def test_default_ttl(tmp_path):
+    """No $TTL and no TTL before the records: 3600 with a warning that BIND
+    takes the SOA minimum; --default-ttl sets it, quietly."""
+    bare = ("$ORIGIN example.com.\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
+            "@ IN NS ns1\nns1 IN A 192.0.2.1\n")
+    a = write(tmp_path / "a" / "example.com.zone", bare)
+    b = write(tmp_path / "b" / "example.com.zone", bare.replace("$ORIGIN", "$TTL 300\n$ORIGIN"))
+    r = run("diff", a, b)
+    assert r.returncode == 1
+    assert r.stderr == (f"soasync: warning: {a}: no $TTL and no TTL on the first record: 3 "
+                        "records took the TTL 3600 (BIND takes the SOA minimum, 300); set $TTL "
+                        "in the file, or give --default-ttl\n")
+    assert "- ns1.example.com. 3600 IN A 192.0.2.1" in r.stdout
+    r = run("diff", "--default-ttl", "300", a, b)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    r = run("diff", "--default-ttl", "5m", a, b)
+    assert r.returncode == 0
+    # A TTL written on the first record counts for those after it (RFC 1035).
+    c = write(tmp_path / "c" / "example.com.zone", bare.replace("@ IN SOA", "@ 300 IN SOA"))
+    r = run("diff", b, c)
+    assert (r.returncode, r.stderr) == (0, "")
+
+
+# $GENERATE as reverse zones and BIND's own tests use it: ranges with steps,
+# every modifier form, $$ and \$, TTL and class in both orders, quoted rhs,
+# a relative and an out-of-zone lhs, no $TTL (a TTL on a $GENERATE counts as
+# the last one written), an $INCLUDEd file with more of it.
+GENERATE_ZONE = """\
+$ORIGIN 2.0.192.in-addr.arpa.
+@ 3600 IN SOA ns1.example.net. hostmaster.example.net. ( 7 3600 900 604800 300 )
+@ 3600 IN NS ns1.example.net.
+$GENERATE 1-40 $ PTR host-$.example.net.
+$GENERATE 100-160/20 ${0,4} 300 IN PTR h${-100,3,x}.${7,0,X}.example.net.
+$GENERATE 200-203 ${0,3,d} IN 600 CNAME ${0,5,n}.nib
+$GENERATE 0-2 nib.$ TXT "count \\"$\\" $$ \\$ ${1,2,o}"
+$generate 5-6 mx$ MX "10 mail$.example.net."
+after A 192.0.2.250
+$GENERATE 1-2 $.outside.invalid. A 192.0.2.1
+  AAAA 2001:db8::250
+$INCLUDE more.inc sub.2.0.192.in-addr.arpa.
+"""
+GENERATE_INC = "$GENERATE 9-11 $ PTR inc$.example.net.\n"
+
+
+def test_generate_as_bind_reads_it(tmp_path):
+    """soasync's zone from a file using $GENERATE holds exactly the records
+    BIND's named-checkzone -D writes out for it."""
+    checkzone = shutil.which("named-checkzone")
+    if checkzone is None:
+        pytest.skip("named-checkzone (bind9-utils) is not installed")
+    src = write(tmp_path / "2.0.192.in-addr.arpa.zone", GENERATE_ZONE)
+    write(tmp_path / "more.inc", GENERATE_INC)
+    dump = tmp_path / "dump.zone"
+    p = subprocess.run([checkzone, "-D", "-o", str(dump), "2.0.192.in-addr.arpa", src],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    dumped = dump.read_text()
+    assert sum(" PTR" in line for line in dumped.splitlines()) == 47, dumped
+    r = run("diff", src, str(dump), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "2 records outside 2.0.192.in-addr.arpa. ignored" in r.stderr
+    # A changed $GENERATE line is a change of every record it makes.
+    edited = write(tmp_path / "edited" / "2.0.192.in-addr.arpa.zone",
+                   GENERATE_ZONE.replace("host-$", "node-$"))
+    write(tmp_path / "edited" / "more.inc", GENERATE_INC)
+    r = run("diff", src, edited)
+    assert r.returncode == 1
+    assert len(r.stdout.splitlines()) == 80
+    assert "- 40.2.0.192.in-addr.arpa. 3600 IN PTR host-40.example.net." in r.stdout
+    assert "+ 40.2.0.192.in-addr.arpa. 3600 IN PTR node-40.example.net." in r.stdout

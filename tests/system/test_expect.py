@@ -179,6 +179,8 @@ LAGGARD_SETUPS = {
     "bind": ("knot", ("bind", "nsd"), 0),
     "nsd": ("bind", ("knot", "nsd"), 1),
     "knot": ("nsd", ("knot", "bind"), 0),
+    # PowerDNS as the primary and as the laggard at once
+    "pdns": ("pdns", ("pdns", "nsd"), 0),
 }
 
 
@@ -617,10 +619,13 @@ class PtyProc:
         return bool(data)
 
     def wait_for(self, needle: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while needle not in self.text and time.monotonic() < deadline:
-            if not self._read(0.05) and self.p.poll() is not None:
-                break
+        def seen_or_gone():
+            more = self._read(0.05)
+            return needle in self.text or (not more and self.p.poll() is not None)
+        try:
+            harness.wait_until(seen_or_gone, timeout, interval=0, what=f"{needle!r} on stderr")
+        except TimeoutError:
+            pass                              # the assertion shows what came instead
         assert needle in self.text, f"{needle!r} not on stderr of {self.argv}:\n{self.text}"
         return self.text
 

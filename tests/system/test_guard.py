@@ -154,9 +154,9 @@ def test_errors(tmp_path):
     assert p.returncode == 2
     for args in (["one"], ["a", "b", "c"], ["--fix", "a", "b"], ["--git", "a"],
                  ["--git", "--install-hook"], ["--force", "--git"], ["--policy", "x", "a", "b"],
-                 ["--origin", "a..b", "x", "y"], ["--bogus"]):
+                 ["--origin", "a..b", "x", "y"], ["--bogus"], ["--default-ttl", "-5", "x", "y"]):
         p = run("guard", *args)
-        assert p.returncode == 2, args
+        assert p.returncode == 3, args  # usage errors exit 3, as in every command
         assert p.stderr.startswith("soasync: "), args
 
 
@@ -455,9 +455,11 @@ def test_git_from_subdirectory(hooked):
     hooked.git("add", "sub/db.example.org")
     p = hooked.soasync("guard", "--git", cwd=hooked.path / "sub")
     assert p.returncode == 1
-    assert "sub/db.example.org: records changed" in p.stderr
+    assert "soasync: sub/db.example.org: records changed" in p.stderr
     p = hooked.soasync("guard", "--git", "--fix", cwd=hooked.path / "sub")
     assert p.returncode == 0, p.stderr
+    # The fix names the file as the refusal does: as git names it.
+    assert p.stdout == "sub/db.example.org: 2024010101 -> 2024010102\n"
     assert "2024010102" in hooked.show(":sub/db.example.org")
 
 
@@ -472,7 +474,9 @@ def test_initial_commit(tmp_path):
 
 
 def test_git_outside_repository(tmp_path):
-    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(tmp_path))
+    # git still looks above a ceiling directory that is the current one: the
+    # ceiling is tmp_path's parent (pytest's --basetemp may lie in a work tree)
+    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(tmp_path.parent))
     env.pop("GIT_DIR", None)
     p = run("guard", "--git", cwd=tmp_path, env=env)
     assert p.returncode == 2
@@ -487,3 +491,92 @@ def test_include_zone_skipped_with_note(hooked):
     p = hooked.commit("inc.example.com.zone", "records.inc")
     assert p.returncode == 0, p.stderr
     assert "inc.example.com.zone: skipped" in p.stderr
+
+
+# A zone file whose name says nothing and that has no $ORIGIN, no $TTL and
+# no TTL on its records.
+BARE = """@ IN SOA ns1 hostmaster ( {serial} 3600 900 604800 300 )
+@ IN NS ns1
+www IN A 192.0.2.80
+"""
+
+
+def test_hook_keeps_every_option(repo):
+    """--origin (and --default-ttl) given to --install-hook reach the hook:
+    without the origin this file cannot be read and its unbumped change
+    passed as 'skipped'."""
+    repo.write("zonedata", BARE.format(serial=1))
+    assert repo.commit("zonedata").returncode == 0
+    p = repo.soasync("guard", "--install-hook", "--pattern", "zonedata", "--origin",
+                     "example.net", "--default-ttl", "1h", "--fix", "--policy", "date")
+    assert p.returncode == 0, p.stderr
+    hook = (repo.path / ".git" / "hooks" / "pre-commit").read_text()
+    assert ("guard --git '--fix' '--policy' 'date' '--pattern' 'zonedata' '--origin' "
+            "'example.net' '--default-ttl' '1h'\n") in hook
+    p = repo.soasync("guard", "--install-hook", "--pattern", "zonedata", "--origin",
+                     "it's.example.net")
+    assert p.returncode == 0, p.stderr
+    hook = (repo.path / ".git" / "hooks" / "pre-commit").read_text()
+    assert "'--origin' 'it'\\''s.example.net'\n" in hook
+    repo.soasync("guard", "--install-hook", "--pattern", "zonedata", "--origin", "example.net")
+    head = repo.head()
+    repo.write("zonedata", BARE.format(serial=1).replace("192.0.2.80", "192.0.2.81"))
+    p = repo.commit("zonedata")
+    assert p.returncode != 0, p.stderr
+    assert "zonedata: records changed but the SOA serial did not change" in p.stderr
+    assert "+ www.example.net. 3600 IN A 192.0.2.81" in p.stderr
+    assert repo.head() == head
+
+
+def test_origin_from_file_name_is_said(tmp_path):
+    """A name guessed from the file name is no longer taken silently."""
+    old = tmp_path / "db.example.org"
+    new = tmp_path / "new" / "db.example.org"
+    new.parent.mkdir()
+    old.write_text("$TTL 1h\n" + BARE.format(serial=1))
+    new.write_text("$TTL 1h\n" + BARE.format(serial=2))
+    p = run("guard", str(old), str(new))
+    assert p.returncode == 0
+    assert p.stderr == (f"soasync: warning: {new}: no $ORIGIN and a relative SOA owner: the "
+                        "zone's name example.org. comes from the file name (--origin states "
+                        "it)\n")
+    p = run("guard", "--origin", "example.org", str(old), str(new))
+    assert (p.returncode, p.stderr) == (0, "")
+
+
+def test_default_ttl_warning_and_option(tmp_path):
+    old = tmp_path / "old.example.com.zone"
+    new = tmp_path / "new.example.com.zone"
+    old.write_text("$ORIGIN example.com.\n" + BARE.format(serial=1))
+    new.write_text("$ORIGIN example.com.\n$TTL 3600\n" + BARE.format(serial=1))
+    p = run("guard", str(old), str(new))
+    assert (p.returncode, p.stderr) == (0, "")  # the new file has $TTL: no warning
+    p = run("guard", str(new), str(old))
+    assert p.returncode == 0
+    assert p.stderr == (f"soasync: warning: {old}: no $TTL and no TTL on the first record: 3 "
+                        "records took the TTL 3600 (BIND takes the SOA minimum, 300); set "
+                        "$TTL in the file, or give --default-ttl\n")
+    # As BIND reads it, the records' TTLs changed under the same serial.
+    p = run("guard", "--default-ttl", "300", str(new), str(old))
+    assert p.returncode == 1
+    assert "+ www.example.com. 300 IN A 192.0.2.80" in p.stderr
+    assert "soasync: warning:" not in p.stderr
+    assert run("guard", "--default-ttl", "5m", str(new), str(old)).returncode == 1
+
+
+
+def test_generate_and_axfr_dump_files(tmp_path):
+    """$GENERATE and a repeated SOA (an AXFR dump) are read, not refused."""
+    gen = ("$ORIGIN 2.0.192.in-addr.arpa.\n$TTL 3600\n"
+           "@ IN SOA ns1.example.net. h.example.net. ( {serial} 3600 900 604800 300 )\n"
+           "@ IN NS ns1.example.net.\n$GENERATE 1-9 $ PTR {name}-$.example.net.\n"
+           "@ IN SOA ns1.example.net. h.example.net. ( {serial} 3600 900 604800 300 )\n")
+    old, new = tmp_path / "old.zone", tmp_path / "new.zone"
+    old.write_text(gen.format(serial=1, name="host"))
+    new.write_text(gen.format(serial=1, name="node"))
+    p = run("guard", str(old), str(new))
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.count("PTR host-") == 9 and p.stderr.count("PTR node-") == 9
+    new.write_text(gen.format(serial=2, name="node"))
+    p = run("guard", str(old), str(new))
+    assert (p.returncode, p.stderr) == (0, "")

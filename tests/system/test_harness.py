@@ -422,6 +422,7 @@ def test_stop_leaves_no_process_and_no_alias(fleet):
         assert not harness.pid_runs(pid, exe), (pid, exe)
     assert harness.lo_aliases(f.net + ".") == []
     assert not rundir.exists()
+    assert not os.path.exists(harness._lock_path(f.net))   # no lock file left behind
     f.close()                                          # idempotent
 
 
@@ -430,6 +431,19 @@ def test_two_fleets_get_different_nets_and_a_taken_net_is_refused(fleet):
     assert a.net != b.net
     with pytest.raises(HarnessError):
         harness.Fleet(a.workdir / "again", a.net)
+    # a lock file unlinked by its last holder while another process had it
+    # open: the stale file's lock does not count, the net is claimed anew
+    gone = harness.Fleet(a.workdir / "gone")
+    stale = os.open(harness._lock_path(gone.net), os.O_RDWR)
+    net = gone.net
+    gone.close()
+    assert not os.path.exists(harness._lock_path(net))
+    import fcntl
+    fcntl.flock(stale, fcntl.LOCK_EX | fcntl.LOCK_NB)      # the old inode: free to lock
+    again = harness.Fleet(a.workdir / "again2", net)       # still claimable
+    assert os.path.exists(harness._lock_path(net))
+    again.close()
+    os.close(stale)
     sa = harness.standard_zone(a, secondaries=("nsd",))
     sb = harness.standard_zone(b, secondaries=("knot",))
     assert sa.primary.addr.startswith(a.net + ".") and sb.primary.addr.startswith(b.net + ".")

@@ -18,6 +18,13 @@ Vendor behaviour asserted here (measured on Debian 12):
   NSD REFUSED, BIND REFUSED; a wrong secret -> NOTAUTH with TSIG error BADSIG
   (all three); an unknown key name -> NOTAUTH with TSIG error BADKEY (all
   three).
+* PowerDNS 4.7 as the secondary: NOTIFY from anyone but the zone's primaries
+  is REFUSED ("Received NOTIFY for ZONE from ADDR which is not a master
+  (Refused)"); the harness's ``allow_notify`` lists the checker in
+  ``trusted-notification-proxy``, then it is accepted and logged without its
+  serial.  A key is required only with ``allow-unsigned-notify=no`` (global);
+  an unknown key or a wrong secret is answered NOTAUTH *without* a TSIG
+  record, so no TSIG error can be shown.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import re
 import pytest
 
 import harness
+from conftest import KINDS
 
 ZONE = "example.test."
 RECORDS = ["www IN A 192.0.2.1", '@ IN TXT "soasync notify test"']
@@ -71,9 +79,11 @@ def rows(out: str) -> dict:
 ACK_RE = re.compile(r"^acknowledged \(\d+\.\d ms\)$")
 
 
-#: per laggard kind: (primary kind, other secondary kind); every vendor is
-#: a primary once and a notified secondary once
-LAYOUT = {"knot": ("bind", "nsd"), "nsd": ("knot", "bind"), "bind": ("nsd", "knot")}
+#: per laggard kind: (primary kind, other secondary kind); BIND, NSD and Knot
+#: are a primary once and a notified secondary once; PowerDNS is the primary
+#: in test_notify_nothing_behind
+LAYOUT = {"knot": ("bind", "nsd"), "nsd": ("knot", "bind"), "bind": ("nsd", "knot"),
+          "pdns": ("knot", "bind")}
 
 
 class Behind:
@@ -129,7 +139,7 @@ def knot_refresh_not_scheduled(srv) -> None:
 # 1. a laggard that accepts NOTIFY from the checker catches up
 
 
-@pytest.mark.parametrize("laggard_kind", ["knot", "nsd", "bind"])
+@pytest.mark.parametrize("laggard_kind", KINDS)
 def test_notify_laggard_accepts_and_catches_up(fleet, soasync, laggard_kind):
     f = fleet(delegation=True)
     b = Behind(f, laggard_kind, accept_checker="address")
@@ -146,6 +156,8 @@ def test_notify_laggard_accepts_and_catches_up(fleet, soasync, laggard_kind):
         "knot": rf"\[example\.test\.\] notify, incoming, remote {chk}@\d+, serial {b.new}",
         "nsd": rf"notify for example\.test\. from {chk} serial {b.new}",
         "bind": rf"zone example\.test/IN: notify from {chk}#\d+: serial {b.new}",
+        # PowerDNS takes it only as a trusted-notification-proxy, logs no serial
+        "pdns": rf"(?m)Received NOTIFY for example\.test from trusted-notification-proxy {chk}$",
     }[laggard_kind]
     wait_log(b.laggard, pattern)
     # afterwards nobody is behind any more
@@ -158,10 +170,14 @@ def test_notify_laggard_accepts_and_catches_up(fleet, soasync, laggard_kind):
 # --------------------------------------------------------------------------
 # 2. a laggard that refuses NOTIFY from the checker stays behind
 
-REFUSAL = {"knot": "NOTAUTH", "nsd": "REFUSED", "bind": "REFUSED"}
+REFUSAL = {"knot": "NOTAUTH", "nsd": "REFUSED", "bind": "REFUSED", "pdns": "REFUSED"}
+#: how a NOTIFY signed with an unknown key / a wrong secret shows (PowerDNS
+#: answers NOTAUTH without a TSIG record: no TSIG error to show)
+BADKEY = {"knot": "BADKEY", "nsd": "BADKEY", "bind": "BADKEY", "pdns": "refused (NOTAUTH)"}
+BADSIG = {"knot": "BADSIG", "nsd": "BADSIG", "bind": "BADSIG", "pdns": "refused (NOTAUTH)"}
 
 
-@pytest.mark.parametrize("laggard_kind", ["knot", "nsd", "bind"])
+@pytest.mark.parametrize("laggard_kind", KINDS)
 def test_notify_refused_by_laggard(fleet, soasync, laggard_kind):
     f = fleet()
     b = Behind(f, laggard_kind, accept_checker=None)
@@ -181,6 +197,9 @@ def test_notify_refused_by_laggard(fleet, soasync, laggard_kind):
         wait_log(b.laggard, rf"notify for example\.test\. from {chk} refused, no acl matches")
     elif laggard_kind == "bind":
         wait_log(b.laggard, rf"refused notify from non-primary: {chk}#\d+")
+    elif laggard_kind == "pdns":
+        wait_log(b.laggard, rf"Received NOTIFY for example\.test from {chk} which is not a "
+                            rf"master \(Refused\)")
     else:
         assert not re.search(rf"notify, incoming, remote {chk}", log_text(b.laggard))
     knot_refresh_not_scheduled(b.laggard)
@@ -290,9 +309,10 @@ def test_notify_all_secondaries(fleet, soasync):
     assert r.rc == 3 and "exclude each other" in r.err, r
 
 
-def test_notify_nothing_behind(fleet, soasync):
+@pytest.mark.parametrize("primary", ["nsd", "pdns"])
+def test_notify_nothing_behind(fleet, soasync, primary):
     f = fleet()
-    zs = harness.standard_zone(f, ZONE, primary="nsd", secondaries=("knot", "bind"), serial=41)
+    zs = harness.standard_zone(f, ZONE, primary=primary, secondaries=("knot", "bind"), serial=41)
     args = ["--ns", ",".join(s.addr for s in zs.servers), "--primary", zs.primary.addr,
             "--source", f.checker_addr]
     r = soasync("notify", *args, ZONE)
@@ -330,7 +350,7 @@ def test_notify_json_shape(fleet, soasync):
 # TSIG-signed NOTIFY
 
 
-@pytest.mark.parametrize("laggard_kind", ["knot", "nsd", "bind"])
+@pytest.mark.parametrize("laggard_kind", KINDS)
 def test_notify_tsig(fleet, soasync, laggard_kind):
     """A secondary that accepts NOTIFY from the checker only with the key:
     unsigned and unknown-key NOTIFYs are refused, the signed one is
@@ -355,7 +375,7 @@ def test_notify_tsig(fleet, soasync, laggard_kind):
     assert t["rcode"] in ("BADKEY", "NOTAUTH"), r
     r = soasync("notify", "-y", ynotify(unknown), *args)
     assert r.rc == 2, r
-    assert list(rows(r.out)) == [b.laggard.addr] and "BADKEY" in r.out, r
+    assert list(rows(r.out)) == [b.laggard.addr] and BADKEY[laggard_kind] in r.out, r
     assert b.laggard.serial(ZONE) == b.old
     # the right key: acknowledged, and the secondary transfers (with the key)
     r = soasync("notify", "-y", ynotify(key), "--json", *args)
@@ -366,7 +386,7 @@ def test_notify_tsig(fleet, soasync, laggard_kind):
     b.laggard.wait_serial(ZONE, b.new, timeout=10)
 
 
-@pytest.mark.parametrize("laggard_kind", ["knot", "nsd", "bind"])
+@pytest.mark.parametrize("laggard_kind", KINDS)
 def test_notify_tsig_badsig_named(fleet, soasync, laggard_kind):
     """The right key name with another secret: every vendor answers NOTAUTH
     with TSIG error BADSIG (16).  soasync must call it BADSIG (or NOTAUTH),
@@ -380,7 +400,7 @@ def test_notify_tsig_badsig_named(fleet, soasync, laggard_kind):
     assert r.rc == 2, r
     got = rows(r.out)
     assert list(got) == [b.laggard.addr] and got[b.laggard.addr].startswith("refused ("), r
-    assert "BADSIG" in r.out and "BADVERS" not in r.out, r
+    assert BADSIG[laggard_kind] in r.out and "BADVERS" not in r.out, r
     r = soasync("notify", "--json", *args)
     assert r.rc == 2, r
     (t,) = json.loads(r.out)["targets"]

@@ -51,7 +51,7 @@ def expected_next(old, policy, now):
         cand = now
     if cand is not None and greater(cand, old):
         return cand
-    return (old + 1) % 2**32
+    return (old + 1) % 2**32 or 1  # never 0, as BIND's increment
 
 
 def copy_case(tmp_path, name):
@@ -117,7 +117,8 @@ def test_ldns_cannot_list_is_honest(tmp_path):
 def test_ldns_agrees(tmp_path, name):
     path = copy_case(tmp_path, name)
     assert ldns_serial(path) == EXPECTED[name]["serial"]
-    want = ldns_serial(path, "-S", "+1")
+    # ldns goes from 4294967295 to 0; soasync skips 0, as BIND does.
+    want = ldns_serial(path, "-S", "+1") or 1
     run("serial", "bump", str(path), check=0)
     assert ldns_serial(path) == want
     # Date policy against ldns' datecounter, on the real clock. ldns compares
@@ -189,7 +190,7 @@ def test_refuse_no_soa(tmp_path):
 
 def test_refuse_two_soa(tmp_path):
     msg = refused(tmp_path, ZONE + "\n@ IN SOA ns1 hostmaster 5 1 2 3 4\n")
-    assert re.fullmatch(r"soasync: .*example\.com\.zone:7: more than one SOA record "
+    assert re.fullmatch(r"soasync: .*example\.com\.zone:7: a second, different SOA record "
                         r"\(the first is at .*example\.com\.zone:3\)", msg), msg
 
 
@@ -328,6 +329,26 @@ def test_atomic_readers_never_see_half(tmp_path):
     assert listing(tmp_path) == ["example.com.zone"]
 
 
+def test_hard_link_refused(tmp_path):
+    """A rename would give only one name the new serial: refused, named."""
+    path = tmp_path / "example.com.zone"
+    path.write_text(ZONE)
+    other = tmp_path / "copy.zone"
+    os.link(path, other)
+    p = run("serial", "bump", str(path))
+    assert p.returncode == 2
+    assert p.stdout == ""
+    assert "has 2 hard links" in p.stderr and "left unchanged" in p.stderr
+    assert path.read_text() == ZONE and other.read_text() == ZONE
+    assert os.stat(path).st_ino == os.stat(other).st_ino
+    assert listing(tmp_path) == ["copy.zone", "example.com.zone"]
+    # A symbolic link is followed: every name sees the new serial.
+    other.unlink()
+    os.symlink("example.com.zone", other)
+    run("serial", "bump", str(other), check=0)
+    assert "2024010102" in path.read_text()
+
+
 def test_dry_run(tmp_path):
     path = tmp_path / "example.com.zone"
     path.write_text(ZONE)
@@ -353,19 +374,47 @@ def test_at_least(tmp_path):
     assert "2030010101" in path.read_text()
 
 
+def test_at_least_far_ahead_prints_the_plan(tmp_path):
+    """N 2^31 or more above the serial was silently ignored: refused now,
+    with the steps of 'serial plan'."""
+    path = tmp_path / "example.com.zone"
+    text = ZONE.replace("2024010101", "2024010104")
+    path.write_text(text)
+    p = run("serial", "bump", "--at-least", "4200000000", str(path))
+    assert p.returncode == 2 and p.stdout == ""
+    steps = run("serial", "plan", "2024010104", "4200000000", check=0).stdout.split()
+    assert len(steps) >= 2 and steps[-1] == "4200000000"
+    assert "Publish " + ", then ".join(steps) + "," in p.stderr, p.stderr
+    assert "soasync serial plan 2024010104 4200000000" in p.stderr
+    assert path.read_text() == text
+
+
+@pytest.mark.parametrize("policy,now", [("increment", NOW), ("unixtime", 0)])
+def test_never_serial_0(tmp_path, policy, now):
+    path = tmp_path / "example.com.zone"
+    path.write_text(ZONE.replace("2024010101", "4294967295"))
+    p = run("serial", "bump", "--policy", policy, str(path), env={"SOASYNC_NOW": str(now)},
+            check=0)
+    assert p.stdout.endswith(": 4294967295 -> 1\n")
+    assert "( 1 3600" in path.read_text()
+
+
 def test_usage_errors(tmp_path):
     path = tmp_path / "example.com.zone"
     path.write_text(ZONE)
+    # Usage errors exit 3, as in every command (2 is a refused file).
     for args in (["--policy", "weekly"], ["--at-least", "-1"], ["--at-least", "4294967296"],
-                 ["--live", "not-an-address"], ["--origin", "a..b"], ["--bogus"], []):
+                 ["--live", "not-an-address"], ["--origin", "a..b"], ["--bogus"],
+                 ["--timeout", "fast"], []):
         p = run("serial", "bump", *args, *([str(path)] if args else []))
-        assert p.returncode == 2, args
+        assert p.returncode == 3, args
         assert p.stderr.startswith("soasync: "), args
     p = run("serial", "bump", str(path), env={"SOASYNC_NOW": "yesterday"})
-    assert p.returncode == 2
+    assert p.returncode == 3
     assert "SOASYNC_NOW" in p.stderr
     assert path.read_text() == ZONE
-    assert run("serial", "frobnicate").returncode == 2
+    assert run("serial", "frobnicate").returncode == 3
+    assert run("serial").returncode == 3
 
 
 @pytest.mark.parametrize("sub", ["bump", "compare", "plan"])
@@ -475,6 +524,27 @@ def test_live_not_authoritative(tmp_path, kw, word):
     assert path.read_text() == ZONE
 
 
+@pytest.mark.parametrize("label,cls", [("soa-empty-any", "ANY"), ("soa-empty-none", "NONE")])
+def test_live_soa_empty_rdata_other_class(tmp_path, label, cls):
+    """A live primary answering with the zone's SOA in class ANY/NONE and
+    empty rdata: the bump is refused (reading a serial from it overran the
+    heap before), the file untouched, the reason named."""
+    import badserver
+    zone = f"{label}.t1.bad"
+    path = tmp_path / f"{zone}.zone"
+    text = ZONE.replace("example.com.", zone + ".")
+    path.write_text(text)
+    with badserver.BadServer("127.54.0.31", 0) as srv:
+        p = run("serial", "bump", "--live", srv.ns_arg, str(path))
+        assert srv.queries_for(zone + "."), "the live server was not asked"
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert p.stdout == ""
+    assert f"of class {cls}, not IN" in p.stderr
+    assert "left unchanged" in p.stderr
+    assert "AddressSanitizer" not in p.stderr
+    assert path.read_text() == text
+
+
 def test_live_silent(tmp_path):
     path = tmp_path / "example.com.zone"
     path.write_text(ZONE)
@@ -506,7 +576,7 @@ def test_compare(a, b):
                                   ["1", "2", "3"], ["", "1"], ["1 ", "1"], ["0x10", "1"]])
 def test_compare_errors(args):
     p = run("serial", "compare", *args)
-    assert p.returncode == 2
+    assert p.returncode == 3
     assert p.stdout == ""
     assert p.stderr.startswith("soasync: serial compare: ")
 
@@ -530,6 +600,50 @@ def test_plan(a, b, steps):
 
 
 def test_plan_errors():
-    assert run("serial", "plan", "1").returncode == 2
-    assert run("serial", "plan", "1", "abc").returncode == 2
-    assert run("serial", "plan", "--zone", "x", "1").returncode == 2
+    assert run("serial", "plan", "1").returncode == 3
+    assert run("serial", "plan", "1", "abc").returncode == 3
+    assert run("serial", "plan", "--zone", "x", "1").returncode == 3
+
+
+# --- files BIND writes or reads that libzscanner alone refuses ----------------
+
+GENERATE = """$ORIGIN 2.0.192.in-addr.arpa.
+$TTL 3600
+@ IN SOA ns1.example.net. hostmaster.example.net. ( 2024010101 3600 900 604800 300 )
+@ IN NS ns1.example.net.
+$GENERATE 1-254 $ PTR host-$.example.net.
+$GENERATE 0-10/5 ${0,3,d} CNAME "${0,3,n}.nibbles"
+"""
+
+
+# An AXFR dump (dig axfr) starts and ends with the same SOA.
+AXFR_DUMP = """; <<>> DiG 9.18 <<>> axfr example.com @192.0.2.53
+;; global options: +cmd
+example.com.\t\t3600\tIN\tSOA\tns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300
+example.com.\t\t3600\tIN\tNS\tns1.example.com.
+ns1.example.com.\t3600\tIN\tA\t192.0.2.1
+www.example.com.\t300\tIN\tA\t192.0.2.80
+example.com.\t\t3600\tIN\tSOA\tns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300
+;; Query time: 1 msec
+;; XFR size: 5 records (messages 1, bytes 210)
+"""
+
+
+@pytest.mark.parametrize("name,text,copies", [("db.2.0.192.in-addr.arpa", GENERATE, 1),
+                                              ("example.com.zone", AXFR_DUMP, 2)])
+def test_bumped_byte_exact_generate_and_axfr_dump(tmp_path, name, text, copies):
+    """$GENERATE is skipped; every copy of a repeated SOA gets the serial."""
+    path = tmp_path / name
+    path.write_text(text)
+    p = run("serial", "bump", str(path), check=0)
+    assert p.stdout == f"{path}: 2024010101 -> 2024010102\n"
+    assert path.read_text() == text.replace("2024010101", "2024010102")
+    assert path.read_text().count("2024010102") == copies
+
+
+def test_axfr_dump_different_soas_refused(tmp_path):
+    path = tmp_path / "example.com.zone"
+    path.write_text(AXFR_DUMP.replace("7200 3600 1209600 300\n;;", "7201 3600 1209600 300\n;;"))
+    p = run("serial", "bump", str(path))
+    assert p.returncode == 2
+    assert ":7: a second, different SOA record (the first is at " in p.stderr

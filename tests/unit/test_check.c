@@ -343,27 +343,6 @@ static void test_serial_sanity(void **state)
 	ss_zone_result_clear(&r);
 }
 
-static void test_vendor(void **state)
-{
-	(void)state;
-	assert_int_equal(ss_vendor_classify("9.18.28-1~deb12u2-Debian"), SS_VENDOR_BIND);
-	assert_int_equal(ss_vendor_classify("NSD 4.6.1"), SS_VENDOR_NSD);
-	assert_int_equal(ss_vendor_classify("Knot DNS 3.2.6"), SS_VENDOR_KNOT);
-	assert_int_equal(ss_vendor_classify("PowerDNS Authoritative Server 4.7.3"),
-	                 SS_VENDOR_POWERDNS);
-	assert_int_equal(ss_vendor_classify("none of your business"), SS_VENDOR_OTHER);
-	assert_int_equal(ss_vendor_classify(NULL), SS_VENDOR_UNKNOWN);
-	char buf[256];
-	ss_addr_t a;
-	ss_addr_parse(&a, "192.0.2.1#5300", 53);
-	assert_string_equal(ss_fix_retransfer(SS_VENDOR_BIND, buf, sizeof(buf), "ex.test.", &a),
-	                    "rndc retransfer ex.test");
-	assert_string_equal(ss_fix_retransfer(SS_VENDOR_KNOT, buf, sizeof(buf), "ex.test.", &a),
-	                    "knotc zone-retransfer ex.test");
-	assert_string_equal(ss_fix_retransfer(SS_VENDOR_UNKNOWN, buf, sizeof(buf), "ex.test.", &a),
-	                    "soasync notify ex.test --to 192.0.2.1#5300");
-}
-
 /* One verdict per server, set by the analysis; the hidden primary does not count. */
 static void test_verdicts(void **state)
 {
@@ -641,7 +620,6 @@ int main(void)
 	    cmocka_unit_test(test_expiring_soon),
 	    cmocka_unit_test(test_transfers),
 	    cmocka_unit_test(test_serial_sanity),
-	    cmocka_unit_test(test_vendor),
 	    cmocka_unit_test(test_mname_secondary),
 	    cmocka_unit_test(test_mname_kept),
 	    cmocka_unit_test(test_many_servers_named),

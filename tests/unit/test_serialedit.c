@@ -170,6 +170,10 @@ static void test_locate_refusals(void **state)
 	assert_int_equal(locate_err("@ SOA ns1 h ( 1 1 2 3 4\n", 0, &err), SS_EPARSE);
 	assert_int_equal(locate_err("@ SOA ns1 h 1 1 2 3 4 5\n", 0, &err), SS_EPARSE);
 	assert_int_equal(locate_err("@ SOA ns1 h 4294967296 1 2 3 4\n", 0, &err), SS_EPARSE);
+	/* Generic rdata zscanner takes without looking: not an SOA's layout (this
+	 * one looped reading names that are not there). */
+	assert_int_equal(locate_err("@ SOA \\# 1 00\n", 0, &err), SS_EPARSE);
+	assert_non_null(strstr(err.message, "malformed SOA rdata"));
 	/* Generic rdata parses but has no decimal serial to edit. */
 	assert_int_equal(locate_err("@ SOA \\# 22 00 00 0000000a 00000001 00000002 00000003 "
 	                            "00000004\n",
@@ -183,6 +187,91 @@ static void test_locate_refusals(void **state)
 	assert_int_equal(
 	    ss_serial_locate("@ SOA ns1 h 1 1 2 3 4\n", 22, "x", "bad..name", 0, &loc, &err),
 	    SS_EINVAL);
+}
+
+/* Locate in text and replace with 7; the result must equal want. */
+static void expect_bumped(const char *text, const char *want, size_t ncopies)
+{
+	ss_serial_loc_t loc;
+	ss_zone_error_t err = {0};
+	int r = ss_serial_locate(text, strlen(text), "t.zone", "example.com", 0, &loc, &err);
+	if (r != 0) {
+		fail_msg("locate failed: %s:%llu: %s", err.file, (unsigned long long)err.line,
+		         err.message);
+	}
+	assert_int_equal(loc.ncopies, ncopies);
+	char *out = NULL;
+	size_t olen = 0;
+	assert_int_equal(ss_serial_replace(text, strlen(text), &loc, 7, &out, &olen), 0);
+	assert_int_equal(olen, strlen(want));
+	assert_memory_equal(out, want, olen);
+	free(out);
+}
+
+/* AXFR dumps end with the SOA they start with: both get the new serial. */
+static void test_locate_repeated_soa(void **state)
+{
+	(void)state;
+	expect_bumped("example.com. 60 IN SOA ns1.example.com. h.example.com. 1 2 3 4 5\n"
+	              "www 60 A 192.0.2.1\n"
+	              "EXAMPLE.com. 60 IN SOA NS1.example.com. h.EXAMPLE.com. (1 2 3 4 5)\n",
+	              "example.com. 60 IN SOA ns1.example.com. h.example.com. 7 2 3 4 5\n"
+	              "www 60 A 192.0.2.1\n"
+	              "EXAMPLE.com. 60 IN SOA NS1.example.com. h.EXAMPLE.com. (7 2 3 4 5)\n",
+	              1);
+	/* CR LF, a longer number, three copies (the TTL may differ). */
+	expect_bumped("@ SOA ns h 0001 2 3 4 5\r\n@ 5 SOA ns h 1 2 3 4 5\r\n@ SOA ns h 1 2 3 4 5",
+	              "@ SOA ns h 7 2 3 4 5\r\n@ 5 SOA ns h 7 2 3 4 5\r\n@ SOA ns h 7 2 3 4 5", 2);
+	ss_zone_error_t err;
+	/* A copy that differs in any field is a second SOA. */
+	assert_int_equal(
+	    locate_err("@ SOA ns h 1 2 3 4 5\nwww A 192.0.2.1\n@ SOA ns h 1 2 3 4 6\n", 0, &err),
+	    SS_EMULTISOA);
+	assert_int_equal(err.line, 3);
+	assert_non_null(strstr(err.message, "different"));
+	assert_int_equal(
+	    locate_err("@ SOA ns h 1 2 3 4 5\nwww.example.com. SOA ns h 1 2 3 4 5\n", 0, &err),
+	    SS_EMULTISOA);
+	/* Copies beyond the bound. */
+	assert_int_equal(locate_err("@ SOA ns h 1 2 3 4 5\n@ SOA ns h 1 2 3 4 5\n"
+	                            "@ SOA ns h 1 2 3 4 5\n@ SOA ns h 1 2 3 4 5\n"
+	                            "@ SOA ns h 1 2 3 4 5\n",
+	                            0, &err),
+	                 SS_EMULTISOA);
+	assert_int_equal(err.line, 5);
+	/* A copy written in generic form cannot be edited: refused, not skipped. */
+	assert_int_equal(locate_err("@ SOA ns. h. 1 2 3 4 5\n@ SOA \\# 27 026e7300 016800 00000001 "
+	                            "00000002 00000003 00000004 00000005\n",
+	                            0, &err),
+	                 SS_ENOTFOUND);
+	/* Out-of-order or overlapping copies are refused by replace. */
+	ss_serial_loc_t bad = {.start = 10, .end = 12, .ncopies = 1};
+	bad.copy[0].start = 5;
+	bad.copy[0].end = 6;
+	char *out = NULL;
+	size_t olen = 0;
+	assert_int_equal(ss_serial_replace("0123456789abcdef", 16, &bad, 1, &out, &olen),
+	                 SS_EINVAL);
+}
+
+/* $GENERATE holds no SOA: bump skips it (zscanner does not know it). */
+static void test_locate_skips_generate(void **state)
+{
+	(void)state;
+	expect_located("$ORIGIN 2.0.192.in-addr.arpa.\n"
+	               "$GENERATE 1-10 $ PTR host$.example.com.\n"
+	               "@ SOA ns h ( " MARK " 1 2 3 4 )\n"
+	               "$generate 0-4/2 ${0,3,d} CNAME \"x ;(\"\n"
+	               "$GENERATE 1-2 ( a$\n   A 192.0.2.$ )\n"
+	               "www A 192.0.2.1\n",
+	               "2024010101", 2024010101u, 3);
+	ss_zone_error_t err;
+	/* The records around it are still checked. */
+	assert_int_equal(locate_err("@ SOA ns h 1 2 3 4 5\n$GENERATE 1-2 a$ A 192.0.2.$\n"
+	                            "www A 192.0.2.999\n",
+	                            0, &err),
+	                 SS_EPARSE);
+	assert_int_equal(err.line, 3);
 }
 
 static void test_locate_origin(void **state)
@@ -287,7 +376,10 @@ static void test_policies(void **state)
 {
 	(void)state;
 	assert_int_equal(next(5, SS_BUMP_INCREMENT, NOW), 6);
-	assert_int_equal(next(4294967295u, SS_BUMP_INCREMENT, NOW), 0);
+	/* Never 0: many tools read it as unset; BIND skips it too. */
+	assert_int_equal(next(4294967295u, SS_BUMP_INCREMENT, NOW), 1);
+	assert_int_equal(next(4294967294u, SS_BUMP_INCREMENT, NOW), 4294967295u);
+	assert_int_equal(next(4294967295u, SS_BUMP_UNIXTIME, (time_t)0), 1);
 	assert_int_equal(next(2024031407u, SS_BUMP_DATE, NOW), 2024031500u);
 	assert_int_equal(next(2024031500u, SS_BUMP_DATE, NOW), 2024031501u);
 	assert_int_equal(next(2024031599u, SS_BUMP_DATE, NOW), 2024031600u);
@@ -309,15 +401,15 @@ static void test_policies(void **state)
 	assert_int_equal(ss_bump_policy_parse("Date", &p), SS_EINVAL);
 }
 
-static int bounded(uint32_t old, bool has_min, uint32_t min, bool has_live, uint32_t live,
+static int bounded(uint32_t old, bool has_min, uint32_t min, bool has_above, uint32_t above,
                    uint32_t *out)
 {
 	ss_bump_opts_t o = {.policy = SS_BUMP_INCREMENT,
 	                    .now = NOW,
 	                    .has_at_least = has_min,
 	                    .at_least = min,
-	                    .has_live = has_live,
-	                    .live = live};
+	                    .has_above = has_above,
+	                    .above = above};
 	char why[256] = "";
 	int r = ss_serial_next(old, &o, out, why, sizeof(why));
 	if (r != 0) {
@@ -351,6 +443,53 @@ static void test_bounds(void **state)
 	assert_int_equal(bounded(10, false, 0, true, 10u + 0x7fffffffu, &out), SS_EINVAL);
 	assert_int_equal(bounded(10, false, 0, true, 10u + 0x7ffffffeu, &out), 0);
 	assert_int_equal(out, 10u + 0x7fffffffu);
+	/* Going past what a server serves never lands on 0 either. */
+	assert_int_equal(bounded(4294967290u, false, 0, true, 4294967295u, &out), 0);
+	assert_int_equal(out, 1);
+	/* above wraps: HEAD had 4294967290, the date policy gives a small number
+	 * that is greater in RFC 1982 arithmetic: fine. */
+	ss_bump_opts_t o = {
+	    .policy = SS_BUMP_DATE, .now = NOW, .has_above = true, .above = 4294967290u};
+	assert_int_equal(ss_serial_next(4294967290u, &o, &out, NULL, 0), 0);
+	assert_int_equal(out, 2024031500u);
+}
+
+/* --at-least N with N 2^31 or more above the serial: never ignored, refused
+ * with the plan's steps (issue 13 item 6). */
+static void test_at_least_far_ahead(void **state)
+{
+	(void)state;
+	uint32_t out = 0;
+	char why[512] = "";
+	ss_bump_opts_t o = {
+	    .policy = SS_BUMP_INCREMENT, .has_at_least = true, .at_least = 4200000000u};
+	assert_int_equal(ss_serial_next(2024010104u, &o, &out, why, sizeof(why)), SS_EINVAL);
+	uint32_t steps[4];
+	int n = ss_serial_plan(2024010104u, 4200000000u, steps, 4);
+	assert_true(n >= 2);
+	char want[32];
+	for (int i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "%u", steps[i]);
+		assert_non_null(strstr(why, want));
+	}
+	assert_non_null(strstr(why, "soasync serial plan 2024010104 4200000000"));
+	/* Exactly 2^31 and 2^31 - 1 above: refused, and reached in one step. */
+	o.at_least = 2024010104u + 0x80000000u;
+	assert_int_equal(ss_serial_next(2024010104u, &o, &out, why, sizeof(why)), SS_EINVAL);
+	o.at_least = 2024010104u + 0x7fffffffu;
+	assert_int_equal(ss_serial_next(2024010104u, &o, &out, why, sizeof(why)), 0);
+	assert_int_equal(out, 2024010104u + 0x7fffffffu);
+	/* Below the serial: already met. */
+	o.at_least = 5;
+	assert_int_equal(ss_serial_next(2024010104u, &o, &out, why, sizeof(why)), 0);
+	assert_int_equal(out, 2024010105u);
+	/* Just past the wrap: 5 is ahead of 4294967000 by 301. */
+	assert_int_equal(ss_serial_next(4294967000u, &o, &out, why, sizeof(why)), 0);
+	assert_int_equal(out, 5);
+	/* At least 0 from the top: 1, never 0. */
+	o.at_least = 0;
+	assert_int_equal(ss_serial_next(4294967295u, &o, &out, why, sizeof(why)), 0);
+	assert_int_equal(out, 1);
 }
 
 static bool insane(uint32_t serial, time_t now)
@@ -414,26 +553,26 @@ static int count_entries(const char *dir)
 static void test_file_replace(void **state)
 {
 	(void)state;
-	char dir[64], path[128], link[128];
+	char dir[64], path[128], slink[128];
 	strcpy(dir, "/tmp/ss_fileXXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/z.zone", dir);
-	snprintf(link, sizeof(link), "%s/link.zone", dir);
+	snprintf(slink, sizeof(slink), "%s/link.zone", dir);
 	FILE *f = fopen(path, "w");
 	fputs("old contents\n", f);
 	fclose(f);
 	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(symlink("z.zone", link), 0);
+	assert_int_equal(symlink("z.zone", slink), 0);
 	char *data = NULL;
 	size_t len = 0;
 	struct stat st, after;
-	assert_int_equal(ss_file_read(link, &data, &len, &st), 0);
+	assert_int_equal(ss_file_read(slink, &data, &len, &st), 0);
 	assert_int_equal(len, 13);
 	assert_int_equal(data[len], '\0');
-	assert_int_equal(ss_file_replace(link, "new\r\n", 5, &st), 0);
+	assert_int_equal(ss_file_replace(slink, "new\r\n", 5, &st), 0);
 	free(data);
 	/* The link still points to the file, which has the new bytes and mode. */
-	assert_int_equal(lstat(link, &after), 0);
+	assert_int_equal(lstat(slink, &after), 0);
 	assert_true(S_ISLNK(after.st_mode));
 	assert_int_equal(stat(path, &after), 0);
 	assert_int_equal(after.st_mode & 07777, 0640);
@@ -452,7 +591,19 @@ static void test_file_replace(void **state)
 	free(data);
 	assert_int_equal(count_entries(dir), 2);
 	assert_int_equal(ss_file_read(dir, &data, &len, NULL), SS_EIO);
-	unlink(link);
+	/* A second hard link: replacing would leave it with the old bytes. */
+	char hard[128];
+	snprintf(hard, sizeof(hard), "%s/hard.zone", dir);
+	assert_int_equal(link(path, hard), 0);
+	assert_int_equal(ss_file_read(path, &data, &len, &st), 0);
+	free(data);
+	assert_int_equal(ss_file_replace(path, "x", 1, &st), SS_EHARDLINK);
+	assert_int_equal(ss_file_read(hard, &data, &len, NULL), 0);
+	assert_string_equal(data, "edited meanwhile\n");
+	free(data);
+	assert_int_equal(count_entries(dir), 3);
+	unlink(hard);
+	unlink(slink);
 	unlink(path);
 	rmdir(dir);
 }
@@ -475,11 +626,19 @@ static int teardown_tmp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_locate_styles), cmocka_unit_test(test_locate_tricky),
-	    cmocka_unit_test(test_locate_crlf),   cmocka_unit_test(test_locate_refusals),
-	    cmocka_unit_test(test_locate_origin), cmocka_unit_test(test_locate_include),
-	    cmocka_unit_test(test_policies),      cmocka_unit_test(test_bounds),
-	    cmocka_unit_test(test_sanity),        cmocka_unit_test(test_file_replace),
+	    cmocka_unit_test(test_locate_styles),
+	    cmocka_unit_test(test_locate_tricky),
+	    cmocka_unit_test(test_locate_crlf),
+	    cmocka_unit_test(test_locate_refusals),
+	    cmocka_unit_test(test_locate_origin),
+	    cmocka_unit_test(test_locate_include),
+	    cmocka_unit_test(test_policies),
+	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_at_least_far_ahead),
+	    cmocka_unit_test(test_sanity),
+	    cmocka_unit_test(test_file_replace),
+	    cmocka_unit_test(test_locate_repeated_soa),
+	    cmocka_unit_test(test_locate_skips_generate),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

@@ -426,6 +426,92 @@ static void test_zonemd_tampered(void **state)
 	                 SS_ZONEMD_INVALID);
 }
 
+/* A zone of our own; its digests computed by dnspython 2.3 (an independent
+ * implementation) when this test was written. */
+#define ZMD_HEAD                                                                                   \
+	"$ORIGIN zmd.test.\n$TTL 300\n"                                                            \
+	"@ IN SOA ns1 hostmaster 2026010101 3600 900 604800 300\n"                                 \
+	"@ IN NS ns1\n@ IN NS ns2.example.net.\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.80\n"        \
+	"www IN AAAA 2001:db8::80\nmail IN MX 10 mx.example.net.\n"                                \
+	"_sip._udp IN SRV 10 5 5060 sip\nsip IN A 192.0.2.90\n"                                    \
+	"txt IN TXT \"v=spf1 -all\" \"second string\"\n"
+#define ZMD_384                                                                                    \
+	"@ ZONEMD 2026010101 1 1 "                                                                 \
+	"8ae9c83ce4c5d3cd2426a5a3e7bd607957b999679b5f3d1b6e8e51597931a9ffd8"                       \
+	"fe9e9b5190b90b202489448de6f086\n"
+#define ZMD_512                                                                                    \
+	"@ ZONEMD 2026010101 1 2 "                                                                 \
+	"fbe345c46adcfc26fcd0969b1b02d9b4a2580aa4da688d550d7b41cbfba89c5ab4"                       \
+	"cfa914af4598dc0ddef95a973e430b1eeece7fea285835c6bb0f2c4a12d363\n"
+#define ZMD_384_WRONG                                                                              \
+	"@ ZONEMD 2026010101 1 1 "                                                                 \
+	"00e9c83ce4c5d3cd2426a5a3e7bd607957b999679b5f3d1b6e8e51597931a9ffd8"                       \
+	"fe9e9b5190b90b202489448de6f086\n"
+
+/* The verdict on ZMD_HEAD plus extra, with its scheme and hash. */
+static ss_zonemd_status_t zonemd_of(const char *extra, ss_zonemd_verdict_t *v)
+{
+	char text[2048];
+	snprintf(text, sizeof(text), "%s%s", ZMD_HEAD, extra);
+	ss_zone_t *z = load_ok(text, NULL);
+	ss_zonemd_status_t st = ss_zone_zonemd_check(z, v);
+	assert_int_equal(st, v->status);
+	assert_true(strlen(v->detail) > 0);
+	ss_zone_free(z);
+	return st;
+}
+
+/* RFC 8976 section 4, RR by RR: unsupported schemes and hashes never make a
+ * zone valid; duplicated scheme and hash pairs fail only themselves. */
+static void test_zonemd_section4(void **state)
+{
+	(void)state;
+	ss_zonemd_verdict_t v;
+	assert_int_equal(zonemd_of("", &v), SS_ZONEMD_ABSENT);
+	assert_int_equal(v.count, 0);
+	assert_int_equal(zonemd_of(ZMD_384, &v), SS_ZONEMD_VALID);
+	assert_int_equal(v.scheme * 256 + v.hash, 0x101);
+	assert_int_equal(zonemd_of(ZMD_512, &v), SS_ZONEMD_VALID);
+	assert_int_equal(v.scheme * 256 + v.hash, 0x102);
+	/* Unknown hash (private use 240) or scheme (2): unsupported, never valid. */
+	assert_int_equal(zonemd_of("@ ZONEMD 2026010101 1 240 00112233445566778899aabb\n", &v),
+	                 SS_ZONEMD_UNSUPPORTED);
+	assert_int_equal(v.scheme * 256 + v.hash, 0x100 + 240);
+	assert_int_equal(zonemd_of("@ ZONEMD 2026010101 2 1 00112233445566778899aabb\n", &v),
+	                 SS_ZONEMD_UNSUPPORTED);
+	assert_int_equal(v.scheme, 2);
+	/* Next to a supported one: that one decides. */
+	assert_int_equal(
+	    zonemd_of("@ ZONEMD 2026010101 1 240 00112233445566778899aabb\n" ZMD_384, &v),
+	    SS_ZONEMD_VALID);
+	assert_int_equal(v.hash, 1);
+	assert_int_equal(
+	    zonemd_of("@ ZONEMD 2026010101 1 240 00112233445566778899aabb\n" ZMD_384_WRONG, &v),
+	    SS_ZONEMD_INVALID);
+	assert_int_equal(v.hash, 1);
+	assert_non_null(strstr(v.detail, "does not match"));
+	/* A duplicated SHA-384 pair fails, even the matching one; SHA-512
+	 * still verifies the zone. */
+	assert_int_equal(zonemd_of(ZMD_384 ZMD_384_WRONG ZMD_512, &v), SS_ZONEMD_VALID);
+	assert_int_equal(v.hash, 2);
+	assert_int_equal(v.count, 3);
+	assert_int_equal(zonemd_of(ZMD_384 ZMD_384_WRONG, &v), SS_ZONEMD_INVALID);
+	assert_non_null(strstr(v.detail, "more than one ZONEMD with scheme 1 and hash 1"));
+	/* Serial not the SOA's; digest shorter than 12 octets. */
+	assert_int_equal(
+	    zonemd_of("@ ZONEMD 2026010102 1 2 fbe345c46adcfc26fcd0969b1b02d9b4a2580aa4"
+	              "da688d550d7b41cbfba89c5ab4cfa914af4598dc0ddef95a973e430b1eeece7"
+	              "fea285835c6bb0f2c4a12d363\n",
+	              &v),
+	    SS_ZONEMD_INVALID);
+	assert_non_null(strstr(v.detail, "serial"));
+	assert_int_equal(zonemd_of("@ ZONEMD 2026010101 1 1 8ae9c83ce4c5d3cd2426a5\n", &v),
+	                 SS_ZONEMD_INVALID);
+	assert_non_null(strstr(v.detail, "12 octets"));
+	assert_string_equal(ss_zonemd_status_name(SS_ZONEMD_UNSUPPORTED), "unsupported");
+	assert_string_equal(ss_zonemd_status_name(SS_ZONEMD_ABSENT), "absent");
+}
+
 typedef struct {
 	int sides[16];
 	char text[16][256];
@@ -669,7 +755,258 @@ static void test_ttl_rules(void **state)
 		ss_zone_rr(z, i, &rr);
 		assert_int_equal(rr.ttl, want[i]);
 	}
+	/* Only the SOA took the default: BIND would have given it the minimum. */
+	ss_zone_load_info_t info;
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.default_ttl_records, 1);
+	assert_int_equal(info.default_ttl, 3600);
 	ss_zone_free(z);
+	const char *t = "$ORIGIN example.\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
+	ss_zone_error_t err;
+	assert_int_equal(ss_zone_load_string(t, strlen(t), "x", NULL, 300, &z, &err), 0);
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.default_ttl_records, 3);
+	assert_int_equal(info.default_ttl, 300);
+	for (size_t i = 0; i < ss_zone_count(z); i++) {
+		ss_rr_t rr;
+		ss_zone_rr(z, i, &rr);
+		assert_int_equal(rr.ttl, 300);
+	}
+	ss_zone_free(z);
+}
+
+/* Where the zone's name came from, for the warning that says so. */
+static void test_name_source(void **state)
+{
+	(void)state;
+	ss_zone_load_info_t info;
+	ss_zone_t *z = load_ok(BASE, NULL);
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.name_source, SS_ZONE_NAME_FROM_TEXT);
+	assert_int_equal(info.default_ttl_records, 0);
+	ss_zone_free(z);
+	z = load_ok(BASE, "example.com.");
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.name_source, SS_ZONE_NAME_GIVEN);
+	ss_zone_free(z);
+	const char *t = "@ 60 SOA ns h 1 2 3 4 5\n";
+	ss_zone_error_t err;
+	assert_int_equal(ss_zone_load_string(t, strlen(t), "db.example.info", NULL, 0, &z, &err),
+	                 0);
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.name_source, SS_ZONE_NAME_FROM_FILENAME);
+	ss_zone_free(z);
+	t = "example.org. 60 SOA ns h 1 2 3 4 5\n";
+	assert_int_equal(ss_zone_load_string(t, strlen(t), "db.example.info", NULL, 0, &z, &err),
+	                 0);
+	ss_zone_load_info(z, &info);
+	assert_int_equal(info.name_source, SS_ZONE_NAME_FROM_TEXT);
+	ss_zone_free(z);
+}
+
+/* BASE with every occurrence of from replaced by to (one level). */
+static ss_zone_t *base_with(const char *from, const char *to)
+{
+	char text[2048];
+	const char *at = strstr(BASE, from);
+	assert_non_null(at);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - BASE), BASE, to, at + strlen(from));
+	return load_ok(text, NULL);
+}
+
+typedef struct {
+	int minus, plus;
+	bool soa;
+} changes_t;
+
+static int count_change(int side, const ss_zone_t *z, size_t index, void *arg)
+{
+	changes_t *c = arg;
+	ss_rr_t rr;
+	ss_zone_rr(z, index, &rr);
+	c->soa |= rr.type == KNOT_RRTYPE_SOA;
+	*(side < 0 ? &c->minus : &c->plus) += 1;
+	return 0;
+}
+
+static ss_change_verdict_t judge(const ss_zone_t *old, const ss_zone_t *nz, ss_zone_change_t *v,
+                                 changes_t *c)
+{
+	assert_int_equal(ss_zone_change_judge(old, nz, v), 0);
+	memset(c, 0, sizeof(*c));
+	if (old != NULL) {
+		assert_int_equal(ss_zone_change_list(old, nz, count_change, c), 0);
+	}
+	return v->verdict;
+}
+
+/* guard's verdict: changed records need a greater serial; a lower serial is
+ * refused even without changes. */
+static void test_change_verdicts(void **state)
+{
+	(void)state;
+	ss_zone_change_t v;
+	changes_t c;
+	ss_zone_t *base = load_ok(BASE, NULL), *same = load_ok(BASE_REFORMATTED, "example.com.");
+	assert_int_equal(judge(base, same, &v, &c), SS_CHANGE_OK);
+	assert_false(v.changed);
+	assert_int_equal(v.order, SS_SERIAL_EQUAL);
+	assert_int_equal(c.minus + c.plus, 0);
+	/* A changed address under the same serial: only that record is named. */
+	ss_zone_t *edit = base_with("192.0.2.10", "192.0.2.11");
+	assert_int_equal(judge(base, edit, &v, &c), SS_CHANGE_NOT_BUMPED);
+	assert_true(v.changed);
+	assert_int_equal(c.minus, 1);
+	assert_int_equal(c.plus, 1);
+	assert_false(c.soa);
+	assert_int_equal(v.at_least, 2024010102u);
+	assert_int_equal(v.above, 2024010101u);
+	/* The same change with a greater serial: fine. */
+	ss_zone_t *bumped = base_with("2024010101 7200", "2024010102 7200 ");
+	assert_int_equal(judge(base, bumped, &v, &c), SS_CHANGE_OK);
+	assert_false(v.changed);
+	assert_int_equal(v.new_serial, 2024010102u);
+	/* The serial went down, nothing else: refused, and the SOA only differs in
+	 * its serial, so no record is listed. */
+	assert_int_equal(judge(bumped, base, &v, &c), SS_CHANGE_SERIAL_DOWN);
+	assert_int_equal(v.order, SS_SERIAL_LESS);
+	assert_int_equal(c.minus + c.plus, 0);
+	/* An SOA timer is a change, and then the SOA is listed. */
+	ss_zone_t *timer = base_with("7200 3600", "7201 3600");
+	assert_int_equal(judge(base, timer, &v, &c), SS_CHANGE_NOT_BUMPED);
+	assert_true(c.soa);
+	/* 2^31 away: no defined order. */
+	ss_zone_t *half = base_with("2024010101", "4171493749");
+	assert_int_equal(judge(base, half, &v, &c), SS_CHANGE_SERIAL_DOWN);
+	assert_int_equal(v.order, SS_SERIAL_UNDEFINED);
+	/* A new file. */
+	assert_int_equal(judge(NULL, base, &v, &c), SS_CHANGE_OK);
+	assert_true(v.is_new);
+	/* The lowest serial to publish after 4294967295 is 1, never 0. */
+	ss_zone_t *top = base_with("2024010101", "4294967295");
+	assert_int_equal(judge(top, top, &v, &c), SS_CHANGE_OK);
+	assert_int_equal(v.at_least, 1);
+	ss_zone_t *zones[] = {base, same, edit, bumped, timer, half, top};
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		ss_zone_free(zones[i]);
+	}
+}
+
+/* Every record of text (loaded with the origin example.) in canonical order,
+ * one per line, into buf. */
+static const char *all_records(const char *text, char *buf, size_t len)
+{
+	ss_zone_t *z = load_ok(text, "example.");
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ss_zone_count(z); i++) {
+		char rec[512];
+		text_of(z, i, rec, sizeof(rec));
+		used += (size_t)snprintf(buf + used, len - used, "%s\n", rec);
+		assert_true(used < len);
+	}
+	ss_zone_free(z);
+	return buf;
+}
+
+#define GEN_HEAD "$TTL 60\n@ SOA ns h 1 2 3 4 5\n"
+#define GEN_SOA  "example. 60 IN SOA ns.example. h.example. 1 2 3 4 5\n"
+
+/* $GENERATE with BIND's semantics (lib/dns/master.c genname()): ranges and
+ * steps, $, ${offset,width,base}, $$, \$, TTL and class, quoted rhs. */
+static void test_generate(void **state)
+{
+	(void)state;
+	char got[8192];
+	assert_string_equal(
+	    all_records(GEN_HEAD "$GENERATE 1-3 h$ A 192.0.2.$\n", got, sizeof(got)),
+	    GEN_SOA "h1.example. 60 IN A 192.0.2.1\n"
+	            "h2.example. 60 IN A 192.0.2.2\n"
+	            "h3.example. 60 IN A 192.0.2.3\n");
+	/* Steps, offsets, widths, bases; nibbles least significant first. */
+	assert_string_equal(all_records(GEN_HEAD
+	                                "$GENERATE 0-20/10 x${0,3,d}.${-1,2,x}.${255,0,X}.${8,3,o} "
+	                                "TXT ${1,4,n}\n",
+	                                got, sizeof(got)),
+	                    GEN_SOA "x000.ffffffff.ff.010.example. 60 IN TXT \"1.0.\"\n"
+	                            "x010.09.109.022.example. 60 IN TXT \"b.0.\"\n"
+	                            "x020.13.113.034.example. 60 IN TXT \"5.1.\"\n");
+	/* $$ is a '$', \$ stays an escaped '$'; a quoted rhs loses its quotes,
+	 * \" becomes '"'; TTL and class in either order. */
+	assert_string_equal(
+	    all_records(GEN_HEAD "$GENERATE 7-7 a$$\\$ IN 300 TXT \"p \\\"$\\\" \\$ ${1,0,N}\"\n"
+	                         "$GENERATE 2-2 b 5m IN MX \"10 mx$\"\n",
+	                got, sizeof(got)),
+	    GEN_SOA "a\\$\\$.example. 300 IN TXT \"p\" \"7\" \"$\" \"8\"\n"
+	            "b.example. 300 IN MX 10 mx2.example.\n");
+	/* Generated owners leave the previous owner for blank-owner lines. */
+	assert_string_equal(all_records(GEN_HEAD "w A 192.0.2.1\n$GENERATE 1-1 g$ A 192.0.2.9\n"
+	                                         "  A 192.0.2.2\n",
+	                                got, sizeof(got)),
+	                    GEN_SOA "g1.example. 60 IN A 192.0.2.9\n"
+	                            "w.example. 60 IN A 192.0.2.1\n"
+	                            "w.example. 60 IN A 192.0.2.2\n");
+	/* An lhs that would start with '$' is a name, not a directive. */
+	assert_string_equal(
+	    all_records(GEN_HEAD "$GENERATE 1-1 $$INCLUDE A 192.0.2.1\n", got, sizeof(got)),
+	    GEN_SOA "\\$include.example. 60 IN A 192.0.2.1\n");
+	/* Before the SOA, in a file with CR LF, outside the zone (skipped). */
+	ss_zone_t *z = load_ok("$GENERATE 1-2 a$ 60 A 192.0.2.$\r\n$GENERATE 1-3 $.other. 60 A "
+	                       "192.0.2.1\r\n@ 60 SOA ns h 1 2 3 4 5\r\n",
+	                       "example.");
+	ss_zone_load_info_t info;
+	ss_zone_load_info(z, &info);
+	assert_int_equal(ss_zone_count(z), 3);
+	assert_int_equal(ss_zone_out_of_zone(z), 3);
+	assert_int_equal(info.generated, 5);
+	ss_zone_free(z);
+}
+
+/* No $TTL: a TTL written on a $GENERATE is the last one written, as in BIND. */
+static void test_generate_ttl(void **state)
+{
+	(void)state;
+	char got[2048];
+	assert_string_equal(all_records("@ 60 SOA ns h 1 2 3 4 5\n$GENERATE 1-1 g 120 A 192.0.2.1\n"
+	                                "w A 192.0.2.2\n$GENERATE 1-1 h A 192.0.2.3\n",
+	                                got, sizeof(got)),
+	                    "example. 60 IN SOA ns.example. h.example. 1 2 3 4 5\n"
+	                    "g.example. 120 IN A 192.0.2.1\n"
+	                    "h.example. 120 IN A 192.0.2.3\n"
+	                    "w.example. 120 IN A 192.0.2.2\n");
+}
+
+static void test_generate_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *why;
+	} bad[] = {
+	    {"$GENERATE 5-1 a$ A 192.0.2.1", "invalid range"},
+	    {"$GENERATE 1-x a$ A 192.0.2.1", "invalid range"},
+	    {"$GENERATE 1-5/0 a$ A 192.0.2.1", "invalid range"},
+	    {"$GENERATE -1-5 a$ A 192.0.2.1", "invalid range"},
+	    {"$GENERATE 1-2 a${1,x} A 192.0.2.1", "modifier"},
+	    {"$GENERATE 1-2 a${1,2,q} A 192.0.2.1", "modifier"},
+	    {"$GENERATE 1-2 a${1,2,d A 192.0.2.1", "modifier"},
+	    {"$GENERATE 1-2 a${1,200} A 192.0.2.1", "modifier"},
+	    {"$GENERATE 1-2 a$", "expected"},
+	    {"$GENERATE 1-2 a$ A 192.0.2.1 extra", "expected"},
+	    {"$GENERATE 0-2000000 a$ A 192.0.2.1", "more than 1048576"},
+	    {"$GENERATE 1-300 a$ A 192.0.2.$", "IPv4"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "$ORIGIN example.\n@ 60 SOA ns h 1 2 3 4 5\n%s\n",
+		         bad[i].line);
+		ss_zone_error_t err;
+		assert_int_equal(load_err(text, &err), SS_EPARSE);
+		/* The $GENERATE's own line, whatever record of it broke. */
+		assert_int_equal(err.line, 3);
+		if (strstr(err.message, bad[i].why) == NULL) {
+			fail_msg("'%s': '%s' lacks '%s'", bad[i].line, err.message, bad[i].why);
+		}
+	}
 }
 
 static void write_file(const char *path, const char *text)
@@ -803,6 +1140,7 @@ int main(void)
 	    cmocka_unit_test(test_zonemd_rfc8976_examples),
 	    cmocka_unit_test(test_zonemd_interop),
 	    cmocka_unit_test(test_zonemd_tampered),
+	    cmocka_unit_test(test_zonemd_section4),
 	    cmocka_unit_test(test_diff_reformatted_is_empty),
 	    cmocka_unit_test(test_diff_lists_changes),
 	    cmocka_unit_test(test_diff_callback_stops),
@@ -811,6 +1149,11 @@ int main(void)
 	    cmocka_unit_test(test_origin_from_filename),
 	    cmocka_unit_test(test_origin_inference),
 	    cmocka_unit_test(test_ttl_rules),
+	    cmocka_unit_test(test_name_source),
+	    cmocka_unit_test(test_generate),
+	    cmocka_unit_test(test_generate_ttl),
+	    cmocka_unit_test(test_generate_errors),
+	    cmocka_unit_test(test_change_verdicts),
 	    cmocka_unit_test(test_include),
 	    cmocka_unit_test(test_add_api),
 	    cmocka_unit_test(test_unknown_and_generic_rdata),
