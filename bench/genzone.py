@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/ usr / bin / python3
 """Write two versions of a large zone for bench/diff.sh.
 
 A is written plainly (absolute names, numeric TTLs, one line per record). B holds
@@ -47,7 +47,7 @@ while len(records) < args.records:
     i += 1
 del records[args.records:]
 
-# The changes: B differs from A in these records only.
+#The changes : B differs from A in these records only.
 b_records = list(records)
 n = args.changes
 picked = rnd.sample(range(5, len(records)), n)
@@ -81,7 +81,7 @@ with open(args.a, "w") as f:
     for owner, ttl, rtype, rdata in records:
         f.write(f"{absolute(owner)}\t{ttl}\tIN\t{rtype}\t{rdata}\n")
 
-# B: SOA first, then the rest in blocks of 1000 records in shuffled order.
+#B : SOA first, then the rest in blocks of 1000 records in shuffled order.
 soa, rest = b_records[0], b_records[1:]
 blocks = [rest[k:k + 1000] for k in range(0, len(rest), 1000)]
 rnd.shuffle(blocks)

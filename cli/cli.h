@@ -48,5 +48,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_serial(int argc, char **argv);
 int cmd_guard(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

@@ -28,6 +28,9 @@ static const command_t commands[] = {
     {"diff", cmd_diff, "compare two zones (files or transfers) record by record"},
     {"serial", cmd_serial, "zone-file serials: bump in place, compare, plan a rollover"},
     {"guard", cmd_guard, "refuse zone-file changes without a higher serial (git pre-commit)"},
+    {"monitor", cmd_monitor,
+     "watch zones continuously: NOTIFY, convergence times, history, alerts"},
+    {"history", cmd_history, "what the monitor recorded: serials, convergence and lag, events"},
 };
 
 static void usage(FILE *f)

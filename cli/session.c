@@ -55,78 +55,40 @@ cli_probe_where_t cli_probe_where(const cli_net_t *net)
 
 int cli_probe_fixed(const ss_zone_result_t *res, cli_fixed_t *f, cli_probe_where_t *w)
 {
-	const ss_zone_obs_t *o = &res->obs;
 	memset(f, 0, sizeof(*f));
-	f->ns = calloc(o->nservers + 1, sizeof(*f->ns));
-	f->primary = calloc(o->nservers + 1, sizeof(*f->primary));
-	f->named = calloc(o->nservers + 1, sizeof(*f->named));
-	f->names = calloc(o->nservers + 1, sizeof(*f->names));
-	f->mname = o->mname ? strdup(o->mname) : NULL;
-	if (f->ns == NULL || f->primary == NULL || f->named == NULL || f->names == NULL ||
-	    (o->mname != NULL && f->mname == NULL)) {
+	if (ss_obs_copy_discovery(&f->disc, &res->obs) != 0) {
 		cli_fixed_free(f);
 		return -1;
 	}
-	f->primary_given = o->primary_given;
-	for (size_t i = 0; i < o->nservers; i++) {
-		const ss_server_obs_t *sv = &o->servers[i];
-		if (sv->is_primary) {
-			f->named[f->nnamed++] = sv->addr;
+	/* A server that does not count (a hidden primary that was silent) is
+	 * not asked again: each probe would wait out its time-out. */
+	size_t keep = 0;
+	for (size_t i = 0; i < f->disc.nservers; i++) {
+		ss_server_obs_t *sv = &f->disc.servers[i];
+		bool counts = true;
+		for (size_t k = 0; k < res->obs.nservers; k++) {
+			if (ss_addr_equal(&res->obs.servers[k].addr, &sv->addr)) {
+				counts = ss_verdict_counts(res->obs.servers[k].verdict);
+			}
 		}
-		/* The primary the model took goes in as given, so that the run
-		 * compares content against it; a server named as the primary but
-		 * taken for a secondary is asked as one. Neither when it does not
-		 * count (a hidden primary that was silent is not asked again).
-		 * as_discovered() then judges each probe as the first. */
-		bool counts = ss_verdict_counts(sv->verdict);
-		if (sv->primary_role && counts) {
-			f->primary[f->nprimary++] = sv->addr;
+		if (!counts) {
+			ss_server_obs_clear(sv);
+			continue;
 		}
-		if ((sv->origin & ~(unsigned)SS_ORIGIN_PRIMARY) ||
-		    (sv->is_primary && !sv->primary_role && counts)) {
-			f->names[f->nns] = sv->name ? strdup(sv->name) : NULL;
-			f->ns[f->nns++] = sv->addr;
-		}
+		f->disc.servers[keep++] = *sv;
 	}
-	w->ns = f->ns;
-	w->nns = f->nns;
-	w->ns_names = (const char *const *)f->names;
-	w->primary = f->primary;
-	w->nprimary = f->nprimary;
+	f->disc.nservers = keep;
 	w->fixed = f;
 	return 0;
 }
 
 void cli_fixed_free(cli_fixed_t *f)
 {
-	for (size_t i = 0; f->names != NULL && i < f->nns; i++) {
-		free(f->names[i]);
-	}
-	free(f->names);
-	free(f->ns);
-	free(f->primary);
-	free(f->named);
-	free(f->mname);
+	ss_zone_result_t tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.obs = f->disc;
+	ss_zone_result_clear(&tmp);
 	memset(f, 0, sizeof(*f));
-}
-
-/* The servers of a fixed probe came as if given (--ns, --primary): put back
- * what discovery said of them and judge again. */
-static int as_discovered(ss_zone_result_t *res, const cli_fixed_t *f)
-{
-	ss_zone_obs_t *o = &res->obs;
-	o->primary_given = f->primary_given;
-	if (o->mname == NULL && f->mname != NULL && (o->mname = strdup(f->mname)) == NULL) {
-		return SS_ENOMEM;
-	}
-	for (size_t i = 0; i < o->nservers; i++) {
-		ss_server_obs_t *sv = &o->servers[i];
-		sv->is_primary = false;
-		for (size_t k = 0; k < f->nnamed && !sv->is_primary; k++) {
-			sv->is_primary = ss_addr_equal(&sv->addr, &f->named[k]);
-		}
-	}
-	return ss_check_analyze(res);
 }
 
 typedef struct {
@@ -169,7 +131,10 @@ int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *w
 		cli_err("out of memory");
 		return -1;
 	}
-	int ret = ss_check_add(c, zone);
+	/* Again the servers of an earlier result, as discovery found them
+	 * (names, origins, MNAME, NS sets), without discovering again. */
+	ss_check_zone_opts_t zo = {.discovered = where->fixed ? &where->fixed->disc : NULL};
+	int ret = ss_check_add_zone(c, zone, where->fixed ? &zo : NULL);
 	if (ret != 0) {
 		cli_err("'%s' is not a valid zone name", zone);
 		ss_check_free(c);
@@ -177,10 +142,6 @@ int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *w
 	}
 	cli_session_run(s);
 	ss_check_free(c);
-	if (p.got && where->fixed != NULL && as_discovered(out, where->fixed) != 0) {
-		cli_err("out of memory");
-		return -1;
-	}
 	return p.got ? 0 : -1;
 }
 

@@ -39,24 +39,18 @@ typedef struct {
 /* The where of the command line. */
 cli_probe_where_t cli_probe_where(const cli_net_t *net);
 
-/*
- * The addresses (and names) of an earlier result, to probe them again
- * without discovery, and what discovery said about them: each probe of them
- * is judged as the first one was (the primary by the MNAME and its evidence,
- * not as if given with --primary).
- */
+/* The servers of an earlier result as discovery found them, to probe them
+ * again without discovering (ss_check_zone_opts_t.discovered): each probe is
+ * judged as the first (the primary by the MNAME and its evidence, the NS
+ * sets), not as if the servers had been given with --ns and --primary. */
 typedef struct cli_fixed {
-	ss_addr_t *ns, *primary;
-	char **names;
-	size_t nns, nprimary;
-	ss_addr_t *named; /* the addresses named as the primary (--primary or MNAME) */
-	size_t nnamed;
-	bool primary_given;
-	char *mname;
+	ss_zone_obs_t disc; /* owned */
 } cli_fixed_t;
 
-/* Fill f from res and point w at it (the other fields of w are kept).
- * Returns 0 or -1 (out of memory). */
+/* Fill f from res (without the servers that do not count: a hidden primary
+ * that was silent) and point w->fixed at it (the other fields of w are kept
+ * but w->ns and w->primary no longer matter). Returns 0 or -1 (out of
+ * memory). */
 int cli_probe_fixed(const ss_zone_result_t *res, cli_fixed_t *f, cli_probe_where_t *w);
 void cli_fixed_free(cli_fixed_t *f);
 

@@ -30,9 +30,21 @@ typedef struct ventry {
 	vwait_t *waiters;
 } ventry_t;
 
+/* A zone's own options (ss_check_add_zone), owned copies. */
+typedef struct {
+	ss_addr_t *ns;
+	char **ns_names; /* nns entries, each may be NULL */
+	size_t nns;
+	ss_addr_t *primary;
+	size_t nprimary;
+	ss_zone_obs_t *discovered;
+} zopts_t;
+
 struct zstate {
 	ss_check_t *c;
 	ss_zone_result_t res;
+	zopts_t *zo; /* owned; NULL: the run's options */
+	size_t idx;  /* in c->zones */
 	int pending;
 	bool done;
 	bool content_done;
@@ -51,6 +63,7 @@ struct ss_check {
 	void *arg;
 	ss_resolver_t *resolver;
 	char **names;     /* zones not started yet (owned), NULL once started */
+	zopts_t **zopts;  /* their own options (owned), NULL: none */
 	zstate_t **zones; /* started zones, NULL before and after */
 	size_t nzones, cap, next_start, next_deliver;
 	unsigned running;
@@ -208,17 +221,58 @@ void ss_check_abort(ss_check_t *c)
 	c->aborted = true;
 }
 
+static void zopts_free(zopts_t *zo)
+{
+	if (zo == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < zo->nns; i++) {
+		free(zo->ns_names[i]);
+	}
+	free(zo->ns_names);
+	free(zo->ns);
+	free(zo->primary);
+	if (zo->discovered != NULL) {
+		ss_zone_result_t tmp = {.obs = *zo->discovered};
+		ss_zone_result_clear(&tmp);
+		free(zo->discovered);
+	}
+	free(zo);
+}
+
+static void deliver_zone(ss_check_t *c, zstate_t *z)
+{
+	c->zones[z->idx] = NULL;
+	c->running--;
+	c->cb(&z->res, c->arg);
+	ss_zone_result_clear(&z->res);
+	zopts_free(z->zo);
+	free(z);
+}
+
+/* The callback may add zones (and so grow c->zones): nothing here holds a
+ * slot across it. */
 static void deliver(ss_check_t *c)
 {
-	while (!c->aborted && c->next_deliver < c->next_start && c->zones[c->next_deliver]->done) {
+	while (!c->aborted && c->next_deliver < c->next_start) {
 		zstate_t *z = c->zones[c->next_deliver];
-		c->zones[c->next_deliver] = NULL;
+		if (z != NULL && !z->done) {
+			break;
+		}
 		c->next_deliver++;
-		c->running--;
-		c->cb(&z->res, c->arg);
-		ss_zone_result_clear(&z->res);
-		free(z);
+		if (z != NULL) {
+			deliver_zone(c, z);
+		}
 	}
+}
+
+static void zone_done(ss_check_t *c, zstate_t *z)
+{
+	z->done = true;
+	if (c->opts.unordered && !c->aborted) {
+		deliver_zone(c, z);
+	}
+	deliver(c);
 }
 
 static void zone_finished(zstate_t *z)
@@ -227,8 +281,7 @@ static void zone_finished(zstate_t *z)
 	if (ss_check_analyze(&z->res) != 0) {
 		z->res.status = SS_STATUS_UNKNOWN;
 	}
-	z->done = true;
-	deliver(c);
+	zone_done(c, z);
 	start_more(c);
 }
 
@@ -356,46 +409,91 @@ static void discovered(ss_zone_obs_t *obs, void *arg)
 	query_servers(arg);
 }
 
-static void given_servers(zstate_t *z)
+/* The servers of a zone: the run's options, or the zone's own. */
+typedef struct {
+	const ss_addr_t *ns, *primary;
+	const char *const *ns_names;
+	size_t nns, nprimary;
+} servers_t;
+
+static servers_t zone_servers(const ss_check_t *c, const zopts_t *zo)
 {
-	ss_check_t *c = z->c;
-	ss_zone_obs_t *o = &z->res.obs;
-	for (size_t i = 0; i < c->opts.nns; i++) {
-		const char *name = c->opts.ns_names ? c->opts.ns_names[i] : NULL;
-		ss_obs_add_server(o, &c->opts.ns[i], name, SS_ORIGIN_GIVEN);
+	servers_t sv = {c->opts.ns, c->opts.primary, c->opts.ns_names, c->opts.nns,
+	                c->opts.nprimary};
+	if (zo != NULL && zo->nns > 0) {
+		sv.ns = zo->ns;
+		sv.ns_names = (const char *const *)zo->ns_names;
+		sv.nns = zo->nns;
 	}
-	for (size_t i = 0; i < c->opts.nprimary; i++) {
-		ss_server_obs_t *s =
-		    ss_obs_add_server(o, &c->opts.primary[i], NULL, SS_ORIGIN_PRIMARY);
+	if (zo != NULL && zo->nprimary > 0) {
+		sv.primary = zo->primary;
+		sv.nprimary = zo->nprimary;
+	}
+	return sv;
+}
+
+static void given_servers(zstate_t *z, const servers_t *sv)
+{
+	ss_zone_obs_t *o = &z->res.obs;
+	for (size_t i = 0; i < sv->nns; i++) {
+		const char *name = sv->ns_names ? sv->ns_names[i] : NULL;
+		ss_obs_add_server(o, &sv->ns[i], name, SS_ORIGIN_GIVEN);
+	}
+	for (size_t i = 0; i < sv->nprimary; i++) {
+		ss_server_obs_t *s = ss_obs_add_server(o, &sv->primary[i], NULL, SS_ORIGIN_PRIMARY);
 		if (s != NULL) {
 			s->is_primary = true;
 		}
 	}
 }
 
+/* A previous discovery, moved into the observation instead of discovering. */
+static void take_discovered(zstate_t *z)
+{
+	ss_zone_obs_t *o = &z->res.obs, *d = z->zo->discovered;
+	d->zone = o->zone;
+	d->zone_str = o->zone_str;
+	d->expire_warn_s = o->expire_warn_s;
+	d->expect = o->expect;
+	d->now = o->now;
+	*o = *d;
+	free(d);
+	z->zo->discovered = NULL;
+}
+
 static int zone_start(ss_check_t *c, zstate_t *z, char *name)
 {
 	ss_zone_obs_t *o = &z->res.obs;
+	servers_t sv = zone_servers(c, z->zo);
 	o->zone = knot_dname_from_str_alloc(name);
 	o->zone_str = name;
 	if (o->zone == NULL) {
 		return SS_ENOMEM;
 	}
 	knot_dname_to_lower(o->zone);
-	o->primary_given = c->opts.nprimary > 0;
+	o->primary_given = sv.nprimary > 0;
 	o->expire_warn_s = c->opts.expire_warn_s;
 	o->expect = c->opts.expect;
 	o->now = (int64_t)time(NULL);
-	if (c->opts.nns > 0) {
-		given_servers(z);
+	if (z->zo != NULL && z->zo->discovered != NULL) {
+		take_discovered(z);
 		query_servers(z);
 		return 0;
+	}
+	if (sv.nns > 0) {
+		given_servers(z, &sv);
+		query_servers(z);
+		return 0;
+	}
+	if (c->resolver == NULL &&
+	    (c->resolver = ss_resolver_new(c->e, &c->opts.resolver)) == NULL) {
+		return SS_ENOMEM;
 	}
 	ss_discover_opts_t dopts = {
 	    .only4 = c->opts.only4,
 	    .only6 = c->opts.only6,
-	    .primary = c->opts.primary,
-	    .nprimary = c->opts.nprimary,
+	    .primary = sv.primary,
+	    .nprimary = sv.nprimary,
 	    .port = c->opts.port,
 	};
 	return ss_discover(c->resolver, c->e, o, &dopts, discovered, z);
@@ -407,20 +505,27 @@ static void start_more(ss_check_t *c)
 		size_t i = c->next_start++;
 		zstate_t *z = calloc(1, sizeof(*z));
 		char *name = c->names[i];
+		zopts_t *zo = c->zopts[i];
 		c->names[i] = NULL;
+		c->zopts[i] = NULL;
 		c->running++;
 		c->zones[i] = z;
 		if (z == NULL) {
 			/* Cannot even hold the zone: report nothing for it, move on. */
 			free(name);
+			zopts_free(zo);
 			c->running--;
 			c->zones[i] = NULL;
+			deliver(c);
 			continue;
 		}
 		z->c = c;
+		z->zo = zo;
+		z->idx = i;
 		if (zone_start(c, z, name) != 0) {
 			z->res.status = SS_STATUS_UNKNOWN;
-			z->done = true;
+			zone_done(c, z);
+			continue;
 		}
 		deliver(c);
 	}
@@ -455,34 +560,162 @@ ss_check_t *ss_check_new(ss_engine_t *e, const ss_check_opts_t *opts, ss_check_c
 	return c;
 }
 
-int ss_check_add(ss_check_t *c, const char *zone)
+static int grow(ss_check_t *c)
+{
+	size_t ncap = c->cap ? c->cap * 2 : 64;
+	char **nn = realloc(c->names, ncap * sizeof(*nn));
+	if (nn != NULL) {
+		c->names = nn;
+	}
+	zopts_t **no = nn ? realloc(c->zopts, ncap * sizeof(*no)) : NULL;
+	if (no != NULL) {
+		c->zopts = no;
+	}
+	zstate_t **nz = no ? realloc(c->zones, ncap * sizeof(*nz)) : NULL;
+	if (nz == NULL) {
+		return SS_ENOMEM;
+	}
+	c->zones = nz;
+	c->cap = ncap;
+	return 0;
+}
+
+static int copy_addrs(ss_addr_t **dst, const ss_addr_t *src, size_t n)
+{
+	if (n == 0) {
+		return 0;
+	}
+	*dst = malloc(n * sizeof(**dst));
+	if (*dst == NULL) {
+		return SS_ENOMEM;
+	}
+	memcpy(*dst, src, n * sizeof(**dst));
+	return 0;
+}
+
+static int zopts_copy(const ss_check_zone_opts_t *in, zopts_t **out)
+{
+	zopts_t *zo = calloc(1, sizeof(*zo));
+	if (zo == NULL) {
+		return SS_ENOMEM;
+	}
+	*out = zo;
+	if (copy_addrs(&zo->ns, in->ns, in->nns) != 0 ||
+	    (in->nns > 0 && (zo->ns_names = calloc(in->nns, sizeof(char *))) == NULL)) {
+		return SS_ENOMEM;
+	}
+	zo->nns = in->nns;
+	for (size_t i = 0; in->ns_names != NULL && i < in->nns; i++) {
+		if (in->ns_names[i] != NULL &&
+		    (zo->ns_names[i] = strdup(in->ns_names[i])) == NULL) {
+			return SS_ENOMEM;
+		}
+	}
+	if (copy_addrs(&zo->primary, in->primary, in->nprimary) != 0) {
+		return SS_ENOMEM;
+	}
+	zo->nprimary = in->nprimary;
+	if (in->discovered == NULL) {
+		return 0;
+	}
+	if ((zo->discovered = calloc(1, sizeof(*zo->discovered))) == NULL) {
+		return SS_ENOMEM;
+	}
+	return ss_obs_copy_discovery(zo->discovered, in->discovered);
+}
+
+int ss_check_add_zone(ss_check_t *c, const char *zone, const ss_check_zone_opts_t *zopts)
 {
 	knot_dname_storage_t tmp;
 	if (*zone == '\0' || knot_dname_from_str(tmp, zone, sizeof(tmp)) == NULL) {
 		return SS_ENAME;
 	}
+	zopts_t *zo = NULL;
 	char *txt = knot_dname_to_str_alloc(tmp);
-	if (txt == NULL) {
+	if (txt == NULL || (zopts != NULL && zopts_copy(zopts, &zo) != 0) ||
+	    (c->nzones == c->cap && grow(c) != 0)) {
+		free(txt);
+		zopts_free(zo);
 		return SS_ENOMEM;
 	}
-	if (c->nzones == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 64;
-		char **nn = realloc(c->names, ncap * sizeof(*nn));
-		if (nn != NULL) {
-			c->names = nn;
-		}
-		zstate_t **nz = nn ? realloc(c->zones, ncap * sizeof(*nz)) : NULL;
-		if (nz == NULL) {
-			free(txt);
-			return SS_ENOMEM;
-		}
-		c->zones = nz;
-		c->cap = ncap;
-	}
 	c->names[c->nzones] = txt;
+	c->zopts[c->nzones] = zo;
 	c->zones[c->nzones] = NULL;
 	c->nzones++;
 	start_more(c);
+	return 0;
+}
+
+int ss_check_add(ss_check_t *c, const char *zone)
+{
+	return ss_check_add_zone(c, zone, NULL);
+}
+
+static int copy_names(knot_dname_t ***dst, size_t *ndst, knot_dname_t *const *src, size_t n)
+{
+	if (n == 0) {
+		return 0;
+	}
+	if ((*dst = calloc(n, sizeof(**dst))) == NULL) {
+		return SS_ENOMEM;
+	}
+	for (; *ndst < n; (*ndst)++) {
+		if (((*dst)[*ndst] = knot_dname_copy(src[*ndst], NULL)) == NULL) {
+			return SS_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int copy_strs(char ***dst, size_t *ndst, char *const *src, size_t n)
+{
+	if (n == 0) {
+		return 0;
+	}
+	if ((*dst = calloc(n, sizeof(**dst))) == NULL) {
+		return SS_ENOMEM;
+	}
+	for (; *ndst < n; (*ndst)++) {
+		if (((*dst)[*ndst] = strdup(src[*ndst])) == NULL) {
+			return SS_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static char *dup_or_null(const char *s, int *ret)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s != NULL && d == NULL) {
+		*ret = SS_ENOMEM;
+	}
+	return d;
+}
+
+int ss_obs_copy_discovery(ss_zone_obs_t *dst, const ss_zone_obs_t *src)
+{
+	int ret = 0;
+	for (size_t i = 0; i < src->nservers && ret == 0; i++) {
+		const ss_server_obs_t *s = &src->servers[i];
+		ss_server_obs_t *d = ss_obs_add_server(dst, &s->addr, s->name, s->origin);
+		if (d == NULL) {
+			return SS_ENOMEM;
+		}
+		d->is_primary = s->is_primary;
+	}
+	dst->have_ns_sets = src->have_ns_sets;
+	dst->not_found = src->not_found;
+	dst->primary_given = src->primary_given;
+	dst->discovery_error = src->discovery_error;
+	dst->discovery_detail = dup_or_null(src->discovery_detail, &ret);
+	dst->mname = dup_or_null(src->mname, &ret);
+	if (ret != 0 ||
+	    copy_names(&dst->parent_ns, &dst->nparent_ns, src->parent_ns, src->nparent_ns) ||
+	    copy_names(&dst->child_ns, &dst->nchild_ns, src->child_ns, src->nchild_ns) ||
+	    copy_strs(&dst->unresolved_ns, &dst->nunresolved_ns, src->unresolved_ns,
+	              src->nunresolved_ns)) {
+		return SS_ENOMEM;
+	}
 	return 0;
 }
 
@@ -493,13 +726,16 @@ void ss_check_free(ss_check_t *c)
 	}
 	for (size_t i = 0; i < c->nzones; i++) {
 		free(c->names[i]);
+		zopts_free(c->zopts[i]);
 		if (c->zones[i] != NULL) {
 			ss_zone_result_clear(&c->zones[i]->res);
+			zopts_free(c->zones[i]->zo);
 			free(c->zones[i]);
 		}
 	}
 	ss_vendor_cache_free(c->own_vendors);
 	free(c->names);
+	free(c->zopts);
 	free(c->zones);
 	ss_resolver_free(c->resolver);
 	free(c);

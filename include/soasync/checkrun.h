@@ -49,6 +49,9 @@ typedef struct {
 	unsigned max_zones;            /* zones in progress at once (default 512) */
 	uint16_t port;                 /* of the addresses discovery finds (0: 53; see
 	                                * ss_discover_opts_t) */
+	bool unordered;                /* deliver each zone when it is done, not in the
+	                                * order added (a long-running caller: one slow
+	                                * zone must not hold back the others) */
 } ss_check_opts_t;
 
 /* A zone's result, borrowed for the duration of the call; the run clears it
@@ -64,6 +67,29 @@ SS_API ss_check_t *ss_check_new(ss_engine_t *e, const ss_check_opts_t *opts, ss_
 /* Queue a zone (presentation form, with or without the final dot).
  * Returns 0, SS_ENAME or SS_ENOMEM. Work starts when the loop runs. */
 SS_API int ss_check_add(ss_check_t *c, const char *zone);
+
+/* Options of one zone, overriding the run's (ss_check_add_zone). */
+typedef struct {
+	const ss_addr_t *ns; /* as opts.ns, for this zone; NULL: the run's */
+	size_t nns;
+	const char *const *ns_names; /* names of those addresses (entries may be NULL) */
+	const ss_addr_t *primary;    /* as opts.primary, for this zone; NULL: the run's */
+	size_t nprimary;
+	const ss_zone_obs_t *discovered; /* a previous result of this zone: its servers
+	                                  * (names, origins, primary), NS sets and MNAME
+	                                  * are taken instead of discovering again */
+} ss_check_zone_opts_t;
+
+/* Queue a zone with its own options (copied: nothing is borrowed after the
+ * call). zo NULL: as ss_check_add(). Returns 0, SS_ENAME or SS_ENOMEM. */
+SS_API int ss_check_add_zone(ss_check_t *c, const char *zone, const ss_check_zone_opts_t *zo);
+
+/* Copy what discovery found (servers with names, addresses, origins and the
+ * primary flag, but none of their answers; NS sets, unresolved names, MNAME,
+ * not-found and discovery errors) from src into dst, which must be empty
+ * (zeroed). Returns 0 or SS_ENOMEM (dst then holds what was copied: clear it
+ * as part of a result with ss_zone_result_clear). */
+SS_API int ss_obs_copy_discovery(ss_zone_obs_t *dst, const ss_zone_obs_t *src);
 
 /* Stop starting zones and delivering results (before ss_engine_cancel_all()
  * when abandoning a run). */

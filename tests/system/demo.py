@@ -19,6 +19,11 @@ runs, printing soasync's output as is:
 2. ``SOASYNC doctor --fix --yes ...`` (walks the troubleshooting path, sends
    the laggard a NOTIFY, waits until every server serves N+1: exit 0),
 3. ``SOASYNC check ...`` again (all in sync: exit 0),
+4. ``SOASYNC monitor --config ...`` on the fleet (the primary also notifies the
+   monitor), one more change on the primary, ``SOASYNC notify`` to wake the
+   laggard (the primary still does not notify it), then ``SOASYNC history``:
+   the monitor's view of the change (the NOTIFY's time, when each secondary
+   served the new serial and its lag),
 
 and stops every daemon. The laggard accepts NOTIFY from the checker's address
 (as a secondary does from a monitoring host it trusts).
@@ -38,7 +43,9 @@ As a library::
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -108,10 +115,11 @@ class Demo:
 
 
 def build_demo(fleet: harness.Fleet, *, zone: str = DEMO_ZONE, laggard: str = "knot",
-               serial: int = 2024010100) -> Demo:
+               serial: int = 2024010100, notify_also=()) -> Demo:
     """Declare and start the demo on ``fleet`` (delegation is enabled here if
     the fleet has none yet) and leave the ``laggard`` secondary ("knot" or
-    "nsd") one serial behind.  Returns a :class:`Demo`."""
+    "nsd") one serial behind. The primary also notifies ``notify_also``
+    ((addr, port) pairs: the monitor).  Returns a :class:`Demo`."""
     t0 = time.monotonic()
     if fleet.root is None:
         fleet.enable_delegation()
@@ -127,6 +135,9 @@ def build_demo(fleet: harness.Fleet, *, zone: str = DEMO_ZONE, laggard: str = "k
         s.secondary(zone, primary, notified=not lag,
                     allow_notify=[fleet.checker_addr] if lag else None)
         secondaries.append(s)
+    if notify_also:
+        primary.zone(zone).notify = [(s.addr, s.port) for s in secondaries
+                                     if s.kind != laggard] + list(notify_also)
     fleet.start()
     fleet.wait_synced(zone)
     lag = next(s for s in secondaries if s.kind == laggard)
@@ -186,8 +197,10 @@ def main(argv=None) -> int:
     rc = 1
     try:
         with harness.Fleet(workdir, args.net) as fleet:
+            monitor_port = harness.Fleet.free_tcp_port(fleet.checker_addr)
             try:
-                demo = build_demo(fleet, laggard=args.laggard)
+                demo = build_demo(fleet, laggard=args.laggard,
+                                  notify_also=[(fleet.checker_addr, monitor_port)])
             except (harness.HarnessError, TimeoutError, OSError) as exc:
                 print(f"demo: the fleet failed to start:\n{exc}", file=sys.stderr)
                 return 1
@@ -202,6 +215,8 @@ def main(argv=None) -> int:
                 rc = 0
             else:
                 rc = run_check(demo, args.soasync, args.extra, args.timeout)
+                if rc == 0:
+                    rc = run_monitor(demo, args.soasync, monitor_port, args.timeout)
         print("demo: fleet stopped", flush=True)
     finally:
         if tmp is not None:
@@ -251,6 +266,89 @@ def run_check(demo: Demo, soasync: str, extra, timeout: float) -> int:
         return 1
     print(f"demo: check found {demo.laggard.name} behind; doctor notified it and it caught "
           f"up; every server now serves {demo.new_serial}")
+    return 0
+
+
+def history(soasync: str, db: Path, zone: str) -> list:
+    r = subprocess.run([str(soasync), "history", "--db", str(db), "--json", zone],
+                       capture_output=True, text=True, timeout=30)
+    return [json.loads(line) for line in r.stdout.splitlines() if line.strip()] \
+        if r.returncode == 0 else []
+
+
+def converged(soasync: str, db: Path, zone: str, serial: int, addrs) -> bool:
+    for o in history(soasync, db, zone):
+        if o["serial"] == serial:
+            got = {v["address"]: v["converged_at"] for v in o["servers"]}
+            return all(got.get(a) for a in addrs)
+    return False
+
+
+def run_monitor(demo: Demo, soasync: str, port: int, timeout: float) -> int:
+    """The monitor on the fleet: one more change, the laggard woken by
+    soasync notify, and the monitor's view of it; return the exit status."""
+    f = demo.fleet
+    workdir = f.workdir / "monitor"
+    workdir.mkdir(exist_ok=True)
+    conf, db, log = workdir / "monitor.yaml", workdir / "monitor.db", workdir / "monitor.log"
+    conf.write_text(f"""database: {db}
+resolver: {demo.resolver_addr}
+source: {demo.checker_addr}
+interval: 2s
+fast_interval: 200ms
+listen:
+  notify: {demo.checker_addr}:{port}
+notify_allow: [{demo.primary.addr}]
+zones:
+  - {demo.zone}
+""")
+    argv = [str(soasync), "monitor", "--config", str(conf)]
+    print("$ " + " ".join(argv) + " &", flush=True)
+    print(conf.read_text())
+    new = demo.new_serial + 1
+    secs = [s.addr for s in demo.secondaries]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    try:
+        harness.wait_until(lambda: converged(soasync, db, demo.zone, demo.new_serial, secs),
+                           timeout, interval=0.1, what="the monitor's first check")
+        print(f"demo: one more change on the primary: serial {demo.new_serial} -> {new}",
+              flush=True)
+        demo.primary.write_zone(demo.zone, new)
+        others = [s.addr for s in demo.secondaries if s is not demo.laggard]
+        harness.wait_until(lambda: converged(soasync, db, demo.zone, new, others), timeout,
+                           interval=0.1, what="the notified secondary")
+        notify = [str(soasync), "notify", "--resolver", demo.resolver_addr, "--source",
+                  demo.checker_addr, demo.zone]
+        if run_soasync(notify, timeout) is None:
+            return 1
+        harness.wait_until(lambda: converged(soasync, db, demo.zone, new, secs), timeout,
+                           interval=0.1, what="every secondary")
+    except (TimeoutError, harness.HarnessError, OSError) as exc:
+        print(f"demo: the monitor did not see the change through: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        print("demo: the monitor's log, one line per event:")
+        sys.stdout.write(log.read_text(errors="replace"))
+        print(flush=True)
+    if proc.returncode != 0:
+        print(f"demo: the monitor exited {proc.returncode}", file=sys.stderr)
+        return 1
+    r = run_soasync([str(soasync), "history", "--db", str(db), "--last", "1", demo.zone],
+                    timeout)
+    if r is None or r.returncode != 0:
+        return 1
+    row = history(soasync, db, demo.zone)[-1]
+    lag = {v["address"]: v["lag_s"] for v in row["servers"]}
+    print(f"demo: the monitor first saw serial {new} by {row['via']}; "
+          + ", ".join(f"{s.name} served it {lag[s.addr]:.3f} s later" for s in demo.secondaries)
+          + f" ({demo.laggard.name} only once soasync notify woke it)")
     return 0
 
 

@@ -140,6 +140,10 @@ static void got(const ss_response_t *r, void *arg)
 	}
 }
 
+/* The engine's counters of the last run_queries(): a loaded machine (ASan,
+ * a busy CI) may retransmit, and each retransmission reaches the responder. */
+static ss_engine_stats_t LAST;
+
 static int run_queries(behavior_t mode, unsigned n, outcome_t *out, unsigned per_server,
                        unsigned tries, unsigned timeout_ms)
 {
@@ -171,6 +175,7 @@ static int run_queries(behavior_t mode, unsigned n, outcome_t *out, unsigned per
 		}
 		uv_run(&loop, UV_RUN_ONCE);
 	}
+	ss_engine_stats(e, &LAST);
 	ss_engine_close(e);
 	responder_stop();
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -253,7 +258,7 @@ static void test_normal(void **state)
 		assert_true(o[i].edns);
 		assert_false(o[i].tcp);
 	}
-	assert_int_equal(R.udp_queries, 3);
+	assert_int_equal(R.udp_queries, 3 + LAST.retransmits);
 }
 
 static void test_lost_query_retried_quickly(void **state)
@@ -262,7 +267,8 @@ static void test_lost_query_retried_quickly(void **state)
 	outcome_t o[1] = {{0}};
 	int ms = run_queries(R_DROP_FIRST, 1, o, 100, 3, 10000);
 	assert_int_equal(o[0].error, 0);
-	assert_int_equal(R.udp_queries, 2);
+	assert_true(LAST.retransmits >= 1);
+	assert_int_equal(R.udp_queries, 1 + LAST.retransmits);
 	/* The retry comes after the initial RTO (250 ms), long before the 10 s timeout. */
 	assert_true(ms < 5000);
 }
@@ -286,8 +292,8 @@ static void test_formerr_retried_without_edns(void **state)
 	assert_int_equal(o[0].error, 0);
 	assert_int_equal(o[0].rcode, KNOT_RCODE_NOERROR);
 	assert_false(o[0].edns);
-	assert_int_equal(R.edns_queries, 1);
-	assert_int_equal(R.udp_queries, 2);
+	assert_true(R.edns_queries >= 1 && R.edns_queries <= 1 + LAST.retransmits);
+	assert_int_equal(R.udp_queries, 2 + LAST.retransmits);
 }
 
 static void test_forged_dropped(void **state)
@@ -370,7 +376,8 @@ static void test_sockets_within_limit(void **state)
 	ss_engine_stats_t st;
 	assert_int_equal(run_many(R_NORMAL, 40, 3, 0, 8, &st), 0);
 	assert_true(st.sockets_max <= 8);
-	assert_int_equal(R.udp_queries, 120);
+	/* a loaded machine may retransmit: each one reached the server too */
+	assert_int_equal(R.udp_queries, 120 + st.retransmits);
 }
 
 static void test_tcp_within_limit(void **state)

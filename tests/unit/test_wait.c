@@ -14,6 +14,7 @@
 
 #include "obs_fixture.h"
 #include "render_wait.h"
+#include "session.h"
 
 /* ns1 primary at 10, ns2 at 9, a closed port, ns4 REFUSED. */
 static void fleet(ss_zone_result_t *r)
@@ -202,6 +203,44 @@ static void test_render(void **state)
 	ss_zone_result_clear(&r);
 }
 
+/* Probing again: the servers as discovery found them, but not a hidden
+ * primary that was silent (each probe would wait out its time-out). */
+static void test_probe_again(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	fx_zone(&r, "example.test.");
+	fx_bad(&r, "192.0.2.1", SS_ANS_NONE, -1, SS_ETIMEOUT);
+	r.obs.servers[0].origin = SS_ORIGIN_PRIMARY; /* from the MNAME only */
+	r.obs.servers[0].is_primary = true;
+	fx_server(&r, "192.0.2.2", "ns2.example.test.", 5, false);
+	fx_server(&r, "192.0.2.3", "ns3.example.test.", 5, false)->origin |= SS_ORIGIN_PARENT;
+	r.obs.mname = strdup("ns1.example.test.");
+	assert_int_equal(ss_check_analyze(&r), 0);
+	cli_fixed_t f;
+	cli_probe_where_t w = {0};
+	assert_int_equal(cli_probe_fixed(&r, &f, &w), 0);
+	assert_ptr_equal(w.fixed, &f);
+	assert_int_equal(f.disc.nservers, 2);
+	char a[SS_ADDR_STRLEN];
+	assert_string_equal(ss_addr_format(&f.disc.servers[0].addr, a, sizeof(a)), "192.0.2.2");
+	assert_string_equal(f.disc.servers[0].name, "ns2.example.test.");
+	assert_int_equal(f.disc.servers[1].origin, SS_ORIGIN_CHILD | SS_ORIGIN_PARENT);
+	assert_false(f.disc.servers[0].has_soa); /* no answers, only what discovery found */
+	assert_string_equal(f.disc.mname, "ns1.example.test.");
+	cli_fixed_free(&f);
+
+	/* once it answers, it counts, and is asked again */
+	r.obs.servers[0].kind = SS_ANS_SOA;
+	fx_soa(&r.obs.servers[0], 5);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(cli_probe_fixed(&r, &f, &w), 0);
+	assert_int_equal(f.disc.nservers, 3);
+	assert_true(f.disc.servers[0].is_primary);
+	cli_fixed_free(&f);
+	ss_zone_result_clear(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +249,7 @@ int main(void)
 	    cmocka_unit_test(test_hidden_primary_ignored),
 	    cmocka_unit_test(test_policies),
 	    cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_probe_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -240,7 +240,9 @@ static void transfer_as(uint16_t type, const char *key, outcome_t *o)
 	                    .zone = zone,
 	                    .type = type,
 	                    .ixfr_serial = 5,
-	                    .tsig = key ? &k : NULL};
+	                    .tsig = key ? &k : NULL,
+	                    /* not about time: room for a loaded machine (ASan) */
+	                    .idle_ms = 15000};
 	memset(o, 0, sizeof(*o));
 	assert_int_equal(ss_xfr_start(env.e, &xo, count_rr, xfr_done, o), 0);
 	assert_true(rsp_env_run(&env, is_done, o, 20000));
