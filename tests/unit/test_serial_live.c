@@ -32,7 +32,9 @@ typedef struct {
 static void put(pkt_t *p, const void *data, size_t n)
 {
 	assert_true(p->len + n <= sizeof(p->wire));
-	memcpy(p->wire + p->len, data, n);
+	if (n > 0) { /* empty rdata comes as (NULL, 0) */
+		memcpy(p->wire + p->len, data, n);
+	}
 	p->len += n;
 }
 
