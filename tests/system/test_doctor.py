@@ -602,7 +602,7 @@ def test_no_server_answers(fleet, soasync):
     assert last_line(r) == f"{ZONE}: NOT converged: no server answered with the zone's SOA", r
 
 
-def test_monitor_config_lines(fleet, soasync):
+def test_monitor_config_lines(fleet, soasync, tmp_path):
     """Step 9 points to soasync monitor with the config lines that watch the
     zone as doctor did (name; --primary and --ns when given)."""
     f = fleet()
@@ -623,6 +623,11 @@ def test_monitor_config_lines(fleet, soasync):
         block.append(line[4:])
     assert yaml.safe_load("\n".join(block)) == want, r
     assert last_line(r) == f"{ZONE}: every server serves the same serial", r
+    # the monitor takes them as they are
+    conf = tmp_path / "monitor.yaml"
+    conf.write_text(f"database: {tmp_path / 'monitor.db'}\n" + "\n".join(block) + "\n")
+    m = soasync("monitor", "--config", conf, "--check-config")
+    assert m.rc == 0 and "valid, 1 zones" in m.out + m.err, m
     r = soasync(*args[:-1], "--json", ZONE)
     assert r.rc == 0 and r.doc()["monitor"] == want, r
 
