@@ -132,6 +132,7 @@ struct query {
 	query_t *fnext;           /* e->fdwait */
 	ss_tsig_stream_t tstream; /* stream with a key */
 	uint64_t held;            /* stream: bytes of the budget taken */
+	bool maybe_done;          /* stream: complete unless another message comes */
 	void *arg;
 };
 
@@ -911,6 +912,16 @@ static void tcp_fail(tconn_t *c, int error)
 	}
 }
 
+/* How long a stream that may be complete waits for another message: a
+ * server sending more sends it at once (PowerDNS: the zone after a lone SOA). */
+#define STREAM_GRACE_MS 1000
+
+/* A stream that ends now: 0, or SS_ETSIG when its last message was unsigned. */
+static int stream_end(query_t *q)
+{
+	return q->tsig != NULL && ss_tsig_stream_end(&q->tstream) != 0 ? SS_ETSIG : 0;
+}
+
 static void tcp_timer_cb(uv_timer_t *t)
 {
 	tconn_t *c = t->data;
@@ -918,6 +929,10 @@ static void tcp_timer_cb(uv_timer_t *t)
 		c->q->e->st.timeouts++;
 	}
 	bool stream = c->q != NULL && c->q->msg_cb != NULL;
+	if (stream && c->q->maybe_done) {
+		tcp_fail(c, stream_end(c->q)); /* silence after a possible end: the end */
+		return;
+	}
 	tcp_fail(c, stream && uv_hrtime() >= c->limit_at ? SS_EDEADLINE : SS_ETIMEOUT);
 }
 
@@ -929,6 +944,9 @@ static void stream_arm(tconn_t *c)
 	uint64_t now = uv_hrtime();
 	uint64_t left_ms = c->limit_at > now ? (c->limit_at - now + 999999) / 1000000u : 0;
 	uint64_t wait = c->waiting || left_ms < c->q->sopts.idle_ms ? left_ms : c->q->sopts.idle_ms;
+	if (c->q->maybe_done && wait > STREAM_GRACE_MS) {
+		wait = STREAM_GRACE_MS;
+	}
 	uv_timer_start(&c->timer, tcp_timer_cb, wait, 0);
 }
 
@@ -972,9 +990,14 @@ static int stream_message(query_t *q, knot_pkt_t *pkt)
 		}
 	}
 	q->msgs++;
+	q->maybe_done = false;
 	int ret = q->msg_cb(pkt, q->arg);
-	if (ret == 1 && q->tsig != NULL && ss_tsig_stream_end(&q->tstream) != 0) {
-		return SS_ETSIG; /* the last message must be signed */
+	if (ret == SS_STREAM_MAYBE_DONE) {
+		q->maybe_done = true;
+		return 0;
+	}
+	if (ret == 1) {
+		return stream_end(q) != 0 ? SS_ETSIG : 1; /* the last message must be signed */
 	}
 	return ret;
 }
@@ -988,6 +1011,9 @@ static bool tcp_stream_message(tconn_t *c, uint8_t *wire, size_t len)
 	if (ret != 0) {
 		tcp_fail(c, ret < 0 ? ret : 0);
 		return true;
+	}
+	if (q->maybe_done) {
+		stream_arm(c); /* the grace for another message starts now */
 	}
 	return false;
 }
@@ -1118,7 +1144,9 @@ static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	if (n < 0) {
-		tcp_fail(c, uv_to_ss((int)n));
+		/* closed after a possible end: the end */
+		bool end = n == UV_EOF && c->q != NULL && c->q->maybe_done;
+		tcp_fail(c, end ? stream_end(c->q) : uv_to_ss((int)n));
 		return;
 	}
 	c->have += (size_t)n;

@@ -113,12 +113,15 @@ static int one_record(xfr_t *x, const knot_rrset_t *rr)
 	return 0;
 }
 
-/* An IXFR answered with the SOA alone. */
+/* An IXFR whose first message is the SOA alone: not newer than ours, we are
+ * up to date; newer, either the server keeps no history (NSD: nothing more
+ * comes) or the whole zone follows in later messages (PowerDNS): the
+ * engine waits for the next message (later records set the kind again). */
 static int single_soa(xfr_t *x)
 {
 	bool newer = ss_serial_cmp(x->res.serial, x->o.ixfr_serial) == SS_SERIAL_GREATER;
 	x->res.ixfr = newer ? SS_IXFR_SINGLE_SOA : SS_IXFR_UP_TO_DATE;
-	return 1;
+	return newer ? SS_STREAM_MAYBE_DONE : 1;
 }
 
 int ss_xfr_stream_message(const knot_pkt_t *pkt, void *arg)

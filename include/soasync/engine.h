@@ -99,9 +99,15 @@ typedef void (*ss_query_cb)(const ss_response_t *resp, void *arg);
  * be an error answer (an error RCODE, or a TSIG record with a non-zero error
  * whatever the header says: its records are never data); a TSIG error or a
  * MAC that does not verify later ends the stream with SS_ETSIG. msg_cb
- * returns 0 to read on, 1 when the stream is complete, or a negative SS_E*
- * code to abort. done_cb is then called exactly once with 0 or the error.
+ * returns 0 to read on, 1 when the stream is complete, SS_STREAM_MAYBE_DONE
+ * when it is complete unless another message follows (an IXFR answered with
+ * a lone SOA, which PowerDNS sends as the first message of a whole zone and
+ * NSD sends alone on a connection it keeps open: the stream then ends with 0
+ * when the server closes or stays silent for a second (or the idle time, if
+ * shorter), and goes on if a message comes), or a negative SS_E* code to abort. done_cb is then
+ * called exactly once with 0 or the error.
  */
+#define SS_STREAM_MAYBE_DONE 2
 typedef int (*ss_stream_msg_cb)(const knot_pkt_t *pkt, void *arg);
 typedef void (*ss_stream_done_cb)(int error, void *arg);
 

@@ -52,11 +52,12 @@ BADSIG = {k: "NOTAUTH (TSIG BADSIG: the server has another secret for this key)"
 
 
 def whole_zone(kind: str) -> str:
-    """How xfr-check reports an IXFR answered with the whole zone.  PowerDNS
-    sends its first message with the SOA alone (then the zone, then the
-    SOA); soasync, like kdig, takes a first message of one newer SOA as the
-    single-SOA answer and stops there (both mean: no history to send)."""
-    return "single-soa" if kind == "pdns" else "axfr"
+    """How xfr-check reports an IXFR answered with the whole zone: "axfr" for
+    every vendor.  PowerDNS sends its first message with the SOA alone (then
+    the zone, then the SOA); soasync waits a moment for a message after a
+    lone newer SOA and so tells that apart from NSD's single SOA with nothing
+    after it (kdig stops at the lone SOA)."""
+    return "axfr"
 
 
 # --------------------------------------------------------------------------
