@@ -1,5 +1,7 @@
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <soasync/checkrun.h>
 #include <soasync/error.h>
@@ -46,48 +48,46 @@ void cli_session_close(cli_session_t *s)
 
 cli_probe_where_t cli_probe_where(const cli_net_t *net)
 {
-	cli_probe_where_t w = {net->ns,       net->nns, NULL, net->primary,
-	                       net->nprimary, false,    NULL, NULL};
+	cli_probe_where_t w = {net->ns, net->nns, NULL, net->primary, net->nprimary,
+	                       false,   NULL,     NULL, NULL};
 	return w;
 }
 
 int cli_probe_fixed(const ss_zone_result_t *res, cli_fixed_t *f, cli_probe_where_t *w)
 {
-	const ss_zone_obs_t *o = &res->obs;
 	memset(f, 0, sizeof(*f));
-	f->ns = calloc(o->nservers + 1, sizeof(*f->ns));
-	f->primary = calloc(o->nservers + 1, sizeof(*f->primary));
-	f->names = calloc(o->nservers + 1, sizeof(*f->names));
-	if (f->ns == NULL || f->primary == NULL || f->names == NULL) {
+	if (ss_obs_copy_discovery(&f->disc, &res->obs) != 0) {
 		cli_fixed_free(f);
 		return -1;
 	}
-	for (size_t i = 0; i < o->nservers; i++) {
-		const ss_server_obs_t *sv = &o->servers[i];
-		if (sv->is_primary && (res->has_primary || o->primary_given)) {
-			f->primary[f->nprimary++] = sv->addr;
+	/* A server that does not count (a hidden primary that was silent) is
+	 * not asked again: each probe would wait out its time-out. */
+	size_t keep = 0;
+	for (size_t i = 0; i < f->disc.nservers; i++) {
+		ss_server_obs_t *sv = &f->disc.servers[i];
+		bool counts = true;
+		for (size_t k = 0; k < res->obs.nservers; k++) {
+			if (ss_addr_equal(&res->obs.servers[k].addr, &sv->addr)) {
+				counts = ss_verdict_counts(res->obs.servers[k].verdict);
+			}
 		}
-		if (sv->origin & ~(unsigned)SS_ORIGIN_PRIMARY) {
-			f->names[f->nns] = sv->name ? strdup(sv->name) : NULL;
-			f->ns[f->nns++] = sv->addr;
+		if (!counts) {
+			ss_server_obs_clear(sv);
+			continue;
 		}
+		f->disc.servers[keep++] = *sv;
 	}
-	w->ns = f->ns;
-	w->nns = f->nns;
-	w->ns_names = (const char *const *)f->names;
-	w->primary = f->primary;
-	w->nprimary = f->nprimary;
+	f->disc.nservers = keep;
+	w->fixed = f;
 	return 0;
 }
 
 void cli_fixed_free(cli_fixed_t *f)
 {
-	for (size_t i = 0; f->names != NULL && i < f->nns; i++) {
-		free(f->names[i]);
-	}
-	free(f->names);
-	free(f->ns);
-	free(f->primary);
+	ss_zone_result_t tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.obs = f->disc;
+	ss_zone_result_clear(&tmp);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -131,7 +131,10 @@ int cli_probe(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *w
 		cli_err("out of memory");
 		return -1;
 	}
-	int ret = ss_check_add(c, zone);
+	/* Again the servers of an earlier result, as discovery found them
+	 * (names, origins, MNAME, NS sets), without discovering again. */
+	ss_check_zone_opts_t zo = {.discovered = where->fixed ? &where->fixed->disc : NULL};
+	int ret = ss_check_add_zone(c, zone, where->fixed ? &zo : NULL);
 	if (ret != 0) {
 		cli_err("'%s' is not a valid zone name", zone);
 		ss_check_free(c);
@@ -169,25 +172,24 @@ void cli_session_fit(cli_session_t *s, const cli_net_t *net, uint64_t deadline)
 }
 
 int cli_probe_until(cli_session_t *s, const cli_net_t *net, const cli_probe_where_t *where,
-                    const char *zone, uint64_t deadline, cli_probe_pred pred, cli_probe_round round,
-                    void *arg, ss_zone_result_t *last)
+                    const char *zone, const cli_poll_t *poll, ss_zone_result_t *last)
 {
 	unsigned backoff = 200;
 	for (;;) {
-		if (pred(last, arg)) {
+		if (poll->pred(last, poll->arg)) {
 			return 1;
 		}
 		uint64_t now = uv_hrtime();
-		if (now >= deadline) {
+		if (now >= poll->until) {
 			return 0;
 		}
-		if (round != NULL) {
-			round(last, arg);
+		if (poll->round != NULL) {
+			poll->round(last, poll->arg);
 		}
-		uint64_t left = (deadline - now) / 1000000u;
+		uint64_t left = (poll->until - now) / 1000000u;
 		cli_session_sleep(s, backoff < left ? backoff : (unsigned)left);
 		backoff = backoff * 3 / 2 > 5000 ? 5000 : backoff * 3 / 2;
-		cli_session_fit(s, net, deadline);
+		cli_session_fit(s, net, poll->deadline);
 		ss_zone_result_t next;
 		if (cli_probe(s, net, where, zone, &next) != 0) {
 			return -1;
@@ -195,4 +197,67 @@ int cli_probe_until(cli_session_t *s, const cli_net_t *net, const cli_probe_wher
 		ss_zone_result_clear(last);
 		*last = next;
 	}
+}
+
+typedef struct {
+	uv_process_t proc;
+	uv_timer_t timer;
+	int64_t status;
+	int signal;
+	bool exited, killed;
+} shell_t;
+
+static void shell_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void shell_exited(uv_process_t *p, int64_t status, int signal)
+{
+	shell_t *sh = p->data;
+	sh->exited = true;
+	sh->status = status;
+	sh->signal = signal;
+	uv_close((uv_handle_t *)&sh->proc, shell_closed);
+	uv_close((uv_handle_t *)&sh->timer, shell_closed);
+}
+
+static void shell_deadline(uv_timer_t *t)
+{
+	shell_t *sh = t->data;
+	sh->killed = true;
+	uv_process_kill(&sh->proc, SIGKILL);
+}
+
+int cli_session_shell(cli_session_t *s, const char *cmd, uint64_t deadline, int *exit_code)
+{
+	shell_t sh;
+	memset(&sh, 0, sizeof(sh));
+	char *args[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+	/* The command talks on our stderr: stdout is the report. */
+	uv_stdio_container_t io[3] = {
+	    {.flags = UV_INHERIT_FD, .data.fd = STDIN_FILENO},
+	    {.flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO},
+	    {.flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO},
+	};
+	uv_process_options_t po = {
+	    .exit_cb = shell_exited, .file = args[0], .args = args, .stdio_count = 3, .stdio = io};
+	uint64_t now = uv_hrtime();
+	sh.proc.data = sh.timer.data = &sh;
+	fflush(stdout);
+	fflush(stderr);
+	uv_timer_init(&s->loop, &sh.timer);
+	int ret = uv_spawn(&s->loop, &sh.proc, &po);
+	if (ret != 0) {
+		uv_close((uv_handle_t *)&sh.proc, shell_closed);
+		uv_close((uv_handle_t *)&sh.timer, shell_closed);
+		uv_run(&s->loop, UV_RUN_DEFAULT);
+		cli_err("cannot run /bin/sh: %s", uv_strerror(ret));
+		return -1;
+	}
+	uv_timer_start(&sh.timer, shell_deadline, deadline > now ? (deadline - now) / 1000000u : 0,
+	               0);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	*exit_code = sh.signal == 0 ? (int)sh.status : -1;
+	return sh.killed ? 1 : 0;
 }

@@ -86,6 +86,7 @@ struct tconn {
 	bool admitted;     /* stream: the first message in buf has its room */
 	uint64_t want;
 	tconn_t *wnext; /* e->waiters */
+	bool last_look; /* the time-out fired once: one more look at the socket */
 };
 
 enum qstate { Q_QUEUED, Q_UDP, Q_TCP, Q_DONE };
@@ -133,6 +134,7 @@ struct query {
 	ss_tsig_stream_t tstream; /* stream with a key */
 	uint64_t held;            /* stream: bytes of the budget taken */
 	bool maybe_done;          /* stream: complete unless another message comes */
+	bool last_look;           /* UDP: the last try's time-out fired once */
 	void *arg;
 };
 
@@ -804,12 +806,26 @@ static bool fresh_id(usock_t *s, uint16_t *id)
 	return false;
 }
 
+/*
+ * libuv runs due timers before it polls for I/O: a process that was not
+ * scheduled for longer than a time-out (a loaded machine) would give up on
+ * an answer already waiting in the socket. A time-out that would end a
+ * query therefore waits one more loop iteration (1 ms), whose poll reads
+ * what arrived.
+ */
+#define LAST_LOOK_MS 1
+
 static void udp_timer_cb(uv_timer_t *t)
 {
 	query_t *q = t->data;
 	if (q->udp_sends < q->tries) {
 		q->e->st.retransmits++;
 		udp_send_try(q);
+		return;
+	}
+	if (!q->last_look) {
+		q->last_look = true;
+		uv_timer_start(&q->timer, udp_timer_cb, LAST_LOOK_MS, 0);
 		return;
 	}
 	if (q->last_error == 0) {
@@ -925,6 +941,11 @@ static int stream_end(query_t *q)
 static void tcp_timer_cb(uv_timer_t *t)
 {
 	tconn_t *c = t->data;
+	if (!c->last_look && c->q != NULL) {
+		c->last_look = true; /* see LAST_LOOK_MS */
+		uv_timer_start(&c->timer, tcp_timer_cb, LAST_LOOK_MS, 0);
+		return;
+	}
 	if (c->q != NULL) {
 		c->q->e->st.timeouts++;
 	}
@@ -941,6 +962,7 @@ static void tcp_timer_cb(uv_timer_t *t)
  * whole-stream deadline. */
 static void stream_arm(tconn_t *c)
 {
+	c->last_look = false;
 	uint64_t now = uv_hrtime();
 	uint64_t left_ms = c->limit_at > now ? (c->limit_at - now + 999999) / 1000000u : 0;
 	uint64_t wait = c->waiting || left_ms < c->q->sopts.idle_ms ? left_ms : c->q->sopts.idle_ms;

@@ -207,11 +207,12 @@ def test_check_zonefile_default_ttl(fleet, soasync):
 
 CLI_DIR = Path(__file__).resolve().parent.parent.parent / "cli"
 #: the CLI files the rule is enforced on so far (the other branches' files
-#: join when they comply: cmd_doctor.c still frees an RRset)
+#: join when they comply)
 RULED = ["bump.c", "cmd_diff.c", "cmd_guard.c", "cmd_notify.c", "cmd_serial.c",
          "cmd_xfr_check.c", "common.c", "main.c", "render_diff.c", "render_guard.c",
          "render_notify.c", "render_serial.c", "render_xfr.c", "cmd_check.c",
-         "render_check.c", "cmd_wait.c", "session.c"]
+         "render_check.c", "cmd_wait.c", "session.c", "cmd_doctor.c", "render_doctor.c",
+         "render_wait.c"]
 
 
 def test_cli_reads_no_wire_data_and_writes_no_json_by_hand():

@@ -44,6 +44,8 @@ Vendor facts measured here (Debian 12):
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import re
 import shlex
 import subprocess
@@ -56,6 +58,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
+import yaml
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -68,9 +71,11 @@ RECORDS = ["www IN A 192.0.2.1", '@ IN TXT "soasync doctor test"']
 EDITED = ["www IN A 192.0.2.2", '@ IN TXT "soasync doctor test"', "new IN A 192.0.2.99"]
 from conftest import (KINDS, SoasyncResult, addrs, by_addr, checked,  # noqa: E402
                       findings, named)
+from test_check import edns_expire  # noqa: E402
+from test_wait import Background  # noqa: E402
 STEP_NAMES = ("serials", "published", "serial-raised", "direction", "source", "notify",
               "transfer", "converge", "guard")
-STATUSES = ("ok", "problem", "fixed", "failed", "skipped", "advice")
+STATUSES = ("ok", "problem", "fixed", "failed", "skipped", "advice", "blocked")
 #: per laggard kind: (primary kind, other secondary kind); BIND, NSD and Knot
 #: are the primary once, the laggard once and the other secondary once;
 #: PowerDNS is the laggard here and the primary in the zone-file tests
@@ -86,6 +91,15 @@ ALLOW_NOTIFY_HINT = {
     "knot": "Knot accepts NOTIFY only through an acl with action: notify",
     "pdns": "PowerDNS accepts NOTIFY only from the zone's primaries: run pdns_control retrieve "
             "ZONE on it, or list this host in its trusted-notification-proxy (pdns.conf)",
+}
+#: where a primary of that vendor allows transfers (fix of secondary-not-transferring)
+TRANSFER_ACL_HINT = {
+    "bind": "allow-transfer { ...; }; in the zone statement (named.conf)",
+    "nsd": "provide-xfr: ADDRESS KEY in the zone (nsd.conf)",
+    "knot": "an acl with action: transfer (address, key) referenced by the zone (knot.conf)",
+    "pdns": "the zone's ALLOW-AXFR-FROM metadata (pdnsutil set-meta ZONE ALLOW-AXFR-FROM "
+            "ADDRESS; with a key: pdnsutil activate-tsig-key ZONE KEY primary) or allow-axfr-ips "
+            "in pdns.conf (every zone)",
 }
 SOURCE_HINT = {
     "bind": "on the secondary (BIND): primaries { ...; }; in the zone statement",
@@ -137,10 +151,16 @@ def steps_of(doc: dict) -> dict:
     got = [(s["step"], s["name"]) for s in doc["steps"]]
     assert got == list(enumerate(STEP_NAMES, 1)), f"steps missing or out of order: {got}\n{doc}"
     for s in doc["steps"]:
-        assert set(s) == {"step", "name", "status", "observed"}, s
+        assert set(s) == {"step", "name", "status", "observed", "servers"}, s
         assert s["status"] in STATUSES, s
         assert isinstance(s["observed"], str) and s["observed"], s
+        assert isinstance(s["servers"], list), s
     return {s["step"]: (s["status"], s["observed"]) for s in doc["steps"]}
+
+
+def step_servers(doc: dict) -> dict:
+    """``{step number: [addresses the step concerns]}``."""
+    return {s["step"]: s["servers"] for s in doc["steps"]}
 
 
 def statuses(doc: dict) -> list:
@@ -168,6 +188,14 @@ def last_line(r: SoasyncResult) -> str:
     lines = r.out.splitlines()
     assert lines, f"no output\n{r}"
     return lines[-1]
+
+
+def acknowledged(*servers) -> str:
+    """Step 6 when every server acknowledged (in address order, as doctor
+    notifies them)."""
+    srv = sorted(servers, key=lambda s: ipaddress.ip_address(s.addr))
+    return (f"{len(srv)} of {len(srv)} acknowledged the NOTIFY: "
+            + "; ".join(f"{s.name} ({s.addr}) acknowledged" for s in srv))
 
 
 def actions(doc: dict) -> list:
@@ -334,8 +362,10 @@ def test_fix_yes_converges_lagging_fleet(fleet, doctor, check, lag_kind):
     st = text_steps(r)
     assert [s for s, _ in st.values()] == ["problem", "skipped", "skipped", "ok", "skipped",
                                            "problem", "skipped", "problem", "advice"], r
-    assert st[1][1] == f"2 of 3 addresses serve the reference {b.new} ({p.addr})", r
-    assert st[6][1] == "1 server is behind: --fix sends them a NOTIFY", r
+    # step 1 names the laggard, step 6 the server it would NOTIFY
+    assert st[1][1] == (f"2 of 3 addresses serve the reference {b.new} ({p.addr}); "
+                        f"{lag.name} ({lag.addr}) serves {b.old}"), r
+    assert st[6][1] == f"1 server is behind: --fix sends a NOTIFY to {lag.name} ({lag.addr})", r
     assert st[7][1] == "not tried without --fix", r
     assert st[8][1] == f"not converged: the reference is {b.new}", r
     assert last_line(r) == f"{ZONE}: NOT converged", r
@@ -347,11 +377,16 @@ def test_fix_yes_converges_lagging_fleet(fleet, doctor, check, lag_kind):
     assert statuses(doc) == ["problem", "skipped", "skipped", "ok", "skipped", "problem",
                              "skipped", "problem", "advice"], r
     assert actions(doc) == [], r
+    servers = step_servers(doc)
+    assert servers[1] == [lag.addr] and servers[6] == [lag.addr] and servers[8] == [lag.addr], r
+    assert servers[2] == servers[4] == servers[9] == [], r
     fs = findings(doc)
     assert list(fs) == ["serial-behind"] and named(fs["serial-behind"]) == [lag.addr], r
+    assert doc["verdict"] == "not-converged", r
+    assert doc["monitor"] == {"zones": [{"name": ZONE.rstrip(".")}]}, r
 
     # --fix without --yes and without a terminal: not confirmed, not sent
-    r = doctor(f, "--fix", "--notify-wait", "2", "--timeout", "1")
+    r = doctor(f, "--fix", "--notify-wait", "2", "--deadline", "30")
     assert r.rc == 2, r
     assert r.err == f"soasync: {ZONE}: skipped NOTIFY {lag.addr}: {NOT_CONFIRMED}\n", r
     st = text_steps(r)
@@ -365,7 +400,7 @@ def test_fix_yes_converges_lagging_fleet(fleet, doctor, check, lag_kind):
     assert serials(*b.servers) == {p.name: b.new, lag.name: b.old, other.name: b.new}
 
     # --fix --yes: NOTIFY, transfer, converged
-    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "10", "--timeout", "10")
+    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "10", "--deadline", "30")
     assert r.rc == 0, r
     assert r.err == "", r                      # with --json the actions are in the JSON
     doc = r.doc()
@@ -373,9 +408,10 @@ def test_fix_yes_converges_lagging_fleet(fleet, doctor, check, lag_kind):
     st = steps_of(doc)
     assert statuses(doc) == ["problem", "skipped", "skipped", "ok", "skipped", "fixed",
                              "fixed", "ok", "advice"], r
-    assert st[6][1] == "1 of 1 acknowledged the NOTIFY", r
+    assert st[6][1] == f"1 of 1 acknowledged the NOTIFY: {lag.name} ({lag.addr}) acknowledged", r
     assert st[7][1] == "1 notified server transferred the zone", r
     assert st[8][1] == f"every server serves {b.new}", r
+    assert doc["verdict"] == "converged", r
     assert actions(doc) == [("notify", lag.addr, "acknowledged")], r
     assert doc["findings"] == [], r
     # the real state: every server serves the new serial, and exactly one
@@ -386,7 +422,8 @@ def test_fix_yes_converges_lagging_fleet(fleet, doctor, check, lag_kind):
 
     # once more, in text: the primary moves again, the laggard stays behind
     newer = b.bump()
-    r = doctor(f, "--fix", "--yes", "--notify-wait", "10", "--timeout", "10")
+    # (--timeout: the older name of --deadline)
+    r = doctor(f, "--fix", "--yes", "--notify-wait", "10", "--timeout", "30")
     assert r.rc == 0, r
     assert r.err == f"soasync: {ZONE}: notify {lag.addr}: acknowledged\n", r
     st = text_steps(r)
@@ -401,7 +438,7 @@ def test_fix_yes_converges_lagging_fleet(fleet, doctor, check, lag_kind):
     # check agrees; doctor now has nothing to do (and sends nothing)
     r, z = check(f)
     assert r.rc == 0 and z["findings"] == [] and z["reference_serial"] == newer, r
-    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "2", "--timeout", "2")
+    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "2", "--deadline", "30")
     assert r.rc == 0, r
     doc = r.doc()
     st = steps_of(doc)
@@ -416,9 +453,10 @@ def test_fix_yes_converges_lagging_fleet(fleet, doctor, check, lag_kind):
 # 2. the primary refuses one secondary's transfers
 
 
-@pytest.mark.parametrize("victim_kind", KINDS)
-def test_refused_transfer_secondary_not_transferring(fleet, doctor, victim_kind):
-    f = fleet(delegation=True)
+def refused_transfer(f: harness.Fleet, victim_kind: str):
+    """``ns1`` primary (moved from 100 on), ``ns2`` the victim whose transfers
+    it refuses (it accepts NOTIFY from the checker), ``ns3`` in sync.
+    Returns ``(primary, victim, other, new serial)``."""
     pk, ok = LAYOUT[victim_kind]
     p = f.server(pk, "ns1.example.test.")
     p.primary(ZONE, 100, RECORDS)
@@ -432,17 +470,30 @@ def test_refused_transfer_secondary_not_transferring(fleet, doctor, victim_kind)
     new = p.bump(ZONE)
     other.wait_serial(ZONE, new)
     assert victim.serial(ZONE) == 100
+    return p, victim, other, new
 
-    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "2", "--timeout", "1")
+
+@pytest.mark.parametrize("victim_kind", KINDS)
+def test_refused_transfer_secondary_not_transferring(fleet, doctor, victim_kind):
+    f = fleet(delegation=True)
+    pk = LAYOUT[victim_kind][0]
+    p, victim, other, new = refused_transfer(f, victim_kind)
+
+    # once secondary-not-transferring is diagnosed, waiting cannot help:
+    # doctor ends (it used to wait out its whole limit, here 90 s)
+    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "2", "--deadline", "90",
+               timeout=120)
     assert r.rc == 2, r
+    assert r.elapsed < 30, f"doctor kept waiting after its diagnosis was final\n{r}"
     doc = r.doc()
     assert (doc["converged"], doc["reference_serial"]) == (False, new), r
     st = steps_of(doc)
     assert statuses(doc) == ["problem", "skipped", "skipped", "ok", "skipped", "fixed",
                              "problem", "problem", "advice"], r
-    assert st[6][1] == "1 of 1 acknowledged the NOTIFY", r
+    assert st[6][1] == f"1 of 1 acknowledged the NOTIFY: {victim.name} ({victim.addr}) acknowledged", r
     assert st[7][1] == ("1 server acknowledged the NOTIFY but did not transfer within 2 s "
                         "(see secondary-not-transferring)"), r
+    assert step_servers(doc)[7] == [victim.addr], r
     assert st[8][1] == f"not converged: the reference is {new}", r
     assert actions(doc) == [("notify", victim.addr, "acknowledged")], r
     fs = findings(doc)
@@ -457,9 +508,10 @@ def test_refused_transfer_secondary_not_transferring(fleet, doctor, victim_kind)
     # test_vendor_hints_survive_bind_chaos_rate_limit)
     hints = [SOURCE_HINT[victim_kind]] + (
         ["on the secondary: the primaries it transfers from"] if victim_kind == "bind" else [])
+    acls = [TRANSFER_ACL_HINT[pk]] + (["the server's transfer ACL"] if pk == "bind" else [])
     assert any(fd["fix"].startswith(f"check {h}; and on the primary, that {victim.addr} may "
-                                    f"transfer the zone (BIND allow-transfer, NSD provide-xfr, "
-                                    f"Knot acl action: transfer)") for h in hints), fd
+                                    f"transfer the zone ({a}), with its TSIG key")
+               for h in hints for a in acls), fd
     assert other.addr not in fd["message"] + fd["fix"], fd
     # it did get the NOTIFY (from the checker, with the new serial) and stayed
     wait_checker_notifies(victim, f, [new])
@@ -468,7 +520,7 @@ def test_refused_transfer_secondary_not_transferring(fleet, doctor, victim_kind)
     if victim_kind != "knot":
         return
     # the text form names it too (once is enough)
-    r = doctor(f, "--fix", "--yes", "--notify-wait", "1", "--timeout", "1")
+    r = doctor(f, "--fix", "--yes", "--notify-wait", "1", "--deadline", "30")
     assert r.rc == 2, r
     assert r.err == f"soasync: {ZONE}: notify {victim.addr}: acknowledged\n", r
     assert text_steps(r)[7][0] == "problem", r
@@ -476,6 +528,117 @@ def test_refused_transfer_secondary_not_transferring(fleet, doctor, victim_kind)
             f"the NOTIFY but still serves 100 after 1 s" in r.out), r
     assert last_line(r) == f"{ZONE}: NOT converged", r
     assert victim.serial(ZONE) == 100
+
+
+#: how far past --deadline a run may end (process start, the last lines)
+DEADLINE_SLACK = 2.0
+
+
+def test_deadline_is_never_passed(fleet, doctor):
+    """--notify-wait longer than --deadline: the deadline wins, the wait is
+    cut short and says how long it really was, and the diagnosis is made."""
+    f = fleet(delegation=True)
+    p, victim, other, new = refused_transfer(f, "knot")
+    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "60", "--deadline", "6")
+    assert r.rc == 2, r
+    assert r.elapsed < 6 + DEADLINE_SLACK, f"--deadline 6 took {r.elapsed:.2f}s\n{r}"
+    doc = r.doc()
+    st = steps_of(doc)
+    m = re.fullmatch(r"1 server acknowledged the NOTIFY but did not transfer within ([\d.]+) s "
+                     r"\(see secondary-not-transferring\)", st[7][1])
+    assert m and float(m.group(1)) < 6, r     # (a second is kept for the last probe)
+    assert sorted(findings(doc)) == ["secondary-not-transferring", "serial-behind"], r
+    assert actions(doc) == [("notify", victim.addr, "acknowledged")], r
+
+
+def test_progress_on_a_terminal_with_json(fleet, soasync_bin):
+    """--json is one object on stdout at the end; while doctor waits, a
+    terminal on stderr shows what it waits for (and the line is erased at
+    the end)."""
+    f = fleet(delegation=True)
+    p, victim, other, new = refused_transfer(f, "nsd")
+    b = Background(soasync_bin, "doctor", *net(f), "--fix", "--yes", "--json", "--notify-wait",
+                   "4", "--deadline", "60", ZONE, tty=True)
+    try:
+        want = f"7 transfer: waiting for {victim.name} ({victim.addr})"
+        harness.wait_until(lambda: want in b.stderr_so_far, 30,
+                           what=f"the progress line ({want!r})")
+        r = b.finish(timeout=60)
+    finally:
+        b.kill()
+    assert r.rc == 2, r
+    assert len(r.out.splitlines()) == 1, r
+    doc = json.loads(r.out)
+    assert doc["verdict"] == "not-converged" and steps_of(doc)[7][0] == "problem", r
+    assert re.search(rf"soasync: {re.escape(ZONE)}: 7 transfer: waiting for "
+                     rf"{re.escape(victim.name)} \({re.escape(victim.addr)}\) \[\d+s/60s\]",
+                     r.err), r.err
+    assert r.err.endswith("\r\x1b[K"), repr(r.err[-40:])
+
+
+def test_no_server_answers(fleet, soasync):
+    """Nobody answers with the zone's SOA: no reference, so the steps that
+    need one are not possible (not "ok"), and the last line says why."""
+    f = fleet()
+    a, b = sorted((f.closed_address(), f.closed_address()), key=ipaddress.ip_address)
+    args = ["doctor", "--ns", f"{a},{b}", "--source", f.checker_addr, "--content",
+            "--candidate-primary", a, "--fix", "--yes"]
+    r = soasync(*args, "--json", ZONE)
+    assert r.rc == 2 and r.err == "", r
+    doc = r.doc()
+    assert (doc["verdict"], doc["converged"], doc["reference_serial"]) == \
+        ("no-reference", False, None), r
+    st = steps_of(doc)
+    assert statuses(doc) == ["problem", "skipped", "blocked", "blocked", "blocked", "blocked",
+                             "blocked", "blocked", "advice"], r
+    assert st[1][1] == (f"no server answered with the zone's SOA; {a}: connection refused; "
+                        f"{b}: connection refused"), r
+    assert step_servers(doc)[1] == [a, b], r
+    for i in range(3, 9):
+        assert st[i][1].startswith("not possible: no server answered with the zone's SOA"), r
+    assert actions(doc) == [], r
+    r = soasync(*args, ZONE)
+    assert r.rc == 2, r
+    assert last_line(r) == f"{ZONE}: NOT converged: no server answered with the zone's SOA", r
+
+
+def test_monitor_config_lines(fleet, soasync, tmp_path):
+    """Step 9 points to soasync monitor with the config lines that watch the
+    zone as doctor did (name; --primary and --ns when given)."""
+    f = fleet()
+    zs = harness.standard_zone(f, ZONE, primary="knot", secondaries=("nsd",))
+    ns = [s.addr for s in zs.servers]
+    args = ["doctor", "--ns", ",".join(ns), "--primary", zs.primary.addr, "--source",
+            f.checker_addr, ZONE]
+    want = {"zones": [{"name": ZONE.rstrip("."), "primary": zs.primary.addr, "ns": ns}]}
+    r = soasync(*args)
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("  9 guard "))
+    assert "soasync monitor" in lines[i], r
+    block = []
+    for line in lines[i + 1:]:
+        if not line.startswith("    "):
+            break
+        block.append(line[4:])
+    assert yaml.safe_load("\n".join(block)) == want, r
+    assert last_line(r) == f"{ZONE}: every server serves the same serial", r
+    # the monitor takes them as they are
+    conf = tmp_path / "monitor.yaml"
+    conf.write_text(f"database: {tmp_path / 'monitor.db'}\n" + "\n".join(block) + "\n")
+    m = soasync("monitor", "--config", conf, "--check-config")
+    assert m.rc == 0 and "valid, 1 zones" in m.out + m.err, m
+    r = soasync(*args[:-1], "--json", ZONE)
+    assert r.rc == 0 and r.doc()["monitor"] == want, r
+
+
+def test_help_names_the_deadline(soasync):
+    """--deadline is the overall limit; its older name --timeout still works
+    but --help lists only one of them."""
+    r = soasync("doctor", "--help")
+    assert r.rc == 0, r
+    assert re.search(r"^  --deadline DURATION ", r.out, re.M), r.out
+    assert not re.search(r"^  --timeout\b", r.out, re.M), r.out
 
 
 def version_bind(addr: str, source: str) -> bool:
@@ -513,7 +676,7 @@ def test_vendor_hints_survive_bind_chaos_rate_limit(fleet, soasync_bin):
     assert victim.serial(ZONE) == 100
 
     argv = [soasync_bin, "doctor", *net(f), "--fix", "--yes", "--json", "--notify-wait", "2",
-            "--timeout", "1", ZONE]
+            "--deadline", "30", ZONE]
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
@@ -571,8 +734,9 @@ def test_secondary_pulling_from_old_primary(fleet, doctor, stale):
     wrong = (f"{lag.name} ({lag.addr}) serves serial 10 with exactly the data of candidate "
              f"{old.addr}, not the primary's serial 20: it is pulling from {old.addr}")
     assert st[5][1].startswith(wrong + "; point " + lag.addr + " at the primary " + p.addr), r
-    assert st[6][1] == "1 server is behind: --fix sends them a NOTIFY", r
+    assert st[6][1] == f"1 server is behind: --fix sends a NOTIFY to {lag.name} ({lag.addr})", r
     assert st[8][1] == "not converged: the reference is 20 (data compared)", r
+    assert step_servers(doc)[5] == [lag.addr], r
     fs = findings(doc)
     assert sorted(fs) == ["secondary-wrong-source", "serial-behind"], r
     assert named(fs["serial-behind"]) == [lag.addr], r
@@ -581,7 +745,7 @@ def test_secondary_pulling_from_old_primary(fleet, doctor, stale):
     assert fd["message"] == wrong, fd
     assert actions(doc) == [], r
 
-    r = doctor(f, *cand, "--fix", "--yes", "--json", "--notify-wait", "2", "--timeout", "1")
+    r = doctor(f, *cand, "--fix", "--yes", "--json", "--notify-wait", "2", "--deadline", "30")
     assert r.rc == 2, r
     doc = r.doc()
     st = steps_of(doc)
@@ -602,22 +766,70 @@ def test_secondary_pulling_from_old_primary(fleet, doctor, stale):
     assert rdatas(lag, f"www.{ZONE}") == {"192.0.2.10"}
 
 
+def test_mname_names_a_lagging_secondary(fleet, doctor, wait_until):
+    """The SOA MNAME names a secondary (BIND) that is behind; EDNS EXPIRE
+    shows it is one (it counts down) and the Knot server answering as a
+    primary is the reference. doctor takes the check model's primary, so
+    the MNAME server is a laggard like any other: notified, and converged;
+    its probes after the first judge the primary as the first did."""
+    f = fleet(delegation=True)
+    p = f.server("knot", "ns1.example.test.")
+    p.primary(ZONE, 1, RECORDS, mname="ns2.example.test.")
+    s = f.server("bind", "ns2.example.test.")
+    s.secondary(ZONE, p, notified=False, allow_notify=[f.checker_addr])
+    t = f.server("nsd", "ns3.example.test.")
+    t.secondary(ZONE, p)
+    f.start()
+    expire = p.zone(ZONE).timers.expire
+    wait_until(lambda: edns_expire(p, ZONE) == expire)
+    wait_until(lambda: (edns_expire(s, ZONE) or expire) < expire, timeout=15)
+    new = p.bump(ZONE)
+    t.wait_serial(ZONE, new)
+    assert s.serial(ZONE) == 1
+
+    r = doctor(f)
+    assert r.rc == 2, r
+    assert (f"{ZONE} critical  reference serial {new} ({p.addr})  primary: answers EDNS "
+            f"EXPIRE as a primary (the SOA MNAME {s.name} is a secondary)") in r.out, r
+    st = text_steps(r)
+    assert st[1][1] == (f"2 of 3 addresses serve the reference {new} ({p.addr}); "
+                        f"{s.name} ({s.addr}) serves 1"), r
+    assert st[6][1] == f"1 server is behind: --fix sends a NOTIFY to {s.name} ({s.addr})", r
+
+    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "10", "--deadline", "30")
+    assert r.rc == 0, r
+    doc = r.doc()
+    assert (doc["converged"], doc["reference_serial"]) == (True, new), r
+    assert steps_of(doc)[6][1] == f"1 of 1 acknowledged the NOTIFY: {s.name} ({s.addr}) acknowledged"
+    assert actions(doc) == [("notify", s.addr, "acknowledged")], r
+    s.wait_serial(ZONE, new, timeout=2)
+
+
 # --------------------------------------------------------------------------
 # 4. the laggard refuses the NOTIFY
 
 
 @pytest.mark.parametrize("lag_kind", KINDS)
 def test_notify_refused_by_laggard(fleet, doctor, lag_kind):
+    """The laggard refuses the checker's NOTIFY (PowerDNS 4.7 accepts NOTIFY
+    from the zone's primaries only, or from a trusted-notification-proxy,
+    whatever allow-notify-from says): the diagnosis is final at once, and
+    the advice is the vendor's (for PowerDNS both ways out: pdns_control
+    retrieve, or trust this host as a proxy)."""
     f = fleet(delegation=True)
     b = Laggard(f, lag_kind, accept_checker=False)
     lag = b.lag
-    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "2", "--timeout", "1")
+    # the refusal is final: doctor does not wait for that secondary at all
+    # (not --notify-wait, not the deadline)
+    r = doctor(f, "--fix", "--yes", "--json", "--notify-wait", "30", "--deadline", "50")
     assert r.rc == 2, r
+    assert r.elapsed < 20, f"doctor waited after the NOTIFY was refused\n{r}"
     doc = r.doc()
     st = steps_of(doc)
     assert statuses(doc) == ["problem", "skipped", "skipped", "ok", "skipped", "failed",
                              "failed", "problem", "advice"], r
-    assert st[6][1] == "0 of 1 acknowledged the NOTIFY", r
+    assert st[6][1] == (f"0 of 1 acknowledged the NOTIFY: {lag.name} ({lag.addr}) refused "
+                        f"({NOTIFY_REFUSAL[lag_kind]})"), r
     assert st[7][1] == "no server acknowledged the NOTIFY: nothing could transfer", r
     assert actions(doc) == [("notify", lag.addr, "refused")], r
     fs = findings(doc)
@@ -632,7 +844,7 @@ def test_notify_refused_by_laggard(fleet, doctor, lag_kind):
     assert serials(*b.servers) == {b.primary.name: b.new, lag.name: b.old, b.other.name: b.new}
     assert checker_notifies(lag, f) == []
 
-    r = doctor(f, "--fix", "--yes", "--notify-wait", "2", "--timeout", "1")
+    r = doctor(f, "--fix", "--yes", "--notify-wait", "2", "--deadline", "30")
     assert r.rc == 2, r
     assert r.err == f"soasync: {ZONE}: notify {lag.addr}: refused\n", r
     assert (f"  warning notify-refused: {lag.name} ({lag.addr}) refused the NOTIFY "
@@ -670,10 +882,16 @@ def test_zonefile_not_published_reloaded(fleet, doctor, tmp_path, pk):
     assert list(fs) == ["zonefile-not-published"], r
     assert fs["zonefile-not-published"]["message"] == msg, r
     assert named(fs["zonefile-not-published"]) == [p.addr], r
+    assert doc["verdict"] == "file-not-served" and step_servers(doc)[2] == [p.addr], r
+    # in text the last line says so (it said "every server serves the same serial")
+    r = doctor(f, "--zonefile", zf)
+    assert r.rc == 2, r
+    assert last_line(r) == (f"{ZONE}: NOT healed: every server serves 10, but the zone file "
+                            f"has 11 (step 2, published)"), r
 
     # --fix without --yes (no terminal): the reload command is not run
     r = doctor(f, "--zonefile", zf, "--fix", "--reload-cmd", cmd, "--json",
-               "--notify-wait", "2", "--timeout", "1")
+               "--notify-wait", "2", "--deadline", "30")
     assert r.rc == 2, r                       # every server still serves 10: not healed
     doc = r.doc()
     assert steps_of(doc)[2][0] == "failed", r
@@ -683,7 +901,7 @@ def test_zonefile_not_published_reloaded(fleet, doctor, tmp_path, pk):
     # --fix --yes: reloaded, the primary serves 11, doctor notifies the
     # secondaries, all converge on the edited data
     r = doctor(f, "--zonefile", zf, "--fix", "--yes", "--reload-cmd", cmd, "--json",
-               "--notify-wait", "10", "--timeout", "10")
+               "--notify-wait", "10", "--deadline", "30")
     assert r.rc == 0, r
     assert reload_calls(marker) == [f"{ZONE} {zf}"], r
     doc = r.doc()
@@ -693,7 +911,7 @@ def test_zonefile_not_published_reloaded(fleet, doctor, tmp_path, pk):
                              "advice"], r
     assert st[1][1] == f"3 of 3 addresses serve the reference 10 ({p.addr})", r
     assert st[2][1] == msg + "; reloaded: the primary serves it now", r
-    assert st[6][1] == "2 of 2 acknowledged the NOTIFY", r
+    assert st[6][1] == acknowledged(*secs), r
     assert st[7][1] == "2 notified servers transferred the zone", r
     assert st[8][1] == "every server serves 11", r
     got = actions(doc)
@@ -731,10 +949,11 @@ def test_zonefile_edited_without_bump_serial_raised(fleet, doctor, tmp_path, pk)
     assert st[3][1] == msg + " (--fix raises the serial in the file and reloads it)", r
     fs = findings(doc)
     assert list(fs) == ["serial-not-bumped"] and named(fs["serial-not-bumped"]) == [p.addr], r
+    assert doc["verdict"] == "file-not-served", r
     assert zf.read_text() == before and reload_calls(marker) == []
 
     r = doctor(f, "--zonefile", zf, "--content", "--fix", "--yes", "--reload-cmd", cmd,
-               "--json", "--notify-wait", "10", "--timeout", "10")
+               "--json", "--notify-wait", "10", "--deadline", "30")
     assert r.rc == 0, r
     # the file: only the serial digits changed, 10 -> 11
     assert zf.read_text() == with_serial(before, 11), zf.read_text()
@@ -787,7 +1006,7 @@ def test_same_serial_different_data_serial_raised(fleet, doctor, tmp_path):
 
     t0 = int(time.time())
     r = doctor(f, "--zonefile", zf, "--content", "--fix", "--yes", "--policy", "unixtime",
-               "--reload-cmd", cmd, "--json", "--notify-wait", "10", "--timeout", "10")
+               "--reload-cmd", cmd, "--json", "--notify-wait", "10", "--deadline", "30")
     t1 = int(time.time())
     assert r.rc == 0, r
     m = SOA_LINE.search(zf.read_text())
@@ -824,7 +1043,7 @@ def test_reload_cmd_output_stays_off_json_stdout(fleet, doctor, tmp_path):
     # which the JSON quotes as the action's target)
     cmd = "echo reload-cmd-said-$((6 * 7)); " + reload_cmd(p, tmp_path / "reloads")
     r = doctor(f, "--zonefile", zf, "--fix", "--yes", "--reload-cmd", cmd, "--json",
-               "--notify-wait", "10", "--timeout", "10")
+               "--notify-wait", "10", "--deadline", "30")
     assert r.rc == 0, r
     assert "reload-cmd-said-42" not in r.out, f"the reload command wrote into the JSON\n{r}"
     doc = r.doc()
@@ -842,7 +1061,7 @@ def test_fix_without_reload_cmd(fleet, doctor):
     p.write_zone(ZONE, 11, EDITED, reload=False)
     text = zf.read_bytes()
     r = doctor(f, "--zonefile", zf, "--fix", "--yes", "--json", "--notify-wait", "2",
-               "--timeout", "1")
+               "--deadline", "30")
     assert r.rc == 2, r                       # every server still serves 10: not healed
     doc = r.doc()
     st = steps_of(doc)
@@ -885,7 +1104,7 @@ def test_primary_backwards_plan_only(fleet, doctor, soasync, tmp_path):
 
     # with every repair allowed: still only the plan; nothing is run or changed
     r = doctor(f, "--zonefile", zf, "--fix", "--yes", "--reload-cmd", reload_cmd(p, marker),
-               "--json", "--notify-wait", "2", "--timeout", "1")
+               "--json", "--notify-wait", "2", "--deadline", "30")
     assert r.rc == 2, r
     doc = r.doc()
     assert statuses(doc) == ["problem", "ok", "ok", "problem", "skipped", "ok", "ok",
@@ -1024,9 +1243,14 @@ def test_expire_critical_below_an_hour(fleet, check):
     (["doctor", "--policy", "weekly", ZONE],
      "soasync: --policy: expected increment, date or unixtime, got 'weekly'"),
     (["doctor", "--notify-wait", "0", ZONE],
-     "soasync: --notify-wait: expected a number from 1 to 3600, got '0'"),
+     "soasync: --notify-wait: expected a duration from 1s to 1h (e.g. 1500ms, 2s, 5m; a bare "
+     "number counts seconds), got '0'"),
+    (["doctor", "--deadline", "2x", ZONE],
+     "soasync: --deadline: expected a duration from 1s to 1d (e.g. 1500ms, 2s, 5m; a bare "
+     "number counts seconds), got '2x'"),
     (["doctor", "--timeout", "soon", ZONE],
-     "soasync: --timeout: expected a number from 1 to 86400, got 'soon'"),
+     "soasync: --timeout: expected a duration from 1s to 1d (e.g. 1500ms, 2s, 5m; a bare "
+     "number counts seconds), got 'soon'"),
     (["check", "--expire-warn", "-1", ZONE],
      "soasync: --expire-warn: expected a number from 0 to 4294967294, got '-1'"),
 ])

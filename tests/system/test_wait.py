@@ -359,3 +359,30 @@ def test_wait_dead_fail_silent_server_honours_timeout(fleet, soasync):
     assert m, r
     assert r.elapsed < 4.5, f"--timeout 3 took {r.elapsed:.2f}s: {r}"
     assert abs(int(m.group(1)) - r.elapsed) < 1.0, f"says {m.group(1)} s, took {r.elapsed:.2f}s"
+
+
+# --------------------------------------------------------------------------
+# 9. --deadline (durations with units; --timeout is its older name)
+
+
+def test_wait_deadline_takes_units(fleet, soasync):
+    f = fleet()
+    zs, closed, ns = dead_fleet(f)
+    lag, old, new = zs.laggard, zs.notes["old"], zs.notes["new"]
+    r = soasync("wait", *ns, "--dead", "ignore", "--deadline", "1500ms", ZONE)
+    assert r.rc == 2, r
+    assert re.fullmatch(rf"soasync: {re.escape(ZONE)}: deadline passed after \d s: not at "
+                        rf"{new}: {re.escape(lag.addr)} serves {old}; "
+                        rf"{re.escape(closed)}: connection refused\n", r.err), r
+    assert 1.5 <= r.elapsed < 3.5, r
+    r = soasync("wait", *ns, "--deadline", "soon", ZONE)
+    assert (r.rc, r.out) == (3, ""), r
+    assert r.err == ("soasync: --deadline: expected a duration from 1s to 7d (e.g. 1500ms, 2s, "
+                     "5m; a bare number counts seconds), got 'soon'\n"), r
+
+
+def test_wait_help_names_the_deadline(soasync):
+    r = soasync("wait", "--help")
+    assert r.rc == 0, r
+    assert re.search(r"^  --deadline DURATION ", r.out, re.M), r.out
+    assert not re.search(r"^  --timeout\b", r.out, re.M), r.out

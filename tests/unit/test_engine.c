@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -144,6 +145,19 @@ static void got(const ss_response_t *r, void *arg)
  * a busy CI) may retransmit, and each retransmission reaches the responder. */
 static ss_engine_stats_t LAST;
 
+/* A stall of the whole process (a loaded machine): once the responder has
+ * answered, the loop blocks STALL_MS before it polls again. */
+static unsigned STALL_MS;
+
+static void stall_once(uv_check_t *h)
+{
+	if (R.udp_queries > 0) {
+		struct timespec ts = {STALL_MS / 1000, (long)(STALL_MS % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		uv_check_stop(h);
+	}
+}
+
 static int run_queries(behavior_t mode, unsigned n, outcome_t *out, unsigned per_server,
                        unsigned tries, unsigned timeout_ms)
 {
@@ -163,6 +177,11 @@ static int run_queries(behavior_t mode, unsigned n, outcome_t *out, unsigned per
 	for (unsigned i = 0; i < n; i++) {
 		assert_int_equal(ss_engine_query(e, &q, got, &out[i]), 0);
 	}
+	uv_check_t stall;
+	uv_check_init(&loop, &stall);
+	if (STALL_MS > 0) {
+		uv_check_start(&stall, stall_once);
+	}
 	uint64_t t0 = uv_hrtime();
 	/* The responder keeps the loop alive: run until every query has ended. */
 	for (;;) {
@@ -177,6 +196,7 @@ static int run_queries(behavior_t mode, unsigned n, outcome_t *out, unsigned per
 	}
 	ss_engine_stats(e, &LAST);
 	ss_engine_close(e);
+	uv_close((uv_handle_t *)&stall, NULL);
 	responder_stop();
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
@@ -303,6 +323,20 @@ static void test_forged_dropped(void **state)
 	run_queries(R_FORGED_FIRST, 1, o, 100, 3, 1000);
 	assert_int_equal(o[0].error, 0);
 	assert_int_equal(o[0].serial, 42);
+}
+
+/* The answer arrived, then the process stalled past the time-out (one try):
+ * the engine looks at the socket once more before it gives up. */
+static void test_stall_past_timeout(void **state)
+{
+	(void)state;
+	outcome_t o[1] = {{0}};
+	STALL_MS = 300;
+	run_queries(R_NORMAL, 1, o, 100, 1, 100);
+	STALL_MS = 0;
+	assert_int_equal(o[0].error, 0);
+	assert_int_equal(o[0].serial, 42);
+	assert_int_equal(R.udp_queries, 1);
 }
 
 static void test_timeout_bounded(void **state)
@@ -453,6 +487,7 @@ int main(void)
 	    cmocka_unit_test(test_tcp_within_limit),
 	    cmocka_unit_test(test_tc_within_limit),
 	    cmocka_unit_test(test_no_files_is_local_error),
+	    cmocka_unit_test(test_stall_past_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
