@@ -103,8 +103,14 @@ static void on_zone(ss_zone_result_t *res, void *arg)
 }
 
 typedef struct {
+	char **names;
+	size_t n, cap;
+} zone_list_t;
+
+typedef struct {
 	cli_net_t net;
 	check_ctx_t ctx;
+	zone_list_t zones;
 	const char *zones_from;
 	cli_color_t color;
 	bool no_vendor;
@@ -254,11 +260,6 @@ static int parse_args(check_args_t *a, int argc, char **argv)
 	return cli_net_finish(&a->net, a->net.nns == 0);
 }
 
-typedef struct {
-	char **names;
-	size_t n, cap;
-} zone_list_t;
-
 static int list_zone(const char *zone, void *arg)
 {
 	zone_list_t *l = arg;
@@ -304,7 +305,7 @@ static void print_stats(ss_engine_t *e)
 	        (unsigned long long)st.timeouts);
 }
 
-static int run(check_args_t *a, const zone_list_t *zones)
+static int run_zones(check_args_t *a, const zone_list_t *zones)
 {
 	uv_loop_t loop;
 	int lret = uv_loop_init(&loop);
@@ -361,37 +362,45 @@ static int run(check_args_t *a, const zone_list_t *zones)
 	return ret;
 }
 
+/* The options, then every zone name, read and checked before any query. */
+static int parse_all(void *arg, int argc, char **argv)
+{
+	check_args_t *a = arg;
+	int ret = parse_args(a, argc, argv);
+	return ret != 0 ? ret : collect_zones(a, argc, argv, &a->zones);
+}
+
+static int run(void *arg)
+{
+	check_args_t *a = arg;
+	a->ctx.color = cli_use_color(a->color, stdout);
+	if (run_zones(a, &a->zones) != 0) {
+		return EXIT_UNKNOWN;
+	}
+	return a->ctx.mode == OUT_NAGIOS ? render_nagios_print(stdout, &a->ctx.nagios)
+	                                 : a->ctx.worst;
+}
+
+static void done(void *arg)
+{
+	check_args_t *a = arg;
+	for (size_t i = 0; i < a->zones.n; i++) {
+		free(a->zones.names[i]);
+	}
+	free(a->zones.names);
+	render_nagios_free(&a->ctx.nagios);
+	ss_expect_set_clear(&a->expect_set);
+	cli_expect_free(&a->expect);
+	cli_tsig_free(&a->tsig);
+	free(a->candidates);
+	cli_net_free(&a->net);
+}
+
 int cmd_check(int argc, char **argv)
 {
+	static const cli_steps_t steps = {parse_all, run, done};
 	check_args_t a;
 	memset(&a, 0, sizeof(a));
 	cli_net_init(&a.net);
-	zone_list_t zones = {NULL, 0, 0};
-	int ret = parse_args(&a, argc, argv);
-	if (ret == 0) {
-		ret = collect_zones(&a, argc, argv, &zones);
-	}
-	int code = ret > 0 ? 0 : EXIT_UNKNOWN;
-	if (ret == 0) {
-		a.ctx.color = cli_use_color(a.color, stdout);
-		ret = run(&a, &zones);
-		code = a.ctx.worst;
-		if (ret == 0 && a.ctx.mode == OUT_NAGIOS) {
-			code = render_nagios_print(stdout, &a.ctx.nagios);
-		}
-		if (ret != 0) {
-			code = EXIT_UNKNOWN;
-		}
-	}
-	for (size_t i = 0; i < zones.n; i++) {
-		free(zones.names[i]);
-	}
-	free(zones.names);
-	render_nagios_free(&a.ctx.nagios);
-	ss_expect_set_clear(&a.expect_set);
-	cli_expect_free(&a.expect);
-	cli_tsig_free(&a.tsig);
-	free(a.candidates);
-	cli_net_free(&a.net);
-	return code;
+	return cli_command(&steps, &a, argc, argv);
 }

@@ -109,8 +109,9 @@ typedef struct {
 
 /* ---- arguments ------------------------------------------------------------ */
 
-static int parse_args(doctor_t *d, int argc, char **argv)
+static int parse_args(void *arg, int argc, char **argv)
 {
+	doctor_t *d = arg;
 	static const struct option longopts[] = {
 	    CLI_NET_LONGOPTS,
 	    CLI_TSIG_LONGOPT,
@@ -502,8 +503,9 @@ static int steps(doctor_t *d)
 	return ret;
 }
 
-static int run(doctor_t *d)
+static int run(void *arg)
 {
+	doctor_t *d = arg;
 	d->content.zonefile = d->zonefile;
 	d->content.candidates = d->candidates;
 	d->content.ncandidates = d->ncandidates;
@@ -540,8 +542,19 @@ fail:
 	return code;
 }
 
+static void done(void *arg)
+{
+	doctor_t *d = arg;
+	ss_zone_result_clear(&d->cur);
+	ss_doctor_clear(&d->doc);
+	cli_tsig_free(&d->tsig);
+	free(d->candidates);
+	cli_net_free(&d->net);
+}
+
 int cmd_doctor(int argc, char **argv)
 {
+	static const cli_steps_t steps = {parse_args, run, done};
 	doctor_t *d = calloc(1, sizeof(*d));
 	if (d == NULL) {
 		cli_err("out of memory");
@@ -550,13 +563,7 @@ int cmd_doctor(int argc, char **argv)
 	d->notify_wait_ms = 15000;
 	d->deadline_ms = 120000;
 	cli_net_init(&d->net);
-	int ret = parse_args(d, argc, argv);
-	int code = ret > 0 ? EXIT_OK_ : ret < 0 ? EXIT_UNKNOWN : run(d);
-	ss_zone_result_clear(&d->cur);
-	ss_doctor_clear(&d->doc);
-	cli_tsig_free(&d->tsig);
-	free(d->candidates);
-	cli_net_free(&d->net);
+	int code = cli_command(&steps, d, argc, argv);
 	free(d);
 	return code;
 }

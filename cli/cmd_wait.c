@@ -70,8 +70,9 @@ static int parse_dead(wait_args_t *a, const char *arg)
 	return 0;
 }
 
-static int parse_args(wait_args_t *a, int argc, char **argv)
+static int parse_args(void *arg, int argc, char **argv)
 {
+	wait_args_t *a = arg;
 	static const struct option longopts[] = {
 	    CLI_NET_LONGOPTS,
 	    CLI_EXPECT_LONGOPTS,
@@ -170,8 +171,9 @@ static int wait_loop(wait_args_t *a, cli_session_t *s, ss_zone_result_t *cur,
 	return ret == 1 ? EXIT_OK_ : ret == 0 ? EXIT_CRITICAL : EXIT_UNKNOWN;
 }
 
-static int run(wait_args_t *a)
+static int run(void *arg)
 {
+	wait_args_t *a = arg;
 	cli_session_t s;
 	if (cli_session_open(&s, &a->net) != 0) {
 		return EXIT_UNKNOWN;
@@ -198,16 +200,20 @@ static int run(wait_args_t *a)
 	return code;
 }
 
+static void done(void *arg)
+{
+	wait_args_t *a = arg;
+	ss_expect_set_clear(&a->expect_set);
+	cli_expect_free(&a->expect);
+	cli_net_free(&a->net);
+}
+
 int cmd_wait(int argc, char **argv)
 {
+	static const cli_steps_t steps = {parse_args, run, done};
 	wait_args_t a;
 	memset(&a, 0, sizeof(a));
 	a.deadline_ms = 300000;
 	cli_net_init(&a.net);
-	int ret = parse_args(&a, argc, argv);
-	int code = ret > 0 ? EXIT_OK_ : ret < 0 ? EXIT_UNKNOWN : run(&a);
-	ss_expect_set_clear(&a.expect_set);
-	cli_expect_free(&a.expect);
-	cli_net_free(&a.net);
-	return code;
+	return cli_command(&steps, &a, argc, argv);
 }
