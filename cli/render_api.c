@@ -403,16 +403,31 @@ void api_cursor_clear(api_cursor_t *c)
 	c->tmpl = NULL;
 }
 
+/*
+ * The document is {"time":...,"site":...,"zones":[...]} with 100,000 zones
+ * in it: it streams. jansson writes the document without zones, ending in
+ * "zones":[]}; the "]}" is held back and written after the zones, each of
+ * which jansson writes too, comma separated.
+ */
 static void head(const web_source_t *src, wbuf_t *out)
 {
 	const ss_mon_config_t *cfg = src->config(src->ctx);
-	json_t *site = cfg && cfg->site ? jo_new_text(cfg->site) : json_null();
 	char t[32];
-	wbuf_puts(out, "{\"time\":\"");
-	wbuf_puts(out, web_time(src->now_ms(src->ctx), t, sizeof(t)));
-	wbuf_puts(out, "\",\"site\":");
-	wbuf_json(out, site);
-	wbuf_puts(out, ",\"zones\":[");
+	json_t *doc = json_object();
+	if (doc == NULL) {
+		out->failed = true;
+		return;
+	}
+	json_object_set_new_nocheck(
+	    doc, "time", json_string_nocheck(web_time(src->now_ms(src->ctx), t, sizeof(t))));
+	json_object_set_new_nocheck(doc, "site",
+	                            cfg && cfg->site ? jo_new_text(cfg->site) : json_null());
+	json_object_set_new_nocheck(doc, "zones", json_array());
+	size_t at = out->len;
+	if (wbuf_json(out, doc) == 0 && out->len >= at + 2) {
+		out->len -= 2; /* the "]}" */
+		out->s[out->len] = '\0';
+	}
 }
 
 int render_api_zones_step(const web_source_t *src, api_cursor_t *c, wbuf_t *out, size_t budget)
