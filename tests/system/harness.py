@@ -1887,7 +1887,10 @@ class Fleet:
         self.daemons: list = []           # declared, in order
         self.names: dict = {}             # NS name -> address (glue registry)
         self.silent: list = []
-        self._aliases_added: list = []
+        # Holding the /24's lock, any alias already in it is a leftover of a
+        # fleet that could not clean up (a SIGKILLed harness): this fleet
+        # takes it over and removes it when it closes.
+        self._aliases_added: list = lo_aliases(self.net + ".")
         self._started: list = []          # daemons ever spawned (for cleanup)
         self._used_addrs: set = set()
         self._next_server = iter(SERVER_HOSTS)

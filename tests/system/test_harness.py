@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import time
 
 import dns.flags
@@ -393,6 +394,34 @@ def test_failed_daemon_reports_its_log(fleet):
     with pytest.raises(DaemonFailed) as err:
         f.start(timeout=10)
     assert "exited" in str(err.value) and "no-such-option" in str(err.value)
+
+
+def test_leftover_aliases_are_taken_over(tmp_path):
+    """An alias left in a /24 (a SIGKILLed harness cannot remove its own) is
+    taken over by the next fleet on that /24 and removed when it closes."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    f = None
+    for i in range(255, 200, -1):                 # a /24 far from the busy ones
+        try:
+            f = harness.Fleet(tmp_path / "f", f"127.53.{i}")
+            break
+        except harness.HarnessError:
+            continue
+    assert f is not None, "no free /24"
+    stale = f"{f.net}.77"
+    try:
+        # as a harness killed before its close() leaves it
+        subprocess.run([harness.IP, "addr", "add", f"{stale}/32", "dev", "lo"], check=True)
+        f.close()
+        assert stale in harness.lo_aliases(f.net + ".")
+        with harness.Fleet(tmp_path / "g", f.net) as g:
+            assert stale in g.aliases
+        assert harness.lo_aliases(f.net + ".") == []
+    finally:
+        f.close()
+        subprocess.run([harness.IP, "addr", "del", f"{stale}/32", "dev", "lo"],
+                       capture_output=True)
 
 
 def test_stop_leaves_no_process_and_no_alias(fleet):
