@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "strbuf.h"
+#include "util_strbuf.h"
 
 /* Set key of o to v, borrowed (o takes its own reference): for values kept
  * in a slot or shared. Keys are ASCII literals. */

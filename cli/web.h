@@ -19,7 +19,7 @@
 
 #include <soasync/monitor.h>
 
-#include "strbuf.h"
+#include "util_strbuf.h"
 
 /* ---- where the renderers read the monitor's state ------------------------ */
 
@@ -47,7 +47,7 @@ size_t web_zone_after(const web_source_t *src, const char *name);
 
 /* ---- an output buffer with the escapers the formats need ---------------- */
 
-/* The library's growable string (lib/strbuf.h: s, len, cap, a sticky
+/* The library's growable string (lib/util_strbuf.h: s, len, cap, a sticky
  * failure flag), with inline appends and the formats' escapers. */
 typedef ss_strbuf_t wbuf_t;
 

@@ -11,7 +11,7 @@
 #include <soasync/error.h>
 #include <soasync/serial.h>
 
-#include "strbuf.h"
+#include "util_strbuf.h"
 
 const char *ss_severity_name(ss_severity_t sev)
 {

@@ -10,7 +10,7 @@
 #include <soasync/error.h>
 
 #include "check_observe.h"
-#include "rrcheck.h"
+#include "wire_rdata.h"
 
 static char *printable(const uint8_t *data, size_t len)
 {

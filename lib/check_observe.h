@@ -3,7 +3,7 @@
  * check run (every server's SOA, the CHAOS version) and the content phase
  * (the candidates' SOA), and reached by the response fuzz target. Reads
  * untrusted packets only through libknot's parsed form and the rdata checks
- * of lib/rrcheck.h.
+ * of lib/wire_rdata.h.
  */
 #ifndef SOASYNC_CHECK_OBSERVE_H
 #define SOASYNC_CHECK_OBSERVE_H

@@ -11,9 +11,9 @@
 #include <soasync/discover.h>
 #include <soasync/error.h>
 
-#include "pktutil.h"
-#include "rrcheck.h"
-#include "strbuf.h"
+#include "util_strbuf.h"
+#include "wire_pkt.h"
+#include "wire_rdata.h"
 
 #define MAX_NAMES    64
 #define MAX_ADDRS    32 /* per name */

@@ -10,7 +10,7 @@
 #include <soasync/serial.h>
 #include <soasync/vendor.h>
 
-#include "strbuf.h"
+#include "util_strbuf.h"
 
 const char *ss_step_name(ss_step_t step)
 {

@@ -20,9 +20,9 @@
 #include <soasync/engine.h>
 #include <soasync/error.h>
 
-#include "answer.h"
 #include "engine_int.h"
-#include "pktutil.h"
+#include "wire_answer.h"
+#include "wire_pkt.h"
 #include "xfr_budget.h"
 #include "xfr_tsig.h"
 

@@ -11,7 +11,7 @@
 #include <soasync/error.h>
 #include <soasync/serial_live.h>
 
-#include "rrcheck.h"
+#include "wire_rdata.h"
 
 static const char *rcode_name(int rcode)
 {

@@ -14,8 +14,8 @@
 #include <soasync/units.h>
 #include <soasync/xfr.h>
 
-#include "pktutil.h"
-#include "rrcheck.h"
+#include "wire_pkt.h"
+#include "wire_rdata.h"
 #include "xfr_int.h"
 
 #define DEFAULT_MAX_RECORDS 50000000u

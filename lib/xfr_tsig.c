@@ -6,7 +6,7 @@
 
 #include <soasync/error.h>
 
-#include "pktutil.h"
+#include "wire_pkt.h"
 #include "xfr_tsig.h"
 
 #define UNSIGNED_MAX 99

@@ -54,7 +54,7 @@ int zone_add(ss_zone_t *z, const knot_dname_t *owner, uint16_t type, uint16_t rc
 void zone_last_rdata(const ss_zone_t *z, const uint8_t **rdata, uint16_t *rdlen);
 
 /* Call fn(arg) when z is freed: a transferred zone gives its share of the
- * transfer memory budget back (lib/zonexfr.c). */
+ * transfer memory budget back (lib/xfr_zone.c). */
 void zone_on_free(ss_zone_t *z, void (*fn)(void *arg), void *arg);
 
 /* Monotonic clock in seconds. */

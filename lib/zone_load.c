@@ -22,7 +22,7 @@
 #include <libzscanner/scanner.h>
 
 #include <soasync/error.h>
-#include <soasync/serialedit.h>
+#include <soasync/fileio.h>
 
 #include "zone_int.h"
 #include "zone_text.h"

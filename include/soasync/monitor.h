@@ -7,7 +7,7 @@
  * changes.
  *
  * It decides nothing the check model decides: every poll is a run of the
- * check (lib/checkrun.c: discovery, engine, observations, ss_check_analyze()),
+ * check (lib/check_run.c: discovery, engine, observations, ss_check_analyze()),
  * and the per-server verdicts and findings are the check's. What the monitor
  * adds is time: when a serial was first seen on the primary, when each
  * server followed, and the serial-behind finding graded by how long a server

@@ -1,6 +1,6 @@
 /*
  * The monitor: zones, their schedule and the polls. Every poll is a run of
- * the check (lib/checkrun.c) for one zone; its result goes through the
+ * the check (lib/check_run.c) for one zone; its result goes through the
  * state machine, the events to the store, the listeners and the alerts.
  *
  * Scheduling: each zone has a phase within `interval`, the zones spread

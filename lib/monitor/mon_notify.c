@@ -16,7 +16,7 @@
 
 #include <soasync/error.h>
 
-#include "../rrcheck.h"
+#include "../wire_rdata.h"
 #include "mon_int.h"
 
 #define MAX_MSG      65535

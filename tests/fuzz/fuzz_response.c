@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
 #include "check_observe.h"
+#include "wire_answer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -113,7 +113,7 @@ def norm_observed(step: int, text: str) -> str:
 
 def norm_fix(code: str, fix: str) -> str:
     if code == "secondary-not-transferring":
-        # house rule: vendor words from lib/vendor.c (the primary's ACL)
+        # house rule: vendor words from lib/check_vendor.c (the primary's ACL)
         fix = sub("not-transferring: the primary's ACL from vendor.c",
                   r"may transfer the zone \(.*\), with its TSIG key",
                   "may transfer the zone (ACL), with its TSIG key", fix)

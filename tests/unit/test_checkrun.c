@@ -1,5 +1,5 @@
 /*
- * The check run (lib/checkrun.c) over many zones against scripted servers:
+ * The check run (lib/check_run.c) over many zones against scripted servers:
  * results in the order the zones were added whatever order the answers come
  * in, never more than max_zones zones in progress, discovery of zones under
  * one parent with the resolver's answers shared, the CHAOS version asked once

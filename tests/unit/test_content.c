@@ -1,5 +1,5 @@
 /*
- * The content phase (lib/content.c) in a check run against scripted servers:
+ * The content phase (lib/check_content.c) in a check run against scripted servers:
  * copies transferred and compared with the reference record by record, a
  * server refusing the transfer asked RRset by RRset, the reference itself
  * refusing, a zone file as the source of truth, its ZONEMD verdict, and a

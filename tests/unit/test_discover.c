@@ -1,5 +1,5 @@
 /*
- * Discovery (lib/discover.c, lib/resolver.c) against scripted servers: a
+ * Discovery (lib/discover.c, lib/discover_resolver.c) against scripted servers: a
  * resolver, the parent zone's servers and the zone's own, all in process.
  * The parent's NS set and glue, the zone's own NS set, the MNAME, names
  * without address, and the lame paths: a parent server or a child server

@@ -683,7 +683,7 @@ static void test_ixfr_kinds(void **state)
 	assert_int_equal(r.ixfr, SS_IXFR_NONE);
 }
 
-/* ---- the transfer checks of a zone (lib/checkxfr.c) ------------------------------------- */
+/* ---- the transfer checks of a zone (lib/check_xfr.c) ------------------------------------- */
 
 static void checked(ss_zone_result_t *res, void *arg)
 {

@@ -10,13 +10,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <soasync/error.h>
-#include <soasync/serialedit.h>
+#include <soasync/fileio.h>
 
 int ss_file_read(const char *path, char **data, size_t *len, struct stat *st)
 {

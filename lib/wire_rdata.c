@@ -1,4 +1,4 @@
-#include "rrcheck.h"
+#include "wire_rdata.h"
 
 bool ss_rdata_soa_ok(const knot_rdata_t *rd)
 {

@@ -2,8 +2,8 @@
  * Internal: deciding whether a datagram or TCP message answers a query.
  * Shared by the engine's UDP and TCP paths and the response fuzz target.
  */
-#ifndef SOASYNC_ANSWER_H
-#define SOASYNC_ANSWER_H
+#ifndef SOASYNC_WIRE_ANSWER_H
+#define SOASYNC_WIRE_ANSWER_H
 
 #include <stdbool.h>
 #include <stdint.h>

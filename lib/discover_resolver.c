@@ -5,7 +5,7 @@
 #include <soasync/error.h>
 #include <soasync/resolver.h>
 
-#include "pktutil.h"
+#include "wire_pkt.h"
 
 #define BUCKETS 4096u
 /* Recursive resolvers hold few requests at a time (unbound: 32 by default,

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
+#include "util_strbuf.h"
 
 static bool reserve(ss_strbuf_t *b, size_t extra)
 {

@@ -13,7 +13,7 @@
 #include <soasync/error.h>
 #include <soasync/expect.h>
 
-#include "pktutil.h"
+#include "wire_pkt.h"
 
 /* zscanner's default TTL for lines without one: larger than any TTL a
  * record may carry (RFC 2181: at most 2^31 - 1), so it marks "not given". */

@@ -1,5 +1,5 @@
-#include "pktutil.h"
-#include "rrcheck.h"
+#include "wire_pkt.h"
+#include "wire_rdata.h"
 
 static bool rdata_ok(uint16_t type, const knot_rdata_t *rd)
 {

@@ -2,8 +2,8 @@
  * Internal: a growable string for building messages. An allocation failure
  * is sticky (ss_strbuf_ok() turns false) so callers check once at the end.
  */
-#ifndef SOASYNC_STRBUF_H
-#define SOASYNC_STRBUF_H
+#ifndef SOASYNC_UTIL_STRBUF_H
+#define SOASYNC_UTIL_STRBUF_H
 
 #include <stdbool.h>
 #include <stddef.h>

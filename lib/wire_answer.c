@@ -1,4 +1,4 @@
-#include "answer.h"
+#include "wire_answer.h"
 
 static bool is_error_rcode(uint8_t rcode)
 {

@@ -6,8 +6,8 @@
  * the network is checked here first: the names must be well-formed within
  * the rdata and the fixed fields must fit exactly.
  */
-#ifndef SOASYNC_RRCHECK_H
-#define SOASYNC_RRCHECK_H
+#ifndef SOASYNC_WIRE_RDATA_H
+#define SOASYNC_WIRE_RDATA_H
 
 #include <stdbool.h>
 

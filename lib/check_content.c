@@ -13,7 +13,7 @@
 #include <soasync/xfr.h>
 
 #include "check_observe.h"
-#include "strbuf.h"
+#include "util_strbuf.h"
 
 #define DEFAULT_QUERY_LIMIT 5000u
 #define SHOW_DIFFS          5u
