@@ -38,6 +38,10 @@
 #define FD_RESERVE      32u /* open-file slots left to the rest of the process */
 #define XFR_RR_COST     48u /* bytes to keep a record beyond its wire form */
 
+/* Datagrams read by one recvmmsg (libuv gives each a 64 KiB slot of the
+ * receive buffer): the answers that arrived together, in one system call. */
+#define RBUF_SLOTS 16
+
 typedef struct query query_t;
 typedef struct server server_t;
 typedef struct usock usock_t;
@@ -149,7 +153,7 @@ struct ss_engine {
 	uv_timer_t sweep;
 	bool kicking, closing;
 	int handles;
-	uint8_t rbuf[65536];
+	uint8_t *rbuf; /* RBUF_SLOTS datagrams of up to 64 KiB (recvmmsg) */
 	ss_engine_stats_t st;
 	uint16_t ids[ID_BATCH]; /* query IDs from the kernel's CSPRNG, used from the end */
 	unsigned ids_left;
@@ -697,7 +701,7 @@ static void engine_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	(void)hint;
 	ss_engine_t *e = ((usock_t *)h->data)->e;
-	*buf = uv_buf_init((char *)e->rbuf, sizeof(e->rbuf));
+	*buf = uv_buf_init((char *)e->rbuf, RBUF_SLOTS * 65536);
 }
 
 /* The pinned source address for a family (any port), if one was given. */
@@ -732,7 +736,8 @@ static int usock_open(ss_engine_t *e, server_t *srv, usock_t **out)
 	if (s == NULL) {
 		return SS_ENOMEM;
 	}
-	uv_udp_init(e->loop, &s->h);
+	/* recvmmsg: the answers that arrived together in one system call */
+	uv_udp_init_ex(e->loop, &s->h, AF_UNSPEC | UV_UDP_RECVMMSG);
 	s->h.data = s;
 	s->e = e;
 	s->srv = srv;
@@ -1702,7 +1707,12 @@ ss_engine_t *ss_engine_new(uv_loop_t *loop, const ss_engine_opts_t *opts)
 		e->fd_budget = e->opts.max_sockets;
 	}
 	e->budget = ss_xfr_budget_new(e->opts.xfr_budget);
-	if (e->budget == NULL) {
+	e->rbuf = malloc((size_t)RBUF_SLOTS * 65536);
+	if (e->budget == NULL || e->rbuf == NULL) {
+		if (e->budget != NULL) {
+			ss_xfr_budget_unref(e->budget);
+		}
+		free(e->rbuf);
 		free(e);
 		return NULL;
 	}
@@ -1783,6 +1793,7 @@ static void engine_handle_closed(uv_handle_t *h)
 	ss_engine_t *e = h->data;
 	if (--e->handles == 0) {
 		ss_xfr_budget_unref(e->budget); /* kept shares may still hold it */
+		free(e->rbuf);
 		free(e);
 	}
 }
