@@ -1753,17 +1753,23 @@ remote-control:
         """Run ``unbound-control -c unbound.conf`` against this resolver."""
         return self._run_control([UNBOUND_CONTROL, "-c", str(self.conf), *args], timeout, check)
 
-    def prime(self, *zones: str, timeout: float = 10.0) -> None:
+    def prime(self, *zones: str, timeout: float = 20.0) -> None:
         """Resolve SOA and NS of ``zones`` (RD=1) until both are answered, so
         that this (lame) instance answers RD=0 queries for them from its cache,
         without AA.  Retries with a flushed cache: when the delegation also
         lists a server that only refers back to the zone (e.g. the parent's),
         unbound 1.17 scrubs that referral into an empty NOERROR (NODATA)
         whenever it picks that server."""
+        def has(z: str, t: str) -> bool:
+            try:
+                m = self.resolve(z, t, timeout=2.0)
+            except dns.exception.Timeout:
+                return False        # it tried a dead or lame server first: again
+            return any(rr.rdtype == dns.rdatatype.from_text(t) for rr in m.answer)
+
         for z in zones:
             def answered():
-                if all(any(rr.rdtype == dns.rdatatype.from_text(t)
-                           for rr in self.resolve(z, t).answer) for t in ("NS", "SOA")):
+                if all(has(z, t) for t in ("NS", "SOA")):
                     return True
                 self.control("flush_zone", fqdn(z))
                 self.control("flush_infra", "all")
