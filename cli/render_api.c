@@ -283,6 +283,15 @@ api_cache_t *api_cache_new(void)
 	return calloc(1, sizeof(api_cache_t));
 }
 
+size_t api_cache_kept(const api_cache_t *k)
+{
+	size_t n = 0;
+	for (size_t i = 0; k != NULL && i < k->n; i++) {
+		n += k->v[i].key != 0;
+	}
+	return n;
+}
+
 static void cache_trim(api_cache_t *k, size_t n)
 {
 	for (size_t i = n; i < k->n; i++) {
@@ -388,6 +397,32 @@ static int list_zone_text(api_cursor_t *c, const ss_mon_zone_t *z, size_t i, int
 		cache_put(k, i, key, out->s + at, out->len - at);
 	}
 	return 0;
+}
+
+size_t render_api_warm(const web_source_t *src, api_cursor_t *c, size_t from, size_t max_zones)
+{
+	api_cache_t *k = c->cache;
+	size_t n = src->zone_count(src->ctx), i = from < n ? from : 0;
+	if (k == NULL || n == 0) {
+		return 0;
+	}
+	int64_t now = src->now_ms(src->ctx);
+	wbuf_t scratch = {0};
+	for (size_t done = 0; done < max_zones && done < n; done++, i = (i + 1) % n) {
+		const ss_mon_zone_t *z = src->zone(src->ctx, i);
+		uint64_t key = zone_key(z);
+		if (key == 0 || (i < k->n && k->v[i].key == key)) {
+			continue;
+		}
+		scratch.len = 0;
+		json_t *o = render_api_list_zone(c, z, now);
+		if (o == NULL || wbuf_json(&scratch, json_incref(o)) != 0) {
+			break; /* out of memory: the list renders it when asked */
+		}
+		cache_put(k, i, key, scratch.s, scratch.len);
+	}
+	wbuf_free(&scratch);
+	return i;
 }
 
 void api_cursor_init(api_cursor_t *c)

@@ -179,10 +179,16 @@ typedef struct {
 /* What the list keeps between requests (one per server; render_api.c). */
 api_cache_t *api_cache_new(void);
 void api_cache_free(api_cache_t *k);
+/* How many zones' texts are kept. */
+size_t api_cache_kept(const api_cache_t *k);
 
 void api_cursor_init(api_cursor_t *c);
 int render_api_zones_step(const web_source_t *src, api_cursor_t *c, wbuf_t *out, size_t budget);
 void api_cursor_clear(api_cursor_t *c);
+/* Renders into c's cache the texts of up to max_zones zones from index
+ * `from` on (wrapping), those whose kept text no longer matches: a list
+ * asked for later finds them ready. Returns where the next call goes on. */
+size_t render_api_warm(const web_source_t *src, api_cursor_t *c, size_t from, size_t max_zones);
 
 /* One zone as /api/v1/zones/ZONE shows it (new reference; NULL out of
  * memory): everything the monitor knows of it now. */

@@ -239,6 +239,13 @@ static int64_t next_slot(const ss_monitor_t *m, const mon_zone_t *z, int64_t now
 	return z->phase_ms + k * iv;
 }
 
+/* The regular slot after the one just polled: a zone is polled up to
+ * TICK_MS / 2 early, so the slot after `now` can still be that same one. */
+static int64_t slot_after_poll(const ss_monitor_t *m, const mon_zone_t *z, int64_t now)
+{
+	return next_slot(m, z, z->due_ms > now ? z->due_ms : now);
+}
+
 /* Spread the zones evenly over the interval, starting now. */
 static void spread(ss_monitor_t *m, int64_t now)
 {
@@ -359,7 +366,7 @@ static void poll_zone(ss_monitor_t *m, mon_zone_t *z, int64_t now)
 	int ret = r ? ss_check_add_zone(r->c, z->name, &zo) : SS_ENOMEM;
 	if (ret != 0) {
 		say(m, z->name, "cannot start a check: %s", ss_strerror(ret));
-		schedule(m, z, next_slot(m, z, now));
+		schedule(m, z, slot_after_poll(m, z, now));
 		return;
 	}
 	r->outstanding++;
@@ -584,7 +591,7 @@ static void reschedule(ss_monitor_t *m, mon_zone_t *z, int64_t now)
 	} else if (z->st.converging) {
 		schedule(m, z, now + (int64_t)m->cfg->fast_interval_ms);
 	} else {
-		schedule(m, z, next_slot(m, z, now));
+		schedule(m, z, slot_after_poll(m, z, now));
 	}
 	if (m->nheap > 0 && m->heap[0] == z) {
 		arm(m, now);

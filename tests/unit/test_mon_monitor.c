@@ -40,6 +40,13 @@ static void serve(rsp_query_t *q, void *arg)
 			rsp_add_soa(p, KNOT_ANSWER, zones[i], i == 0 ? W.serial[who] : 1);
 		}
 	}
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (p == NULL && rsp_qtype(q) == KNOT_RRTYPE_SOA &&
+	    knot_dname_to_str(name, knot_pkt_qname(q->pkt), sizeof(name)) != NULL &&
+	    strlen(name) > 11 && strcmp(name + strlen(name) - 11, ".many.test.") == 0) {
+		p = rsp_reply(q, KNOT_RCODE_NOERROR, true);
+		rsp_add_soa(p, KNOT_ANSWER, name, 1);
+	}
 	rsp_send_pkt(q, p ? p : rsp_reply(q, KNOT_RCODE_REFUSED, false));
 }
 
@@ -141,15 +148,21 @@ static void stopped(void *arg)
 
 static char dir[64];
 
+/* The primary's and the secondary's address as text (SS_ADDR_STRLEN each). */
+static void server_addrs(char *pa, char *sa)
+{
+	ss_addr_t p, s;
+	rsp_server(W.rsp[0], &p);
+	rsp_server(W.rsp[1], &s);
+	ss_addr_format(&p, pa, SS_ADDR_STRLEN);
+	ss_addr_format(&s, sa, SS_ADDR_STRLEN);
+}
+
 static ss_mon_config_t *config(const char *zones, uint16_t notify_port)
 {
 	char text[2048];
-	ss_addr_t p, s;
 	char pa[SS_ADDR_STRLEN], sa[SS_ADDR_STRLEN];
-	rsp_server(W.rsp[0], &p);
-	rsp_server(W.rsp[1], &s);
-	ss_addr_format(&p, pa, sizeof(pa));
-	ss_addr_format(&s, sa, sizeof(sa));
+	server_addrs(pa, sa);
 	snprintf(text, sizeof(text),
 	         "database: %s/monitor.db\n"
 	         "interval: 400ms\nfast_interval: 50ms\nlag_warning: 300ms\nlag_critical: 1h\n"
@@ -200,17 +213,39 @@ static int hist_count(const ss_mon_hist_serial_t *s, void *arg)
 	return 0;
 }
 
+/* The two servers on a fresh loop, a fresh directory for the database. */
+static void world_start(uv_loop_t *loop)
+{
+	snprintf(dir, sizeof(dir), "/tmp/ss-monmon-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	uv_loop_init(loop);
+	memset(&W, 0, sizeof(W));
+	W.serial[0] = W.serial[1] = 1;
+	W.rsp[0] = rsp_start(loop, "127.0.0.1", serve, (void *)(intptr_t)0);
+	W.rsp[1] = rsp_start(loop, "127.0.0.1", serve, (void *)(intptr_t)1);
+}
+
+/* Stops m and the servers; nothing may be left on the loop. */
+static void world_end(uv_loop_t *loop, ss_monitor_t *m)
+{
+	ss_monitor_stop(m, stopped, NULL);
+	assert_false(ss_monitor_healthy(m));
+	rsp_stop(W.rsp[0]);
+	rsp_stop(W.rsp[1]);
+	uv_run(loop, UV_RUN_DEFAULT);
+	assert_true(W.stopped);
+	ss_monitor_free(m);
+	assert_int_equal(uv_loop_close(loop), 0);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_monitor(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/ss-monmon-XXXXXX");
-	assert_non_null(mkdtemp(dir));
 	uv_loop_t loop;
-	uv_loop_init(&loop);
-	memset(&W, 0, sizeof(W));
-	W.serial[0] = W.serial[1] = 1;
-	W.rsp[0] = rsp_start(&loop, "127.0.0.1", serve, (void *)(intptr_t)0);
-	W.rsp[1] = rsp_start(&loop, "127.0.0.1", serve, (void *)(intptr_t)1);
+	world_start(&loop);
 	int probe = 0, tfd = 0;
 	uint16_t nport = 0;
 	assert_true(rsp_bind_pair("127.0.0.1", &probe, &tfd, &nport));
@@ -291,23 +326,90 @@ static void test_monitor(void **state)
 	assert_int_equal(ss_mon_history_serials(ss_monitor_store(m), &q, hist_count, &n), 0);
 	assert_int_equal(n, 4); /* a.test. 1 and 2, b.test. 1, c.test. 1 */
 
-	ss_monitor_stop(m, stopped, NULL);
-	assert_false(ss_monitor_healthy(m));
-	rsp_stop(W.rsp[0]);
-	rsp_stop(W.rsp[1]);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_true(W.stopped);
-	ss_monitor_free(m);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	world_end(&loop, m);
+}
+
+#define MANY       300
+#define MANY_IV_MS 1500
+
+static bool many_checked(ss_monitor_t *m)
+{
+	for (size_t i = 0; i < ss_monitor_zone_count(m); i++) {
+		if (!ss_monitor_zone(m, i)->checked) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int64_t many_until;
+
+static bool many_time(ss_monitor_t *m)
+{
+	return ss_monitor_now_ms(m) >= many_until;
+}
+
+/*
+ * The zones spread over the interval are each checked once per interval: a
+ * zone polled a few milliseconds before its slot (the scheduler's tick) and
+ * answered at once must not find that same slot still ahead and be polled
+ * again (with 20,000 zones that made 2.4 checks per zone and interval).
+ */
+static void test_once_per_interval(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	world_start(&loop);
+	char pa[SS_ADDR_STRLEN], sa[SS_ADDR_STRLEN];
+	server_addrs(pa, sa);
+	size_t cap = 64 * 1024, len = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	len += (size_t)snprintf(
+	    text, cap, "database: %s/monitor.db\ninterval: %ums\nfast_interval: 100ms\nzones:\n",
+	    dir, MANY_IV_MS);
+	for (int i = 0; i < MANY; i++) {
+		len += (size_t)snprintf(text + len, cap - len,
+		                        "  - {name: z%03d.many.test., ns: ['%s', '%s'], "
+		                        "primary: '%s'}\n",
+		                        i, pa, sa, pa);
+		assert_true(len < cap);
+	}
+	ss_mon_config_t *cfg = NULL;
+	ss_mon_error_t err;
+	char ebuf[1024];
+	if (ss_mon_config_parse(text, len, "many.yaml", &cfg, &err) != 0) {
+		fail_msg("%s", ss_mon_error_format(&err, ebuf, sizeof(ebuf)));
+	}
+	free(text);
+	ss_monitor_t *m = NULL;
+	ss_mon_hooks_t hooks = {0};
+	assert_int_equal(ss_monitor_new(&loop, cfg, &hooks, &m, &err), 0);
+	int64_t t0 = ss_monitor_now_ms(m); /* before the zones' phases are set */
+	assert_int_equal(ss_monitor_start(m, &err), 0);
+	run_until(&loop, m, many_checked, 10 * MANY_IV_MS, "every zone checked");
+	/* Half an interval into the second round: each zone at most twice. */
+	many_until = t0 + MANY_IV_MS + MANY_IV_MS / 2;
+	run_until(&loop, m, many_time, 10 * MANY_IV_MS, "1.5 intervals");
+	uint64_t total = 0, most = 0;
+	for (size_t i = 0; i < ss_monitor_zone_count(m); i++) {
+		uint64_t c = ss_monitor_zone(m, i)->checks;
+		total += c;
+		most = c > most ? c : most;
+	}
+	int64_t took = ss_monitor_now_ms(m) - t0;
+	print_message("%d zones, %lld ms: %llu checks, at most %llu for a zone\n", MANY,
+	              (long long)took, (unsigned long long)total, (unsigned long long)most);
+	assert_true(most <= 2 + (uint64_t)(took / MANY_IV_MS - 1));
+	assert_true(total <= (uint64_t)MANY * (uint64_t)(took + MANY_IV_MS / 10) / MANY_IV_MS);
+	world_end(&loop, m);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_monitor),
+	    cmocka_unit_test(test_once_per_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

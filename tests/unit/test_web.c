@@ -348,6 +348,43 @@ static void test_api_cache(void **state)
 	fx_web_free(&fx);
 }
 
+/* Texts rendered ahead, a slice at a time, wrapping: a zone with a server
+ * behind is never kept; the list made from them is the list made afresh. */
+static void test_api_warm(void **state)
+{
+	(void)state;
+	fx_web_t fx;
+	web_source_t src;
+	assert_int_equal(fx_web_setup(&fx, 40, &src), 0);
+	api_cache_t *cache = api_cache_new();
+	api_cursor_t w;
+	api_cursor_init(&w);
+	w.cache = cache;
+	assert_int_equal(render_api_warm(&src, &w, 0, 10), 10);
+	assert_int_equal(api_cache_kept(cache), 8); /* zones 3 and 7 have a server behind */
+	assert_int_equal(render_api_warm(&src, &w, 10, 35), 5);
+	assert_int_equal(api_cache_kept(cache), 35);
+	assert_int_equal(render_api_warm(&src, &w, 99, 1000), 0); /* past the end: from 0 */
+	char *warm = api_text(&src, 700, cache);
+	char *fresh = api_text(&src, 700, NULL);
+	assert_string_equal(warm, fresh);
+	free(warm);
+	free(fresh);
+
+	fx.servers[3 * 5 + 1].serial = 7; /* zone 5's kept text is stale now */
+	render_api_warm(&src, &w, 5, 1);
+	fx.servers[3 * 5 + 1].serial = 8; /* and again, after the step */
+	warm = api_text(&src, 700, cache);
+	fresh = api_text(&src, 700, NULL);
+	assert_string_equal(warm, fresh);
+	assert_non_null(strstr(warm, "\"serial\":8"));
+	free(warm);
+	free(fresh);
+	api_cursor_clear(&w);
+	api_cache_free(cache);
+	fx_web_free(&fx);
+}
+
 static void test_api_zones(void **state)
 {
 	(void)state;
@@ -778,6 +815,7 @@ int main(void)
 	    cmocka_unit_test(test_metrics_escape_site_per_zone),
 	    cmocka_unit_test(test_api_zones),
 	    cmocka_unit_test(test_api_cache),
+	    cmocka_unit_test(test_api_warm),
 	    cmocka_unit_test(test_api_zone_history),
 	    cmocka_unit_test(test_dashboard_matrix),
 	    cmocka_unit_test(test_zone_page),
