@@ -499,6 +499,18 @@ static int zone_start(ss_check_t *c, zstate_t *z, char *name)
 	return ss_discover(c->resolver, c->e, o, &dopts, discovered, z);
 }
 
+/* A zone the run could not hold: its result says so (name, zo taken). */
+static void no_room(ss_check_t *c, char *name, zopts_t *zo)
+{
+	ss_zone_result_t res = {.status = SS_STATUS_UNKNOWN};
+	res.obs.zone_str = name;
+	res.obs.discovery_error = SS_ENOMEM;
+	res.obs.discovery_detail = strdup("out of memory");
+	c->cb(&res, c->arg);
+	ss_zone_result_clear(&res);
+	zopts_free(zo);
+}
+
 static void start_more(ss_check_t *c)
 {
 	while (!c->aborted && c->running < c->opts.max_zones && c->next_start < c->nzones) {
@@ -511,11 +523,19 @@ static void start_more(ss_check_t *c)
 		c->running++;
 		c->zones[i] = z;
 		if (z == NULL) {
-			/* Cannot even hold the zone: report nothing for it, move on. */
-			free(name);
-			zopts_free(zo);
 			c->running--;
 			c->zones[i] = NULL;
+			if (c->running > 0) {
+				/* Try again when a running zone has finished (and
+				 * freed its memory). */
+				c->next_start--;
+				c->names[i] = name;
+				c->zopts[i] = zo;
+				break;
+			}
+			/* Nothing to wait for: the zone is told as unknown, out
+			 * of memory (every zone added is answered once). */
+			no_room(c, name, zo);
 			deliver(c);
 			continue;
 		}

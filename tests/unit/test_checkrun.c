@@ -5,6 +5,7 @@
  * one parent with the resolver's answers shared, the CHAOS version asked once
  * per address, and the SOA answers turned into observations and verdicts.
  */
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +39,33 @@ typedef struct {
 
 static run_t RUN;
 
+/*
+ * Allocation failure on demand: calloc is interposed for the whole program;
+ * armed, it fails the next calloc(1, size) of a size just above a zone
+ * result's, which in the check run is its per-zone state (the tests assert
+ * that the failure did happen and what it did).
+ */
+static void *(*real_calloc)(size_t, size_t);
+static unsigned fail_zone_states; /* armed: this many to fail */
+static unsigned failed_zone_states;
+
+void *calloc(size_t n, size_t size)
+{
+	if (real_calloc == NULL) {
+		real_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+	}
+	if (fail_zone_states > 0 && n == 1 && size > sizeof(ss_zone_result_t) &&
+	    size <= sizeof(ss_zone_result_t) + 64) {
+		fail_zone_states--;
+		failed_zone_states++;
+		return NULL;
+	}
+	return real_calloc(n, size);
+}
+
+static unsigned arm_after = ~0u; /* arm when this zone is delivered */
+static int derr[NZONES + 1];     /* each zone's discovery_error */
+
 static void on_zone(ss_zone_result_t *res, void *arg)
 {
 	run_t *r = arg;
@@ -45,6 +73,10 @@ static void on_zone(ss_zone_result_t *res, void *arg)
 	assert_true(i < NZONES + 1);
 	r->zones[i] = strdup(res->obs.zone_str);
 	r->status[i] = res->status;
+	derr[i] = res->obs.discovery_error;
+	if (i == arm_after) {
+		fail_zone_states = 1;
+	}
 	if (res->obs.nservers == 2) {
 		r->verdict_b[i] = res->obs.servers[1].verdict;
 		const char *v = ss_vendor_name(res->obs.servers[0].vendor);
@@ -143,17 +175,25 @@ static bool slow_first(rsp_query_t *q, void *arg)
 	return true;
 }
 
+/* A and B serving zones z0 ... z(n-1), zone 7 behind by `behind` on B; A
+ * answers through hook. */
+static void two_servers(fk_server_t **srv, unsigned n, unsigned behind,
+                        bool (*hook)(rsp_query_t *q, void *arg))
+{
+	memset(&A, 0, sizeof(A));
+	memset(&B, 0, sizeof(B));
+	fk_place(srv, 2);
+	serve_zones(&A, n, 0);
+	serve_zones(&B, n, behind);
+	A.hook = hook;
+	A.hook_arg = &A;
+}
+
 static void test_order_and_bound(void **state)
 {
 	(void)state;
 	fk_server_t *srv[] = {&A, &B};
-	memset(&A, 0, sizeof(A));
-	memset(&B, 0, sizeof(B));
-	fk_place(srv, 2);
-	serve_zones(&A, NZONES, 0);
-	serve_zones(&B, NZONES, 2);
-	A.hook = slow_first;
-	A.hook_arg = &A;
+	two_servers(srv, NZONES, 2, slow_first);
 	ss_check_opts_t o = {.no_vendor = true, .max_zones = 4};
 	check_zones(srv, 2, NZONES, &o);
 	assert_int_equal(RUN.delivered, NZONES);
@@ -172,17 +212,70 @@ static void test_order_and_bound(void **state)
 	run_clear();
 
 	/* max_zones 1: one zone at a time. */
-	memset(&A, 0, sizeof(A));
-	memset(&B, 0, sizeof(B));
-	fk_place(srv, 2);
-	serve_zones(&A, 10, 0);
-	serve_zones(&B, 10, 0);
-	A.hook = slow_first;
-	A.hook_arg = &A;
+	two_servers(srv, 10, 0, slow_first);
 	o = (ss_check_opts_t){.no_vendor = true, .max_zones = 1};
 	check_zones(srv, 2, 10, &o);
 	assert_int_equal(RUN.delivered, 10);
 	assert_int_equal(RUN.max_open, 1);
+	run_clear();
+}
+
+/* Server A answers zone 1 after 200 ms. */
+static bool slow_zone1(rsp_query_t *q, void *arg)
+{
+	if (zone_index(q) != 1) {
+		return false;
+	}
+	knot_pkt_t *p = fk_answer(arg, q);
+	rsp_delay(q, 200);
+	rsp_send_pkt(q, p);
+	return true;
+}
+
+/* Three zones; once zone 0 is delivered, the state of the next zone to start
+ * cannot be allocated. */
+static void check_short_of_memory(unsigned max_zones)
+{
+	fk_server_t *srv[] = {&A, &B};
+	two_servers(srv, 3, 0, slow_zone1);
+	memset(derr, 0, sizeof(derr));
+	failed_zone_states = 0;
+	arm_after = 0;
+	ss_check_opts_t o = {.no_vendor = true, .max_zones = max_zones};
+	check_zones(srv, 2, 3, &o);
+	arm_after = ~0u;
+	assert_int_equal(failed_zone_states, 1);
+	assert_int_equal(RUN.delivered, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		char z[32];
+		snprintf(z, sizeof(z), "z%u.test.", i);
+		assert_string_equal(RUN.zones[i], z);
+	}
+}
+
+/*
+ * A zone the run cannot hold is never lost: with another zone running it
+ * waits until that one finished, then runs; with none running it is told
+ * at once as unknown, out of memory. (It was dropped without a result: the
+ * monitor waited for it forever.)
+ */
+static void test_short_of_memory(void **state)
+{
+	(void)state;
+	/* max_zones 2: zone 2 cannot start beside the slow zone 1, starts after. */
+	check_short_of_memory(2);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(RUN.status[i], SS_STATUS_OK);
+		assert_int_equal(derr[i], 0);
+	}
+	run_clear();
+	/* max_zones 1: nothing runs when zone 1 cannot start: told as unknown. */
+	check_short_of_memory(1);
+	assert_int_equal(RUN.status[0], SS_STATUS_OK);
+	assert_int_equal(RUN.status[1], SS_STATUS_UNKNOWN);
+	assert_int_equal(derr[1], SS_ENOMEM);
+	assert_int_equal(RUN.status[2], SS_STATUS_OK);
+	assert_int_equal(derr[2], 0);
 	run_clear();
 }
 
@@ -393,10 +486,9 @@ static void test_observations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_order_and_bound),
-	    cmocka_unit_test(test_vendor_once),
-	    cmocka_unit_test(test_discovered_zones),
-	    cmocka_unit_test(test_observations),
+	    cmocka_unit_test(test_order_and_bound),  cmocka_unit_test(test_vendor_once),
+	    cmocka_unit_test(test_discovered_zones), cmocka_unit_test(test_observations),
+	    cmocka_unit_test(test_short_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
