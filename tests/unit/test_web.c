@@ -348,6 +348,37 @@ static void test_api_cache(void **state)
 	fx_web_free(&fx);
 }
 
+/* A zone on more servers than the list's template has slots for: every
+ * server in the list has the list's keys, the first as the last. */
+static void test_api_list_many_servers(void **state)
+{
+	(void)state;
+	fx_web_t fx;
+	web_source_t src;
+	assert_int_equal(fx_web_setup(&fx, 2, &src), 0);
+	ss_mon_server_t many[12];
+	char addr[12][32];
+	for (size_t i = 0; i < 12; i++) {
+		snprintf(addr[i], sizeof(addr[i]), "192.0.2.%u", (unsigned)(10 + i));
+		fx_web_server(&many[i], addr[i], "ns.example.", 2024010100, i == 0);
+	}
+	fx.zones[1].servers = many;
+	fx.zones[1].nservers = 12;
+	json_t *doc = api_all(&src, 500);
+	json_t *servers =
+	    json_object_get(json_array_get(json_object_get(doc, "zones"), 1), "servers");
+	assert_int_equal(json_array_size(servers), 12);
+	for (size_t i = 0; i < 12; i++) {
+		json_t *s = json_array_get(servers, i);
+		assert_int_equal(json_object_size(s), 8);
+		assert_null(json_object_get(s, "behind_since"));
+		assert_string_equal(json_string_value(json_object_get(s, "address")), addr[i]);
+		assert_true(json_is_integer(json_object_get(s, "lag_s")));
+	}
+	json_decref(doc);
+	fx_web_free(&fx);
+}
+
 /* Texts rendered ahead, a slice at a time, wrapping: a zone with a server
  * behind is never kept; the list made from them is the list made afresh. */
 static void test_api_warm(void **state)
@@ -816,6 +847,7 @@ int main(void)
 	    cmocka_unit_test(test_api_zones),
 	    cmocka_unit_test(test_api_cache),
 	    cmocka_unit_test(test_api_warm),
+	    cmocka_unit_test(test_api_list_many_servers),
 	    cmocka_unit_test(test_api_zone_history),
 	    cmocka_unit_test(test_dashboard_matrix),
 	    cmocka_unit_test(test_zone_page),
