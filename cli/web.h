@@ -127,6 +127,11 @@ typedef enum {
 } web_cell_t;
 
 web_cell_t web_cell_state(const ss_mon_server_t *s, int64_t lag_ms, const ss_mon_config_t *cfg);
+/* A lag graded by lag_warning and lag_critical: WEB_CELL_BEHIND (below
+ * both), WEB_CELL_LAG_WARNING or WEB_CELL_LAG_CRITICAL. The monitor grades
+ * serial-behind the same way (lib/monitor/mon_state.c lag_severity(), not
+ * exported): the one copy of it in the web faces. */
+web_cell_t web_lag_cell(int64_t lag_ms, const ss_mon_config_t *cfg);
 /* CSS class ("in-sync", "lag-warning"...) and words ("in sync", "behind"...). */
 const char *web_cell_class(web_cell_t c);
 const char *web_cell_words(web_cell_t c);

@@ -553,6 +553,15 @@ static void test_zone_page(void **state)
 	/* events newest first */
 	char *conv = strstr(b.s, "<td>converged</td>"), *st = strstr(b.s, "<td>status</td>");
 	assert_true(conv != NULL && st != NULL && conv < st);
+	assert_int_equal(occurrences(b.s, "<g class=\"lane in-sync\""), 8);
+	/* the bars graded by lag: ns3's 36 s past lag_warning, 64 s past lag_critical */
+	fx.cfg.lag_warning_ms = 30000;
+	fx.cfg.lag_critical_ms = 60000;
+	b.len = 0;
+	assert_int_equal(render_zone_page(&src, &fx.zones[0], &o, &b), 0);
+	assert_int_equal(occurrences(b.s, "<g class=\"lane in-sync\""), 6);
+	assert_int_equal(occurrences(b.s, "<g class=\"lane lag-warning\""), 1);
+	assert_int_equal(occurrences(b.s, "<g class=\"lane lag-critical\""), 1);
 	wbuf_free(&b);
 	fx_web_free(&fx);
 }
