@@ -108,6 +108,13 @@ const char *web_time(int64_t ms, char *buf, size_t len);
 /* A duration for people: "45s", "6m 12s", "2h 05m", "3d 4h" (buf >= 24). */
 const char *web_duration(int64_t ms, char *buf, size_t len);
 
+/* A zone's status as the faces show it: unknown until its first check
+ * (the monitor's status field is meaningful only once checked). */
+static inline ss_status_t web_zone_status(const ss_mon_zone_t *z)
+{
+	return z->checked ? z->status : SS_STATUS_UNKNOWN;
+}
+
 /* How a server's cell reads: the check model's verdict, graded by lag for
  * a server behind. Presentation only: no verdict is decided here. */
 typedef enum {

@@ -485,6 +485,36 @@ static void test_api_zone_history(void **state)
 	fx_web_free(&fx);
 }
 
+/* A zone not checked yet is unknown on every face (its status field is not
+ * meaningful before the first check). */
+static void test_unchecked_zone(void **state)
+{
+	(void)state;
+	fx_web_t fx;
+	web_source_t src;
+	assert_int_equal(fx_web_setup(&fx, 2, &src), 0);
+	fx.zones[1].checked = false; /* status left at ok */
+	char v[64];
+	char *m = metrics_all(&src, 1 << 20, NULL);
+	assert_string_equal(
+	    line_value(m, "soasync_zone_status{zone=\"z000001.example.\"}", v, sizeof(v)), "3");
+	free(m);
+	json_t *doc = api_all(&src, 500);
+	json_t *z1 = json_array_get(json_object_get(doc, "zones"), 1);
+	assert_string_equal(json_string_value(json_object_get(z1, "status")), "unknown");
+	json_decref(doc);
+	json_t *o = render_api_zone(&fx.zones[1], fx.now);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "unknown");
+	json_decref(o);
+	dash_opts_t opts = {.status = "unknown"};
+	wbuf_t b = {0};
+	assert_int_equal(render_dashboard(&src, &opts, &b), 0);
+	assert_non_null(strstr(b.s, "z000001.example."));
+	assert_null(strstr(b.s, "z000000.example."));
+	wbuf_free(&b);
+	fx_web_free(&fx);
+}
+
 /* ---- the dashboard ------------------------------------------------------- */
 
 static void test_dashboard_matrix(void **state)
@@ -858,6 +888,7 @@ int main(void)
 	    cmocka_unit_test(test_api_warm),
 	    cmocka_unit_test(test_api_list_many_servers),
 	    cmocka_unit_test(test_api_zone_history),
+	    cmocka_unit_test(test_unchecked_zone),
 	    cmocka_unit_test(test_dashboard_matrix),
 	    cmocka_unit_test(test_zone_page),
 	    cmocka_unit_test(test_server),
