@@ -434,27 +434,19 @@ static void defaults(mon_http_opts_t *o)
 int mon_http_start(uv_loop_t *loop, const ss_addr_t *addr, const web_source_t *src,
                    const mon_http_opts_t *opts, mon_http_t **out, char *err, size_t errlen)
 {
-	int fd = -1;
+	int fd = -1, ret = SS_ENOMEM;
 	mon_http_t *h = calloc(1, sizeof(*h));
-	if (h == NULL) {
+	if (h == NULL || (h->cache = api_cache_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return SS_ENOMEM;
+		goto fail;
 	}
 	h->src = *src;
-	if ((h->cache = api_cache_new()) == NULL) {
-		free(h);
-		snprintf(err, errlen, "out of memory");
-		return SS_ENOMEM;
-	}
 	if (opts != NULL) {
 		h->o = *opts;
 	}
 	defaults(&h->o);
-	int ret = listen_socket(addr, &fd, err, errlen);
-	if (ret != 0) {
-		api_cache_free(h->cache);
-		free(h);
-		return ret;
+	if ((ret = listen_socket(addr, &fd, err, errlen)) != 0) {
+		goto fail;
 	}
 	socklen_t alen = sizeof(h->addr.ss);
 	getsockname(fd, (struct sockaddr *)&h->addr.ss, &alen);
@@ -468,10 +460,8 @@ int mon_http_start(uv_loop_t *loop, const ss_addr_t *addr, const web_source_t *s
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.max_request + 2048, MHD_OPTION_END);
 	if (h->d == NULL) {
 		snprintf(err, errlen, "listen.http: the HTTP server (libmicrohttpd) did not start");
-		close(fd);
-		api_cache_free(h->cache);
-		free(h);
-		return SS_ENETWORK;
+		ret = SS_ENETWORK;
+		goto fail;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
 	uv_poll_init(loop, &h->poll, info->epoll_fd);
@@ -486,6 +476,15 @@ int mon_http_start(uv_loop_t *loop, const ss_addr_t *addr, const web_source_t *s
 	uv_timer_start(&h->warm, on_warm, WARM_EVERY_MS, WARM_EVERY_MS);
 	*out = h;
 	return 0;
+fail:
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (h != NULL) {
+		api_cache_free(h->cache);
+	}
+	free(h);
+	return ret;
 }
 
 const ss_addr_t *mon_http_address(const mon_http_t *h)

@@ -78,7 +78,7 @@ json_t *render_api_zone(const ss_mon_zone_t *z, int64_t now_ms)
 		json_array_append_new(servers, server_json(&z->servers[i], now_ms));
 	}
 	SET(o, "zone", jo_new_text(z->name));
-	SET(o, "status", ascii(z->checked ? ss_status_name(z->status) : "unknown"));
+	SET(o, "status", ascii(ss_status_name(web_zone_status(z))));
 	SET(o, "status_since", time_or_null(z->status_since_ms));
 	SET(o, "checked", json_boolean(z->checked));
 	SET(o, "last_check", time_or_null(z->last_check_ms));
@@ -147,16 +147,23 @@ fail:
  * strings set, enum names and booleans shared), so a zone costs no
  * allocation but its strings' copies and its findings.
  */
-#define TMPL_SERVERS 8 /* server objects kept; a zone with more gets fresh ones */
-
 typedef struct {
 	json_t *obj, *name, *address, *port, *serial, *lag, *zero;
 } srv_tmpl_t;
 
 struct api_tmpl {
 	json_t *obj, *zone, *primary, *ref, *servers;
-	srv_tmpl_t srv[TMPL_SERVERS];
+	srv_tmpl_t *srv; /* one per server of the largest zone so far */
+	size_t nsrv;
 };
+
+static void srv_tmpl_free(srv_tmpl_t *s)
+{
+	json_t *v[] = {s->obj, s->name, s->address, s->port, s->serial, s->lag, s->zero};
+	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+		json_decref(v[k]);
+	}
+}
 
 static void tmpl_free(api_tmpl_t *t)
 {
@@ -167,44 +174,58 @@ static void tmpl_free(api_tmpl_t *t)
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		json_decref(*all[i]);
 	}
-	for (size_t i = 0; i < TMPL_SERVERS; i++) {
-		srv_tmpl_t *s = &t->srv[i];
-		json_t *v[] = {s->obj, s->name, s->address, s->port, s->serial, s->lag, s->zero};
-		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
-			json_decref(v[k]);
-		}
+	for (size_t i = 0; i < t->nsrv; i++) {
+		srv_tmpl_free(&t->srv[i]);
 	}
+	free(t->srv);
 	free(t);
 }
 
 static api_tmpl_t *tmpl_new(void)
 {
 	api_tmpl_t *t = calloc(1, sizeof(*t));
-	bool ok = t != NULL;
-	for (size_t i = 0; ok && i < TMPL_SERVERS; i++) {
-		srv_tmpl_t *s = &t->srv[i];
-		s->obj = json_object();
-		s->name = json_string_nocheck("");
-		s->address = json_string_nocheck("");
-		s->port = json_integer(0);
-		s->serial = json_integer(0);
-		s->lag = json_real(0);
-		s->zero = json_integer(0);
-		ok = s->obj && s->name && s->address && s->port && s->serial && s->lag && s->zero;
+	if (t == NULL) {
+		return NULL;
 	}
-	if (ok) {
-		t->obj = json_object();
-		t->zone = json_string_nocheck("");
-		t->primary = json_string_nocheck("");
-		t->ref = json_integer(0);
-		t->servers = json_array();
-		ok = t->obj && t->zone && t->primary && t->ref && t->servers;
-	}
-	if (!ok) {
+	t->obj = json_object();
+	t->zone = json_string_nocheck("");
+	t->primary = json_string_nocheck("");
+	t->ref = json_integer(0);
+	t->servers = json_array();
+	if (!t->obj || !t->zone || !t->primary || !t->ref || !t->servers) {
 		tmpl_free(t);
 		return NULL;
 	}
 	return t;
+}
+
+/* Server slots for a zone of n servers. 0 or -1 (out of memory). */
+static int tmpl_reserve(api_tmpl_t *t, size_t n)
+{
+	if (n <= t->nsrv) {
+		return 0;
+	}
+	srv_tmpl_t *v = realloc(t->srv, n * sizeof(*v));
+	if (v == NULL) {
+		return -1;
+	}
+	t->srv = v;
+	for (; t->nsrv < n; t->nsrv++) {
+		srv_tmpl_t *s = &t->srv[t->nsrv];
+		*s = (srv_tmpl_t){.obj = json_object(),
+		                  .name = json_string_nocheck(""),
+		                  .address = json_string_nocheck(""),
+		                  .port = json_integer(0),
+		                  .serial = json_integer(0),
+		                  .lag = json_real(0),
+		                  .zero = json_integer(0)};
+		if (!s->obj || !s->name || !s->address || !s->port || !s->serial || !s->lag ||
+		    !s->zero) {
+			srv_tmpl_free(s);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static json_t *list_server(api_tmpl_t *t, size_t i, const ss_mon_server_t *s, int64_t now_ms)
@@ -235,8 +256,7 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 	}
 	api_tmpl_t *tm = c->tmpl;
 	jo_put(tm->obj, "zone", jo_text(tm->zone, z->name));
-	jo_put(tm->obj, "status",
-	       jo_static(ss_status_name(z->checked ? z->status : SS_STATUS_UNKNOWN)));
+	jo_put(tm->obj, "status", jo_static(ss_status_name(web_zone_status(z))));
 	jo_put(tm->obj, "checked", json_boolean(z->checked));
 	jo_put(tm->obj, "primary",
 	       z->has_primary ? jo_ascii(tm->primary, web_addr(&z->primary, pa, sizeof(pa)))
@@ -244,12 +264,11 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 	jo_put(tm->obj, "reference_serial",
 	       z->has_reference ? jo_int(tm->ref, z->reference_serial) : json_null());
 	json_array_clear(tm->servers);
+	if (tmpl_reserve(tm, z->nservers) != 0) {
+		return NULL;
+	}
 	for (size_t i = 0; i < z->nservers; i++) {
-		if (i < TMPL_SERVERS) {
-			json_array_append(tm->servers, list_server(tm, i, &z->servers[i], now_ms));
-		} else {
-			json_array_append_new(tm->servers, server_json(&z->servers[i], now_ms));
-		}
+		json_array_append(tm->servers, list_server(tm, i, &z->servers[i], now_ms));
 	}
 	jo_put(tm->obj, "servers", tm->servers);
 	json_t *findings = render_findings_array(z->findings, z->nfindings);

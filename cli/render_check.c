@@ -38,21 +38,6 @@ static const char *content_name(ss_content_t c)
 	return NULL;
 }
 
-static const char *zonemd_status_name(ss_zonemd_status_t st)
-{
-	switch (st) {
-	case SS_ZONEMD_VALID:
-		return "valid";
-	case SS_ZONEMD_INVALID:
-		return "invalid";
-	case SS_ZONEMD_UNSUPPORTED:
-		return "unsupported";
-	case SS_ZONEMD_ABSENT:
-		break;
-	}
-	return "absent";
-}
-
 /* The ZONEMD verdict on one copy, with the scheme and algorithm of each record. */
 static json_t *zonemd_json(ss_zonemd_status_t st, const char *detail, const ss_zonemd_list_t *l)
 {
@@ -61,7 +46,7 @@ static json_t *zonemd_json(ss_zonemd_status_t st, const char *detail, const ss_z
 		json_array_append_new(rrs, json_pack("{s:i, s:i}", "scheme", l->rr[i].scheme,
 		                                     "algorithm", l->rr[i].algorithm));
 	}
-	return json_pack("{s:s, s:o, s:o, s:I}", "status", zonemd_status_name(st), "detail",
+	return json_pack("{s:s, s:o, s:o, s:I}", "status", ss_zonemd_status_name(st), "detail",
 	                 str_or_null(detail), "records", rrs ? rrs : json_null(), "count",
 	                 (json_int_t)l->n);
 }

@@ -135,14 +135,8 @@ static const char *bar_class(const lane_t *l, const ss_mon_config_t *cfg)
 	if (!l->converged) {
 		return "waiting";
 	}
-	if (cfg != NULL && cfg->lag_critical_ms > 0 &&
-	    (uint64_t)l->lag_ms >= cfg->lag_critical_ms) {
-		return "lag-critical";
-	}
-	if (cfg != NULL && cfg->lag_warning_ms > 0 && (uint64_t)l->lag_ms >= cfg->lag_warning_ms) {
-		return "lag-warning";
-	}
-	return "in-sync";
+	web_cell_t c = web_lag_cell(l->lag_ms, cfg);
+	return c == WEB_CELL_BEHIND ? web_cell_class(WEB_CELL_IN_SYNC) : web_cell_class(c);
 }
 
 static void axis(wbuf_t *b, const axis_t *ax, double height)

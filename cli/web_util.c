@@ -260,6 +260,17 @@ const char *web_duration(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
+web_cell_t web_lag_cell(int64_t lag_ms, const ss_mon_config_t *cfg)
+{
+	if (cfg != NULL && cfg->lag_critical_ms > 0 && (uint64_t)lag_ms >= cfg->lag_critical_ms) {
+		return WEB_CELL_LAG_CRITICAL;
+	}
+	if (cfg != NULL && cfg->lag_warning_ms > 0 && (uint64_t)lag_ms >= cfg->lag_warning_ms) {
+		return WEB_CELL_LAG_WARNING;
+	}
+	return WEB_CELL_BEHIND;
+}
+
 web_cell_t web_cell_state(const ss_mon_server_t *s, int64_t lag_ms, const ss_mon_config_t *cfg)
 {
 	switch (s->verdict) {
@@ -270,15 +281,7 @@ web_cell_t web_cell_state(const ss_mon_server_t *s, int64_t lag_ms, const ss_mon
 	case SS_VERDICT_AHEAD:
 		return WEB_CELL_AHEAD;
 	case SS_VERDICT_BEHIND:
-		if (cfg != NULL && cfg->lag_critical_ms > 0 &&
-		    (uint64_t)lag_ms >= cfg->lag_critical_ms) {
-			return WEB_CELL_LAG_CRITICAL;
-		}
-		if (cfg != NULL && cfg->lag_warning_ms > 0 &&
-		    (uint64_t)lag_ms >= cfg->lag_warning_ms) {
-			return WEB_CELL_LAG_WARNING;
-		}
-		return WEB_CELL_BEHIND;
+		return web_lag_cell(lag_ms, cfg);
 	case SS_VERDICT_UNDEFINED:
 		return WEB_CELL_UNDEFINED;
 	case SS_VERDICT_NO_SOA:

@@ -348,6 +348,37 @@ static void test_api_cache(void **state)
 	fx_web_free(&fx);
 }
 
+/* A zone on more servers than the list's template has slots for: every
+ * server in the list has the list's keys, the first as the last. */
+static void test_api_list_many_servers(void **state)
+{
+	(void)state;
+	fx_web_t fx;
+	web_source_t src;
+	assert_int_equal(fx_web_setup(&fx, 2, &src), 0);
+	ss_mon_server_t many[12];
+	char addr[12][32];
+	for (size_t i = 0; i < 12; i++) {
+		snprintf(addr[i], sizeof(addr[i]), "192.0.2.%u", (unsigned)(10 + i));
+		fx_web_server(&many[i], addr[i], "ns.example.", 2024010100, i == 0);
+	}
+	fx.zones[1].servers = many;
+	fx.zones[1].nservers = 12;
+	json_t *doc = api_all(&src, 500);
+	json_t *servers =
+	    json_object_get(json_array_get(json_object_get(doc, "zones"), 1), "servers");
+	assert_int_equal(json_array_size(servers), 12);
+	for (size_t i = 0; i < 12; i++) {
+		json_t *s = json_array_get(servers, i);
+		assert_int_equal(json_object_size(s), 8);
+		assert_null(json_object_get(s, "behind_since"));
+		assert_string_equal(json_string_value(json_object_get(s, "address")), addr[i]);
+		assert_true(json_is_integer(json_object_get(s, "lag_s")));
+	}
+	json_decref(doc);
+	fx_web_free(&fx);
+}
+
 /* Texts rendered ahead, a slice at a time, wrapping: a zone with a server
  * behind is never kept; the list made from them is the list made afresh. */
 static void test_api_warm(void **state)
@@ -454,6 +485,36 @@ static void test_api_zone_history(void **state)
 	fx_web_free(&fx);
 }
 
+/* A zone not checked yet is unknown on every face (its status field is not
+ * meaningful before the first check). */
+static void test_unchecked_zone(void **state)
+{
+	(void)state;
+	fx_web_t fx;
+	web_source_t src;
+	assert_int_equal(fx_web_setup(&fx, 2, &src), 0);
+	fx.zones[1].checked = false; /* status left at ok */
+	char v[64];
+	char *m = metrics_all(&src, 1 << 20, NULL);
+	assert_string_equal(
+	    line_value(m, "soasync_zone_status{zone=\"z000001.example.\"}", v, sizeof(v)), "3");
+	free(m);
+	json_t *doc = api_all(&src, 500);
+	json_t *z1 = json_array_get(json_object_get(doc, "zones"), 1);
+	assert_string_equal(json_string_value(json_object_get(z1, "status")), "unknown");
+	json_decref(doc);
+	json_t *o = render_api_zone(&fx.zones[1], fx.now);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "unknown");
+	json_decref(o);
+	dash_opts_t opts = {.status = "unknown"};
+	wbuf_t b = {0};
+	assert_int_equal(render_dashboard(&src, &opts, &b), 0);
+	assert_non_null(strstr(b.s, "z000001.example."));
+	assert_null(strstr(b.s, "z000000.example."));
+	wbuf_free(&b);
+	fx_web_free(&fx);
+}
+
 /* ---- the dashboard ------------------------------------------------------- */
 
 static void test_dashboard_matrix(void **state)
@@ -522,6 +583,15 @@ static void test_zone_page(void **state)
 	/* events newest first */
 	char *conv = strstr(b.s, "<td>converged</td>"), *st = strstr(b.s, "<td>status</td>");
 	assert_true(conv != NULL && st != NULL && conv < st);
+	assert_int_equal(occurrences(b.s, "<g class=\"lane in-sync\""), 8);
+	/* the bars graded by lag: ns3's 36 s past lag_warning, 64 s past lag_critical */
+	fx.cfg.lag_warning_ms = 30000;
+	fx.cfg.lag_critical_ms = 60000;
+	b.len = 0;
+	assert_int_equal(render_zone_page(&src, &fx.zones[0], &o, &b), 0);
+	assert_int_equal(occurrences(b.s, "<g class=\"lane in-sync\""), 6);
+	assert_int_equal(occurrences(b.s, "<g class=\"lane lag-warning\""), 1);
+	assert_int_equal(occurrences(b.s, "<g class=\"lane lag-critical\""), 1);
 	wbuf_free(&b);
 	fx_web_free(&fx);
 }
@@ -816,7 +886,9 @@ int main(void)
 	    cmocka_unit_test(test_api_zones),
 	    cmocka_unit_test(test_api_cache),
 	    cmocka_unit_test(test_api_warm),
+	    cmocka_unit_test(test_api_list_many_servers),
 	    cmocka_unit_test(test_api_zone_history),
+	    cmocka_unit_test(test_unchecked_zone),
 	    cmocka_unit_test(test_dashboard_matrix),
 	    cmocka_unit_test(test_zone_page),
 	    cmocka_unit_test(test_server),
