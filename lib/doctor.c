@@ -160,15 +160,21 @@ static int blocked(ss_doctor_t *d, ss_step_t i)
 	                "reference serial");
 }
 
+/* A server that counts and does not serve the reference (and its data,
+ * with content). */
+static bool off_reference(const ss_server_obs_t *s, bool content)
+{
+	return ss_verdict_counts(s->verdict) &&
+	       (s->verdict != SS_VERDICT_AT_REFERENCE || (content && s->content_differs));
+}
+
 /* The servers that count and are not converged (at most cap). */
 static size_t unconverged(const ss_zone_result_t *res, bool content, ss_addr_t *out, size_t cap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < res->obs.nservers && n < cap; i++) {
-		const ss_server_obs_t *s = &res->obs.servers[i];
-		if (ss_verdict_counts(s->verdict) &&
-		    (s->verdict != SS_VERDICT_AT_REFERENCE || (content && s->content_differs))) {
-			out[n++] = s->addr;
+		if (off_reference(&res->obs.servers[i], content)) {
+			out[n++] = res->obs.servers[i].addr;
 		}
 	}
 	return n;
@@ -255,15 +261,11 @@ int ss_doctor_action(ss_doctor_t *d, ss_action_kind_t kind, const char *target, 
 
 int ss_doctor_serials(ss_doctor_t *d, const ss_zone_result_t *res)
 {
-	static const ss_fcode_t problems[] = {SS_F_SERIAL_BEHIND,    SS_F_PRIMARY_BEHIND,
-	                                      SS_F_SERIAL_UNDEFINED, SS_F_SERVFAIL,
-	                                      SS_F_UNREACHABLE,      SS_F_NOT_AUTHORITATIVE};
 	const ss_zone_obs_t *o = &res->obs;
 	ss_addr_t *off = calloc(o->nservers + 1, sizeof(*off));
 	ss_strbuf_t b = SS_STRBUF_INIT;
 	char pa[SS_ADDR_STRLEN];
-	size_t at = 0, total = 0, noff = 0;
-	bool problem = !res->has_reference;
+	size_t at = 0, total = 0;
 	free(d->zone);
 	d->zone = strdup(o->zone_str ? o->zone_str : "");
 	d->has_reference = res->has_reference;
@@ -271,17 +273,14 @@ int ss_doctor_serials(ss_doctor_t *d, const ss_zone_result_t *res)
 		free(off);
 		return SS_ENOMEM;
 	}
-	for (size_t i = 0; i < sizeof(problems) / sizeof(problems[0]); i++) {
-		problem |= find(res, problems[i]) != NULL;
-	}
 	for (size_t i = 0; i < o->nservers; i++) {
-		const ss_server_obs_t *s = &o->servers[i];
-		total += ss_verdict_counts(s->verdict);
-		at += s->verdict == SS_VERDICT_AT_REFERENCE;
-		if (ss_verdict_counts(s->verdict) && s->verdict != SS_VERDICT_AT_REFERENCE) {
-			off[noff++] = s->addr;
-		}
+		total += ss_verdict_counts(o->servers[i].verdict);
+		at += o->servers[i].verdict == SS_VERDICT_AT_REFERENCE;
 	}
+	/* Every address that counts and is off the reference is a problem,
+	 * whatever its finding (one this host could not ask included). */
+	size_t noff = unconverged(res, false, off, o->nservers);
+	bool problem = !res->has_reference || noff > 0;
 	if (res->has_reference) {
 		ss_strbuf_printf(&b, "%zu of %zu addresses serve the reference %" PRIu32 " (%s)",
 		                 at, total, res->reference_serial,
@@ -566,11 +565,17 @@ bool ss_doctor_notify_end(ss_doctor_t *d, const ss_zone_result_t *res)
 	return nacked > 0;
 }
 
+/* Target t acknowledged the NOTIFY and does not serve the notified serial yet. */
+static bool transfer_awaited(const ss_doctor_t *d, const ss_doctor_target_t *t,
+                             const ss_zone_result_t *res)
+{
+	return acked(t) && !serves_at_least(server_at(res, &t->addr), d->notified_serial);
+}
+
 bool ss_doctor_moved(const ss_doctor_t *d, const ss_zone_result_t *res)
 {
 	for (size_t i = 0; i < d->ntargets; i++) {
-		const ss_doctor_target_t *t = &d->targets[i];
-		if (acked(t) && !serves_at_least(server_at(res, &t->addr), d->notified_serial)) {
+		if (transfer_awaited(d, &d->targets[i], res)) {
 			return false;
 		}
 	}
@@ -649,9 +654,7 @@ bool ss_doctor_should_wait(const ss_doctor_t *d, const ss_zone_result_t *res)
 	}
 	for (size_t i = 0; i < res->obs.nservers; i++) {
 		const ss_server_obs_t *s = &res->obs.servers[i];
-		bool off =
-		    s->verdict != SS_VERDICT_AT_REFERENCE || (d->o.content && s->content_differs);
-		if (ss_verdict_counts(s->verdict) && off && !settled(d, s)) {
+		if (off_reference(s, d->o.content) && !settled(d, s)) {
 			return true;
 		}
 	}
@@ -666,9 +669,8 @@ size_t ss_doctor_awaited(const ss_doctor_t *d, const ss_zone_result_t *res, ss_s
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < d->ntargets && n < cap; i++) {
-		const ss_doctor_target_t *t = &d->targets[i];
-		if (acked(t) && !serves_at_least(server_at(res, &t->addr), d->notified_serial)) {
-			out[n++] = t->addr;
+		if (transfer_awaited(d, &d->targets[i], res)) {
+			out[n++] = d->targets[i].addr;
 		}
 	}
 	return n;

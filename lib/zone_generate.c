@@ -25,17 +25,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util_strbuf.h"
 #include "zone_text.h"
 
 #define LHS_MAX   2048  /* BIND's DNS_MASTER_LHS */
 #define RHS_MAX   65535 /* rdata text of one record */
 #define NUM_MAX   128   /* one formatted number, as BIND's numbuf */
 #define BATCH_MAX 65536 /* lines handed over at once */
-
-typedef struct {
-	char *buf;
-	size_t len, cap;
-} buf_t;
 
 static int why_set(char *why, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -51,27 +47,14 @@ static int why_set(char *why, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-static bool put(buf_t *b, const char *s, size_t n, size_t max)
+/* n bytes of s onto b, as long as b stays within max bytes. */
+static bool put(ss_strbuf_t *b, const char *s, size_t n, size_t max)
 {
 	if (b->len + n > max) {
 		return false;
 	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1) {
-			cap *= 2;
-		}
-		char *g = realloc(b->buf, cap);
-		if (g == NULL) {
-			return false;
-		}
-		b->buf = g;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-	return true;
+	ss_strbuf_append(b, s, n);
+	return ss_strbuf_ok(b);
 }
 
 /* BIND's nibbles(): the value's nibbles from the least significant one,
@@ -157,7 +140,7 @@ static int modifier(const char **p, int it, char *num, size_t cap)
 }
 
 /* BIND's genname(): tmpl with the iteration it substituted into out. */
-static int genname(const char *tmpl, int it, buf_t *out, size_t max)
+static int genname(const char *tmpl, int it, ss_strbuf_t *out, size_t max)
 {
 	char num[NUM_MAX];
 	out->len = 0;
@@ -190,7 +173,7 @@ static int genname(const char *tmpl, int it, buf_t *out, size_t max)
 }
 
 /* Token i of e as a C string into b (a quoted one unquoted, \" -> "). */
-static bool token(const char *t, const zt_entry_t *e, size_t i, buf_t *b)
+static bool token(const char *t, const zt_entry_t *e, size_t i, ss_strbuf_t *b)
 {
 	zt_span_t s = e->tok[i];
 	b->len = 0;
@@ -246,7 +229,7 @@ static int parse_range(const char *r, long long *start, long long *stop, long lo
 typedef struct {
 	const char *t;
 	const zt_entry_t *e;
-	buf_t range, lhs, rhs, mid; /* mid: " [ttl] [class] type " */
+	ss_strbuf_t range, lhs, rhs, mid; /* mid: " [ttl] [class] type " */
 	long long start, stop, step;
 } gen_t;
 
@@ -261,7 +244,7 @@ static int parse(gen_t *g, char *why, size_t wlen)
 		    "$GENERATE: expected 'start-stop[/step] lhs [ttl] [class] type rhs'");
 	}
 	if (!token(t, e, 1, &g->range) ||
-	    parse_range(g->range.buf, &g->start, &g->stop, &g->step) != 0) {
+	    parse_range(g->range.s, &g->start, &g->stop, &g->step) != 0) {
 		return why_set(why, wlen, "$GENERATE: invalid range '%.*s'",
 		               (int)(e->tok[1].end - e->tok[1].start), t + e->tok[1].start);
 	}
@@ -288,7 +271,7 @@ static int parse(gen_t *g, char *why, size_t wlen)
 			return why_set(why, wlen, "$GENERATE: out of memory");
 		}
 	}
-	if (memchr(g->rhs.buf, '\n', g->rhs.len) != NULL) {
+	if (memchr(g->rhs.s, '\n', g->rhs.len) != NULL) {
 		return why_set(why, wlen, "$GENERATE: the rhs spans lines");
 	}
 	return 0;
@@ -298,35 +281,34 @@ static int parse(gen_t *g, char *why, size_t wlen)
 static int expand(gen_t *g, size_t max, size_t *count, zt_emit_fn emit, void *arg, char *why,
                   size_t wlen)
 {
-	buf_t lhs = {0}, rhs = {0}, out = {0};
+	ss_strbuf_t lhs = SS_STRBUF_INIT, rhs = SS_STRBUF_INIT, out = SS_STRBUF_INIT;
 	int ret = 0;
 	for (long long i = g->start; ret == 0 && i <= g->stop; i += g->step) {
 		if (*count >= max) {
 			ret = why_set(why, wlen, "$GENERATE: more than %zu records in all", max);
-		} else if (genname(g->lhs.buf, (int)i, &lhs, LHS_MAX) != 0 ||
-		           genname(g->rhs.buf, (int)i, &rhs, RHS_MAX) != 0) {
+		} else if (genname(g->lhs.s, (int)i, &lhs, LHS_MAX) != 0 ||
+		           genname(g->rhs.s, (int)i, &rhs, RHS_MAX) != 0) {
 			ret = why_set(why, wlen,
 			              "$GENERATE: bad ${...} modifier, or a name or rhs "
 			              "too long");
-		} else if (!put(&out, lhs.buf, lhs.len, SIZE_MAX) ||
-		           !put(&out, g->mid.buf, g->mid.len, SIZE_MAX) ||
-		           !put(&out, rhs.buf, rhs.len, SIZE_MAX) ||
-		           !put(&out, "\n", 1, SIZE_MAX)) {
+		} else if (!put(&out, lhs.s, lhs.len, SIZE_MAX) ||
+		           !put(&out, g->mid.s, g->mid.len, SIZE_MAX) ||
+		           !put(&out, rhs.s, rhs.len, SIZE_MAX) || !put(&out, "\n", 1, SIZE_MAX)) {
 			ret = why_set(why, wlen, "$GENERATE: out of memory");
 		} else {
 			(*count)++;
 			if (out.len >= BATCH_MAX) {
-				ret = emit(out.buf, out.len, arg);
+				ret = emit(out.s, out.len, arg);
 				out.len = 0;
 			}
 		}
 	}
 	if (ret == 0 && out.len > 0) {
-		ret = emit(out.buf, out.len, arg);
+		ret = emit(out.s, out.len, arg);
 	}
-	free(lhs.buf);
-	free(rhs.buf);
-	free(out.buf);
+	ss_strbuf_free(&lhs);
+	ss_strbuf_free(&rhs);
+	ss_strbuf_free(&out);
 	return ret;
 }
 
@@ -338,9 +320,9 @@ int zt_generate(const char *t, const zt_entry_t *e, size_t max, size_t *count, z
 	if (ret == 0) {
 		ret = expand(&g, max, count, emit, arg, why, wlen);
 	}
-	free(g.range.buf);
-	free(g.lhs.buf);
-	free(g.rhs.buf);
-	free(g.mid.buf);
+	ss_strbuf_free(&g.range);
+	ss_strbuf_free(&g.lhs);
+	ss_strbuf_free(&g.rhs);
+	ss_strbuf_free(&g.mid);
 	return ret;
 }

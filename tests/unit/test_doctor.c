@@ -293,6 +293,30 @@ static void test_no_reference(void **state)
 	ss_zone_result_clear(&r);
 }
 
+/* Step 1 is a problem whenever a counted address does not serve the
+ * reference, whatever the finding: one this host could not ask (out of
+ * open files) is not "ok" either (converge says not converged). */
+static void test_serials_unasked_is_problem(void **state)
+{
+	(void)state;
+	ss_zone_result_t r;
+	ss_doctor_t d;
+	ss_doctor_opts_t o = {0};
+	fx_zone(&r, "example.test.");
+	fx_server(&r, "192.0.2.1", NULL, 7, true);
+	fx_bad(&r, "192.0.2.2", SS_ANS_NONE, -1, SS_EMFILE);
+	assert_int_equal(ss_check_analyze(&r), 0);
+	assert_int_equal(r.obs.servers[1].verdict, SS_VERDICT_LOCAL_ERROR);
+	ss_doctor_init(&d, &o);
+	assert_int_equal(ss_doctor_serials(&d, &r), 0);
+	assert_int_equal(d.steps[SS_STEP_SERIALS].status, SS_STEP_PROBLEM);
+	assert_servers(&d.steps[SS_STEP_SERIALS], "192.0.2.2");
+	assert_int_equal(ss_doctor_converge(&d, &r), 0);
+	assert_int_equal(d.steps[SS_STEP_CONVERGE].status, SS_STEP_PROBLEM);
+	ss_doctor_clear(&d);
+	ss_zone_result_clear(&r);
+}
+
 /* The run with --fix up to the NOTIFY; returns how many targets. */
 static long fix_until_notify(ss_doctor_t *d, const ss_zone_result_t *r)
 {
@@ -715,6 +739,7 @@ int main(void)
 	    cmocka_unit_test(test_doctor_findings),
 	    cmocka_unit_test(test_report_only),
 	    cmocka_unit_test(test_no_reference),
+	    cmocka_unit_test(test_serials_unasked_is_problem),
 	    cmocka_unit_test(test_notify_refused_is_final),
 	    cmocka_unit_test(test_transfer_after_notify),
 	    cmocka_unit_test(test_should_wait_needs_fix),

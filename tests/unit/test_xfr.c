@@ -21,6 +21,7 @@
 
 #include "obs_fixture.h"
 #include "responder.h"
+#include "xfr_budget.h"
 
 #define ZONE   "example.test."
 #define SERIAL 7u
@@ -743,9 +744,53 @@ static void test_check_transfers(void **state)
 	ss_zone_result_clear(&res);
 }
 
+/* ---- the transfer memory budget, on its own ---------------------------------- */
+
+static void budget_given(void *arg)
+{
+	(*(unsigned *)arg)++;
+}
+
+/* Takes fit or take nothing; gives wake the engine and never go below zero;
+ * a hold keeps its share, and the budget, past the owner's last reference. */
+static void test_budget(void **state)
+{
+	(void)state;
+	unsigned woken = 0;
+	ss_xfr_budget_t *b = ss_xfr_budget_new(100);
+	assert_non_null(b);
+	ss_xfr_budget_on_give(b, budget_given, &woken);
+	assert_true(ss_xfr_budget_take(b, 60));
+	assert_false(ss_xfr_budget_take(b, 41)); /* would pass the limit: nothing taken */
+	assert_int_equal(ss_xfr_budget_used(b), 60);
+	assert_true(ss_xfr_budget_take(b, 40)); /* exactly full */
+	assert_false(ss_xfr_budget_take(b, 1));
+	ss_xfr_budget_give(b, 30);
+	assert_int_equal(ss_xfr_budget_used(b), 70);
+	assert_int_equal(woken, 1);
+	ss_xfr_budget_give(b, 0); /* nothing given back: nobody woken */
+	assert_int_equal(woken, 1);
+	ss_xfr_budget_give(b, 500); /* more than used: empty, not wrapped */
+	assert_int_equal(ss_xfr_budget_used(b), 0);
+	assert_int_equal(woken, 2);
+
+	/* A hold outlives the engine's reference and gives its bytes back. */
+	assert_true(ss_xfr_budget_take(b, 25));
+	struct ss_xfr_hold *h = ss_xfr_hold_new(b, 25);
+	assert_non_null(h);
+	ss_xfr_budget_on_give(b, NULL, NULL); /* the engine is gone */
+	ss_xfr_budget_unref(b);
+	assert_int_equal(ss_xfr_budget_used(b), 25); /* still alive: the hold's */
+	assert_int_equal(ss_xfr_budget_limit(b), 100);
+	ss_xfr_hold_free(h); /* the last reference: frees the budget */
+	ss_xfr_hold_free(NULL);
+	assert_int_equal(woken, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test_setup_teardown(test_axfr_many_messages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_byte_by_byte, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_axfr_reset, setup, teardown),
