@@ -64,7 +64,7 @@ struct mon_alerts {
 	char *webhook;
 	CURLM *multi;
 	uv_timer_t ctimer;
-	delivery_t *all;
+	delivery_t *all, **tail; /* oldest first */
 	size_t queued;
 	unsigned commands_running;
 	uint64_t sent, failed;
@@ -86,6 +86,8 @@ static void delivery_free(delivery_t *d)
 	mon_alerts_t *a = d->a;
 	if (d->next != NULL) {
 		d->next->pprev = d->pprev;
+	} else {
+		a->tail = d->pprev;
 	}
 	*d->pprev = d->next;
 	a->queued--;
@@ -452,6 +454,7 @@ int mon_alerts_new(uv_loop_t *loop, mon_log_fn log, void *arg, mon_alerts_t **ou
 	a->loop = loop;
 	a->log = log;
 	a->arg = arg;
+	a->tail = &a->all;
 	curl_multi_setopt(a->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(a->multi, CURLMOPT_SOCKETDATA, a);
 	curl_multi_setopt(a->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -511,12 +514,9 @@ static int enqueue(mon_alerts_t *a, target_t tgt, const char *zone, const char *
 	d->len = strlen(json);
 	uv_timer_init(a->loop, &d->timer);
 	d->timer.data = d;
-	d->next = a->all;
-	if (d->next != NULL) {
-		d->next->pprev = &d->next;
-	}
-	d->pprev = &a->all;
-	a->all = d;
+	d->pprev = a->tail;
+	*a->tail = d;
+	a->tail = &d->next;
 	a->queued++;
 	if (tgt == TGT_COMMAND && a->commands_running >= MAX_COMMANDS) {
 		d->waiting = true;
