@@ -264,6 +264,19 @@ static void start_command(delivery_t *d)
 
 /* ---- webhooks ----------------------------------------------------------------- */
 
+/* The transfer's handles, taken out of the multi handle when they are in it
+ * (curl_multi_remove_handle on one that is not is a no-op). */
+static void webhook_release(delivery_t *d)
+{
+	if (d->easy != NULL) {
+		curl_multi_remove_handle(d->a->multi, d->easy);
+		curl_easy_cleanup(d->easy);
+	}
+	curl_slist_free_all(d->hdr);
+	d->easy = NULL;
+	d->hdr = NULL;
+}
+
 static void check_multi_info(mon_alerts_t *a)
 {
 	CURLMsg *msg;
@@ -272,17 +285,12 @@ static void check_multi_info(mon_alerts_t *a)
 		if (msg->msg != CURLMSG_DONE) {
 			continue;
 		}
-		CURL *easy = msg->easy_handle;
 		CURLcode res = msg->data.result;
 		delivery_t *d = NULL;
 		long code = 0;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&d);
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-		curl_multi_remove_handle(a->multi, easy);
-		curl_easy_cleanup(easy);
-		curl_slist_free_all(d->hdr);
-		d->easy = NULL;
-		d->hdr = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&d);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		webhook_release(d);
 		char why[160];
 		if (res != CURLE_OK) {
 			snprintf(why, sizeof(why), "%s", curl_easy_strerror(res));
@@ -368,10 +376,7 @@ static void start_webhook(delivery_t *d)
 	d->easy = curl_easy_init();
 	d->hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	if (d->easy == NULL || d->hdr == NULL) {
-		curl_easy_cleanup(d->easy);
-		curl_slist_free_all(d->hdr);
-		d->easy = NULL;
-		d->hdr = NULL;
+		webhook_release(d);
 		finished(d, false, "out of memory");
 		return;
 	}
@@ -388,10 +393,7 @@ static void start_webhook(delivery_t *d)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	if (curl_multi_add_handle(a->multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
-		curl_slist_free_all(d->hdr);
-		d->easy = NULL;
-		d->hdr = NULL;
+		webhook_release(d);
 		finished(d, false, "curl_multi_add_handle failed");
 	}
 }
@@ -577,10 +579,7 @@ void mon_alerts_close(mon_alerts_t *a, void (*done)(void *arg), void *arg)
 		if (d->running && d->tgt == TGT_COMMAND) {
 			uv_process_kill(&d->proc, SIGKILL);
 		} else if (d->running) {
-			curl_multi_remove_handle(a->multi, d->easy);
-			curl_easy_cleanup(d->easy);
-			curl_slist_free_all(d->hdr);
-			d->easy = NULL;
+			webhook_release(d);
 			finished(d, false, "stopped");
 		} else if (!uv_is_closing((uv_handle_t *)&d->timer)) {
 			uv_timer_stop(&d->timer);
