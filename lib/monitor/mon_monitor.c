@@ -52,7 +52,7 @@ typedef struct {
 	int64_t due_ms;
 	size_t heap_i;
 	bool in_heap;
-	bool in_flight, poll_discovers, poll_regular;
+	bool in_flight, poll_discovers;
 	int64_t poll_started_ms;
 	int64_t notify_ms; /* an accepted NOTIFY not yet applied; 0: none */
 	bool has_notify_serial;
@@ -96,11 +96,11 @@ struct ss_monitor {
 	mon_zone_t **heap;
 	size_t nheap, cap_heap;
 	uv_timer_t tick, commit, retention;
-	bool timers_init, started, stopping, healthy, db_broken;
+	bool timers_init, started, stopping;
+	bool db_broken; /* the last write or commit failed: not healthy */
 	int pending_close;
 	void (*done)(void *arg);
 	void *done_arg;
-	size_t in_flight;
 	ss_mon_counters_t counters;
 };
 
@@ -370,10 +370,8 @@ static void poll_zone(ss_monitor_t *m, mon_zone_t *z, int64_t now)
 		return;
 	}
 	r->outstanding++;
-	m->in_flight++;
 	z->in_flight = true;
 	z->poll_discovers = discover;
-	z->poll_regular = regular;
 	z->poll_started_ms = now;
 	if (content) {
 		z->content_due_ms = now + (int64_t)z->cfg->content_ms;
@@ -542,7 +540,6 @@ static void record(ss_monitor_t *m, mon_zone_t *z, const mon_events_t *ev)
 	}
 	if (mon_store_record(m->store, z->db_id, &z->st, ev) != 0) {
 		m->counters.db_errors++;
-		m->healthy = false;
 		if (!m->db_broken) {
 			say(m, NULL, "%s: cannot write the history: %s", m->cfg->database,
 			    mon_store_errmsg(m->store));
@@ -643,7 +640,6 @@ static void on_result(ss_zone_result_t *res, void *arg)
 	mon_run_t *r = arg;
 	ss_monitor_t *m = r->m;
 	r->outstanding--;
-	m->in_flight--;
 	if (m->stopping) {
 		return;
 	}
@@ -891,7 +887,6 @@ static void commit_cb(uv_timer_t *t)
 		say(m, NULL, "%s: writing the history again", m->cfg->database);
 	}
 	m->db_broken = !ok;
-	m->healthy = ok;
 }
 
 static void retention_cb(uv_timer_t *t)
@@ -940,7 +935,7 @@ int ss_monitor_start(ss_monitor_t *m, ss_mon_error_t *err)
 	uv_timer_init(m->loop, &m->retention);
 	m->tick.data = m->commit.data = m->retention.data = m;
 	m->timers_init = true;
-	m->started = m->healthy = true;
+	m->started = true;
 	mon_store_commit(m->store);
 	uv_timer_start(&m->commit, commit_cb, COMMIT_MS, COMMIT_MS);
 	uv_timer_start(&m->retention, retention_cb, 0, RETENTION_MS);
@@ -1239,7 +1234,7 @@ int64_t ss_monitor_now_ms(const ss_monitor_t *m)
 
 bool ss_monitor_healthy(const ss_monitor_t *m)
 {
-	return m->started && !m->stopping && m->healthy;
+	return m->started && !m->stopping && !m->db_broken;
 }
 
 ss_mon_store_t *ss_monitor_store(ss_monitor_t *m)
