@@ -133,6 +133,16 @@ static bool zone_known(const char *zone, void *arg)
 	return find_zone(arg, zone) != NULL;
 }
 
+/* A kept discovery (ss_obs_copy_discovery), freed whole; NULL is fine. */
+static void discovered_free(ss_zone_obs_t *d)
+{
+	if (d != NULL) {
+		ss_zone_result_t tmp = {.obs = *d};
+		ss_zone_result_clear(&tmp);
+		free(d);
+	}
+}
+
 static void zone_free(mon_zone_t *z)
 {
 	if (z == NULL) {
@@ -140,11 +150,8 @@ static void zone_free(mon_zone_t *z)
 	}
 	mon_zstate_clear(&z->st);
 	ss_zone_result_t tmp = {.findings = z->findings, .nfindings = z->nfindings};
-	if (z->discovered != NULL) {
-		tmp.obs = *z->discovered;
-		free(z->discovered);
-	}
 	ss_zone_result_clear(&tmp);
+	discovered_free(z->discovered);
 	free(z->name);
 	free(z);
 }
@@ -448,19 +455,11 @@ static void keep_discovery(ss_monitor_t *m, mon_zone_t *z, const ss_zone_result_
 	}
 	ss_zone_obs_t *d = calloc(1, sizeof(*d));
 	if (d == NULL || ss_obs_copy_discovery(d, o) != 0) {
-		if (d != NULL) {
-			ss_zone_result_t tmp = {.obs = *d};
-			ss_zone_result_clear(&tmp);
-			free(d);
-		}
+		discovered_free(d);
 		say(m, z->name, "out of memory: discovery not kept");
 		return;
 	}
-	if (z->discovered != NULL) {
-		ss_zone_result_t tmp = {.obs = *z->discovered};
-		ss_zone_result_clear(&tmp);
-		free(z->discovered);
-	}
+	discovered_free(z->discovered);
 	z->discovered = d;
 	z->discovered_ms = now;
 }
@@ -1000,12 +999,8 @@ static void zone_changes(ss_monitor_t *m, const ss_mon_config_t *cfg)
 		                  !addr_lists_equal(z->cfg->primary, z->cfg->nprimary, n->primary,
 		                                    n->nprimary))) {
 			z->rediscover = true;
-			if (z->discovered != NULL) {
-				ss_zone_result_t tmp = {.obs = *z->discovered};
-				ss_zone_result_clear(&tmp);
-				free(z->discovered);
-				z->discovered = NULL;
-			}
+			discovered_free(z->discovered);
+			z->discovered = NULL;
 		}
 	}
 }
