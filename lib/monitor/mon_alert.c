@@ -211,7 +211,7 @@ static char **command_env(const delivery_t *d)
 	return env;
 }
 
-static void env_free(char **env, const delivery_t *d)
+static void env_free(char **env)
 {
 	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
 		if (strncmp(env[i], "SOASYNC_ZONE=", 13) == 0 ||
@@ -219,7 +219,6 @@ static void env_free(char **env, const delivery_t *d)
 			free(env[i]);
 		}
 	}
-	(void)d;
 	free(env);
 }
 
@@ -247,7 +246,7 @@ static void start_command(delivery_t *d)
 	d->in.data = d->proc.data = d->wreq.data = d;
 	d->closing = 2;
 	int ret = uv_spawn(a->loop, &d->proc, &opts);
-	env_free(env, d);
+	env_free(env);
 	if (ret != 0) {
 		d->ok = false;
 		say(a, d->zone, "alert command %s: %s", a->command[0], uv_strerror(ret));
