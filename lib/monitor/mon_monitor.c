@@ -1005,21 +1005,14 @@ static void zone_changes(ss_monitor_t *m, const ss_mon_config_t *cfg)
 	}
 }
 
-static bool in_config(const ss_mon_config_t *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->nzones; i++) {
-		if (strcmp(cfg->zones[i].name, name) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static void remove_zones(ss_monitor_t *m, const ss_mon_config_t *cfg, int64_t now)
+/* The zones the new list (sorted by name, from build_zones) lacks are
+ * closed: a binary search each (a linear one made a reload of 40,000 zones
+ * take 5 s of the loop). */
+static void remove_zones(ss_monitor_t *m, mon_zone_t **keep, size_t nkeep, int64_t now)
 {
 	for (size_t i = 0; i < m->nzones; i++) {
 		mon_zone_t *z = m->zones[i];
-		if (in_config(cfg, z->name)) {
+		if (nkeep > 0 && bsearch(&z, keep, nkeep, sizeof(*keep), cmp_zone) != NULL) {
 			continue;
 		}
 		say(m, z->name, "no longer watched (its history stays)");
@@ -1055,7 +1048,7 @@ int ss_monitor_reload(ss_monitor_t *m, ss_mon_config_t *cfg)
 		return ret;
 	}
 	size_t before = m->nzones;
-	remove_zones(m, cfg, now);
+	remove_zones(m, zones, cfg->nzones, now);
 	free(m->zones);
 	m->zones = zones;
 	m->nzones = cfg->nzones;
