@@ -712,11 +712,7 @@ static int zone_open(ss_monitor_t *m, const ss_mon_zone_config_t *zc, int64_t no
 	update_view(z, NULL, now);
 	if (fresh) {
 		mon_events_t ev = {0};
-		ss_mon_event_t e = {.kind = SS_MON_EV_ZONE_ADDED,
-		                    .time_ms = now,
-		                    .zone = z->name,
-		                    .lag_ms = -1,
-		                    .code = SS_F_COUNT};
+		ss_mon_event_t e = mon_event(SS_MON_EV_ZONE_ADDED, now, z->name);
 		if (mon_events_push(&ev, &e) == 0) {
 			publish(m, z, &ev, now);
 		}
@@ -730,11 +726,7 @@ static void zone_close(ss_monitor_t *m, mon_zone_t *z, int64_t now)
 {
 	mon_events_t ev = {0};
 	mon_state_close(&z->st, now, z->name, &ev);
-	ss_mon_event_t e = {.kind = SS_MON_EV_ZONE_REMOVED,
-	                    .time_ms = now,
-	                    .zone = z->name,
-	                    .lag_ms = -1,
-	                    .code = SS_F_COUNT};
+	ss_mon_event_t e = mon_event(SS_MON_EV_ZONE_REMOVED, now, z->name);
 	mon_events_push(&ev, &e);
 	publish(m, z, &ev, now);
 	mon_events_clear(&ev);
