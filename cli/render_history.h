@@ -21,8 +21,8 @@ const char *render_event_text(const ss_mon_event_t *e, char *buf, size_t len);
 json_t *render_history_serial_json(const ss_mon_hist_serial_t *s);
 
 /* An event as JSON: {"zone","time","event", and what it has: "serial",
- * "old_serial", "via", "address", "name", "lag_s", "status", "previous",
- * "code", "severity", "message"}. */
+ * "old_serial", "address", "name", "lag_s", "status", "previous", "code",
+ * "severity", "message"} (no "via": the store keeps none for events). */
 json_t *render_history_event_json(const ss_mon_event_t *e);
 
 /* Table: the zone's serials, one line each, then one line per server. */

@@ -64,7 +64,7 @@ struct mon_alerts {
 	char *webhook;
 	CURLM *multi;
 	uv_timer_t ctimer;
-	delivery_t *all;
+	delivery_t *all, **tail; /* oldest first */
 	size_t queued;
 	unsigned commands_running;
 	uint64_t sent, failed;
@@ -86,6 +86,8 @@ static void delivery_free(delivery_t *d)
 	mon_alerts_t *a = d->a;
 	if (d->next != NULL) {
 		d->next->pprev = d->pprev;
+	} else {
+		a->tail = d->pprev;
 	}
 	*d->pprev = d->next;
 	a->queued--;
@@ -209,7 +211,7 @@ static char **command_env(const delivery_t *d)
 	return env;
 }
 
-static void env_free(char **env, const delivery_t *d)
+static void env_free(char **env)
 {
 	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
 		if (strncmp(env[i], "SOASYNC_ZONE=", 13) == 0 ||
@@ -217,7 +219,6 @@ static void env_free(char **env, const delivery_t *d)
 			free(env[i]);
 		}
 	}
-	(void)d;
 	free(env);
 }
 
@@ -245,7 +246,7 @@ static void start_command(delivery_t *d)
 	d->in.data = d->proc.data = d->wreq.data = d;
 	d->closing = 2;
 	int ret = uv_spawn(a->loop, &d->proc, &opts);
-	env_free(env, d);
+	env_free(env);
 	if (ret != 0) {
 		d->ok = false;
 		say(a, d->zone, "alert command %s: %s", a->command[0], uv_strerror(ret));
@@ -262,6 +263,19 @@ static void start_command(delivery_t *d)
 
 /* ---- webhooks ----------------------------------------------------------------- */
 
+/* The transfer's handles, taken out of the multi handle when they are in it
+ * (curl_multi_remove_handle on one that is not is a no-op). */
+static void webhook_release(delivery_t *d)
+{
+	if (d->easy != NULL) {
+		curl_multi_remove_handle(d->a->multi, d->easy);
+		curl_easy_cleanup(d->easy);
+	}
+	curl_slist_free_all(d->hdr);
+	d->easy = NULL;
+	d->hdr = NULL;
+}
+
 static void check_multi_info(mon_alerts_t *a)
 {
 	CURLMsg *msg;
@@ -270,17 +284,12 @@ static void check_multi_info(mon_alerts_t *a)
 		if (msg->msg != CURLMSG_DONE) {
 			continue;
 		}
-		CURL *easy = msg->easy_handle;
 		CURLcode res = msg->data.result;
 		delivery_t *d = NULL;
 		long code = 0;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&d);
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-		curl_multi_remove_handle(a->multi, easy);
-		curl_easy_cleanup(easy);
-		curl_slist_free_all(d->hdr);
-		d->easy = NULL;
-		d->hdr = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&d);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		webhook_release(d);
 		char why[160];
 		if (res != CURLE_OK) {
 			snprintf(why, sizeof(why), "%s", curl_easy_strerror(res));
@@ -366,10 +375,7 @@ static void start_webhook(delivery_t *d)
 	d->easy = curl_easy_init();
 	d->hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	if (d->easy == NULL || d->hdr == NULL) {
-		curl_easy_cleanup(d->easy);
-		curl_slist_free_all(d->hdr);
-		d->easy = NULL;
-		d->hdr = NULL;
+		webhook_release(d);
 		finished(d, false, "out of memory");
 		return;
 	}
@@ -386,10 +392,7 @@ static void start_webhook(delivery_t *d)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	if (curl_multi_add_handle(a->multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
-		curl_slist_free_all(d->hdr);
-		d->easy = NULL;
-		d->hdr = NULL;
+		webhook_release(d);
 		finished(d, false, "curl_multi_add_handle failed");
 	}
 }
@@ -452,6 +455,7 @@ int mon_alerts_new(uv_loop_t *loop, mon_log_fn log, void *arg, mon_alerts_t **ou
 	a->loop = loop;
 	a->log = log;
 	a->arg = arg;
+	a->tail = &a->all;
 	curl_multi_setopt(a->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(a->multi, CURLMOPT_SOCKETDATA, a);
 	curl_multi_setopt(a->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -511,12 +515,9 @@ static int enqueue(mon_alerts_t *a, target_t tgt, const char *zone, const char *
 	d->len = strlen(json);
 	uv_timer_init(a->loop, &d->timer);
 	d->timer.data = d;
-	d->next = a->all;
-	if (d->next != NULL) {
-		d->next->pprev = &d->next;
-	}
-	d->pprev = &a->all;
-	a->all = d;
+	d->pprev = a->tail;
+	*a->tail = d;
+	a->tail = &d->next;
 	a->queued++;
 	if (tgt == TGT_COMMAND && a->commands_running >= MAX_COMMANDS) {
 		d->waiting = true;
@@ -577,10 +578,7 @@ void mon_alerts_close(mon_alerts_t *a, void (*done)(void *arg), void *arg)
 		if (d->running && d->tgt == TGT_COMMAND) {
 			uv_process_kill(&d->proc, SIGKILL);
 		} else if (d->running) {
-			curl_multi_remove_handle(a->multi, d->easy);
-			curl_easy_cleanup(d->easy);
-			curl_slist_free_all(d->hdr);
-			d->easy = NULL;
+			webhook_release(d);
 			finished(d, false, "stopped");
 		} else if (!uv_is_closing((uv_handle_t *)&d->timer)) {
 			uv_timer_stop(&d->timer);

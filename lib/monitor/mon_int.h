@@ -125,6 +125,10 @@ int mon_state_close(mon_zstate_t *st, int64_t now_ms, const char *zone, mon_even
 void mon_zstate_clear(mon_zstate_t *st);
 void mon_events_clear(mon_events_t *ev);
 
+/* An event of kind at now for zone (borrowed), with nothing else set: no
+ * lag (-1), no finding code (SS_F_COUNT). */
+ss_mon_event_t mon_event(ss_mon_event_kind_t kind, int64_t now, const char *zone);
+
 /* Append an event (strings copied). 0 or SS_ENOMEM. */
 int mon_events_push(mon_events_t *ev, const ss_mon_event_t *e);
 

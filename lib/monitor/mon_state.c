@@ -50,7 +50,7 @@ void mon_events_clear(mon_events_t *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-static ss_mon_event_t event(ss_mon_event_kind_t kind, int64_t now, const char *zone)
+ss_mon_event_t mon_event(ss_mon_event_kind_t kind, int64_t now, const char *zone)
 {
 	ss_mon_event_t e = {
 	    .kind = kind, .time_ms = now, .zone = zone, .lag_ms = -1, .code = SS_F_COUNT};
@@ -214,7 +214,7 @@ static int give_up(mon_serial_t *o, int64_t now, const char *zone, mon_events_t 
 			continue;
 		}
 		w->never = true;
-		ss_mon_event_t e = event(SS_MON_EV_NEVER, now, zone);
+		ss_mon_event_t e = mon_event(SS_MON_EV_NEVER, now, zone);
 		on_serial(&e, o->serial);
 		at_server(&e, &w->addr, w->name);
 		ret = mon_events_push(ev, &e);
@@ -260,7 +260,7 @@ static int publish(mon_zstate_t *st, uint32_t serial, int64_t first_seen, ss_mon
 	st->reference = serial;
 	st->reference_since_ms = first_seen;
 	st->reference_via = via;
-	ss_mon_event_t e = event(SS_MON_EV_SERIAL, first_seen, zone);
+	ss_mon_event_t e = mon_event(SS_MON_EV_SERIAL, first_seen, zone);
 	on_serial(&e, serial);
 	e.via = via;
 	int ret = mon_events_push(ev, &e);
@@ -291,7 +291,7 @@ static int track_reference(mon_zstate_t *st, const ss_zone_result_t *res, const 
 		break;
 	}
 	/* Backwards (or 2^31 away): what was waited for will not come. */
-	ss_mon_event_t e = event(SS_MON_EV_REGRESSION, now, zone);
+	ss_mon_event_t e = mon_event(SS_MON_EV_REGRESSION, now, zone);
 	on_serial(&e, r);
 	e.old_serial = st->reference;
 	int ret = close_all(st, now, zone, ev);
@@ -303,7 +303,7 @@ static int waiter_step(mon_serial_t *o, mon_wait_t *w, ss_mon_server_t *srv, siz
                        const char *zone, mon_events_t *ev)
 {
 	ss_mon_server_t *s = (ss_mon_server_t *)find_server(srv, n, &w->addr);
-	ss_mon_event_t e = event(SS_MON_EV_CONVERGED, now, zone);
+	ss_mon_event_t e = mon_event(SS_MON_EV_CONVERGED, now, zone);
 	on_serial(&e, o->serial);
 	at_server(&e, &w->addr, w->name);
 	if (s == NULL) {
@@ -346,7 +346,7 @@ static int timeout_step(mon_serial_t *o, const mon_input_t *in, const char *zone
 		if (o->w[i].converged || o->w[i].never) {
 			continue;
 		}
-		ss_mon_event_t e = event(SS_MON_EV_CONVERGE_TIMEOUT, in->now_ms, zone);
+		ss_mon_event_t e = mon_event(SS_MON_EV_CONVERGE_TIMEOUT, in->now_ms, zone);
 		on_serial(&e, o->serial);
 		at_server(&e, &o->w[i].addr, o->w[i].name);
 		ret = mon_events_push(ev, &e);
@@ -426,7 +426,7 @@ static int track_reachability(ss_mon_server_t *srv, const ss_zone_result_t *res,
 			continue;
 		}
 		ss_mon_event_t e =
-		    event(down ? SS_MON_EV_UNREACHABLE : SS_MON_EV_REACHABLE, now, zone);
+		    mon_event(down ? SS_MON_EV_UNREACHABLE : SS_MON_EV_REACHABLE, now, zone);
 		at_server(&e, &s->address, s->name);
 		if (down) {
 			e.message = why_unreachable(&res->obs.servers[i]);
@@ -491,7 +491,7 @@ static int track_findings(mon_zstate_t *st, const ss_zone_result_t *res, int64_t
 		if (now_sev[c] == st->finding[c]) {
 			continue;
 		}
-		ss_mon_event_t e = event(
+		ss_mon_event_t e = mon_event(
 		    now_sev[c] ? SS_MON_EV_FINDING_OPENED : SS_MON_EV_FINDING_CLOSED, now, zone);
 		e.code = (ss_fcode_t)c;
 		e.status = res->status;
@@ -517,7 +517,7 @@ static int track_status(mon_zstate_t *st, ss_status_t status, int64_t now, const
 	if (status == st->status) {
 		return 0;
 	}
-	ss_mon_event_t e = event(SS_MON_EV_STATUS, now, zone);
+	ss_mon_event_t e = mon_event(SS_MON_EV_STATUS, now, zone);
 	e.status = status;
 	e.previous = st->status;
 	st->status = status;

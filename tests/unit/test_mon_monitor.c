@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #include <soasync/monitor.h>
 
+#include "monitor/mon_int.h"
 #include "responder.h"
 
 typedef struct {
@@ -405,11 +407,102 @@ static void test_once_per_interval(void **state)
 	world_end(&loop, m);
 }
 
+/* Alert commands run four at a time; the ones waiting for a slot start in
+ * the order they were sent (a zone's warning, critical, ok must not reach
+ * the pager as ok, critical, warning). b1..b4 take the slots (b1 until
+ * go1 exists, the others until go2 does); q1..q3 wait, then run one at a
+ * time as each frees the only slot there is, and note their turn. */
+static char alert_order[128];
+
+static void alert_order_poll(uv_timer_t *t)
+{
+	size_t *ticks = t->data;
+	FILE *f = fopen(alert_order, "r");
+	int lines = 0;
+	for (int c; f != NULL && (c = fgetc(f)) != EOF;) {
+		lines += c == '\n';
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	if (lines >= 3 || ++*ticks > 1000) {
+		uv_stop(t->loop);
+	}
+}
+
+static void alerts_closed(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+static void test_alert_commands_in_order(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	snprintf(dir, sizeof(dir), "/tmp/ss-monalert-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	char script[128], go1[128], go2[128];
+	snprintf(script, sizeof(script), "%s/alert.sh", dir);
+	snprintf(go1, sizeof(go1), "%s/go1", dir);
+	snprintf(go2, sizeof(go2), "%s/go2", dir);
+	snprintf(alert_order, sizeof(alert_order), "%s/order", dir);
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f,
+	        "#!/bin/sh\ncat >/dev/null\ncase \"$SOASYNC_ZONE\" in\n"
+	        "b1) while [ ! -e %s ]; do sleep 0.01; done ;;\n"
+	        "b*) while [ ! -e %s ]; do sleep 0.01; done ;;\n"
+	        "*) echo \"$SOASYNC_ZONE\" >> %s ;;\nesac\n",
+	        go1, go2, alert_order);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+
+	mon_alerts_t *a = NULL;
+	assert_int_equal(mon_alerts_new(&loop, NULL, NULL, &a), 0);
+	char *argv[] = {script, NULL};
+	assert_int_equal(mon_alerts_configure(a, argv, NULL), 0);
+	const char *zones[] = {"b1", "b2", "b3", "b4", "q1", "q2", "q3"};
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		assert_int_equal(mon_alerts_send(a, zones[i], "warning", "{}\n"), 0);
+	}
+	f = fopen(go1, "w");
+	assert_non_null(f);
+	fclose(f);
+	size_t ticks = 0;
+	uv_timer_t t;
+	uv_timer_init(&loop, &t);
+	t.data = &ticks;
+	uv_timer_start(&t, alert_order_poll, 10, 10);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&t, NULL);
+
+	char text[64] = "";
+	f = fopen(alert_order, "r");
+	assert_non_null(f);
+	text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+	fclose(f);
+	f = fopen(go2, "w");
+	assert_non_null(f);
+	fclose(f);
+	bool closed = false;
+	mon_alerts_close(a, alerts_closed, &closed);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_true(closed);
+	assert_string_equal(text, "q1\nq2\nq3\n");
+	mon_alerts_free(a);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_monitor),
 	    cmocka_unit_test(test_once_per_interval),
+	    cmocka_unit_test(test_alert_commands_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
