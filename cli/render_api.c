@@ -78,7 +78,7 @@ json_t *render_api_zone(const ss_mon_zone_t *z, int64_t now_ms)
 		json_array_append_new(servers, server_json(&z->servers[i], now_ms));
 	}
 	SET(o, "zone", jo_new_text(z->name));
-	SET(o, "status", ascii(ss_status_name(web_zone_status(z))));
+	SET(o, "status", ascii(ss_status_name(z->status)));
 	SET(o, "status_since", time_or_null(z->status_since_ms));
 	SET(o, "checked", json_boolean(z->checked));
 	SET(o, "last_check", time_or_null(z->last_check_ms));
@@ -256,7 +256,7 @@ json_t *render_api_list_zone(api_cursor_t *c, const ss_mon_zone_t *z, int64_t no
 	}
 	api_tmpl_t *tm = c->tmpl;
 	jo_put(tm->obj, "zone", jo_text(tm->zone, z->name));
-	jo_put(tm->obj, "status", jo_static(ss_status_name(web_zone_status(z))));
+	jo_put(tm->obj, "status", jo_static(ss_status_name(z->status)));
 	jo_put(tm->obj, "checked", json_boolean(z->checked));
 	jo_put(tm->obj, "primary",
 	       z->has_primary ? jo_ascii(tm->primary, web_addr(&z->primary, pa, sizeof(pa)))

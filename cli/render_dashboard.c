@@ -73,7 +73,7 @@ static void page_foot(wbuf_t *b, const web_source_t *src)
 
 static const char *zone_status(const ss_mon_zone_t *z)
 {
-	return ss_status_name(web_zone_status(z));
+	return ss_status_name(z->status);
 }
 
 static void badge(wbuf_t *b, const char *status)
@@ -140,7 +140,7 @@ typedef struct {
  * server behind (converging), then the rest; name order within each. */
 static int rank(const ss_mon_zone_t *z)
 {
-	switch (web_zone_status(z)) {
+	switch (z->status) {
 	case SS_STATUS_CRITICAL:
 		return 0;
 	case SS_STATUS_UNKNOWN:
@@ -234,7 +234,7 @@ static int select_rows(const web_source_t *src, const dash_opts_t *o, matrix_t *
 	m->zones = src->zone_count(src->ctx);
 	for (size_t i = 0; i < m->zones; i++) {
 		const ss_mon_zone_t *z = src->zone(src->ctx, i);
-		m->count[web_zone_status(z)]++;
+		m->count[z->status]++;
 		m->converging += z->converging;
 		for (size_t k = 0; k < z->nservers; k++) {
 			m->behind += z->servers[k].behind;

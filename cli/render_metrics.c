@@ -173,7 +173,7 @@ static void histogram(wbuf_t *b, mctx_t *c, const char *name, const ss_mon_zone_
 static void f_status(wbuf_t *b, mctx_t *c, const ss_mon_zone_t *z)
 {
 	zone_label(b, c, "soasync_zone_status", NULL, z);
-	end_u64(b, c, (uint64_t)web_zone_status(z));
+	end_u64(b, c, (uint64_t)z->status);
 }
 
 /* The per-address families: one series per server address that has the value. */

@@ -108,13 +108,6 @@ const char *web_time(int64_t ms, char *buf, size_t len);
 /* A duration for people: "45s", "6m 12s", "2h 05m", "3d 4h" (buf >= 24). */
 const char *web_duration(int64_t ms, char *buf, size_t len);
 
-/* A zone's status as the faces show it: unknown until its first check
- * (the monitor's status field is meaningful only once checked). */
-static inline ss_status_t web_zone_status(const ss_mon_zone_t *z)
-{
-	return z->checked ? z->status : SS_STATUS_UNKNOWN;
-}
-
 /* How a server's cell reads: the check model's verdict, graded by lag for
  * a server behind. Presentation only: no verdict is decided here. */
 typedef enum {
@@ -134,10 +127,9 @@ typedef enum {
 } web_cell_t;
 
 web_cell_t web_cell_state(const ss_mon_server_t *s, int64_t lag_ms, const ss_mon_config_t *cfg);
-/* A lag graded by lag_warning and lag_critical: WEB_CELL_BEHIND (below
- * both), WEB_CELL_LAG_WARNING or WEB_CELL_LAG_CRITICAL. The monitor grades
- * serial-behind the same way (lib/monitor/mon_state.c lag_severity(), not
- * exported): the one copy of it in the web faces. */
+/* A lag as a cell: WEB_CELL_BEHIND, WEB_CELL_LAG_WARNING or
+ * WEB_CELL_LAG_CRITICAL, by the monitor's own grading (ss_mon_lag_severity;
+ * cfg NULL: WEB_CELL_BEHIND). */
 web_cell_t web_lag_cell(int64_t lag_ms, const ss_mon_config_t *cfg);
 /* CSS class ("in-sync", "lag-warning"...) and words ("in sync", "behind"...). */
 const char *web_cell_class(web_cell_t c);

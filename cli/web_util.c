@@ -262,13 +262,14 @@ const char *web_duration(int64_t ms, char *buf, size_t len)
 
 web_cell_t web_lag_cell(int64_t lag_ms, const ss_mon_config_t *cfg)
 {
-	if (cfg != NULL && cfg->lag_critical_ms > 0 && (uint64_t)lag_ms >= cfg->lag_critical_ms) {
+	switch (cfg != NULL ? ss_mon_lag_severity(cfg, lag_ms) : SS_SEV_INFO) {
+	case SS_SEV_CRITICAL:
 		return WEB_CELL_LAG_CRITICAL;
-	}
-	if (cfg != NULL && cfg->lag_warning_ms > 0 && (uint64_t)lag_ms >= cfg->lag_warning_ms) {
+	case SS_SEV_WARNING:
 		return WEB_CELL_LAG_WARNING;
+	default:
+		return WEB_CELL_BEHIND;
 	}
-	return WEB_CELL_BEHIND;
 }
 
 web_cell_t web_cell_state(const ss_mon_server_t *s, int64_t lag_ms, const ss_mon_config_t *cfg)

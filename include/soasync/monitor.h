@@ -326,8 +326,8 @@ typedef struct {
 
 /* One watched zone. */
 typedef struct {
-	const char *name; /* with the trailing dot */
-	ss_status_t status;
+	const char *name;   /* with the trailing dot */
+	ss_status_t status; /* SS_STATUS_UNKNOWN until the first check finished */
 	int64_t status_since_ms;
 	bool checked;          /* at least one check finished */
 	int64_t last_check_ms; /* when the last check finished */
@@ -382,6 +382,11 @@ SS_API int64_t ss_monitor_now_ms(const ss_monitor_t *m);
 /* A server's lag at now_ms: how long since the serial it lacks was first
  * seen on the primary; 0 when it is not behind. */
 SS_API int64_t ss_mon_lag_ms(const ss_mon_server_t *s, int64_t now_ms);
+
+/* How a lag is graded, the one grading of the monitor (its serial-behind
+ * findings, and whoever shows lags): SS_SEV_INFO below cfg's lag_warning,
+ * SS_SEV_WARNING from it, SS_SEV_CRITICAL from lag_critical. */
+SS_API ss_severity_t ss_mon_lag_severity(const ss_mon_config_t *cfg, int64_t lag_ms);
 
 /* True while the monitor runs and its last database write succeeded. */
 SS_API bool ss_monitor_healthy(const ss_monitor_t *m);

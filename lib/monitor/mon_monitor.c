@@ -478,7 +478,7 @@ static void update_view(mon_zone_t *z, const ss_zone_result_t *res, int64_t now)
 {
 	ss_mon_zone_t *v = &z->view;
 	v->name = z->name;
-	v->status = z->st.status;
+	v->status = z->st.checked ? z->st.status : SS_STATUS_UNKNOWN;
 	v->status_since_ms = z->st.status_since_ms;
 	v->checked = z->st.checked;
 	v->converging = z->st.converging;

@@ -442,12 +442,17 @@ static int track_reachability(ss_mon_server_t *srv, const ss_zone_result_t *res,
 
 /* ---- findings and status ------------------------------------------------------ */
 
-static ss_severity_t lag_severity(int64_t lag, const mon_policy_t *p)
+static ss_severity_t lag_grade(int64_t lag, uint64_t warning_ms, uint64_t critical_ms)
 {
-	if (lag >= (int64_t)p->lag_critical_ms) {
+	if (lag >= (int64_t)critical_ms) {
 		return SS_SEV_CRITICAL;
 	}
-	return lag >= (int64_t)p->lag_warning_ms ? SS_SEV_WARNING : SS_SEV_INFO;
+	return lag >= (int64_t)warning_ms ? SS_SEV_WARNING : SS_SEV_INFO;
+}
+
+ss_severity_t ss_mon_lag_severity(const ss_mon_config_t *cfg, int64_t lag_ms)
+{
+	return lag_grade(lag_ms, cfg->lag_warning_ms, cfg->lag_critical_ms);
 }
 
 /* serial-behind as the check gives it, graded by how long each server lags. */
@@ -465,7 +470,7 @@ static void grade(ss_zone_result_t *res, const ss_mon_server_t *srv, size_t n,
 			int64_t l = s ? ss_mon_lag_ms(s, in->now_ms) : 0;
 			lag = l > lag ? l : lag;
 		}
-		f->severity = lag_severity(lag, &in->policy);
+		f->severity = lag_grade(lag, in->policy.lag_warning_ms, in->policy.lag_critical_ms);
 	}
 	bool failed = res->status == SS_STATUS_UNKNOWN && res->nfindings == 0;
 	res->status = failed ? SS_STATUS_UNKNOWN : mon_status_of(res->findings, res->nfindings);

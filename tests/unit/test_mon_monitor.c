@@ -262,6 +262,8 @@ static void test_monitor(void **state)
 	assert_int_equal(ss_monitor_bind(m, &err), 0);
 	assert_int_equal(ss_monitor_start(m, &err), 0);
 	assert_true(ss_monitor_healthy(m));
+	assert_false(ss_monitor_zone(m, 0)->checked); /* unknown until checked */
+	assert_int_equal(ss_monitor_zone(m, 0)->status, SS_STATUS_UNKNOWN);
 	run_until(&loop, m, both_checked, 5000, "the first checks");
 
 	/* The read API: zones in name order, servers with verdicts. */

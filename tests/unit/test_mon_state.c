@@ -361,12 +361,27 @@ static void test_helpers(void **state)
 	assert_int_equal(h.count, 3);
 }
 
+/* The one grading of a lag, as the findings and the web faces use it. */
+static void test_lag_severity(void **state)
+{
+	(void)state;
+	ss_mon_config_t cfg = {.lag_warning_ms = 300000, .lag_critical_ms = 1800000};
+	assert_int_equal(ss_mon_lag_severity(&cfg, 0), SS_SEV_INFO);
+	assert_int_equal(ss_mon_lag_severity(&cfg, 299999), SS_SEV_INFO);
+	assert_int_equal(ss_mon_lag_severity(&cfg, 300000), SS_SEV_WARNING);
+	assert_int_equal(ss_mon_lag_severity(&cfg, 1799999), SS_SEV_WARNING);
+	assert_int_equal(ss_mon_lag_severity(&cfg, 1800000), SS_SEV_CRITICAL);
+	cfg.lag_warning_ms = 0; /* warn at once */
+	assert_int_equal(ss_mon_lag_severity(&cfg, 0), SS_SEV_WARNING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_start_then_change_by_poll),
 	    cmocka_unit_test(test_notify_time_and_skipped_serials),
 	    cmocka_unit_test(test_lag_grades_status),
+	    cmocka_unit_test(test_lag_severity),
 	    cmocka_unit_test(test_converge_timeout_and_late_convergence),
 	    cmocka_unit_test(test_regression),
 	    cmocka_unit_test(test_unreachable_period),

@@ -485,15 +485,16 @@ static void test_api_zone_history(void **state)
 	fx_web_free(&fx);
 }
 
-/* A zone not checked yet is unknown on every face (its status field is not
- * meaningful before the first check). */
+/* A zone not checked yet (the monitor gives it as unknown) is unknown on
+ * every face. */
 static void test_unchecked_zone(void **state)
 {
 	(void)state;
 	fx_web_t fx;
 	web_source_t src;
 	assert_int_equal(fx_web_setup(&fx, 2, &src), 0);
-	fx.zones[1].checked = false; /* status left at ok */
+	fx.zones[1].checked = false;
+	fx.zones[1].status = SS_STATUS_UNKNOWN;
 	char v[64];
 	char *m = metrics_all(&src, 1 << 20, NULL);
 	assert_string_equal(
