@@ -36,6 +36,13 @@
 
 typedef struct mon_run mon_run_t;
 
+/* An accepted NOTIFY (ms 0: none). */
+typedef struct {
+	int64_t ms;
+	bool has_serial;
+	uint32_t serial;
+} mon_notified_t;
+
 typedef struct {
 	ss_mon_zone_t view; /* what the read API returns */
 	char *name;
@@ -54,9 +61,8 @@ typedef struct {
 	bool in_heap;
 	bool in_flight, poll_discovers;
 	int64_t poll_started_ms;
-	int64_t notify_ms; /* an accepted NOTIFY not yet applied; 0: none */
-	bool has_notify_serial;
-	uint32_t notify_serial;
+	mon_notified_t notify;  /* the first NOTIFY no check has started for yet */
+	mon_notified_t serving; /* the one the check in flight answers */
 	int64_t last_alert_ms, problem_since_ms;
 } mon_zone_t;
 
@@ -359,7 +365,7 @@ static bool wants_discovery(const ss_monitor_t *m, const mon_zone_t *z, int64_t 
 
 static void poll_zone(ss_monitor_t *m, mon_zone_t *z, int64_t now)
 {
-	bool regular = !z->st.converging && z->notify_ms == 0;
+	bool regular = !z->st.converging && z->notify.ms == 0;
 	bool content = z->cfg->content_ms > 0 && regular && now >= z->content_due_ms;
 	bool discover = wants_discovery(m, z, now, regular);
 	ss_check_zone_opts_t zo = {
@@ -378,6 +384,8 @@ static void poll_zone(ss_monitor_t *m, mon_zone_t *z, int64_t now)
 	}
 	r->outstanding++;
 	z->in_flight = true;
+	z->serving = z->notify;
+	z->notify = (mon_notified_t){0};
 	z->poll_discovers = discover;
 	z->poll_started_ms = now;
 	if (content) {
@@ -582,7 +590,7 @@ static void repeat_alert(ss_monitor_t *m, mon_zone_t *z, int64_t now)
 
 static void reschedule(ss_monitor_t *m, mon_zone_t *z, int64_t now)
 {
-	if (z->notify_ms > z->poll_started_ms) {
+	if (z->notify.ms != 0) {
 		schedule(m, z, now); /* a NOTIFY came during the check */
 	} else if (z->st.converging) {
 		schedule(m, z, now + (int64_t)m->cfg->fast_interval_ms);
@@ -601,19 +609,13 @@ static void apply(ss_monitor_t *m, mon_zone_t *z, ss_zone_result_t *res)
 	count_check(m, res, now - z->poll_started_ms);
 	keep_discovery(m, z, res, now);
 	mon_input_t in = {.now_ms = now, .policy = policy(m)};
-	bool notified = z->notify_ms > 0 && z->notify_ms <= z->poll_started_ms;
-	if (notified) {
-		in.notify_ms = z->notify_ms;
-		in.has_notify_serial = z->has_notify_serial;
-		in.notify_serial = z->notify_serial;
-	}
+	in.notify_ms = z->serving.ms;
+	in.has_notify_serial = z->serving.has_serial;
+	in.notify_serial = z->serving.serial;
+	z->serving = (mon_notified_t){0};
 	mon_events_t ev = {0};
 	if (mon_state_step(&z->st, res, &in, z->name, &ev) != 0) {
 		say(m, z->name, "out of memory: this check's changes may be missing");
-	}
-	if (notified) {
-		z->notify_ms = 0;
-		z->has_notify_serial = false;
 	}
 	take_findings(z, res);
 	update_view(z, res, now);
@@ -675,10 +677,8 @@ static void on_notify(const mon_notify_msg_t *msg, void *arg)
 	if (msg->result != SS_MON_NOTIFY_ACCEPTED || z == NULL || m->stopping) {
 		return;
 	}
-	if (z->notify_ms == 0) {
-		z->notify_ms = now;
-		z->has_notify_serial = msg->has_serial;
-		z->notify_serial = msg->serial;
+	if (z->notify.ms == 0) {
+		z->notify = (mon_notified_t){now, msg->has_serial, msg->serial};
 	}
 	if (!z->in_flight) {
 		schedule(m, z, now);

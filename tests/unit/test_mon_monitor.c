@@ -16,7 +16,10 @@
 #include "responder.h"
 
 typedef struct {
-	uint32_t serial[2]; /* a.test. on the primary, on the secondary */
+	uint32_t serial[2];   /* a.test. on the primary, on the secondary */
+	unsigned a_delay_ms;  /* before a.test.'s SOA answers */
+	unsigned a_queries;   /* a.test. SOA queries received */
+	const char *interval; /* the config's; NULL: 400ms */
 	rsp_t *rsp[2];
 	ss_mon_event_t ev[256];
 	char evzone[256][32];
@@ -40,6 +43,10 @@ static void serve(rsp_query_t *q, void *arg)
 		if (rsp_qname_is(q, zones[i])) {
 			p = rsp_reply(q, KNOT_RCODE_NOERROR, true);
 			rsp_add_soa(p, KNOT_ANSWER, zones[i], i == 0 ? W.serial[who] : 1);
+			if (i == 0) {
+				W.a_queries++;
+				rsp_delay(q, W.a_delay_ms);
+			}
 		}
 	}
 	char name[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -167,11 +174,11 @@ static ss_mon_config_t *config(const char *zones, uint16_t notify_port)
 	server_addrs(pa, sa);
 	snprintf(text, sizeof(text),
 	         "database: %s/monitor.db\n"
-	         "interval: 400ms\nfast_interval: 50ms\nlag_warning: 300ms\nlag_critical: 1h\n"
-	         "query_timeout: 300ms\nsite: unit\n"
+	         "interval: %s\nfast_interval: 50ms\nlag_warning: 300ms\nlag_critical: 1h\n"
+	         "query_timeout: 1s\nsite: unit\n"
 	         "listen: {notify: '127.0.0.1#%u'}\nnotify_allow: [127.0.0.0/8]\n"
 	         "zones:\n",
-	         dir, notify_port);
+	         dir, W.interval ? W.interval : "400ms", notify_port);
 	char *save = NULL, *list = strdup(zones);
 	for (char *z = strtok_r(list, " ", &save); z; z = strtok_r(NULL, " ", &save)) {
 		size_t l = strlen(text);
@@ -243,24 +250,30 @@ static void world_end(uv_loop_t *loop, ss_monitor_t *m)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A monitor of zones on the two servers, listening for NOTIFY on a free
+ * port (*nport), started. */
+static ss_monitor_t *monitor_started(uv_loop_t *loop, const char *zones, uint16_t *nport)
+{
+	int probe = 0, tfd = 0;
+	assert_true(rsp_bind_pair("127.0.0.1", &probe, &tfd, nport));
+	close(probe);
+	close(tfd);
+	ss_mon_hooks_t hooks = {.event = on_event};
+	ss_monitor_t *m = NULL;
+	ss_mon_error_t err;
+	assert_int_equal(ss_monitor_new(loop, config(zones, *nport), &hooks, &m, &err), 0);
+	assert_int_equal(ss_monitor_bind(m, &err), 0);
+	assert_int_equal(ss_monitor_start(m, &err), 0);
+	return m;
+}
+
 static void test_monitor(void **state)
 {
 	(void)state;
 	uv_loop_t loop;
 	world_start(&loop);
-	int probe = 0, tfd = 0;
 	uint16_t nport = 0;
-	assert_true(rsp_bind_pair("127.0.0.1", &probe, &tfd, &nport));
-	close(probe);
-	close(tfd);
-
-	ss_mon_hooks_t hooks = {.event = on_event};
-	ss_monitor_t *m = NULL;
-	ss_mon_error_t err;
-	assert_int_equal(ss_monitor_new(&loop, config("a.test. b.test.", nport), &hooks, &m, &err),
-	                 0);
-	assert_int_equal(ss_monitor_bind(m, &err), 0);
-	assert_int_equal(ss_monitor_start(m, &err), 0);
+	ss_monitor_t *m = monitor_started(&loop, "a.test. b.test.", &nport);
 	assert_true(ss_monitor_healthy(m));
 	assert_false(ss_monitor_zone(m, 0)->checked); /* unknown until checked */
 	assert_int_equal(ss_monitor_zone(m, 0)->status, SS_STATUS_UNKNOWN);
@@ -499,11 +512,59 @@ static void test_alert_commands_in_order(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static unsigned queries_before;
+
+static bool a_checked(ss_monitor_t *m)
+{
+	return ss_monitor_zone_find(m, "a.test.")->checked;
+}
+
+static bool a_asked(ss_monitor_t *m)
+{
+	(void)m;
+	return W.a_queries > queries_before;
+}
+
+static bool a_at_3(ss_monitor_t *m)
+{
+	const ss_mon_zone_t *a = ss_monitor_zone_find(m, "a.test.");
+	return a->has_reference && a->reference_serial == 3;
+}
+
+/*
+ * A NOTIFY that comes while the check another NOTIFY started is in flight
+ * is not lost: a check follows at once (it was dropped, and with both
+ * servers on the new serial nothing looked converging, so the zone waited
+ * for its next regular poll, an interval later).
+ */
+static void test_notify_during_check(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	world_start(&loop);
+	W.interval = "1h";
+	uint16_t nport = 0;
+	ss_monitor_t *m = monitor_started(&loop, "a.test.", &nport);
+	run_until(&loop, m, a_checked, 5000, "the first check");
+
+	W.a_delay_ms = 400;
+	W.serial[0] = W.serial[1] = 2;
+	queries_before = W.a_queries;
+	send_notify(nport, "a.test.");
+	run_until(&loop, m, a_asked, 5000, "the check the NOTIFY started");
+	W.serial[0] = W.serial[1] = 3; /* and a second change, notified during that check */
+	send_notify(nport, "a.test.");
+	run_until(&loop, m, a_at_3, 5000, "serial 3 seen");
+	assert_int_equal(count(SS_MON_EV_SERIAL, "a.test."), 3);
+	world_end(&loop, m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_monitor),
 	    cmocka_unit_test(test_once_per_interval),
+	    cmocka_unit_test(test_notify_during_check),
 	    cmocka_unit_test(test_alert_commands_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
