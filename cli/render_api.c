@@ -397,48 +397,62 @@ static void cache_put(api_cache_t *k, size_t i, uint64_t key, const char *text, 
 	k->v[i] = (api_kept_t){copy ? key : 0, copy, len};
 }
 
-/* Zone i of the list onto out: the kept text, or rendered (and kept). */
-static int list_zone_text(api_cursor_t *c, const ss_mon_zone_t *z, size_t i, int64_t now,
-                          wbuf_t *out)
+/* Zone i's kept text if it still shows z, else NULL; *key: what z shows
+ * now (0: never kept). */
+static const api_kept_t *kept_text(const api_cursor_t *c, const ss_mon_zone_t *z, size_t i,
+                                   uint64_t *key)
 {
-	api_cache_t *k = c->cache;
-	uint64_t key = k ? zone_key(z) : 0;
-	if (key != 0 && i < k->n && k->v[i].key == key) {
-		wbuf_add(out, k->v[i].text, k->v[i].len);
-		return 0;
-	}
+	const api_cache_t *k = c->cache;
+	*key = k ? zone_key(z) : 0;
+	return *key != 0 && i < k->n && k->v[i].key == *key ? &k->v[i] : NULL;
+}
+
+/* Zone i rendered onto out, and kept under key (unless 0). */
+static int render_zone_text(api_cursor_t *c, const ss_mon_zone_t *z, size_t i, uint64_t key,
+                            int64_t now, wbuf_t *out)
+{
 	size_t at = out->len;
 	json_t *o = render_api_list_zone(c, z, now);
 	if (o == NULL || wbuf_json(out, json_incref(o)) != 0) {
 		return -1;
 	}
 	if (key != 0) {
-		cache_put(k, i, key, out->s + at, out->len - at);
+		cache_put(c->cache, i, key, out->s + at, out->len - at);
 	}
 	return 0;
 }
 
+/* Zone i of the list onto out: the kept text, or rendered (and kept). */
+static int list_zone_text(api_cursor_t *c, const ss_mon_zone_t *z, size_t i, int64_t now,
+                          wbuf_t *out)
+{
+	uint64_t key;
+	const api_kept_t *t = kept_text(c, z, i, &key);
+	if (t != NULL) {
+		wbuf_add(out, t->text, t->len);
+		return 0;
+	}
+	return render_zone_text(c, z, i, key, now, out);
+}
+
 size_t render_api_warm(const web_source_t *src, api_cursor_t *c, size_t from, size_t max_zones)
 {
-	api_cache_t *k = c->cache;
 	size_t n = src->zone_count(src->ctx), i = from < n ? from : 0;
-	if (k == NULL || n == 0) {
+	if (c->cache == NULL || n == 0) {
 		return 0;
 	}
 	int64_t now = src->now_ms(src->ctx);
 	wbuf_t scratch = {0};
 	for (size_t done = 0; done < max_zones && done < n; done++, i = (i + 1) % n) {
 		const ss_mon_zone_t *z = src->zone(src->ctx, i);
-		uint64_t key = zone_key(z);
-		if (key == 0 || (i < k->n && k->v[i].key == key)) {
+		uint64_t key;
+		if (kept_text(c, z, i, &key) != NULL || key == 0) {
 			continue;
 		}
 		scratch.len = 0;
-		json_t *o = render_api_list_zone(c, z, now);
-		if (o == NULL || wbuf_json(&scratch, json_incref(o)) != 0) {
+		if (render_zone_text(c, z, i, key, now, &scratch) != 0) {
 			break; /* out of memory: the list renders it when asked */
 		}
-		cache_put(k, i, key, scratch.s, scratch.len);
 	}
 	wbuf_free(&scratch);
 	return i;
