@@ -71,9 +71,10 @@ typedef struct {
 	const char *origin;
 	knot_dname_storage_t origin_dn;
 	bool git, fix, install, force;
-	const char *policy;
-	const char *default_ttl_arg; /* as given, for the hook */
-	uint32_t default_ttl;        /* 0: the library's default */
+	const char *policy;           /* as given, for the hook; NULL: the default */
+	ss_bump_policy_t bump_policy; /* what it says */
+	const char *default_ttl_arg;  /* as given, for the hook */
+	uint32_t default_ttl;         /* 0: the library's default */
 	const char **patterns;
 	size_t npatterns;
 	const char *old_path, *new_path; /* OLD NEW */
@@ -350,7 +351,7 @@ static int fix_staged(const guard_args_t *a, const staged_t *s)
 	cli_bump_init(&b);
 	b.origin = a->origin;
 	if (a->policy != NULL) {
-		ss_bump_policy_parse(a->policy, &b.opts.policy);
+		b.opts.policy = a->bump_policy;
 	}
 	b.opts.has_above = !s->change.is_new;
 	b.opts.above = s->change.above;
@@ -628,7 +629,6 @@ enum {
 
 static int guard_option(guard_args_t *a, int opt, const char *arg)
 {
-	ss_bump_policy_t p;
 	switch (opt) {
 	case OPT_GIT:
 		a->git = true;
@@ -643,7 +643,7 @@ static int guard_option(guard_args_t *a, int opt, const char *arg)
 		a->force = true;
 		return 0;
 	case OPT_POLICY:
-		if (ss_bump_policy_parse(arg, &p) != 0) {
+		if (ss_bump_policy_parse(arg, &a->bump_policy) != 0) {
 			cli_err("--policy: expected increment, date or unixtime, got '%s'", arg);
 			return -1;
 		}
