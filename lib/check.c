@@ -331,13 +331,7 @@ static int add_group_finding(ss_zone_result_t *res, ss_fcode_t code, ss_severity
 
 static void label(ss_strbuf_t *b, const ss_server_obs_t *s)
 {
-	char a[SS_ADDR_STRLEN];
-	ss_addr_format(&s->addr, a, sizeof(a));
-	if (s->name != NULL) {
-		ss_strbuf_printf(b, "%s (%s)", s->name, a);
-	} else {
-		ss_strbuf_printf(b, "%s", a);
-	}
+	ss_strbuf_server(b, &s->addr, s->name);
 }
 
 /* RFC 7314: a primary answers EDNS EXPIRE with its SOA's expire field, a

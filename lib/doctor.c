@@ -64,22 +64,11 @@ static const ss_finding_t *find(const ss_zone_result_t *r, ss_fcode_t code)
 }
 
 /* "ns2.example. (192.0.2.2)", or the address alone when the name is unknown. */
-static void label_name(ss_strbuf_t *b, const ss_addr_t *a, const char *name)
-{
-	char as[SS_ADDR_STRLEN];
-	ss_addr_format(a, as, sizeof(as));
-	if (name != NULL) {
-		ss_strbuf_printf(b, "%s (%s)", name, as);
-	} else {
-		ss_strbuf_printf(b, "%s", as);
-	}
-}
-
 /* The label of address a, named as in res. */
 static void label(ss_strbuf_t *b, const ss_zone_result_t *res, const ss_addr_t *a)
 {
 	const ss_server_obs_t *s = server_at(res, a);
-	label_name(b, a, s ? s->name : NULL);
+	ss_strbuf_server(b, a, s ? s->name : NULL);
 }
 
 /* What a server answered, when it is not the reference serial. */
@@ -779,7 +768,7 @@ int ss_doctor_notify_refused(ss_zone_result_t *out, const ss_zone_result_t *res,
 	const char *te = ss_tsig_error_name(tsig_error);
 	ss_strbuf_t msg = SS_STRBUF_INIT;
 	(void)res;
-	label_name(&msg, &s->addr, s->name);
+	ss_strbuf_server(&msg, &s->addr, s->name);
 	ss_strbuf_printf(&msg,
 	                 " refused the NOTIFY (%s%s%s): it will only catch up at its next refresh; "
 	                 "check that it accepts NOTIFY from the primary (this host's address is "
@@ -802,7 +791,7 @@ int ss_doctor_not_transferring(ss_zone_result_t *out, const ss_zone_result_t *re
 	const ss_server_obs_t *p = res->has_primary ? server_at(res, &res->primary) : NULL;
 	ss_strbuf_t msg = SS_STRBUF_INIT, fix = SS_STRBUF_INIT;
 	ss_addr_format(&s->addr, a, sizeof(a));
-	label_name(&msg, &s->addr, s->name);
+	ss_strbuf_server(&msg, &s->addr, s->name);
 	if (s->has_soa) {
 		ss_strbuf_printf(&msg,
 		                 " acknowledged the NOTIFY but still serves %" PRIu32

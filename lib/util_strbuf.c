@@ -83,3 +83,14 @@ void ss_strbuf_free(ss_strbuf_t *b)
 	b->len = b->cap = 0;
 	b->failed = false;
 }
+
+void ss_strbuf_server(ss_strbuf_t *b, const ss_addr_t *a, const char *name)
+{
+	char as[SS_ADDR_STRLEN];
+	ss_addr_format(a, as, sizeof(as));
+	if (name != NULL) {
+		ss_strbuf_printf(b, "%s (%s)", name, as);
+	} else {
+		ss_strbuf_printf(b, "%s", as);
+	}
+}
