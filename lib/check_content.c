@@ -71,28 +71,12 @@ static ss_server_obs_t *obs_of(content_t *c, size_t idx, bool candidate)
 static void observe_zonemd(const ss_zone_t *z, ss_zonemd_status_t *st, char **detail,
                            ss_zonemd_list_t *list)
 {
-	char why[256] = "";
-	*st = ss_zone_zonemd_verify(z, why, sizeof(why));
-	if (why[0] != '\0') {
-		*detail = strdup(why);
+	ss_zonemd_verdict_t v;
+	*st = ss_zone_zonemd_check(z, &v);
+	if (v.detail[0] != '\0') {
+		*detail = strdup(v.detail);
 	}
-	const knot_dname_t *apex = ss_zone_origin(z);
-	long i = ss_zone_find(z, apex, KNOT_RRTYPE_ZONEMD);
-	for (size_t n = ss_zone_count(z); i >= 0 && (size_t)i < n; i++) {
-		ss_rr_t rr;
-		ss_zone_rr(z, (size_t)i, &rr);
-		if (rr.type != KNOT_RRTYPE_ZONEMD || !knot_dname_is_case_equal(rr.owner, apex)) {
-			break;
-		}
-		if (rr.rdlen < 6) {
-			continue;
-		}
-		if (list->n < SS_ZONEMD_LIST_MAX) {
-			list->rr[list->n].scheme = rr.rdata[4];
-			list->rr[list->n].algorithm = rr.rdata[5];
-		}
-		list->n++;
-	}
+	*list = v.list;
 }
 
 static void transferred(ss_zone_t *zone, const ss_xfr_result_t *r, void *arg)

@@ -320,6 +320,12 @@ ss_zonemd_status_t ss_zone_zonemd_check(const ss_zone_t *z, ss_zonemd_verdict_t 
 		n = zonemd_rrs(z, &m);
 	}
 	v.count = n;
+	for (size_t i = 0; i < n; i++) {
+		if (!m[i].malformed && v.list.n++ < SS_ZONEMD_LIST_MAX) {
+			v.list.rr[v.list.n - 1].scheme = m[i].scheme;
+			v.list.rr[v.list.n - 1].algorithm = m[i].hash;
+		}
+	}
 	snprintf(v.detail, sizeof(v.detail), "no ZONEMD record at the apex");
 	/* RFC 8976 4: one ZONEMD that verifies is enough; a failing supported
 	 * one makes the zone invalid; unsupported ones alone leave it unverified,

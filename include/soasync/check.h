@@ -123,17 +123,6 @@ typedef enum {
 /* "none", "given", "mname", "expire". */
 SS_API const char *ss_primary_why_name(ss_primary_why_t w);
 
-/* The apex ZONEMD records (RFC 8976) of one copy of a zone: the scheme and
- * hash algorithm of each (the first SS_ZONEMD_LIST_MAX), beside the zone
- * model's verdict (ss_zone_zonemd_verify). */
-#define SS_ZONEMD_LIST_MAX 8
-typedef struct {
-	size_t n; /* ZONEMD records at the apex (may be more than listed) */
-	struct {
-		uint8_t scheme, algorithm;
-	} rr[SS_ZONEMD_LIST_MAX];
-} ss_zonemd_list_t;
-
 typedef struct {
 	knot_dname_t *mname, *rname; /* owned */
 	uint32_t serial, refresh, retry, expire, minimum;

@@ -207,13 +207,24 @@ typedef enum {
 /* "absent", "valid", "invalid", "unsupported". */
 SS_API const char *ss_zonemd_status_name(ss_zonemd_status_t st);
 
+/* The apex ZONEMD records (RFC 8976) of a zone that are well-formed: the
+ * scheme and hash algorithm of each (the first SS_ZONEMD_LIST_MAX). */
+#define SS_ZONEMD_LIST_MAX 8
+typedef struct {
+	size_t n; /* such records at the apex (may be more than listed) */
+	struct {
+		uint8_t scheme, algorithm;
+	} rr[SS_ZONEMD_LIST_MAX];
+} ss_zonemd_list_t;
+
 typedef struct {
 	ss_zonemd_status_t status;
-	uint8_t scheme, hash; /* of the ZONEMD the verdict rests on: the one that
-	                       * verifies, else the first supported one that fails,
-	                       * else the first unsupported one (0 when ABSENT) */
-	size_t count;         /* ZONEMD records at the apex */
-	char detail[160];     /* one line: why */
+	uint8_t scheme, hash;  /* of the ZONEMD the verdict rests on: the one that
+	                        * verifies, else the first supported one that fails,
+	                        * else the first unsupported one (0 when ABSENT) */
+	size_t count;          /* ZONEMD records at the apex */
+	char detail[160];      /* one line: why */
+	ss_zonemd_list_t list; /* the well-formed ones */
 } ss_zonemd_verdict_t;
 
 /*

@@ -469,6 +469,7 @@ static void test_zonemd_section4(void **state)
 	ss_zonemd_verdict_t v;
 	assert_int_equal(zonemd_of("", &v), SS_ZONEMD_ABSENT);
 	assert_int_equal(v.count, 0);
+	assert_int_equal(v.list.n, 0);
 	assert_int_equal(zonemd_of(ZMD_384, &v), SS_ZONEMD_VALID);
 	assert_int_equal(v.scheme * 256 + v.hash, 0x101);
 	assert_int_equal(zonemd_of(ZMD_512, &v), SS_ZONEMD_VALID);
@@ -495,6 +496,9 @@ static void test_zonemd_section4(void **state)
 	assert_int_equal(zonemd_of(ZMD_384 ZMD_384_WRONG ZMD_512, &v), SS_ZONEMD_VALID);
 	assert_int_equal(v.hash, 2);
 	assert_int_equal(v.count, 3);
+	assert_int_equal(v.list.n, 3); /* the records in canonical order, each listed */
+	assert_int_equal(v.list.rr[0].scheme * 256 + v.list.rr[0].algorithm, 0x101);
+	assert_int_equal(v.list.rr[2].scheme * 256 + v.list.rr[2].algorithm, 0x102);
 	assert_int_equal(zonemd_of(ZMD_384 ZMD_384_WRONG, &v), SS_ZONEMD_INVALID);
 	assert_non_null(strstr(v.detail, "more than one ZONEMD with scheme 1 and hash 1"));
 	/* Serial not the SOA's; digest shorter than 12 octets. */
