@@ -11,6 +11,7 @@
  * libuv (1.44) runs a timer re-armed with 0 ms from its own callback again
  * in the same pass, and the whole body would go out in one iteration.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,7 +298,7 @@ static enum MHD_Result api_zone(mon_http_t *h, struct MHD_Connection *c, const c
 	if (l != NULL) {
 		char *end = NULL;
 		unsigned long v = strtoul(l, &end, 10);
-		if (end == l || *end != '\0' || l[0] == '-' || v > 100000) {
+		if (!isdigit((unsigned char)l[0]) || *end != '\0' || v > 100000) {
 			return send_json(c, MHD_HTTP_BAD_REQUEST,
 			                 json_pack("{s:s}", "error",
 			                           "last: expected a number from 0 to 100000"));
@@ -464,7 +465,15 @@ int mon_http_start(uv_loop_t *loop, const ss_addr_t *addr, const web_source_t *s
 		goto fail;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-	uv_poll_init(loop, &h->poll, info->epoll_fd);
+	int pret = info != NULL ? uv_poll_init(loop, &h->poll, info->epoll_fd) : UV_EINVAL;
+	if (pret != 0) {
+		snprintf(err, errlen, "listen.http: cannot watch the HTTP server: %s",
+		         uv_strerror(pret));
+		MHD_stop_daemon(h->d); /* it closes the listening socket */
+		fd = -1;
+		ret = SS_ENETWORK;
+		goto fail;
+	}
 	uv_timer_init(loop, &h->timer);
 	uv_idle_init(loop, &h->idle);
 	uv_timer_init(loop, &h->warm);

@@ -641,7 +641,7 @@ typedef struct {
 	fx_web_t *fx;
 	/* results, checked on the loop's thread */
 	reply_t root, metrics, head, post, missing, api_zone, api_missing, api_list, health, sick,
-	    css, css304, big_header, after_idle;
+	    css, css304, big_header, after_idle, bad_last;
 	int idle_refused;
 	uv_timer_t tick;
 	unsigned ticks, ticks_during_metrics;
@@ -719,6 +719,7 @@ static void *client_main(void *arg)
 	get(c, &c->missing, "/etc/passwd", "GET", NULL);
 	get(c, &c->api_zone, "/api/v1/zones/Z000003.example?last=2", "GET", NULL);
 	get(c, &c->api_missing, "/api/v1/zones/nope.example.", "GET", NULL);
+	get(c, &c->bad_last, "/api/v1/zones/z000003.example?last=+2", "GET", NULL);
 	get(c, &c->api_list, "/api/v1/zones", "GET", NULL);
 	get(c, &c->health, "/healthz", "GET", NULL);
 	c->phase = 3; /* the loop makes the fixture sick */
@@ -827,6 +828,7 @@ static void test_server(void **state)
 	assert_string_equal(json_string_value(json_object_get(z, "zone")), "z000003.example.");
 	json_decref(z);
 	assert_int_equal(c.api_missing.code, 404);
+	assert_int_equal(c.bad_last.code, 400); /* strtoul alone took "+2" */
 	assert_non_null(strstr(c.api_missing.body, "\"error\""));
 	assert_int_equal(c.api_list.code, 200);
 	z = json_loads(c.api_list.body, 0, NULL);
