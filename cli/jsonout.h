@@ -33,12 +33,12 @@ json_t *jo_static(const char *name);
  * null for NULL. */
 json_t *jo_ascii(json_t *slot, const char *text);
 
-/* The same for text from elsewhere (a server's version, an error): checked
- * as UTF-8, invalid bytes replaced by '?'. */
+/* The same for text from elsewhere (a server's version, an error): as it is
+ * when it is valid UTF-8, else with every byte >= 0x80 replaced by '?'. */
 json_t *jo_text(json_t *slot, const char *text);
 
-/* A new string from text from elsewhere (NULL: json null), invalid UTF-8
- * bytes replaced by '?'; NULL out of memory. */
+/* A new string from text from elsewhere (NULL: json null), as jo_text
+ * treats it; NULL out of memory. */
 json_t *jo_new_text(const char *text);
 
 /* An integer (real) slot set to v; returns the slot. */

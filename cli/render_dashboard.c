@@ -4,7 +4,6 @@
  * form, a <noscript> refresh); dashboard.js only refreshes in place and
  * filters as one types. Every state is a word as well as a color.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,25 +158,9 @@ static int rank(const ss_mon_zone_t *z)
 }
 
 /* Case-insensitive substring (zone names are ASCII presentation form). */
-static bool contains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (; *hay; hay++) {
-		size_t i = 0;
-		while (i < n && hay[i] &&
-		       tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) {
-			i++;
-		}
-		if (i == n) {
-			return true;
-		}
-	}
-	return n == 0;
-}
-
 static bool wanted(const ss_mon_zone_t *z, const dash_opts_t *o)
 {
-	if (o->filter != NULL && *o->filter && !contains(z->name, o->filter)) {
+	if (o->filter != NULL && *o->filter && strcasestr(z->name, o->filter) == NULL) {
 		return false;
 	}
 	if (o->status == NULL || *o->status == '\0') {
