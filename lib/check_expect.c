@@ -186,6 +186,16 @@ int ss_expect_add_file(ss_expect_set_t *set, const knot_dname_t *origin, const c
 	return ret;
 }
 
+/* A name in presentation form ends in an unescaped dot ("a\." does not). */
+static bool absolute(const char *name, size_t n)
+{
+	size_t slashes = 0;
+	while (slashes + 1 < n && name[n - 2 - slashes] == '\\') {
+		slashes++;
+	}
+	return n > 0 && name[n - 1] == '.' && slashes % 2 == 0;
+}
+
 /* "NAME" relative to origin ("@" is the origin) into out. */
 static int name_in_zone(const char *name, const knot_dname_t *origin, knot_dname_storage_t out)
 {
@@ -194,7 +204,7 @@ static int name_in_zone(const char *name, const knot_dname_t *origin, knot_dname
 	size_t n = strlen(name);
 	if (strcmp(name, "@") == 0) {
 		snprintf(full, sizeof(full), "%s", o);
-	} else if (n > 0 && name[n - 1] == '.') {
+	} else if (absolute(name, n)) {
 		snprintf(full, sizeof(full), "%s", name);
 	} else {
 		snprintf(full, sizeof(full), "%s.%s", name, strcmp(o, ".") == 0 ? "" : o);

@@ -87,6 +87,11 @@ static void test_parse_and_merge(void **state)
 	    ss_expect_add_line(&set, o, "www.other.test. A 192.0.2.1", err, sizeof(err)),
 	    SS_EINVAL);
 	assert_non_null(strstr(err, "outside the zone"));
+	/* "a\\." ends in an escaped dot: relative, a label "a." under the origin
+	 * (taken as absolute, it was outside the zone). */
+	assert_int_equal(ss_expect_add_absent(&set, o, "a\\. TXT", err, sizeof(err)), 0);
+	assert_int_equal(knot_dname_labels(set.items[set.n - 1].owner, NULL),
+	                 knot_dname_labels(o, NULL) + 1);
 	assert_int_equal(ss_expect_add_absent(&set, o, "www", err, sizeof(err)), SS_EPARSE);
 	assert_int_equal(ss_expect_add_absent(&set, o, "www BOGUSTYPE", err, sizeof(err)),
 	                 SS_EPARSE);
