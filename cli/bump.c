@@ -172,8 +172,7 @@ int cli_bump_file(const cli_bump_t *b, const char *path, uint32_t *old_out, uint
 		fprintf(stderr, "soasync: %s:%llu: %s\n", path, (unsigned long long)loc.line, why);
 		goto fail;
 	}
-	if (b->has_live && next == o.above + 1 &&
-	    ss_serial_cmp(o.above, loc.serial) == SS_SERIAL_GREATER) {
+	if (b->has_live && ss_serial_went_past(loc.serial, &o, next)) {
 		cli_zerr(path,
 		         "the server serves %" PRIu32 ", ahead of the file's %" PRIu32
 		         ": going past it",

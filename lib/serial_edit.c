@@ -612,6 +612,12 @@ static int far_ahead(uint32_t old, const ss_bump_opts_t *o, char *why, size_t le
 	return SS_EINVAL;
 }
 
+bool ss_serial_went_past(uint32_t old, const ss_bump_opts_t *o, uint32_t next)
+{
+	return o->has_above && next == o->above + 1 &&
+	       ss_serial_cmp(o->above, old) == SS_SERIAL_GREATER;
+}
+
 int ss_serial_next(uint32_t old, const ss_bump_opts_t *o, uint32_t *out, char *why, size_t len)
 {
 	if (far_ahead(old, o, why, len) != 0) {

@@ -117,4 +117,9 @@ SS_API int ss_bump_policy_parse(const char *name, ss_bump_policy_t *out);
 SS_API int ss_serial_next(uint32_t old, const ss_bump_opts_t *opts, uint32_t *out, char *why,
                           size_t len);
 
+/* True when next (from ss_serial_next) is opts->above + 1 because `above`
+ * was ahead of the file's old serial: the new serial went past what a server
+ * serves, which the user should hear about (the file was behind it). */
+SS_API bool ss_serial_went_past(uint32_t old, const ss_bump_opts_t *opts, uint32_t next);
+
 #endif

@@ -431,6 +431,12 @@ static void test_bounds(void **state)
 	assert_int_equal(bounded(10, true, 10u + 0x80000000u, false, 0, &out), SS_EINVAL);
 	assert_int_equal(bounded(10, false, 0, true, 20, &out), 0);
 	assert_int_equal(out, 21);
+	ss_bump_opts_t past = {.has_above = true, .above = 20};
+	assert_true(ss_serial_went_past(10, &past, 21)); /* the server was ahead of the file */
+	past.above = 5;
+	assert_false(ss_serial_went_past(10, &past, 11)); /* it was behind: a plain step */
+	past.has_above = false;
+	assert_false(ss_serial_went_past(10, &past, 21));
 	assert_int_equal(bounded(10, false, 0, true, 5, &out), 0);
 	assert_int_equal(out, 11);
 	assert_int_equal(bounded(10, false, 0, true, 10, &out), 0);
